@@ -1,0 +1,61 @@
+# FUN AI node — set-up, tests, benchmarks, wheel.
+# `make demo` and `make test` work from a fresh clone: they create .venv and install
+# everything (the Rust extension is built by maturin through pip).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: all install demo test test-rust test-python lint bench wheel clean help
+
+all: test
+
+help:
+	@echo "make demo   - install into .venv and run the demo"
+	@echo "make test   - install into .venv and run the whole test suite (Rust, Python, lint)"
+	@echo "make bench  - run the benchmarks (bench/) and print the figures"
+	@echo "make wheel  - build a release wheel into dist/"
+	@echo "make lint   - ruff, mypy --strict, stubtest, cargo clippy"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Installs the package in editable mode with its dev tools; maturin compiles the Rust
+# extension (release profile) into funai/_core.abi3.so. Cargo rebuilds only what changed.
+install: $(BIN)/python
+	$(PIP) install -q -e '.[dev]'
+
+demo: install
+	$(BIN)/funai demo
+
+test: install test-rust test-python lint
+
+test-rust:
+	cargo test --all-targets
+
+test-python: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check funai tests bench
+	$(BIN)/ruff format --check funai tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m mypy.stubtest funai._core
+	cargo clippy --all-targets --all-features -- -D warnings
+	cargo fmt --check
+
+bench: install
+	$(BIN)/python -m pytest bench -q --benchmark-columns=min,mean,median,ops --benchmark-sort=name
+
+# A release wheel (abi3: one wheel for every CPython >= 3.11) that installs without Rust.
+wheel: $(BIN)/python
+	$(PIP) install -q 'maturin>=1.8,<2'
+	$(BIN)/maturin build --release --out dist
+	@ls -1 dist/funai-*.whl
+
+clean:
+	rm -rf $(VENV) target dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks funai/_core*.so

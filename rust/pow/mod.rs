@@ -1,0 +1,1 @@
+//! Proof-of-work nonce search (in progress).

@@ -1,0 +1,1 @@
+//! BIP340 Schnorr signatures (in progress).

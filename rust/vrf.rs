@@ -1,0 +1,1 @@
+//! ECVRF-EDWARDS25519-SHA512-TAI (in progress).
