@@ -19,3 +19,5 @@ def merkle_root(leaves: list[bytes]) -> bytes:
 # --- proof of work (rust/py/pow.rs) -----------------------------------------------------
 
 # --- ECVRF, Schnorr, Ed25519 (rust/py/crypto.rs) ----------------------------------------
+
+# --- Clarity VM (rust/py/clarity.rs) -----------------------------------------------------

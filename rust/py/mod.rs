@@ -10,6 +10,7 @@ use pyo3::types::PyType;
 
 use crate::Error;
 
+mod clarity;
 mod crypto;
 mod hashing;
 mod pow;
@@ -69,5 +70,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hashing::register(m)?;
     pow::register(m)?;
     crypto::register(m)?;
+    clarity::register(m)?;
     Ok(())
 }

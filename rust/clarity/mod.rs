@@ -1,0 +1,1 @@
+//! The Clarity smart-contract VM (in progress).
