@@ -21,3 +21,5 @@ def merkle_root(leaves: list[bytes]) -> bytes:
 # --- ECVRF, Schnorr, Ed25519 (rust/py/crypto.rs) ----------------------------------------
 
 # --- Clarity VM (rust/py/clarity.rs) -----------------------------------------------------
+
+# --- ledger (rust/py/ledger.rs) ------------------------------------------------------------

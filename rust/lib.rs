@@ -3,13 +3,14 @@
 //! Everything here is either CPU-hot or must be bit-exact across nodes: hashing and Merkle
 //! roots ([`hashing`]), the proof-of-work nonce search ([`pow`]), the ECVRF used for
 //! inference-layer sortition ([`vrf`]), BIP340 Schnorr signatures ([`schnorr`]) and Ed25519
-//! signatures ([`ed25519`]), and the Clarity smart-contract VM ([`clarity`]). The Python bindings (`funai._core`) live in [`py`] behind the
+//! signatures ([`ed25519`]), the Clarity smart-contract VM ([`clarity`]), and the ledger layer's batch header validation ([`ledger`]). The Python bindings (`funai._core`) live in [`py`] behind the
 //! `python` feature, so `cargo test` runs without an interpreter.
 
 pub mod clarity;
 pub mod ed25519;
 pub mod error;
 pub mod hashing;
+pub mod ledger;
 pub mod pow;
 pub mod schnorr;
 pub mod vrf;

@@ -13,6 +13,7 @@ use crate::Error;
 mod clarity;
 mod crypto;
 mod hashing;
+mod ledger;
 mod pow;
 
 /// The exception classes of `funai.errors`, looked up once.
@@ -71,5 +72,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pow::register(m)?;
     crypto::register(m)?;
     clarity::register(m)?;
+    ledger::register(m)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+//! Ledger-layer consensus checks that run hot: header-chain validation (in progress).
