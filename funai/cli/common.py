@@ -19,15 +19,15 @@ class CliState:
     datadir: Path
 
 
-def parse_hex(value: str, what: str) -> bytes:
-    """Decodes a hex command-line argument or exits with a one-line error."""
+def parse_hex(value: str, what: str, code: int = 2) -> bytes:
+    """Decodes a hex command-line argument or exits with a one-line error (exit ``code``)."""
     text = value.strip()
     if text.startswith(("0x", "0X")):
         text = text[2:]
     try:
         return bytes.fromhex(text)
     except ValueError:
-        fail(f"{what} is not valid hex: {value!r}")
+        fail(f"{what} is not valid hex: {value!r}", code)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
