@@ -1,0 +1,1 @@
+"""Storage helpers (SQLite in WAL mode, one transaction per consensus change)."""
