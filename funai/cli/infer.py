@@ -1,0 +1,69 @@
+"""``funai infer "prompt"``: local generation, streamed to the terminal."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from funai.cli.common import CliState, fail
+from funai.errors import FunaiError
+
+
+def infer(
+    ctx: typer.Context,
+    prompt: str = typer.Argument(..., help="The user message (sent through the chat template)."),
+    max_tokens: int = typer.Option(256, "--max-tokens", "-n", help="Most tokens to generate."),
+    temperature: float = typer.Option(0.0, "--temperature", "-t", help="0 = greedy."),
+    top_k: int = typer.Option(0, "--top-k", help="Sample among the k likeliest (0 = all)."),
+    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass."),
+    repetition_penalty: float = typer.Option(1.0, "--repetition-penalty"),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (reproducible output)."),
+    stop: list[str] = typer.Option([], "--stop", help="Stop string (repeatable)."),
+    system: str | None = typer.Option(None, "--system", help="System prompt."),
+    raw: bool = typer.Option(False, "--raw", help="Send the prompt as is, no chat template."),
+    model: str = typer.Option("smollm2-135m-instruct", "--model", "-m", help="Name or dir."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    stats: bool = typer.Option(False, "--stats", help="Print token counts and speed."),
+) -> None:
+    """Generate a reply locally with the model, streaming tokens as they come."""
+    import time
+
+    from funai.inference import SamplingParams, generate, load_model
+    from funai.inference.store import resolve_model_dir
+
+    state: CliState = ctx.obj
+    try:
+        params = SamplingParams(
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            repetition_penalty=repetition_penalty,
+            seed=seed,
+            stop=tuple(stop),
+        )
+        m = load_model(resolve_model_dir(state.datadir, model), device=device)
+        if raw:
+            text = prompt
+        else:
+            msgs = [{"role": "system", "content": system}] if system else []
+            text = m.render_chat([*msgs, {"role": "user", "content": prompt}])
+
+        def on_event(delta: str, _done: object) -> None:
+            sys.stdout.write(delta)
+            sys.stdout.flush()
+
+        t0 = time.perf_counter()
+        result = generate(m, text, params, on_event)
+        dt = time.perf_counter() - t0
+    except FunaiError as exc:
+        fail(str(exc))
+    sys.stdout.write("\n")
+    if stats:
+        print(
+            f"[{result.prompt_tokens} prompt + {result.completion_tokens} generated tokens, "
+            f"{result.finish_reason}, {result.completion_tokens / dt:.1f} tok/s, "
+            f"{m.providers[0]}]",
+            file=sys.stderr,
+        )

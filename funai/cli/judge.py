@@ -1,0 +1,54 @@
+"""``funai judge --request TEXT --response TEXT [--json]``: the verifier's verdict."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from funai.cli.common import CliState, fail
+from funai.errors import FunaiError
+
+
+def judge(
+    ctx: typer.Context,
+    request: str = typer.Option(..., "--request", help="The user's request."),
+    response: str = typer.Option(..., "--response", help="The response to judge."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    p_yes_threshold: float | None = typer.Option(None, "--p-yes-threshold"),
+    loglik_threshold: float | None = typer.Option(None, "--loglik-threshold"),
+    truncated: bool = typer.Option(
+        False, "--truncated", help="The response stopped at its token limit (no end of turn)."
+    ),
+    model: str = typer.Option("smollm2-135m-instruct", "--model", "-m", help="Name or dir."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+) -> None:
+    """Judge whether RESPONSE is the model's answer to REQUEST (exit 0 accept, 2 reject)."""
+    from funai.inference import DEFAULT_JUDGE_CONFIG, JudgeConfig, load_model
+    from funai.inference import judge as run_judge
+    from funai.inference.store import resolve_model_dir
+
+    state: CliState = ctx.obj
+    try:
+        cfg = JudgeConfig(
+            p_yes_threshold=DEFAULT_JUDGE_CONFIG.p_yes_threshold
+            if p_yes_threshold is None
+            else p_yes_threshold,
+            loglik_threshold=DEFAULT_JUDGE_CONFIG.loglik_threshold
+            if loglik_threshold is None
+            else loglik_threshold,
+        )
+        m = load_model(resolve_model_dir(state.datadir, model), device=device)
+        verdict = run_judge(m, request, response, cfg, complete=not truncated)
+    except FunaiError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps({**verdict.to_json(), "model_id": m.model_id}))
+    else:
+        word = "ACCEPT" if verdict.accept else "REJECT"
+        print(
+            f"{word}  p_yes={verdict.p_yes:.3f} (>= {cfg.p_yes_threshold})  "
+            f"loglik={verdict.loglik:.3f} (>= {cfg.loglik_threshold})"
+        )
+    if not verdict.accept:
+        raise typer.Exit(2)

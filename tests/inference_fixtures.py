@@ -1,0 +1,34 @@
+"""Session fixtures of the inference tests: the default model, fetched and converted once into
+``FUNAI_MODEL_CACHE`` (default ``<repo>/.cache/models``, git-ignored) and reused across runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from funai.inference import LoadedModel, load_model
+from funai.inference.defaults import ensure_default_model, gguf_dir
+from funai.inference.fetch import DEFAULT_SOURCE
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def model_cache() -> Path:
+    return Path(os.environ.get("FUNAI_MODEL_CACHE", REPO / ".cache" / "models"))
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    return ensure_default_model(model_cache())
+
+
+@pytest.fixture(scope="session")
+def gguf_path(model_dir: Path) -> Path:
+    return gguf_dir(model_cache()) / DEFAULT_SOURCE.gguf_name
+
+
+@pytest.fixture(scope="session")
+def model(model_dir: Path) -> LoadedModel:
+    return load_model(model_dir, device="cpu", threads=2)
