@@ -1,7 +1,509 @@
-//! Bindings (filled in by the module's owner).
+//! Bindings for [`crate::clarity`]: the `ClarityVm` class and principal helpers.
+//!
+//! The host (state store and chains) is a Python object with `get(key)`, `block_height()`,
+//! `burn_block_height()`, `block_info(prop, height)` and `burn_block_info(prop, height)`.
+//! Outcomes come back as plain dicts; `funai.clarity` wraps them in typed objects.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
 
-pub(super) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use super::IntoPyResult;
+use crate::clarity::eval::stx_key;
+use crate::clarity::{
+    Contract, Cost, Diagnostic, Host, Outcome, Principal, StandardPrincipal, Value, Vm,
+};
+use crate::Error;
+
+/// Adapts a Python host object; the first Python exception is kept and re-raised.
+struct PyHost<'py> {
+    obj: Bound<'py, PyAny>,
+    err: Option<PyErr>,
+}
+
+impl PyHost<'_> {
+    fn fail<T>(&mut self, e: PyErr) -> Result<T, String> {
+        let msg = e.to_string();
+        if self.err.is_none() {
+            self.err = Some(e);
+        }
+        Err(msg)
+    }
+
+    fn height(&mut self, method: &str) -> Result<u128, String> {
+        match self
+            .obj
+            .call_method0(method)
+            .and_then(|v| v.extract::<u128>())
+        {
+            Ok(h) => Ok(h),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn info(&mut self, method: &str, prop: &str, height: u128) -> Result<Option<Value>, String> {
+        let r = self.obj.call_method1(method, (prop, height));
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => return self.fail(e),
+        };
+        if r.is_none() {
+            return Ok(None);
+        }
+        if let Ok(b) = r.cast::<PyBytes>() {
+            return Ok(Some(Value::Buff(b.as_bytes().to_vec())));
+        }
+        if let Ok(s) = r.extract::<String>() {
+            return match Principal::parse(s.trim_start_matches('\'')) {
+                Ok(p) => Ok(Some(Value::Principal(p))),
+                Err(e) => Err(format!("host returned a bad principal: {e}")),
+            };
+        }
+        match r.extract::<u128>() {
+            Ok(u) => Ok(Some(Value::UInt(u))),
+            Err(e) => self.fail(e),
+        }
+    }
+}
+
+impl Host for PyHost<'_> {
+    fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let r = self
+            .obj
+            .call_method1("get", (PyBytes::new(self.obj.py(), key),));
+        match r.and_then(|v| v.extract::<Option<Vec<u8>>>()) {
+            Ok(v) => Ok(v),
+            Err(e) => self.fail(e),
+        }
+    }
+    fn block_height(&mut self) -> Result<u128, String> {
+        self.height("block_height")
+    }
+    fn burn_block_height(&mut self) -> Result<u128, String> {
+        self.height("burn_block_height")
+    }
+    fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
+        self.info("block_info", prop, height)
+    }
+    fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
+        self.info("burn_block_info", prop, height)
+    }
+}
+
+fn principal(text: &str) -> crate::Result<Principal> {
+    Principal::parse(text.trim_start_matches('\'')).map_err(Error::malformed)
+}
+
+fn cost_dict<'py>(py: Python<'py>, c: &Cost) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("runtime", c.runtime)?;
+    d.set_item("read_count", c.read_count)?;
+    d.set_item("read_length", c.read_length)?;
+    d.set_item("write_count", c.write_count)?;
+    d.set_item("write_length", c.write_length)?;
+    Ok(d)
+}
+
+fn cost_from(d: &Bound<'_, PyDict>, base: Cost) -> PyResult<Cost> {
+    let get = |k: &str, dflt: u64| -> PyResult<u64> {
+        match d.get_item(k)? {
+            Some(v) => v.extract(),
+            None => Ok(dflt),
+        }
+    };
+    for k in d.keys() {
+        let k: String = k.extract()?;
+        if ![
+            "runtime",
+            "read_count",
+            "read_length",
+            "write_count",
+            "write_length",
+        ]
+        .contains(&k.as_str())
+        {
+            return Err(PyValueError::new_err(format!("unknown cost field {k:?}")));
+        }
+    }
+    Ok(Cost {
+        runtime: get("runtime", base.runtime)?,
+        read_count: get("read_count", base.read_count)?,
+        read_length: get("read_length", base.read_length)?,
+        write_count: get("write_count", base.write_count)?,
+        write_length: get("write_length", base.write_length)?,
+    })
+}
+
+fn diagnostics<'py>(py: Python<'py>, ds: &[Diagnostic]) -> PyResult<Bound<'py, PyList>> {
+    let items: Vec<(u32, u32, String)> = ds
+        .iter()
+        .map(|d| (d.span.line, d.span.col, d.message.clone()))
+        .collect();
+    PyList::new(py, items)
+}
+
+fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("result", o.result.as_ref().map(|v| v.to_string()))?;
+    d.set_item("error", o.error.clone())?;
+    d.set_item("committed", o.committed)?;
+    d.set_item("cost", cost_dict(py, &o.cost)?)?;
+    let events = PyList::empty(py);
+    for e in &o.events {
+        let ed = PyDict::new(py);
+        ed.set_item("type", e.kind)?;
+        ed.set_item("contract", &e.contract)?;
+        for (k, v) in &e.fields {
+            ed.set_item(*k, v.to_string())?;
+        }
+        events.append(ed)?;
+    }
+    d.set_item("events", events)?;
+    let writes = PyList::empty(py);
+    for (k, v) in &o.writes {
+        writes.append((PyBytes::new(py, k), v.as_ref().map(|v| PyBytes::new(py, v))))?;
+    }
+    d.set_item("writes", writes)?;
+    Ok(d)
+}
+
+fn interface<'py>(py: Python<'py>, c: &Contract) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("contract", c.id.to_string())?;
+    let fns = PyList::empty(py);
+    for f in c.fns.values() {
+        let fd = PyDict::new(py);
+        fd.set_item("name", f.name.as_ref())?;
+        fd.set_item("access", f.access.as_str())?;
+        let args = PyList::empty(py);
+        for (n, t) in &f.args {
+            let a = PyDict::new(py);
+            a.set_item("name", n.as_ref())?;
+            a.set_item("type", t.to_string())?;
+            args.append(a)?;
+        }
+        fd.set_item("args", args)?;
+        fd.set_item("outputs", f.ret.to_string())?;
+        fns.append(fd)?;
+    }
+    d.set_item("functions", fns)?;
+    let vars: Vec<(String, String)> = c
+        .vars
+        .iter()
+        .map(|(k, t)| (k.to_string(), t.to_string()))
+        .collect();
+    d.set_item("variables", vars)?;
+    let maps: Vec<(String, String, String)> = c
+        .maps
+        .iter()
+        .map(|(k, (a, b))| (k.to_string(), a.to_string(), b.to_string()))
+        .collect();
+    d.set_item("maps", maps)?;
+    let consts: Vec<(String, String)> = c
+        .const_types
+        .iter()
+        .map(|(k, t)| (k.to_string(), t.to_string()))
+        .collect();
+    d.set_item("constants", consts)?;
+    let fts: Vec<String> = c.fts.keys().map(|k| k.to_string()).collect();
+    d.set_item("fungible_tokens", fts)?;
+    let nfts: Vec<(String, String)> = c
+        .nfts
+        .iter()
+        .map(|(k, t)| (k.to_string(), t.to_string()))
+        .collect();
+    d.set_item("non_fungible_tokens", nfts)?;
+    let traits: Vec<String> = c.traits.keys().map(|k| k.to_string()).collect();
+    d.set_item("traits", traits)?;
+    let impls: Vec<String> = c.impl_traits.iter().map(|t| t.to_string()).collect();
+    d.set_item("implements", impls)?;
+    Ok(d)
+}
+
+/// Runs `f` with a Python host, re-raising a Python exception the host raised.
+fn with_host<'py, T>(
+    host: &Bound<'py, PyAny>,
+    f: impl FnOnce(&mut PyHost<'py>) -> T,
+) -> PyResult<T> {
+    let mut h = PyHost {
+        obj: host.clone(),
+        err: None,
+    };
+    let r = f(&mut h);
+    match h.err {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
+}
+
+/// The Clarity VM: analysed-contract cache, cost budgets, network flag.
+#[pyclass(name = "ClarityVm", module = "funai._core")]
+pub struct PyVm {
+    vm: Vm,
+}
+
+#[pymethods]
+impl PyVm {
+    #[new]
+    #[pyo3(signature = (mainnet = false))]
+    fn new(mainnet: bool) -> Self {
+        PyVm {
+            vm: Vm::new(mainnet),
+        }
+    }
+
+    /// Whether the VM runs as mainnet (`is-in-mainnet`, principal versions).
+    #[getter]
+    fn mainnet(&self) -> bool {
+        self.vm.mainnet
+    }
+
+    /// Per-call cost limit (dict of runtime, read_count, read_length, write_count, write_length).
+    #[getter]
+    fn call_limit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        cost_dict(py, &self.vm.call_limit)
+    }
+
+    #[setter]
+    fn set_call_limit(&mut self, limit: &Bound<'_, PyDict>) -> PyResult<()> {
+        self.vm.call_limit = cost_from(limit, self.vm.call_limit)?;
+        Ok(())
+    }
+
+    /// Per-block cost limit.
+    #[getter]
+    fn block_limit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        cost_dict(py, &self.vm.block_limit)
+    }
+
+    #[setter]
+    fn set_block_limit(&mut self, limit: &Bound<'_, PyDict>) -> PyResult<()> {
+        self.vm.block_limit = cost_from(limit, self.vm.block_limit)?;
+        Ok(())
+    }
+
+    /// Cost used so far in the current block.
+    #[getter]
+    fn block_used<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        cost_dict(py, &self.vm.block_used)
+    }
+
+    /// Starts a new block (resets the block budget).
+    fn new_block(&mut self) {
+        self.vm.new_block();
+    }
+
+    /// Forgets cached contracts (after the store was rolled back).
+    fn clear_cache(&mut self) {
+        self.vm.clear_cache();
+    }
+
+    /// Parses and type-checks `source` as contract `contract_id`; returns
+    /// `{"errors": [(line, col, message)], "interface": dict | None}`.
+    fn check<'py>(
+        &mut self,
+        py: Python<'py>,
+        host: &Bound<'py, PyAny>,
+        contract_id: &str,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let id = principal(contract_id).py_err(py)?;
+        if !matches!(id, Principal::Contract(..)) {
+            return Err(PyValueError::new_err(
+                "contract_id must be a contract principal",
+            ));
+        }
+        let r = with_host(host, |h| self.vm.check(h, &id, source))?;
+        let d = PyDict::new(py);
+        match r {
+            Ok(c) => {
+                d.set_item("errors", PyList::empty(py))?;
+                d.set_item("interface", interface(py, &c)?)?;
+            }
+            Err(ds) => {
+                d.set_item("errors", diagnostics(py, &ds)?)?;
+                d.set_item("interface", py.None())?;
+            }
+        }
+        Ok(d)
+    }
+
+    /// Deploys `source` as `sender.name`: `{"errors", "interface", "outcome"}`.
+    fn deploy<'py>(
+        &mut self,
+        py: Python<'py>,
+        host: &Bound<'py, PyAny>,
+        name: &str,
+        source: &str,
+        sender: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let sender = principal(sender).py_err(py)?;
+        let r = with_host(host, |h| self.vm.deploy(h, name, source, &sender))?;
+        let d = PyDict::new(py);
+        match r {
+            Ok((c, out)) => {
+                d.set_item("errors", PyList::empty(py))?;
+                d.set_item("interface", interface(py, &c)?)?;
+                d.set_item("outcome", outcome_dict(py, &out)?)?;
+            }
+            Err(ds) => {
+                d.set_item("errors", diagnostics(py, &ds)?)?;
+                d.set_item("interface", py.None())?;
+                d.set_item("outcome", py.None())?;
+            }
+        }
+        Ok(d)
+    }
+
+    /// Interface of a deployed contract, or None.
+    fn interface<'py>(
+        &mut self,
+        py: Python<'py>,
+        host: &Bound<'py, PyAny>,
+        contract_id: &str,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let id = principal(contract_id).py_err(py)?;
+        let c = with_host(host, |h| self.vm.contract(h, &id))?;
+        c.map(|c| interface(py, &c)).transpose()
+    }
+
+    /// Calls `function` of `contract_id` with Clarity literal `args` as `sender`:
+    /// `{"errors", "outcome"}`.
+    #[pyo3(signature = (host, contract_id, function, args, sender, read_only = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn call<'py>(
+        &mut self,
+        py: Python<'py>,
+        host: &Bound<'py, PyAny>,
+        contract_id: &str,
+        function: &str,
+        args: Vec<String>,
+        sender: &str,
+        read_only: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let id = principal(contract_id).py_err(py)?;
+        let sender = principal(sender).py_err(py)?;
+        let r = with_host(host, |h| {
+            self.vm.call(h, &id, function, &args, &sender, read_only)
+        })?;
+        result_dict(py, r)
+    }
+
+    /// Evaluates one expression as a transaction by `sender`: `{"errors", "outcome"}`.
+    #[pyo3(signature = (host, source, sender, read_only = false))]
+    fn eval<'py>(
+        &mut self,
+        py: Python<'py>,
+        host: &Bound<'py, PyAny>,
+        source: &str,
+        sender: &str,
+        read_only: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let sender = principal(sender).py_err(py)?;
+        let r = with_host(host, |h| self.vm.eval(h, source, &sender, read_only))?;
+        result_dict(py, r)
+    }
+}
+
+fn result_dict<'py>(
+    py: Python<'py>,
+    r: Result<Outcome, Vec<Diagnostic>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match r {
+        Ok(o) => {
+            d.set_item("errors", PyList::empty(py))?;
+            d.set_item("outcome", outcome_dict(py, &o)?)?;
+        }
+        Err(ds) => {
+            d.set_item("errors", diagnostics(py, &ds)?)?;
+            d.set_item("outcome", py.None())?;
+        }
+    }
+    Ok(d)
+}
+
+/// Splits a principal into (version, hash160, contract name or None).
+#[pyfunction]
+fn clarity_principal_decode<'py>(
+    py: Python<'py>,
+    text: &str,
+) -> PyResult<(u8, Bound<'py, PyBytes>, Option<String>)> {
+    let p = principal(text).py_err(py)?;
+    let name = match &p {
+        Principal::Contract(_, n) => Some(n.to_string()),
+        Principal::Standard(_) => None,
+    };
+    let is = p.issuer();
+    Ok((is.version, PyBytes::new(py, &is.hash), name))
+}
+
+/// The c32check text of (version, hash160[, contract name]).
+#[pyfunction]
+#[pyo3(signature = (version, hash160, name = None))]
+fn clarity_principal_encode(
+    py: Python<'_>,
+    version: u8,
+    hash160: &[u8],
+    name: Option<&str>,
+) -> PyResult<String> {
+    if version >= 32 {
+        return Err(Error::malformed("principal version must be below 32")).py_err(py);
+    }
+    let hash = crate::error::fixed::<20>("hash160", hash160).py_err(py)?;
+    let sp = StandardPrincipal { version, hash };
+    match name {
+        None => Ok(sp.to_address()),
+        Some(n) => {
+            if !crate::clarity::types::valid_contract_name(n) {
+                return Err(Error::malformed(format!("invalid contract name {n:?}"))).py_err(py);
+            }
+            Ok(format!("{}.{n}", sp.to_address()))
+        }
+    }
+}
+
+/// State key of a principal's FAI balance (what `stx-get-balance` reads).
+#[pyfunction]
+fn clarity_balance_key<'py>(
+    py: Python<'py>,
+    principal_text: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let p = principal(principal_text).py_err(py)?;
+    Ok(PyBytes::new(py, &stx_key(&p)))
+}
+
+/// Consensus serialization of a uint (how balances are stored).
+#[pyfunction]
+fn clarity_encode_uint<'py>(py: Python<'py>, value: u128) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &Value::UInt(value).serialize())
+}
+
+/// Decodes a stored uint (None for anything else).
+#[pyfunction]
+fn clarity_decode_uint(data: &[u8]) -> Option<u128> {
+    match Value::deserialize(data) {
+        Ok(Value::UInt(u)) => Some(u),
+        _ => None,
+    }
+}
+
+/// Clarity literal text of a consensus-serialized value.
+#[pyfunction]
+fn clarity_decode_value(py: Python<'_>, data: &[u8]) -> PyResult<String> {
+    Value::deserialize(data)
+        .map(|v| v.to_string())
+        .map_err(Error::malformed)
+        .py_err(py)
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyVm>()?;
+    m.add_function(wrap_pyfunction!(clarity_principal_decode, m)?)?;
+    m.add_function(wrap_pyfunction!(clarity_principal_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(clarity_balance_key, m)?)?;
+    m.add_function(wrap_pyfunction!(clarity_encode_uint, m)?)?;
+    m.add_function(wrap_pyfunction!(clarity_decode_uint, m)?)?;
+    m.add_function(wrap_pyfunction!(clarity_decode_value, m)?)?;
     Ok(())
 }

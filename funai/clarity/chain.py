@@ -1,0 +1,104 @@
+"""Chain data for ``block-height``, ``get-block-info?`` (the inference chain) and
+``burn-block-height``, ``get-burn-block-info?`` (the ledger chain)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+__all__ = ["BLOCK_INFO_PROPERTIES", "BURN_BLOCK_INFO_PROPERTIES", "ChainView", "SimpleChain"]
+
+BlockInfo = int | bytes | str
+
+#: ``get-block-info?`` properties: uint ones are ints, buff 32 ones are bytes, and
+#: ``miner-address`` is a principal string.
+BLOCK_INFO_PROPERTIES = (
+    "time",
+    "header-hash",
+    "burnchain-header-hash",
+    "id-header-hash",
+    "miner-address",
+    "vrf-seed",
+    "block-reward",
+    "miner-spend-total",
+    "miner-spend-winner",
+)
+#: ``get-burn-block-info?`` properties (``pox-addrs`` has no meaning here and is refused).
+BURN_BLOCK_INFO_PROPERTIES = ("header-hash",)
+
+
+@runtime_checkable
+class ChainView(Protocol):
+    """What the VM reads from the two chains."""
+
+    def block_height(self) -> int:
+        """Height of the inference chain (``block-height``)."""
+        ...
+
+    def burn_block_height(self) -> int:
+        """Height of the ledger chain (``burn-block-height``)."""
+        ...
+
+    def block_info(self, prop: str, height: int) -> BlockInfo | None:
+        """A property of inference block ``height`` (None when there is no such block)."""
+        ...
+
+    def burn_block_info(self, prop: str, height: int) -> BlockInfo | None:
+        """A property of ledger block ``height`` (None when there is no such block)."""
+        ...
+
+
+def _h(tag: str, height: int) -> bytes:
+    return hashlib.sha256(f"{tag}:{height}".encode()).digest()
+
+
+@dataclass
+class SimpleChain:
+    """An in-memory description of both chains, deterministic by default.
+
+    ``blocks`` and ``burn_blocks`` hold per-height property overrides; heights below
+    ``height``/``burn_height`` exist and get deterministic defaults (hashes of the height,
+    a 600 s block time for the ledger, 10 s for the inference chain).
+    """
+
+    height: int = 1
+    burn_height: int = 1
+    blocks: dict[int, dict[str, BlockInfo]] = field(default_factory=dict)
+    burn_blocks: dict[int, dict[str, BlockInfo]] = field(default_factory=dict)
+    miner: str = "ST000000000000000000002AMW42H"
+
+    def block_height(self) -> int:
+        return self.height
+
+    def burn_block_height(self) -> int:
+        return self.burn_height
+
+    def block_info(self, prop: str, height: int) -> BlockInfo | None:
+        if height >= self.height:
+            return None
+        override = self.blocks.get(height, {})
+        if prop in override:
+            return override[prop]
+        if prop == "time":
+            return 1_700_000_000 + 10 * height
+        if prop == "miner-address":
+            return self.miner
+        if prop in ("block-reward", "miner-spend-total", "miner-spend-winner"):
+            return 0
+        if prop == "burnchain-header-hash":
+            return self.burn_block_info("header-hash", height) or _h("burn", height)
+        return _h(prop, height)
+
+    def burn_block_info(self, prop: str, height: int) -> BlockInfo | None:
+        if height >= self.burn_height:
+            return None
+        override = self.burn_blocks.get(height, {})
+        if prop in override:
+            return override[prop]
+        return _h("burn", height)
+
+    def advance(self, blocks: int = 1, burn_blocks: int = 0) -> None:
+        """Moves the tips forward."""
+        self.height += blocks
+        self.burn_height += burn_blocks

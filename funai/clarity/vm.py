@@ -1,0 +1,286 @@
+"""The Python face of the Clarity VM: deploy, call, read-only calls, console expressions.
+
+Example::
+
+    from funai.clarity import ClarityVM, uint
+
+    vm = ClarityVM()                       # in-memory store, simple deterministic chain
+    vm.store.set_balance(DEPLOYER, 10**12)
+    vm.deploy("counter", source, sender=DEPLOYER)
+    res = vm.call(f"{DEPLOYER}.counter", "inc", uint(1), sender=DEPLOYER)
+    assert res.result == "(ok u1)"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from funai import _core
+from funai.clarity.chain import BlockInfo, ChainView, SimpleChain
+from funai.clarity.errors import ClarityAnalysisError, ClarityRuntimeError, Diagnostic
+from funai.clarity.principals import contract_principal
+from funai.clarity.store import MemoryStore, StateStore, Write
+
+__all__ = ["DEFAULT_SENDER", "CallResult", "ClarityVM", "Deployment"]
+
+#: A deterministic devnet principal used as the default sender in tools and tests.
+DEFAULT_SENDER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
+
+COST_FIELDS = ("runtime", "read_count", "read_length", "write_count", "write_length")
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of a transaction.
+
+    ``result`` is the value in Clarity literal syntax (``(ok u100)``), or None when the
+    call aborted (``error`` says why). ``committed``: the writes were applied (not for an
+    ``err`` response, an abort, or a read-only call).
+    """
+
+    result: str | None
+    committed: bool
+    error: str | None = None
+    events: list[dict[str, str]] = field(default_factory=list)
+    cost: dict[str, int] = field(default_factory=dict)
+    writes: list[Write] = field(default_factory=list)
+
+    @property
+    def aborted(self) -> bool:
+        """True when the call stopped with a runtime error or at a cost limit."""
+        return self.result is None
+
+    @property
+    def is_ok(self) -> bool:
+        """True for an ``(ok …)`` response."""
+        return self.result is not None and self.result.startswith("(ok ")
+
+    @property
+    def is_err(self) -> bool:
+        """True for an ``(err …)`` response."""
+        return self.result is not None and self.result.startswith("(err ")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (result, events, committed, error, cost)."""
+        return {
+            "result": self.result,
+            "events": self.events,
+            "committed": self.committed,
+            "error": self.error,
+            "cost": self.cost,
+        }
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployed contract: its id, its interface, and the deploy transaction's outcome."""
+
+    contract_id: str
+    interface: dict[str, Any]
+    outcome: CallResult
+
+
+class _Host:
+    """Joins a state store and a chain view into the host object the Rust VM calls."""
+
+    __slots__ = ("block_height", "block_info", "burn_block_height", "burn_block_info", "get")
+
+    def __init__(self, store: StateStore, chain: ChainView) -> None:
+        self.get = store.get
+        self.block_height = chain.block_height
+        self.burn_block_height = chain.burn_block_height
+        self.block_info = chain.block_info
+        self.burn_block_info = chain.burn_block_info
+
+
+def _diagnostics(raw: list[tuple[int, int, str]]) -> list[Diagnostic]:
+    return [Diagnostic(line, col, msg) for line, col, msg in raw]
+
+
+def _outcome(raw: Mapping[str, Any]) -> CallResult:
+    return CallResult(
+        result=raw["result"],
+        committed=bool(raw["committed"]),
+        error=raw["error"],
+        events=list(raw["events"]),
+        cost=dict(raw["cost"]),
+        writes=list(raw["writes"]),
+    )
+
+
+def literal(value: object) -> str:
+    """Clarity literal text of a Python value: str passes through (it is Clarity source),
+    bool becomes ``true``/``false``, bytes a buffer. Integers are ambiguous (int or uint):
+    use :func:`uint` or :func:`int_`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    raise TypeError(f"cannot pass {type(value).__name__} as a Clarity argument; use uint()/int_()")
+
+
+class ClarityVM:
+    """A Clarity VM bound to a state store and a chain view.
+
+    ``store`` defaults to a fresh :class:`MemoryStore`, ``chain`` to a :class:`SimpleChain`.
+    Writes reach the store only when a transaction commits. ``call_limit``/``block_limit``
+    override the default cost limits (dicts with any of the cost fields).
+    """
+
+    def __init__(
+        self,
+        store: StateStore | None = None,
+        chain: ChainView | None = None,
+        *,
+        mainnet: bool = False,
+        call_limit: Mapping[str, int] | None = None,
+        block_limit: Mapping[str, int] | None = None,
+    ) -> None:
+        self.store: Any = store if store is not None else MemoryStore()
+        self.chain: Any = chain if chain is not None else SimpleChain()
+        self._vm = _core.ClarityVm(mainnet)
+        if call_limit is not None:
+            self._vm.call_limit = dict(call_limit)
+        if block_limit is not None:
+            self._vm.block_limit = dict(block_limit)
+        self._host = _Host(self.store, self.chain)
+
+    @property
+    def mainnet(self) -> bool:
+        return self._vm.mainnet
+
+    @property
+    def call_limit(self) -> dict[str, int]:
+        return self._vm.call_limit
+
+    @property
+    def block_limit(self) -> dict[str, int]:
+        return self._vm.block_limit
+
+    @property
+    def block_used(self) -> dict[str, int]:
+        """Cost used in the current block."""
+        return self._vm.block_used
+
+    def new_block(self) -> None:
+        """Starts a new block: the per-block budget is full again."""
+        self._vm.new_block()
+
+    def clear_cache(self) -> None:
+        """Drops cached contracts (call after rolling the store back)."""
+        self._vm.clear_cache()
+
+    def check(
+        self, source: str, *, name: str = "contract", sender: str = DEFAULT_SENDER
+    ) -> dict[str, Any]:
+        """Type-checks without deploying; returns the interface or raises
+        :class:`ClarityAnalysisError` with line:col diagnostics."""
+        raw: Any = self._vm.check(self._host, contract_principal(sender, name), source)
+        if raw["errors"]:
+            raise ClarityAnalysisError(_diagnostics(raw["errors"]))
+        interface: dict[str, Any] = raw["interface"]
+        return interface
+
+    def deploy(self, name: str, source: str, *, sender: str = DEFAULT_SENDER) -> Deployment:
+        """Deploys ``source`` as ``sender.name``.
+
+        Raises :class:`ClarityAnalysisError` (line:col diagnostics) when it does not check,
+        :class:`ClarityRuntimeError` when its top-level evaluation aborts.
+        """
+        raw: Any = self._vm.deploy(self._host, name, source, sender)
+        if raw["errors"]:
+            raise ClarityAnalysisError(_diagnostics(raw["errors"]))
+        outcome = _outcome(raw["outcome"])
+        if not outcome.committed:
+            raise ClarityRuntimeError(f"deploy of {name} failed: {outcome.error or outcome.result}")
+        self.store.apply(outcome.writes)
+        return Deployment(raw["interface"]["contract"], raw["interface"], outcome)
+
+    def interface(self, contract_id: str) -> dict[str, Any] | None:
+        """The interface of a deployed contract (None if there is none)."""
+        result: dict[str, Any] | None = self._vm.interface(self._host, contract_id)
+        return result
+
+    def call(
+        self, contract_id: str, function: str, *args: object, sender: str = DEFAULT_SENDER
+    ) -> CallResult:
+        """Calls a public function as ``sender``; its writes are applied only on ``ok``.
+
+        Arguments are Clarity literals (``"u100"``, ``"'ST…"``, ``"(list 1 2)"``) or values
+        :func:`literal` converts.
+        """
+        return self._run(contract_id, function, args, sender, read_only=False)
+
+    def read_only(
+        self, contract_id: str, function: str, *args: object, sender: str = DEFAULT_SENDER
+    ) -> CallResult:
+        """Calls a read-only function; nothing is ever written."""
+        return self._run(contract_id, function, args, sender, read_only=True)
+
+    def _run(
+        self,
+        contract_id: str,
+        function: str,
+        args: tuple[object, ...],
+        sender: str,
+        read_only: bool,
+    ) -> CallResult:
+        texts = [literal(a) for a in args]
+        raw: Any = self._vm.call(self._host, contract_id, function, texts, sender, read_only)
+        return self._finish(raw)
+
+    def eval(
+        self, expr: str, *, sender: str = DEFAULT_SENDER, read_only: bool = False
+    ) -> CallResult:
+        """Evaluates one expression as a transaction by ``sender`` (``.name`` is the sender's
+        contract ``name``), e.g. ``(contract-call? .token transfer u10 tx-sender 'ST… none)``.
+        Committed unless it aborts or returns ``err``."""
+        raw: Any = self._vm.eval(self._host, expr, sender, read_only)
+        return self._finish(raw)
+
+    def _finish(self, raw: Mapping[str, Any]) -> CallResult:
+        if raw["errors"]:
+            raise ClarityAnalysisError(_diagnostics(raw["errors"]))
+        outcome = _outcome(raw["outcome"])
+        if outcome.committed and outcome.writes:
+            self.store.apply(outcome.writes)
+        return outcome
+
+    def balance(self, principal: str) -> int:
+        """FAI balance (base units) of a principal, read from the store."""
+        raw = self.store.get(_core.clarity_balance_key(principal))
+        return 0 if raw is None else (_core.clarity_decode_uint(raw) or 0)
+
+
+def uint(n: int) -> str:
+    """Clarity uint literal."""
+    if n < 0 or n >= 1 << 128:
+        raise ValueError("uint out of range")
+    return f"u{n}"
+
+
+def int_(n: int) -> str:
+    """Clarity int literal."""
+    if not -(1 << 127) <= n < (1 << 127):
+        raise ValueError("int out of range")
+    return str(n)
+
+
+def principal(p: str) -> str:
+    """Clarity principal literal (adds the leading quote)."""
+    return p if p.startswith("'") else "'" + p
+
+
+def ascii_(s: str) -> str:
+    """Clarity string-ascii literal."""
+    if not s.isascii():
+        raise ValueError("not ASCII")
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+__all__ += ["BlockInfo", "ascii_", "int_", "literal", "principal", "uint"]

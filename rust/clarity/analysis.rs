@@ -1,0 +1,1964 @@
+//! The static type checker, run at deploy: every definition, every expression, every
+//! builtin's argument types, read-only purity, recursion, trait conformance and the limits
+//! on type sizes. Anything it does not know is refused with a positioned error.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::contract::{Access, Contract, FnDef, TopItem, TraitFn, TraitSig};
+use super::parser::{Diagnostic, Expr, ExprKind, Span};
+use super::types::{Name, Principal, TraitId, Type, Value, MAX_VALUE_SIZE};
+
+/// Finds deployed contracts (for `contract-call?`, `use-trait`, `impl-trait`).
+pub trait Resolver {
+    fn contract(&mut self, id: &Principal) -> Option<Arc<Contract>>;
+}
+
+type CResult<T> = Result<T, Diagnostic>;
+
+fn err<T>(span: Span, msg: impl Into<String>) -> CResult<T> {
+    Err(Diagnostic::new(span, msg))
+}
+
+/// Keywords (atoms with a value).
+pub const KEYWORDS: &[&str] = &[
+    "tx-sender",
+    "contract-caller",
+    "block-height",
+    "burn-block-height",
+    "stx-liquid-supply",
+    "is-in-mainnet",
+    "is-in-regtest",
+    "chain-id",
+    "true",
+    "false",
+    "none",
+    "tx-sponsor?",
+];
+
+/// Every builtin function and special form this VM implements.
+pub const BUILTINS: &[&str] = &[
+    "+",
+    "-",
+    "*",
+    "/",
+    "mod",
+    "pow",
+    "sqrti",
+    "log2",
+    "bit-and",
+    "bit-or",
+    "bit-xor",
+    "xor",
+    "bit-not",
+    "bit-shift-left",
+    "bit-shift-right",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "is-eq",
+    "and",
+    "or",
+    "not",
+    "to-int",
+    "to-uint",
+    "int-to-ascii",
+    "int-to-utf8",
+    "string-to-int?",
+    "string-to-uint?",
+    "buff-to-int-le",
+    "buff-to-int-be",
+    "buff-to-uint-le",
+    "buff-to-uint-be",
+    "to-consensus-buff?",
+    "from-consensus-buff?",
+    "list",
+    "len",
+    "element-at",
+    "element-at?",
+    "index-of",
+    "index-of?",
+    "slice?",
+    "concat",
+    "append",
+    "replace-at?",
+    "as-max-len?",
+    "map",
+    "filter",
+    "fold",
+    "ok",
+    "err",
+    "some",
+    "is-ok",
+    "is-err",
+    "is-some",
+    "is-none",
+    "unwrap-panic",
+    "unwrap-err-panic",
+    "unwrap!",
+    "unwrap-err!",
+    "try!",
+    "asserts!",
+    "default-to",
+    "match",
+    "if",
+    "let",
+    "begin",
+    "tuple",
+    "get",
+    "merge",
+    "print",
+    "var-get",
+    "var-set",
+    "map-get?",
+    "map-set",
+    "map-insert",
+    "map-delete",
+    "ft-get-balance",
+    "ft-get-supply",
+    "ft-mint?",
+    "ft-transfer?",
+    "ft-burn?",
+    "nft-get-owner?",
+    "nft-mint?",
+    "nft-transfer?",
+    "nft-burn?",
+    "stx-get-balance",
+    "stx-transfer?",
+    "stx-transfer-memo?",
+    "stx-burn?",
+    "stx-account",
+    "contract-call?",
+    "as-contract",
+    "contract-of",
+    "principal-of?",
+    "is-standard",
+    "principal-destruct?",
+    "principal-construct?",
+    "sha256",
+    "sha512",
+    "sha512/256",
+    "keccak256",
+    "hash160",
+    "secp256k1-recover?",
+    "secp256k1-verify",
+    "get-block-info?",
+    "get-burn-block-info?",
+];
+
+const DEFINES: &[&str] = &[
+    "define-constant",
+    "define-data-var",
+    "define-map",
+    "define-public",
+    "define-read-only",
+    "define-private",
+    "define-fungible-token",
+    "define-non-fungible-token",
+    "define-trait",
+    "use-trait",
+    "impl-trait",
+];
+
+/// Clarity functions this VM refuses (later Clarity versions or no meaning here).
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "at-block",
+        "at-block is not supported (no historical state access)",
+    ),
+    (
+        "get-stacks-block-info?",
+        "get-stacks-block-info? is Clarity 3; use get-block-info?",
+    ),
+    ("get-tenure-info?", "get-tenure-info? is Clarity 3"),
+    (
+        "stacks-block-height",
+        "stacks-block-height is Clarity 3; use block-height",
+    ),
+    ("tenure-height", "tenure-height is Clarity 3"),
+    ("secp256r1-verify", "secp256r1-verify is Clarity 4"),
+    ("contract-hash?", "contract-hash? is Clarity 4"),
+    ("to-ascii?", "to-ascii? is Clarity 4"),
+    ("restrict-assets?", "restrict-assets? is Clarity 4"),
+    ("as-contract?", "as-contract? is Clarity 4"),
+    ("stacks-block-time", "stacks-block-time is Clarity 4"),
+    ("current-contract", "current-contract is Clarity 4"),
+];
+
+/// Names whose write access makes a function non-read-only.
+const WRITERS: &[&str] = &[
+    "var-set",
+    "map-set",
+    "map-insert",
+    "map-delete",
+    "ft-mint?",
+    "ft-transfer?",
+    "ft-burn?",
+    "nft-mint?",
+    "nft-transfer?",
+    "nft-burn?",
+    "stx-transfer?",
+    "stx-transfer-memo?",
+    "stx-burn?",
+];
+
+pub fn is_reserved(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+        || BUILTINS.contains(&name)
+        || DEFINES.contains(&name)
+        || REFUSED.iter().any(|(n, _)| *n == name)
+}
+
+/// Properties of `get-block-info?` and their types.
+pub fn block_info_type(prop: &str) -> Option<Type> {
+    Some(match prop {
+        "time" | "block-reward" | "miner-spend-total" | "miner-spend-winner" => Type::UInt,
+        "header-hash" | "burnchain-header-hash" | "id-header-hash" | "vrf-seed" => Type::Buff(32),
+        "miner-address" => Type::Principal,
+        _ => return None,
+    })
+}
+
+/// Properties of `get-burn-block-info?` and their types.
+pub fn burn_block_info_type(prop: &str) -> Option<Type> {
+    match prop {
+        "header-hash" => Some(Type::Buff(32)),
+        _ => None,
+    }
+}
+
+fn literal_type(v: &Value) -> Type {
+    match v {
+        Value::Int(_) => Type::Int,
+        Value::UInt(_) => Type::UInt,
+        Value::Bool(_) => Type::Bool,
+        Value::Principal(_) => Type::Principal,
+        Value::Buff(b) => Type::Buff(b.len() as u32),
+        Value::Ascii(b) => Type::Ascii(b.len() as u32),
+        Value::Utf8(s) => Type::Utf8(s.len() as u32),
+        _ => Type::NoType,
+    }
+}
+
+fn is_int(t: &Type) -> bool {
+    matches!(t, Type::Int | Type::UInt)
+}
+
+fn seq_elem(t: &Type) -> Option<Type> {
+    Some(match t {
+        Type::List(e, _) => (**e).clone(),
+        Type::Buff(_) => Type::Buff(1),
+        Type::Ascii(_) => Type::Ascii(1),
+        Type::Utf8(_) => Type::Utf8(1),
+        _ => return None,
+    })
+}
+
+fn seq_len(t: &Type) -> Option<u32> {
+    match t {
+        Type::List(_, n) | Type::Buff(n) | Type::Ascii(n) | Type::Utf8(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn with_len(t: &Type, n: u32) -> Type {
+    match t {
+        Type::List(e, _) => Type::List(e.clone(), n),
+        Type::Buff(_) => Type::Buff(n),
+        Type::Ascii(_) => Type::Ascii(n),
+        Type::Utf8(_) => Type::Utf8(n),
+        other => other.clone(),
+    }
+}
+
+fn destruct_tuple() -> Type {
+    let mut m = BTreeMap::new();
+    m.insert(Name::from("hash-bytes"), Type::Buff(20));
+    m.insert(Name::from("name"), Type::optional(Type::Ascii(40)));
+    m.insert(Name::from("version"), Type::Buff(1));
+    Type::Tuple(m)
+}
+
+fn stx_account_tuple() -> Type {
+    let mut m = BTreeMap::new();
+    m.insert(Name::from("locked"), Type::UInt);
+    m.insert(Name::from("unlock-height"), Type::UInt);
+    m.insert(Name::from("unlocked"), Type::UInt);
+    Type::Tuple(m)
+}
+
+fn limited(span: Span, t: Type) -> CResult<Type> {
+    t.check_limits().map_err(|m| Diagnostic::new(span, m))?;
+    Ok(t)
+}
+
+fn arity(span: Span, name: &str, args: &[Expr], n: usize) -> CResult<()> {
+    if args.len() != n {
+        return err(
+            span,
+            format!("{name} expects {n} argument(s), got {}", args.len()),
+        );
+    }
+    Ok(())
+}
+
+fn min_arity(span: Span, name: &str, args: &[Expr], n: usize) -> CResult<()> {
+    if args.len() < n {
+        return err(
+            span,
+            format!(
+                "{name} expects at least {n} argument(s), got {}",
+                args.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn atom_arg<'e>(e: &'e Expr, what: &str) -> CResult<&'e Name> {
+    e.atom()
+        .ok_or_else(|| Diagnostic::new(e.span, format!("expected {what}")))
+}
+
+fn uint_literal(e: &Expr) -> CResult<u32> {
+    match &e.kind {
+        ExprKind::Literal(Value::UInt(n)) => {
+            u32::try_from(*n).map_err(|_| Diagnostic::new(e.span, "length too large"))
+        }
+        ExprKind::Literal(Value::Int(n)) if *n >= 0 => {
+            u32::try_from(*n).map_err(|_| Diagnostic::new(e.span, "length too large"))
+        }
+        _ => err(e.span, "expected a non-negative integer literal"),
+    }
+}
+
+/// Everything a checker needs from the enclosing contract.
+pub struct Checker<'a> {
+    pub c: Contract,
+    r: &'a mut dyn Resolver,
+    locals: Vec<(Name, Type)>,
+    returns: Vec<Type>,
+    read_only: bool,
+    writes: bool,
+    trait_cache: BTreeMap<TraitId, TraitSig>,
+}
+
+/// Analyses a parsed contract; on success the contract is ready to deploy.
+pub fn analyze(
+    id: Principal,
+    source: String,
+    exprs: &[Expr],
+    r: &mut dyn Resolver,
+) -> Result<Contract, Vec<Diagnostic>> {
+    let mut ck = Checker::new(Contract::new(id, source), r);
+    let mut diags = Vec::new();
+    let mut impls: Vec<(Span, TraitId)> = Vec::new();
+    let mut constants: Vec<(Name, Expr)> = Vec::new();
+    let mut names: BTreeSet<Name> = BTreeSet::new();
+
+    let mut declare = |n: &Name, span: Span, diags: &mut Vec<Diagnostic>| -> bool {
+        if is_reserved(n) {
+            diags.push(Diagnostic::new(span, format!("'{n}' is a reserved name")));
+            false
+        } else if !names.insert(n.clone()) {
+            diags.push(Diagnostic::new(span, format!("'{n}' is already defined")));
+            false
+        } else {
+            true
+        }
+    };
+
+    // Traits first: function signatures may name them.
+    for e in exprs {
+        let Some((head, args)) = define_form(e) else {
+            continue;
+        };
+        let res = match head {
+            "define-trait" => ck.define_trait(e.span, args).map(|(n, sig)| {
+                if declare(&n, e.span, &mut diags) {
+                    ck.c.traits.insert(n, sig);
+                }
+            }),
+            "use-trait" => ck.use_trait(e.span, args).map(|(n, id)| {
+                if declare(&n, e.span, &mut diags) {
+                    ck.c.use_traits.insert(n, id);
+                }
+            }),
+            _ => Ok(()),
+        };
+        if let Err(d) = res {
+            diags.push(d);
+        }
+    }
+    for e in exprs {
+        let Some((head, args)) = define_form(e) else {
+            match &e.kind {
+                ExprKind::List(items) if items.first().and_then(Expr::atom).is_some() => {
+                    ck.c.top.push(TopItem::Expr(e.clone()))
+                }
+                _ => diags.push(Diagnostic::new(
+                    e.span,
+                    "expected a definition or a function call",
+                )),
+            }
+            continue;
+        };
+        let res: CResult<()> = (|| {
+            match head {
+                "define-trait" | "use-trait" => {}
+                "impl-trait" => {
+                    arity(e.span, head, args, 1)?;
+                    match &args[0].kind {
+                        ExprKind::TraitLiteral(id) => impls.push((args[0].span, id.clone())),
+                        _ => return err(args[0].span, "impl-trait expects a trait reference"),
+                    }
+                }
+                "define-constant" => {
+                    arity(e.span, head, args, 2)?;
+                    let n = atom_arg(&args[0], "a constant name")?;
+                    if declare(n, e.span, &mut diags) {
+                        constants.push((n.clone(), args[1].clone()));
+                        ck.c.top.push(TopItem::Constant(n.clone(), args[1].clone()));
+                    }
+                }
+                "define-data-var" => {
+                    arity(e.span, head, args, 3)?;
+                    let n = atom_arg(&args[0], "a variable name")?;
+                    let t = ck.parse_type(&args[1], false)?;
+                    if declare(n, e.span, &mut diags) {
+                        ck.c.vars.insert(n.clone(), t);
+                        ck.c.top.push(TopItem::DataVar(n.clone(), args[2].clone()));
+                    }
+                }
+                "define-map" => {
+                    arity(e.span, head, args, 3)?;
+                    let n = atom_arg(&args[0], "a map name")?;
+                    let k = ck.parse_type(&args[1], false)?;
+                    let v = ck.parse_type(&args[2], false)?;
+                    if declare(n, e.span, &mut diags) {
+                        ck.c.maps.insert(n.clone(), (k, v));
+                    }
+                }
+                "define-fungible-token" => {
+                    if args.is_empty() || args.len() > 2 {
+                        return err(
+                            e.span,
+                            "define-fungible-token expects a name and an optional supply",
+                        );
+                    }
+                    let n = atom_arg(&args[0], "a token name")?;
+                    if declare(n, e.span, &mut diags) {
+                        ck.c.fts.insert(n.clone(), args.len() == 2);
+                        ck.c.top.push(TopItem::Ft(n.clone(), args.get(1).cloned()));
+                    }
+                }
+                "define-non-fungible-token" => {
+                    arity(e.span, head, args, 2)?;
+                    let n = atom_arg(&args[0], "a token name")?;
+                    let t = ck.parse_type(&args[1], false)?;
+                    if declare(n, e.span, &mut diags) {
+                        ck.c.nfts.insert(n.clone(), t);
+                    }
+                }
+                "define-public" | "define-read-only" | "define-private" => {
+                    let access = match head {
+                        "define-public" => Access::Public,
+                        "define-read-only" => Access::ReadOnly,
+                        _ => Access::Private,
+                    };
+                    if args.len() != 2 {
+                        return err(
+                            e.span,
+                            format!("{head} expects a signature and exactly one body expression"),
+                        );
+                    }
+                    let sig = args[0].list().filter(|l| !l.is_empty()).ok_or_else(|| {
+                        Diagnostic::new(args[0].span, "expected (name (arg type) ...)")
+                    })?;
+                    let n = atom_arg(&sig[0], "a function name")?;
+                    let mut params: Vec<(Name, Type)> = Vec::new();
+                    for p in &sig[1..] {
+                        let pl = p.list().filter(|l| l.len() == 2).ok_or_else(|| {
+                            Diagnostic::new(p.span, "expected (argument-name type)")
+                        })?;
+                        let pn = atom_arg(&pl[0], "an argument name")?;
+                        if is_reserved(pn) {
+                            return err(pl[0].span, format!("'{pn}' is a reserved name"));
+                        }
+                        if params.iter().any(|(x, _)| x == pn) {
+                            return err(pl[0].span, format!("duplicate argument '{pn}'"));
+                        }
+                        params.push((pn.clone(), ck.parse_type(&pl[1], true)?));
+                    }
+                    if declare(n, e.span, &mut diags) {
+                        ck.c.fns.insert(
+                            n.clone(),
+                            Arc::new(FnDef {
+                                name: n.clone(),
+                                access,
+                                args: params,
+                                ret: Type::NoType,
+                                body: args[1].clone(),
+                                span: e.span,
+                                writes: false,
+                            }),
+                        );
+                    }
+                }
+                _ => return err(e.span, format!("unknown definition {head}")),
+            }
+            Ok(())
+        })();
+        if let Err(d) = res {
+            diags.push(d);
+        }
+    }
+    // Names used by argument lists must not collide with contract-level names.
+    for f in ck.c.fns.values() {
+        for (a, _) in &f.args {
+            if names.contains(a) {
+                diags.push(Diagnostic::new(
+                    f.span,
+                    format!("argument '{a}' shadows a definition"),
+                ));
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+
+    // Functions and constants in dependency order (callees first); cycles are recursion.
+    let order = match ck.dependency_order(&constants) {
+        Ok(o) => o,
+        Err(d) => return Err(vec![d]),
+    };
+    for name in order {
+        let res = if let Some(f) = ck.c.fns.get(&name).cloned() {
+            ck.check_function(&f)
+        } else if let Some((_, e)) = constants.iter().find(|(n, _)| *n == name) {
+            ck.check_top(e, true).map(|t| {
+                ck.c.const_types.insert(name.clone(), t);
+            })
+        } else {
+            Ok(())
+        };
+        if let Err(d) = res {
+            diags.push(d);
+            // A failed definition gets a placeholder so later errors stay meaningful.
+            if !ck.c.const_types.contains_key(&name) && !ck.c.fns.contains_key(&name) {
+                ck.c.const_types.insert(name, Type::NoType);
+            }
+        }
+    }
+    let top = ck.c.top.clone();
+    for item in &top {
+        let res = match item {
+            TopItem::DataVar(n, e) => ck.check_top(e, true).and_then(|t| {
+                let want = &ck.c.vars[n];
+                if want.admits(&t) {
+                    Ok(())
+                } else {
+                    err(
+                        e.span,
+                        format!("initial value of '{n}' has type {t}, expected {want}"),
+                    )
+                }
+            }),
+            TopItem::Ft(_, Some(e)) => ck.check_top(e, true).and_then(|t| {
+                if t == Type::UInt {
+                    Ok(())
+                } else {
+                    err(e.span, format!("token supply must be a uint, got {t}"))
+                }
+            }),
+            TopItem::Expr(e) => ck.check_top(e, false).map(|_| ()),
+            _ => Ok(()),
+        };
+        if let Err(d) = res {
+            diags.push(d);
+        }
+    }
+    for (span, id) in impls {
+        let res = ck
+            .trait_sig(span, &id)
+            .and_then(|sig| ck.c.conforms_to(&sig).map_err(|m| Diagnostic::new(span, m)));
+        match res {
+            Ok(()) => ck.c.impl_traits.push(id),
+            Err(d) => diags.push(d),
+        }
+    }
+    if diags.is_empty() {
+        Ok(ck.c)
+    } else {
+        diags.sort_by_key(|d| d.span);
+        Err(diags)
+    }
+}
+
+fn define_form(e: &Expr) -> Option<(&str, &[Expr])> {
+    let l = e.list()?;
+    let head = l.first()?.atom()?;
+    if DEFINES.contains(&head.as_ref()) {
+        Some((head.as_ref(), &l[1..]))
+    } else {
+        None
+    }
+}
+
+/// Names an expression refers to (binding names, tuple keys and field names excluded).
+pub fn collect_atoms(e: &Expr, out: &mut BTreeSet<Name>) {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Atom(n) => {
+                out.insert(n.clone());
+            }
+            ExprKind::List(items) => {
+                let head = items.first().and_then(Expr::atom).map(|h| h.as_ref());
+                match head {
+                    Some("get") => stack.extend(items.iter().skip(2)),
+                    Some("tuple") => {
+                        for f in &items[1..] {
+                            match f.list() {
+                                Some([_, v]) => stack.push(v),
+                                _ => stack.push(f),
+                            }
+                        }
+                    }
+                    Some("let") => {
+                        if let Some(binds) = items.get(1).and_then(Expr::list) {
+                            for b in binds {
+                                match b.list() {
+                                    Some([_, v]) => stack.push(v),
+                                    _ => stack.push(b),
+                                }
+                            }
+                        }
+                        stack.extend(items.iter().skip(2));
+                    }
+                    Some("match") => {
+                        for (i, it) in items.iter().enumerate() {
+                            if i != 2 && !(i == 4 && items.len() == 6) {
+                                stack.push(it);
+                            }
+                        }
+                    }
+                    _ => stack.extend(items.iter()),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(c: Contract, r: &'a mut dyn Resolver) -> Self {
+        Checker {
+            c,
+            r,
+            locals: Vec::new(),
+            returns: Vec::new(),
+            read_only: false,
+            writes: false,
+            trait_cache: BTreeMap::new(),
+        }
+    }
+
+    fn dependency_order(&self, constants: &[(Name, Expr)]) -> CResult<Vec<Name>> {
+        let mut nodes: BTreeMap<Name, (Span, BTreeSet<Name>)> = BTreeMap::new();
+        for (n, f) in &self.c.fns {
+            let mut atoms = BTreeSet::new();
+            collect_atoms(&f.body, &mut atoms);
+            nodes.insert(n.clone(), (f.span, atoms));
+        }
+        for (n, e) in constants {
+            let mut atoms = BTreeSet::new();
+            collect_atoms(e, &mut atoms);
+            nodes.insert(n.clone(), (e.span, atoms));
+        }
+        let keys: BTreeSet<Name> = nodes.keys().cloned().collect();
+        for (_, deps) in nodes.values_mut() {
+            deps.retain(|d| keys.contains(d));
+        }
+        let mut order = Vec::new();
+        let mut done: BTreeSet<Name> = BTreeSet::new();
+        loop {
+            let ready: Vec<Name> = nodes
+                .iter()
+                .filter(|(n, (_, deps))| {
+                    !done.contains(*n) && deps.iter().all(|d| done.contains(d))
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            for n in ready {
+                done.insert(n.clone());
+                order.push(n);
+            }
+        }
+        if let Some((n, (span, _))) = nodes.iter().find(|(n, _)| !done.contains(*n)) {
+            return err(
+                *span,
+                format!("'{n}' is part of a recursive definition cycle (recursion is not allowed)"),
+            );
+        }
+        Ok(order)
+    }
+
+    fn check_function(&mut self, f: &FnDef) -> CResult<()> {
+        self.locals = f.args.clone();
+        self.returns.clear();
+        self.read_only = f.access == Access::ReadOnly;
+        self.writes = false;
+        let body_t = self.check(&f.body)?;
+        let mut ret = body_t;
+        for r in std::mem::take(&mut self.returns) {
+            ret = Type::union(&ret, &r).ok_or_else(|| {
+                Diagnostic::new(
+                    f.span,
+                    format!("'{}' returns incompatible types {ret} and {r}", f.name),
+                )
+            })?;
+        }
+        if f.access == Access::Public && !matches!(ret, Type::Response(..)) {
+            return err(
+                f.span,
+                format!(
+                    "public function '{}' must return a response, not {ret}",
+                    f.name
+                ),
+            );
+        }
+        self.locals.clear();
+        let mut nf = f.clone();
+        nf.ret = ret;
+        nf.writes = self.writes;
+        self.c.fns.insert(f.name.clone(), Arc::new(nf));
+        Ok(())
+    }
+
+    /// Checks a top-level expression (constant, initial value, or a deploy-time call).
+    pub fn check_top(&mut self, e: &Expr, read_only: bool) -> CResult<Type> {
+        self.locals.clear();
+        self.returns.clear();
+        self.read_only = read_only;
+        self.writes = false;
+        let t = self.check(e)?;
+        let mut ret = t;
+        for r in std::mem::take(&mut self.returns) {
+            ret = Type::union(&ret, &r)
+                .ok_or_else(|| Diagnostic::new(e.span, "expression returns incompatible types"))?;
+        }
+        Ok(ret)
+    }
+
+    fn define_trait(&mut self, span: Span, args: &[Expr]) -> CResult<(Name, TraitSig)> {
+        arity(span, "define-trait", args, 2)?;
+        let n = atom_arg(&args[0], "a trait name")?.clone();
+        let fns = args[1].list().ok_or_else(|| {
+            Diagnostic::new(args[1].span, "expected a list of function signatures")
+        })?;
+        let mut sig = TraitSig::new();
+        for f in fns {
+            let l = f.list().filter(|l| l.len() == 3).ok_or_else(|| {
+                Diagnostic::new(f.span, "expected (name (arg-types ...) (response ...))")
+            })?;
+            let fname = atom_arg(&l[0], "a function name")?;
+            let targs = l[1]
+                .list()
+                .ok_or_else(|| Diagnostic::new(l[1].span, "expected a list of argument types"))?;
+            let mut ts = Vec::new();
+            for t in targs {
+                ts.push(self.parse_type_in_trait(t, &n)?);
+            }
+            let ret = self.parse_type(&l[2], false)?;
+            if !matches!(ret, Type::Response(..)) {
+                return err(l[2].span, "trait functions must return a response");
+            }
+            if sig
+                .insert(fname.clone(), TraitFn { args: ts, ret })
+                .is_some()
+            {
+                return err(l[0].span, format!("duplicate trait function '{fname}'"));
+            }
+        }
+        Ok((n, sig))
+    }
+
+    fn parse_type_in_trait(&mut self, t: &Expr, own: &Name) -> CResult<Type> {
+        if let ExprKind::TraitRef(r) = &t.kind {
+            if r == own {
+                return Ok(Type::Trait(TraitId {
+                    contract: self.c.id.clone(),
+                    name: own.clone(),
+                }));
+            }
+        }
+        self.parse_type(t, true)
+    }
+
+    fn use_trait(&mut self, span: Span, args: &[Expr]) -> CResult<(Name, TraitId)> {
+        arity(span, "use-trait", args, 2)?;
+        let n = atom_arg(&args[0], "a trait alias")?.clone();
+        let ExprKind::TraitLiteral(id) = &args[1].kind else {
+            return err(
+                args[1].span,
+                "use-trait expects a trait reference like .contract.trait",
+            );
+        };
+        self.trait_sig(args[1].span, id)?;
+        Ok((n, id.clone()))
+    }
+
+    fn trait_sig(&mut self, span: Span, id: &TraitId) -> CResult<TraitSig> {
+        if id.contract == self.c.id {
+            return self.c.traits.get(&id.name).cloned().ok_or_else(|| {
+                Diagnostic::new(span, format!("no trait '{}' in this contract", id.name))
+            });
+        }
+        if let Some(s) = self.trait_cache.get(id) {
+            return Ok(s.clone());
+        }
+        let c = self
+            .r
+            .contract(&id.contract)
+            .ok_or_else(|| Diagnostic::new(span, format!("no such contract {}", id.contract)))?;
+        let sig = c.traits.get(&id.name).cloned().ok_or_else(|| {
+            Diagnostic::new(
+                span,
+                format!("contract {} defines no trait '{}'", id.contract, id.name),
+            )
+        })?;
+        self.trait_cache.insert(id.clone(), sig.clone());
+        Ok(sig)
+    }
+
+    /// Parses a type signature. `allow_trait`: `<trait>` is allowed (function arguments).
+    pub fn parse_type(&mut self, e: &Expr, allow_trait: bool) -> CResult<Type> {
+        let t = self.parse_type_inner(e, allow_trait)?;
+        limited(e.span, t)
+    }
+
+    fn parse_type_inner(&mut self, e: &Expr, allow_trait: bool) -> CResult<Type> {
+        if let ExprKind::TraitRef(r) = &e.kind {
+            if !allow_trait {
+                return err(
+                    e.span,
+                    "a trait type is only allowed as a function argument type",
+                );
+            }
+            if let Some(id) = self.c.use_traits.get(r) {
+                return Ok(Type::Trait(id.clone()));
+            }
+            if self.c.traits.contains_key(r) {
+                return Ok(Type::Trait(TraitId {
+                    contract: self.c.id.clone(),
+                    name: r.clone(),
+                }));
+            }
+            return err(
+                e.span,
+                format!("unknown trait <{r}> (declare it with use-trait)"),
+            );
+        }
+        plain_type(e)
+    }
+}
+
+/// Parses a type signature that contains no trait references.
+pub fn plain_type(e: &Expr) -> CResult<Type> {
+    let t = plain_type_inner(e)?;
+    limited(e.span, t)
+}
+
+fn plain_type_inner(e: &Expr) -> CResult<Type> {
+    match &e.kind {
+        ExprKind::Atom(a) => match a.as_ref() {
+            "int" => Ok(Type::Int),
+            "uint" => Ok(Type::UInt),
+            "bool" => Ok(Type::Bool),
+            "principal" => Ok(Type::Principal),
+            other => err(e.span, format!("unknown type '{other}'")),
+        },
+        ExprKind::List(items) => {
+            let Some(head) = items.first().and_then(Expr::atom) else {
+                return err(e.span, "malformed type");
+            };
+            let args = &items[1..];
+            match head.as_ref() {
+                "buff" | "string-ascii" | "string-utf8" => {
+                    arity(e.span, head, args, 1)?;
+                    let n = uint_literal(&args[0])?;
+                    Ok(match head.as_ref() {
+                        "buff" => Type::Buff(n),
+                        "string-ascii" => Type::Ascii(n),
+                        _ => Type::Utf8(n),
+                    })
+                }
+                "list" => {
+                    arity(e.span, head, args, 2)?;
+                    let n = uint_literal(&args[0])?;
+                    Ok(Type::list(plain_type_inner(&args[1])?, n))
+                }
+                "optional" => {
+                    arity(e.span, head, args, 1)?;
+                    Ok(Type::optional(plain_type_inner(&args[0])?))
+                }
+                "response" => {
+                    arity(e.span, head, args, 2)?;
+                    Ok(Type::response(
+                        plain_type_inner(&args[0])?,
+                        plain_type_inner(&args[1])?,
+                    ))
+                }
+                "tuple" => {
+                    if args.is_empty() {
+                        return err(e.span, "a tuple type needs at least one field");
+                    }
+                    let mut m = BTreeMap::new();
+                    for f in args {
+                        let l = f
+                            .list()
+                            .filter(|l| l.len() == 2)
+                            .ok_or_else(|| Diagnostic::new(f.span, "expected (name type)"))?;
+                        let k = atom_arg(&l[0], "a field name")?;
+                        let t = plain_type_inner(&l[1])?;
+                        if m.insert(k.clone(), t).is_some() {
+                            return err(f.span, format!("duplicate tuple field '{k}'"));
+                        }
+                    }
+                    Ok(Type::Tuple(m))
+                }
+                other => err(e.span, format!("unknown type '{other}'")),
+            }
+        }
+        _ => err(e.span, "malformed type"),
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn mark_write(&mut self, span: Span, what: &str) -> CResult<()> {
+        self.writes = true;
+        if self.read_only {
+            return err(
+                span,
+                format!("{what} writes state and cannot be used in a read-only context"),
+            );
+        }
+        Ok(())
+    }
+
+    fn lookup_local(&self, n: &str) -> Option<&Type> {
+        self.locals
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_ref() == n)
+            .map(|(_, t)| t)
+    }
+
+    fn bind(&mut self, span: Span, n: &Name, t: Type) -> CResult<()> {
+        if is_reserved(n) {
+            return err(span, format!("'{n}' is a reserved name"));
+        }
+        if self.lookup_local(n).is_some()
+            || self.c.const_types.contains_key(n)
+            || self.c.fns.contains_key(n)
+            || self.c.vars.contains_key(n)
+            || self.c.maps.contains_key(n)
+        {
+            return err(span, format!("'{n}' shadows an existing name"));
+        }
+        self.locals.push((n.clone(), t));
+        Ok(())
+    }
+
+    /// Type of one expression.
+    pub fn check(&mut self, e: &Expr) -> CResult<Type> {
+        match &e.kind {
+            ExprKind::Literal(v) => Ok(literal_type(v)),
+            ExprKind::Atom(n) => self.atom_type(e.span, n),
+            ExprKind::TraitRef(_) | ExprKind::TraitLiteral(_) => {
+                err(e.span, "a trait reference is not a value")
+            }
+            ExprKind::List(items) => {
+                let Some((head, args)) = items.split_first() else {
+                    return err(e.span, "empty expression '()'");
+                };
+                let Some(name) = head.atom() else {
+                    return err(head.span, "expected a function name");
+                };
+                self.apply(e.span, name, args)
+            }
+        }
+    }
+
+    fn atom_type(&mut self, span: Span, n: &Name) -> CResult<Type> {
+        if let Some(t) = self.lookup_local(n) {
+            return Ok(t.clone());
+        }
+        Ok(match n.as_ref() {
+            "tx-sender" | "contract-caller" => Type::Principal,
+            "block-height" | "burn-block-height" | "stx-liquid-supply" | "chain-id" => Type::UInt,
+            "is-in-mainnet" | "is-in-regtest" | "true" | "false" => Type::Bool,
+            "none" => Type::optional(Type::NoType),
+            "tx-sponsor?" => Type::optional(Type::Principal),
+            _ => {
+                if let Some(t) = self.c.const_types.get(n) {
+                    return Ok(t.clone());
+                }
+                if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n.as_ref()) {
+                    return err(span, *msg);
+                }
+                return err(span, format!("use of unresolved variable '{n}'"));
+            }
+        })
+    }
+
+    fn check_all(&mut self, args: &[Expr]) -> CResult<Vec<Type>> {
+        args.iter().map(|a| self.check(a)).collect()
+    }
+
+    /// A body sequence: intermediate responses must be handled.
+    fn check_seq(&mut self, exprs: &[Expr]) -> CResult<Type> {
+        let mut last = Type::NoType;
+        for (i, e) in exprs.iter().enumerate() {
+            last = self.check(e)?;
+            if i + 1 < exprs.len() && matches!(last, Type::Response(..)) {
+                return err(e.span, "unchecked intermediary response: handle it with try!, unwrap!, match or asserts!");
+            }
+        }
+        Ok(last)
+    }
+
+    fn expect(&mut self, want: &Type, e: &Expr) -> CResult<Type> {
+        let t = self.check(e)?;
+        if !want.admits(&t) {
+            return err(e.span, format!("expected type {want}, got {t}"));
+        }
+        Ok(t)
+    }
+
+    /// Checks a call argument against a parameter type (trait conformance included).
+    pub fn check_param_pub(&mut self, want: &Type, e: &Expr) -> CResult<()> {
+        self.locals.clear();
+        self.returns.clear();
+        self.read_only = true;
+        self.check_param(want, e)
+    }
+
+    /// Checks an argument against a parameter type, including trait conformance.
+    fn check_param(&mut self, want: &Type, e: &Expr) -> CResult<()> {
+        if let Type::Trait(tid) = want {
+            if let ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) = &e.kind {
+                let sig = self.trait_sig(e.span, tid)?;
+                let c = self
+                    .r
+                    .contract(p)
+                    .ok_or_else(|| Diagnostic::new(e.span, format!("no such contract {p}")))?;
+                return c.conforms_to(&sig).map_err(|m| Diagnostic::new(e.span, m));
+            }
+            let t = self.check(e)?;
+            return match &t {
+                Type::Trait(have) if have == tid => Ok(()),
+                Type::Trait(have) => {
+                    let a = self.trait_sig(e.span, have)?;
+                    let b = self.trait_sig(e.span, tid)?;
+                    if b.iter().all(|(k, f)| a.get(k) == Some(f)) {
+                        Ok(())
+                    } else {
+                        err(e.span, format!("trait {have} is not compatible with {tid}"))
+                    }
+                }
+                _ => err(
+                    e.span,
+                    format!("expected a contract implementing {tid}, got {t}"),
+                ),
+            };
+        }
+        self.expect(want, e).map(|_| ())
+    }
+
+    fn apply(&mut self, span: Span, name: &Name, args: &[Expr]) -> CResult<Type> {
+        let n = name.as_ref();
+        if WRITERS.contains(&n) {
+            self.mark_write(span, n)?;
+        }
+        match n {
+            "let" => {
+                min_arity(span, n, args, 2)?;
+                let binds = args[0]
+                    .list()
+                    .ok_or_else(|| Diagnostic::new(args[0].span, "expected a list of bindings"))?;
+                let mark = self.locals.len();
+                let res = (|| {
+                    for b in binds {
+                        let l = b
+                            .list()
+                            .filter(|l| l.len() == 2)
+                            .ok_or_else(|| Diagnostic::new(b.span, "expected (name value)"))?;
+                        let bn = atom_arg(&l[0], "a variable name")?;
+                        let t = self.check(&l[1])?;
+                        self.bind(l[0].span, bn, t)?;
+                    }
+                    self.check_seq(&args[1..])
+                })();
+                self.locals.truncate(mark);
+                res
+            }
+            "begin" => {
+                min_arity(span, n, args, 1)?;
+                self.check_seq(args)
+            }
+            "if" => {
+                arity(span, n, args, 3)?;
+                self.expect(&Type::Bool, &args[0])?;
+                let a = self.check(&args[1])?;
+                let b = self.check(&args[2])?;
+                Type::union(&a, &b).ok_or_else(|| {
+                    Diagnostic::new(
+                        span,
+                        format!("if branches have incompatible types {a} and {b}"),
+                    )
+                })
+            }
+            "match" => {
+                let input = args
+                    .first()
+                    .map(|a| self.check(a))
+                    .transpose()?
+                    .ok_or_else(|| Diagnostic::new(span, "match expects an input"))?;
+                let (a, b) = match input {
+                    Type::Optional(t) => {
+                        arity(span, "match on an optional", args, 4)?;
+                        let bn = atom_arg(&args[1], "a binding name")?;
+                        let mark = self.locals.len();
+                        self.bind(args[1].span, bn, *t)?;
+                        let a = self.check(&args[2]);
+                        self.locals.truncate(mark);
+                        (a?, self.check(&args[3])?)
+                    }
+                    Type::Response(ok, er) => {
+                        arity(span, "match on a response", args, 5)?;
+                        let on = atom_arg(&args[1], "a binding name")?;
+                        let en = atom_arg(&args[3], "a binding name")?;
+                        let mark = self.locals.len();
+                        self.bind(args[1].span, on, *ok)?;
+                        let a = self.check(&args[2]);
+                        self.locals.truncate(mark);
+                        let a = a?;
+                        self.bind(args[3].span, en, *er)?;
+                        let b = self.check(&args[4]);
+                        self.locals.truncate(mark);
+                        (a, b?)
+                    }
+                    other => {
+                        return err(
+                            args[0].span,
+                            format!("match expects an optional or a response, got {other}"),
+                        )
+                    }
+                };
+                Type::union(&a, &b).ok_or_else(|| {
+                    Diagnostic::new(
+                        span,
+                        format!("match branches have incompatible types {a} and {b}"),
+                    )
+                })
+            }
+            "asserts!" => {
+                arity(span, n, args, 2)?;
+                self.expect(&Type::Bool, &args[0])?;
+                let t = self.check(&args[1])?;
+                self.returns.push(t);
+                Ok(Type::Bool)
+            }
+            "unwrap!" | "unwrap-err!" => {
+                arity(span, n, args, 2)?;
+                let input = self.check(&args[0])?;
+                let thrown = self.check(&args[1])?;
+                self.returns.push(thrown);
+                match (n, input) {
+                    ("unwrap!", Type::Optional(t)) | ("unwrap!", Type::Response(t, _)) => Ok(*t),
+                    ("unwrap-err!", Type::Response(_, t)) => Ok(*t),
+                    (_, t) => err(args[0].span, format!("{n} cannot unwrap {t}")),
+                }
+            }
+            "try!" => {
+                arity(span, n, args, 1)?;
+                match self.check(&args[0])? {
+                    Type::Optional(t) => {
+                        self.returns.push(Type::optional(Type::NoType));
+                        Ok(*t)
+                    }
+                    Type::Response(ok, e) => {
+                        self.returns.push(Type::Response(Box::new(Type::NoType), e));
+                        Ok(*ok)
+                    }
+                    t => err(
+                        args[0].span,
+                        format!("try! expects an optional or a response, got {t}"),
+                    ),
+                }
+            }
+            "tuple" => {
+                min_arity(span, n, args, 1)?;
+                let mut m = BTreeMap::new();
+                for f in args {
+                    let l = f
+                        .list()
+                        .filter(|l| l.len() == 2)
+                        .ok_or_else(|| Diagnostic::new(f.span, "expected (name value)"))?;
+                    let k = atom_arg(&l[0], "a field name")?;
+                    let t = self.check(&l[1])?;
+                    if m.insert(k.clone(), t).is_some() {
+                        return err(f.span, format!("duplicate tuple field '{k}'"));
+                    }
+                }
+                limited(span, Type::Tuple(m))
+            }
+            "get" => {
+                arity(span, n, args, 2)?;
+                let k = atom_arg(&args[0], "a field name")?;
+                let field = |t: &Type| -> CResult<Type> {
+                    match t {
+                        Type::Tuple(m) => m.get(k).cloned().ok_or_else(|| {
+                            Diagnostic::new(args[0].span, format!("tuple has no field '{k}'"))
+                        }),
+                        other => err(args[1].span, format!("get expects a tuple, got {other}")),
+                    }
+                };
+                match self.check(&args[1])? {
+                    Type::Optional(t) => Ok(Type::optional(field(&t)?)),
+                    t => field(&t),
+                }
+            }
+            "var-get" | "var-set" => {
+                arity(span, n, args, if n == "var-get" { 1 } else { 2 })?;
+                let v = atom_arg(&args[0], "a variable name")?;
+                let t = self.c.vars.get(v).cloned().ok_or_else(|| {
+                    Diagnostic::new(args[0].span, format!("no data variable '{v}'"))
+                })?;
+                if n == "var-get" {
+                    return Ok(t);
+                }
+                self.expect(&t, &args[1])?;
+                Ok(Type::Bool)
+            }
+            "map-get?" | "map-set" | "map-insert" | "map-delete" => {
+                let want = if matches!(n, "map-get?" | "map-delete") {
+                    2
+                } else {
+                    3
+                };
+                arity(span, n, args, want)?;
+                let m = atom_arg(&args[0], "a map name")?;
+                let (kt, vt) = self
+                    .c
+                    .maps
+                    .get(m)
+                    .cloned()
+                    .ok_or_else(|| Diagnostic::new(args[0].span, format!("no map '{m}'")))?;
+                self.expect(&kt, &args[1])?;
+                if want == 3 {
+                    self.expect(&vt, &args[2])?;
+                }
+                Ok(if n == "map-get?" {
+                    Type::optional(vt)
+                } else {
+                    Type::Bool
+                })
+            }
+            "ft-get-balance" | "ft-get-supply" | "ft-mint?" | "ft-transfer?" | "ft-burn?" => {
+                let shape: &[Type] = match n {
+                    "ft-get-balance" => &[Type::Principal],
+                    "ft-get-supply" => &[],
+                    "ft-transfer?" => &[Type::UInt, Type::Principal, Type::Principal],
+                    _ => &[Type::UInt, Type::Principal],
+                };
+                arity(span, n, args, shape.len() + 1)?;
+                let tok = atom_arg(&args[0], "a token name")?;
+                if !self.c.fts.contains_key(tok) {
+                    return err(args[0].span, format!("no fungible token '{tok}'"));
+                }
+                for (t, a) in shape.iter().zip(&args[1..]) {
+                    self.expect(t, a)?;
+                }
+                Ok(if n.ends_with('?') {
+                    Type::response(Type::Bool, Type::UInt)
+                } else {
+                    Type::UInt
+                })
+            }
+            "nft-get-owner?" | "nft-mint?" | "nft-transfer?" | "nft-burn?" => {
+                let extra = match n {
+                    "nft-get-owner?" => 0,
+                    "nft-transfer?" => 2,
+                    _ => 1,
+                };
+                arity(span, n, args, 2 + extra)?;
+                let tok = atom_arg(&args[0], "a token name")?;
+                let at = self.c.nfts.get(tok).cloned().ok_or_else(|| {
+                    Diagnostic::new(args[0].span, format!("no non-fungible token '{tok}'"))
+                })?;
+                self.expect(&at, &args[1])?;
+                for a in &args[2..] {
+                    self.expect(&Type::Principal, a)?;
+                }
+                Ok(if n == "nft-get-owner?" {
+                    Type::optional(Type::Principal)
+                } else {
+                    Type::response(Type::Bool, Type::UInt)
+                })
+            }
+            "contract-call?" => self.check_contract_call(span, args),
+            "as-contract" => {
+                arity(span, n, args, 1)?;
+                self.check(&args[0])
+            }
+            "contract-of" => {
+                arity(span, n, args, 1)?;
+                match self.check(&args[0])? {
+                    Type::Trait(_) => Ok(Type::Principal),
+                    t => err(
+                        args[0].span,
+                        format!("contract-of expects a trait reference, got {t}"),
+                    ),
+                }
+            }
+            "map" => {
+                min_arity(span, n, args, 2)?;
+                let f = atom_arg(&args[0], "a function name")?;
+                let mut elems = Vec::new();
+                let mut len = u32::MAX;
+                for a in &args[1..] {
+                    let t = self.check(a)?;
+                    let el = seq_elem(&t).ok_or_else(|| {
+                        Diagnostic::new(a.span, format!("map expects sequences, got {t}"))
+                    })?;
+                    len = len.min(seq_len(&t).unwrap_or(0));
+                    elems.push(el);
+                }
+                let r = self.apply_fn_types(args[0].span, f, &elems)?;
+                limited(span, Type::list(r, len))
+            }
+            "filter" => {
+                arity(span, n, args, 2)?;
+                let f = atom_arg(&args[0], "a function name")?;
+                let t = self.check(&args[1])?;
+                let el = seq_elem(&t).ok_or_else(|| {
+                    Diagnostic::new(args[1].span, format!("filter expects a sequence, got {t}"))
+                })?;
+                let r = self.apply_fn_types(args[0].span, f, &[el])?;
+                if r != Type::Bool {
+                    return err(
+                        args[0].span,
+                        format!("filter function must return bool, not {r}"),
+                    );
+                }
+                Ok(t)
+            }
+            "fold" => {
+                arity(span, n, args, 3)?;
+                let f = atom_arg(&args[0], "a function name")?;
+                let t = self.check(&args[1])?;
+                let el = seq_elem(&t).ok_or_else(|| {
+                    Diagnostic::new(args[1].span, format!("fold expects a sequence, got {t}"))
+                })?;
+                let init = self.check(&args[2])?;
+                let r1 = self.apply_fn_types(args[0].span, f, &[el.clone(), init.clone()])?;
+                let acc = Type::union(&init, &r1).ok_or_else(|| {
+                    Diagnostic::new(
+                        span,
+                        format!("fold accumulator {init} and result {r1} differ"),
+                    )
+                })?;
+                let r2 = self.apply_fn_types(args[0].span, f, &[el, acc.clone()])?;
+                Type::union(&acc, &r2).ok_or_else(|| {
+                    Diagnostic::new(
+                        span,
+                        format!("fold accumulator {acc} and result {r2} differ"),
+                    )
+                })
+            }
+            "get-block-info?" | "get-burn-block-info?" => {
+                arity(span, n, args, 2)?;
+                let p = atom_arg(&args[0], "a property name")?;
+                let t = if n == "get-block-info?" {
+                    block_info_type(p)
+                } else {
+                    burn_block_info_type(p)
+                };
+                let t = t.ok_or_else(|| {
+                    Diagnostic::new(args[0].span, format!("{n} property '{p}' is not supported"))
+                })?;
+                self.expect(&Type::UInt, &args[1])?;
+                Ok(Type::optional(t))
+            }
+            "from-consensus-buff?" => {
+                arity(span, n, args, 2)?;
+                let t = self.parse_type(&args[0], false)?;
+                match self.check(&args[1])? {
+                    Type::Buff(_) => Ok(Type::optional(t)),
+                    o => err(
+                        args[1].span,
+                        format!("from-consensus-buff? expects a buffer, got {o}"),
+                    ),
+                }
+            }
+            "as-max-len?" => {
+                arity(span, n, args, 2)?;
+                let t = self.check(&args[0])?;
+                let len = uint_literal(&args[1])?;
+                if seq_len(&t).is_none() {
+                    return err(
+                        args[0].span,
+                        format!("as-max-len? expects a sequence, got {t}"),
+                    );
+                }
+                if !matches!(&args[1].kind, ExprKind::Literal(Value::UInt(_))) {
+                    return err(args[1].span, "as-max-len? expects a uint literal length");
+                }
+                limited(span, Type::optional(with_len(&t, len)))
+            }
+            _ => {
+                if let Some(f) = self.c.fns.get(name).cloned() {
+                    if f.args.len() != args.len() {
+                        return err(
+                            span,
+                            format!(
+                                "'{n}' expects {} argument(s), got {}",
+                                f.args.len(),
+                                args.len()
+                            ),
+                        );
+                    }
+                    for ((_, t), a) in f.args.iter().zip(args) {
+                        self.check_param(t, a)?;
+                    }
+                    if f.writes {
+                        self.mark_write(span, &format!("'{n}'"))?;
+                    }
+                    return Ok(f.ret.clone());
+                }
+                if DEFINES.contains(&n) {
+                    return err(span, format!("{n} is only allowed at the top level"));
+                }
+                if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n) {
+                    return err(span, *msg);
+                }
+                if !BUILTINS.contains(&n) {
+                    return err(span, format!("unknown or unsupported function '{n}'"));
+                }
+                let ts = self.check_all(args)?;
+                self.apply_simple(span, n, &ts)
+            }
+        }
+    }
+
+    fn apply_fn_types(&mut self, span: Span, f: &Name, ts: &[Type]) -> CResult<Type> {
+        if let Some(def) = self.c.fns.get(f).cloned() {
+            if def.args.len() != ts.len() {
+                return err(
+                    span,
+                    format!(
+                        "'{f}' expects {} argument(s), got {}",
+                        def.args.len(),
+                        ts.len()
+                    ),
+                );
+            }
+            for ((_, want), t) in def.args.iter().zip(ts) {
+                if matches!(want, Type::Trait(_)) || !want.admits(t) {
+                    return err(
+                        span,
+                        format!("'{f}' cannot take an argument of type {t} (expects {want})"),
+                    );
+                }
+            }
+            if def.writes {
+                self.mark_write(span, &format!("'{f}'"))?;
+            }
+            return Ok(def.ret.clone());
+        }
+        const SPECIAL: &[&str] = &[
+            "let",
+            "begin",
+            "if",
+            "match",
+            "asserts!",
+            "unwrap!",
+            "unwrap-err!",
+            "try!",
+            "tuple",
+            "get",
+            "var-get",
+            "var-set",
+            "map-get?",
+            "map-set",
+            "map-insert",
+            "map-delete",
+            "contract-call?",
+            "as-contract",
+            "contract-of",
+            "map",
+            "filter",
+            "fold",
+            "get-block-info?",
+            "get-burn-block-info?",
+            "from-consensus-buff?",
+            "as-max-len?",
+        ];
+        let n = f.as_ref();
+        if BUILTINS.contains(&n)
+            && !SPECIAL.contains(&n)
+            && !n.starts_with("ft-")
+            && !n.starts_with("nft-")
+        {
+            if WRITERS.contains(&n) {
+                self.mark_write(span, n)?;
+            }
+            return self.apply_simple(span, n, ts);
+        }
+        err(span, format!("'{f}' cannot be used as a function argument"))
+    }
+
+    fn check_contract_call(&mut self, span: Span, args: &[Expr]) -> CResult<Type> {
+        min_arity(span, "contract-call?", args, 2)?;
+        let fname = atom_arg(&args[1], "a function name")?;
+        let call_args = &args[2..];
+        match &args[0].kind {
+            ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) => {
+                if *p == self.c.id {
+                    return err(args[0].span, "a contract cannot contract-call? itself");
+                }
+                let c = self.r.contract(p).ok_or_else(|| {
+                    Diagnostic::new(args[0].span, format!("no such contract {p}"))
+                })?;
+                let f = c.fns.get(fname).cloned().ok_or_else(|| {
+                    Diagnostic::new(
+                        args[1].span,
+                        format!("contract {p} has no function '{fname}'"),
+                    )
+                })?;
+                if f.access == Access::Private {
+                    return err(args[1].span, format!("'{fname}' is private in {p}"));
+                }
+                if f.args.len() != call_args.len() {
+                    return err(
+                        span,
+                        format!(
+                            "'{fname}' expects {} argument(s), got {}",
+                            f.args.len(),
+                            call_args.len()
+                        ),
+                    );
+                }
+                for ((_, t), a) in f.args.iter().zip(call_args) {
+                    self.check_param(t, a)?;
+                }
+                if f.access == Access::Public && f.writes {
+                    self.mark_write(span, &format!("contract-call? to '{fname}'"))?;
+                }
+                Ok(f.ret.clone())
+            }
+            ExprKind::Atom(a) => {
+                let t = self.lookup_local(a).cloned();
+                let Some(Type::Trait(tid)) = t else {
+                    return err(args[0].span, "contract-call? expects a contract principal literal or a trait reference argument");
+                };
+                let sig = self.trait_sig(args[0].span, &tid)?;
+                let tf = sig.get(fname).cloned().ok_or_else(|| {
+                    Diagnostic::new(
+                        args[1].span,
+                        format!("trait {tid} has no function '{fname}'"),
+                    )
+                })?;
+                if tf.args.len() != call_args.len() {
+                    return err(
+                        span,
+                        format!(
+                            "'{fname}' expects {} argument(s), got {}",
+                            tf.args.len(),
+                            call_args.len()
+                        ),
+                    );
+                }
+                for (t, a) in tf.args.iter().zip(call_args) {
+                    self.check_param(t, a)?;
+                }
+                self.mark_write(span, "a dynamic contract-call?")?;
+                Ok(tf.ret)
+            }
+            _ => err(
+                args[0].span,
+                "contract-call? expects a contract principal literal or a trait reference argument",
+            ),
+        }
+    }
+
+    /// Type rule of a builtin whose arguments are all evaluated.
+    fn apply_simple(&mut self, span: Span, n: &str, ts: &[Type]) -> CResult<Type> {
+        let count = |k: usize| -> CResult<()> {
+            if ts.len() != k {
+                return err(
+                    span,
+                    format!("{n} expects {k} argument(s), got {}", ts.len()),
+                );
+            }
+            Ok(())
+        };
+        let at_least = |k: usize| -> CResult<()> {
+            if ts.len() < k {
+                return err(
+                    span,
+                    format!("{n} expects at least {k} argument(s), got {}", ts.len()),
+                );
+            }
+            Ok(())
+        };
+        let same_int = || -> CResult<Type> {
+            let first = &ts[0];
+            if !is_int(first) || ts.iter().any(|t| t != first) {
+                let list: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+                return err(
+                    span,
+                    format!(
+                        "{n} expects int or uint arguments of one type, got {}",
+                        list.join(", ")
+                    ),
+                );
+            }
+            Ok(first.clone())
+        };
+        let bad = |what: &str| -> CResult<Type> {
+            let list: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+            err(span, format!("{n} expects {what}, got {}", list.join(", ")))
+        };
+        let buff_max = |t: &Type, max: u32| matches!(t, Type::Buff(k) if *k <= max);
+        Ok(match n {
+            "+" | "-" | "*" | "/" | "bit-and" | "bit-or" | "bit-xor" => {
+                at_least(1)?;
+                same_int()?
+            }
+            "mod" | "pow" | "xor" => {
+                count(2)?;
+                same_int()?
+            }
+            "sqrti" | "log2" | "bit-not" => {
+                count(1)?;
+                same_int()?
+            }
+            "bit-shift-left" | "bit-shift-right" => {
+                count(2)?;
+                if !is_int(&ts[0]) || ts[1] != Type::UInt {
+                    return bad("(int or uint, uint)");
+                }
+                ts[0].clone()
+            }
+            "<" | "<=" | ">" | ">=" => {
+                count(2)?;
+                let ok = matches!(
+                    (&ts[0], &ts[1]),
+                    (Type::Int, Type::Int)
+                        | (Type::UInt, Type::UInt)
+                        | (Type::Ascii(_), Type::Ascii(_))
+                        | (Type::Utf8(_), Type::Utf8(_))
+                        | (Type::Buff(_), Type::Buff(_))
+                );
+                if !ok {
+                    return bad("two values of one comparable type");
+                }
+                Type::Bool
+            }
+            "is-eq" => {
+                at_least(1)?;
+                let mut u = ts[0].clone();
+                for t in &ts[1..] {
+                    u = match Type::union(&u, t) {
+                        Some(x) => x,
+                        None => return bad("values of one type"),
+                    };
+                }
+                Type::Bool
+            }
+            "and" | "or" => {
+                at_least(1)?;
+                if ts.iter().any(|t| *t != Type::Bool) {
+                    return bad("bool arguments");
+                }
+                Type::Bool
+            }
+            "not" => {
+                count(1)?;
+                if ts[0] != Type::Bool {
+                    return bad("a bool");
+                }
+                Type::Bool
+            }
+            "to-int" => {
+                count(1)?;
+                if ts[0] != Type::UInt {
+                    return bad("a uint");
+                }
+                Type::Int
+            }
+            "to-uint" => {
+                count(1)?;
+                if ts[0] != Type::Int {
+                    return bad("an int");
+                }
+                Type::UInt
+            }
+            "int-to-ascii" | "int-to-utf8" => {
+                count(1)?;
+                same_int()?;
+                if n == "int-to-ascii" {
+                    Type::Ascii(40)
+                } else {
+                    Type::Utf8(40)
+                }
+            }
+            "string-to-int?" | "string-to-uint?" => {
+                count(1)?;
+                if !matches!(ts[0], Type::Ascii(_) | Type::Utf8(_)) {
+                    return bad("a string");
+                }
+                Type::optional(if n == "string-to-int?" {
+                    Type::Int
+                } else {
+                    Type::UInt
+                })
+            }
+            "buff-to-int-le" | "buff-to-int-be" | "buff-to-uint-le" | "buff-to-uint-be" => {
+                count(1)?;
+                if !buff_max(&ts[0], 16) {
+                    return bad("a buffer of at most 16 bytes");
+                }
+                if n.starts_with("buff-to-int") {
+                    Type::Int
+                } else {
+                    Type::UInt
+                }
+            }
+            "to-consensus-buff?" => {
+                count(1)?;
+                let size = ts[0].max_size().min(MAX_VALUE_SIZE) as u32;
+                Type::optional(Type::Buff(size))
+            }
+            "list" => {
+                let mut u = Type::NoType;
+                for t in ts {
+                    u = match Type::union(&u, t) {
+                        Some(x) => x,
+                        None => return bad("list elements of one type"),
+                    };
+                }
+                if matches!(u, Type::Trait(_)) {
+                    u = Type::Principal;
+                }
+                limited(span, Type::list(u, ts.len() as u32))?
+            }
+            "len" => {
+                count(1)?;
+                if seq_len(&ts[0]).is_none() {
+                    return bad("a sequence");
+                }
+                Type::UInt
+            }
+            "element-at" | "element-at?" => {
+                count(2)?;
+                match (seq_elem(&ts[0]), &ts[1]) {
+                    (Some(e), Type::UInt) => Type::optional(e),
+                    _ => return bad("(sequence, uint)"),
+                }
+            }
+            "index-of" | "index-of?" => {
+                count(2)?;
+                match seq_elem(&ts[0]) {
+                    Some(e) if Type::union(&e, &ts[1]).is_some() => Type::optional(Type::UInt),
+                    _ => return bad("(sequence, element)"),
+                }
+            }
+            "slice?" => {
+                count(3)?;
+                if seq_len(&ts[0]).is_none() || ts[1] != Type::UInt || ts[2] != Type::UInt {
+                    return bad("(sequence, uint, uint)");
+                }
+                Type::optional(ts[0].clone())
+            }
+            "concat" => {
+                count(2)?;
+                let (a, b) = (&ts[0], &ts[1]);
+                let sum = |x: u32, y: u32| x.saturating_add(y);
+                let t = match (a, b) {
+                    (Type::Buff(x), Type::Buff(y)) => Type::Buff(sum(*x, *y)),
+                    (Type::Ascii(x), Type::Ascii(y)) => Type::Ascii(sum(*x, *y)),
+                    (Type::Utf8(x), Type::Utf8(y)) => Type::Utf8(sum(*x, *y)),
+                    (Type::List(e1, x), Type::List(e2, y)) => match Type::union(e1, e2) {
+                        Some(e) => Type::list(e, sum(*x, *y)),
+                        None => return bad("two sequences of one type"),
+                    },
+                    _ => return bad("two sequences of one type"),
+                };
+                limited(span, t)?
+            }
+            "append" => {
+                count(2)?;
+                match &ts[0] {
+                    Type::List(e, k) => match Type::union(e, &ts[1]) {
+                        Some(u) => limited(span, Type::list(u, k.saturating_add(1)))?,
+                        None => return bad("(list, element of the list's type)"),
+                    },
+                    _ => return bad("(list, element)"),
+                }
+            }
+            "replace-at?" => {
+                count(3)?;
+                match seq_elem(&ts[0]) {
+                    Some(e) if ts[1] == Type::UInt && e.admits(&ts[2]) => {
+                        Type::optional(ts[0].clone())
+                    }
+                    _ => return bad("(sequence, uint, element)"),
+                }
+            }
+            "ok" | "err" | "some" => {
+                count(1)?;
+                let t = ts[0].clone();
+                match n {
+                    "ok" => Type::response(t, Type::NoType),
+                    "err" => Type::response(Type::NoType, t),
+                    _ => Type::optional(t),
+                }
+            }
+            "is-ok" | "is-err" => {
+                count(1)?;
+                if !matches!(ts[0], Type::Response(..)) {
+                    return bad("a response");
+                }
+                Type::Bool
+            }
+            "is-some" | "is-none" => {
+                count(1)?;
+                if !matches!(ts[0], Type::Optional(_)) {
+                    return bad("an optional");
+                }
+                Type::Bool
+            }
+            "unwrap-panic" => {
+                count(1)?;
+                match &ts[0] {
+                    Type::Optional(t) | Type::Response(t, _) => (**t).clone(),
+                    _ => return bad("an optional or a response"),
+                }
+            }
+            "unwrap-err-panic" => {
+                count(1)?;
+                match &ts[0] {
+                    Type::Response(_, t) => (**t).clone(),
+                    _ => return bad("a response"),
+                }
+            }
+            "default-to" => {
+                count(2)?;
+                match &ts[1] {
+                    Type::Optional(t) => match Type::union(&ts[0], t) {
+                        Some(u) => u,
+                        None => return bad("(default, optional of the same type)"),
+                    },
+                    _ => return bad("(default, optional)"),
+                }
+            }
+            "sha256" | "sha512" | "sha512/256" | "keccak256" | "hash160" => {
+                count(1)?;
+                if !matches!(ts[0], Type::Buff(_) | Type::Int | Type::UInt) {
+                    return bad("a buffer, int or uint");
+                }
+                Type::Buff(match n {
+                    "sha512" => 64,
+                    "hash160" => 20,
+                    _ => 32,
+                })
+            }
+            "secp256k1-recover?" => {
+                count(2)?;
+                if !buff_max(&ts[0], 32) || !buff_max(&ts[1], 65) {
+                    return bad("(buff 32, buff 65)");
+                }
+                Type::response(Type::Buff(33), Type::UInt)
+            }
+            "secp256k1-verify" => {
+                count(3)?;
+                if !buff_max(&ts[0], 32) || !buff_max(&ts[1], 65) || !buff_max(&ts[2], 33) {
+                    return bad("(buff 32, buff 65, buff 33)");
+                }
+                Type::Bool
+            }
+            "principal-of?" => {
+                count(1)?;
+                if !buff_max(&ts[0], 33) {
+                    return bad("a (buff 33) public key");
+                }
+                Type::response(Type::Principal, Type::UInt)
+            }
+            "is-standard" | "stx-get-balance" | "stx-account" | "principal-destruct?" => {
+                count(1)?;
+                if !Type::Principal.admits(&ts[0]) {
+                    return bad("a principal");
+                }
+                match n {
+                    "is-standard" => Type::Bool,
+                    "stx-get-balance" => Type::UInt,
+                    "stx-account" => stx_account_tuple(),
+                    _ => Type::response(destruct_tuple(), destruct_tuple()),
+                }
+            }
+            "principal-construct?" => {
+                if ts.len() != 2 && ts.len() != 3 {
+                    return bad("(buff 1, buff 20 [, string-ascii 40])");
+                }
+                if !buff_max(&ts[0], 1)
+                    || !buff_max(&ts[1], 20)
+                    || ts.get(2).is_some_and(|t| !Type::Ascii(40).admits(t))
+                {
+                    return bad("(buff 1, buff 20 [, string-ascii 40])");
+                }
+                let mut m = BTreeMap::new();
+                m.insert(Name::from("error_code"), Type::UInt);
+                m.insert(Name::from("value"), Type::optional(Type::Principal));
+                Type::response(Type::Principal, Type::Tuple(m))
+            }
+            "stx-transfer?" | "stx-transfer-memo?" | "stx-burn?" => {
+                let want: &[Type] = match n {
+                    "stx-transfer?" => &[Type::UInt, Type::Principal, Type::Principal],
+                    "stx-burn?" => &[Type::UInt, Type::Principal],
+                    _ => &[Type::UInt, Type::Principal, Type::Principal, Type::Buff(34)],
+                };
+                count(want.len())?;
+                if want.iter().zip(ts).any(|(w, t)| !w.admits(t)) {
+                    return bad("(uint, principal, ...)");
+                }
+                Type::response(Type::Bool, Type::UInt)
+            }
+            "print" => {
+                count(1)?;
+                ts[0].clone()
+            }
+            "merge" => {
+                count(2)?;
+                match (&ts[0], &ts[1]) {
+                    (Type::Tuple(a), Type::Tuple(b)) => {
+                        let mut m = a.clone();
+                        m.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        Type::Tuple(m)
+                    }
+                    _ => return bad("two tuples"),
+                }
+            }
+            other => return err(span, format!("'{other}' cannot be used here")),
+        })
+    }
+}

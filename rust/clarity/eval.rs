@@ -1,0 +1,1720 @@
+//! The evaluator: runs analysed contracts against a host (state and chain data), with a
+//! write overlay per call level (rolled back on `err`), events and cost accounting.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256, Sha512, Sha512_256};
+use sha3::Keccak256;
+
+use super::analysis::{block_info_type, burn_block_info_type, plain_type, Resolver};
+use super::contract::{Access, Contract, FnDef, TopItem};
+use super::costs::Cost;
+use super::parser::{Expr, ExprKind, Span};
+use super::types::{
+    is_clarity_ascii, valid_contract_name, Name, Principal, StandardPrincipal, Type, Value,
+    MAX_VALUE_SIZE,
+};
+
+/// Deepest nesting of user function calls (contract calls included).
+pub const MAX_CALL_DEPTH: u32 = 64;
+/// Deepest nesting of expression evaluation (guards the native stack).
+pub const MAX_EVAL_DEPTH: u32 = 512;
+
+/// The host: persistent state and the two chains.
+pub trait Host {
+    /// Reads a state key.
+    fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// Height of the inference chain (`block-height`).
+    fn block_height(&mut self) -> Result<u128, String>;
+    /// Height of the ledger chain (`burn-block-height`).
+    fn burn_block_height(&mut self) -> Result<u128, String>;
+    /// `get-block-info?` on the inference chain.
+    fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String>;
+    /// `get-burn-block-info?` on the ledger chain.
+    fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String>;
+}
+
+/// The host and contract resolver together, as the evaluator sees them.
+pub trait World: Host + Resolver {}
+impl<T: Host + Resolver> World for T {}
+
+/// Why evaluation stopped early.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Abort {
+    /// `asserts!`, `unwrap!`, `try!`: return from the enclosing function.
+    Return(Value),
+    /// A runtime error: the transaction aborts.
+    Runtime(String),
+    /// A cost limit was exceeded.
+    Cost(String),
+    /// The host failed.
+    Host(String),
+}
+
+type EResult<T> = Result<T, Abort>;
+
+fn rt<T>(span: Span, msg: impl Into<String>) -> EResult<T> {
+    Err(Abort::Runtime(format!("{span}: {}", msg.into())))
+}
+
+/// An emitted event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub kind: &'static str,
+    pub contract: String,
+    pub fields: Vec<(&'static str, Value)>,
+}
+
+/// The execution state of one transaction.
+pub struct Exec<'h> {
+    pub w: &'h mut dyn World,
+    layers: Vec<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    pub events: Vec<Event>,
+    pub cost: Cost,
+    pub limit: Cost,
+    depth: u32,
+    call_depth: u32,
+    pub mainnet: bool,
+    pub chain_id: u32,
+}
+
+/// The context a function runs in.
+#[derive(Clone)]
+pub struct Frame {
+    pub contract: Arc<Contract>,
+    pub sender: Principal,
+    pub caller: Principal,
+    pub read_only: bool,
+}
+
+type Env = Vec<(Name, Value)>;
+
+pub fn key(parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// State key of a principal's FAI balance (`stx-get-balance`).
+pub fn stx_key(p: &Principal) -> Vec<u8> {
+    key(&[b"stx", &Value::Principal(p.clone()).serialize()])
+}
+
+/// State key of a deployed contract's record.
+pub fn contract_key(id: &Principal) -> Vec<u8> {
+    key(&[b"contract", id.to_string().as_bytes()])
+}
+
+fn seq_items(v: Value) -> Vec<Value> {
+    match v {
+        Value::List(l) => l,
+        Value::Buff(b) => b.into_iter().map(|x| Value::Buff(vec![x])).collect(),
+        Value::Ascii(b) => b.into_iter().map(|x| Value::Ascii(vec![x])).collect(),
+        Value::Utf8(s) => s.into_iter().map(|x| Value::Utf8(vec![x])).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn seq_len(v: &Value) -> Option<usize> {
+    Some(match v {
+        Value::List(l) => l.len(),
+        Value::Buff(b) | Value::Ascii(b) => b.len(),
+        Value::Utf8(s) => s.len(),
+        _ => return None,
+    })
+}
+
+/// Rebuilds a sequence of the same kind as `like` from items.
+fn seq_from(like: &Value, items: Vec<Value>) -> Value {
+    match like {
+        Value::Buff(_) => Value::Buff(
+            items
+                .into_iter()
+                .flat_map(|v| match v {
+                    Value::Buff(b) => b,
+                    _ => Vec::new(),
+                })
+                .collect(),
+        ),
+        Value::Ascii(_) => Value::Ascii(
+            items
+                .into_iter()
+                .flat_map(|v| match v {
+                    Value::Ascii(b) => b,
+                    _ => Vec::new(),
+                })
+                .collect(),
+        ),
+        Value::Utf8(_) => Value::Utf8(
+            items
+                .into_iter()
+                .flat_map(|v| match v {
+                    Value::Utf8(b) => b,
+                    _ => Vec::new(),
+                })
+                .collect(),
+        ),
+        _ => Value::List(items),
+    }
+}
+
+fn isqrt(n: u128) -> u128 {
+    if n < 2 {
+        return n;
+    }
+    let mut x = 1u128 << (128 - n.leading_zeros()).div_ceil(2);
+    loop {
+        let y = (x + n / x) / 2;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
+}
+
+fn hash_input(v: &Value) -> Vec<u8> {
+    match v {
+        Value::Buff(b) => b.clone(),
+        Value::Int(i) => i.to_le_bytes().to_vec(),
+        Value::UInt(u) => u.to_le_bytes().to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+fn hash160(data: &[u8]) -> Vec<u8> {
+    use ripemd::Ripemd160;
+    Ripemd160::digest(Sha256::digest(data)).to_vec()
+}
+
+fn tuple(fields: &[(&str, Value)]) -> Value {
+    Value::Tuple(
+        fields
+            .iter()
+            .map(|(k, v)| (Name::from(*k), v.clone()))
+            .collect(),
+    )
+}
+
+impl<'h> Exec<'h> {
+    pub fn new(w: &'h mut dyn World, limit: Cost, mainnet: bool, chain_id: u32) -> Self {
+        Exec {
+            w,
+            layers: vec![BTreeMap::new()],
+            events: Vec::new(),
+            cost: Cost::default(),
+            limit,
+            depth: 0,
+            call_depth: 0,
+            mainnet,
+            chain_id,
+        }
+    }
+
+    fn check_cost(&self) -> EResult<()> {
+        match self.cost.exceeded(&self.limit) {
+            Some(what) => Err(Abort::Cost(format!(
+                "cost limit exceeded: {what} ({})",
+                self.cost
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn charge(&mut self, units: u64) -> EResult<()> {
+        self.cost.runtime = self.cost.runtime.saturating_add(units);
+        self.check_cost()
+    }
+
+    // --- storage -------------------------------------------------------------------------
+
+    pub fn read(&mut self, k: &[u8]) -> EResult<Option<Vec<u8>>> {
+        let mut found = None;
+        for layer in self.layers.iter().rev() {
+            if let Some(v) = layer.get(k) {
+                found = Some(v.clone());
+                break;
+            }
+        }
+        let v = match found {
+            Some(v) => v,
+            None => self.w.get(k).map_err(Abort::Host)?,
+        };
+        self.cost.read_count += 1;
+        self.cost.read_length += (k.len() + v.as_ref().map_or(0, Vec::len)) as u64;
+        self.cost.runtime += 10 + (k.len() + v.as_ref().map_or(0, Vec::len)) as u64 / 32;
+        self.check_cost()?;
+        Ok(v)
+    }
+
+    fn read_value(&mut self, k: &[u8]) -> EResult<Option<Value>> {
+        match self.read(k)? {
+            None => Ok(None),
+            Some(b) => Value::deserialize(&b)
+                .map(Some)
+                .map_err(|e| Abort::Host(format!("corrupt state value: {e}"))),
+        }
+    }
+
+    pub fn write(&mut self, k: Vec<u8>, v: Option<Vec<u8>>) -> EResult<()> {
+        self.cost.write_count += 1;
+        self.cost.write_length += (k.len() + v.as_ref().map_or(0, Vec::len)) as u64;
+        self.cost.runtime += 10 + (k.len() + v.as_ref().map_or(0, Vec::len)) as u64 / 32;
+        self.check_cost()?;
+        if let Some(top) = self.layers.last_mut() {
+            top.insert(k, v);
+        }
+        Ok(())
+    }
+
+    fn write_value(&mut self, k: Vec<u8>, v: &Value) -> EResult<()> {
+        self.write(k, Some(v.serialize()))
+    }
+
+    fn uint_at(&mut self, k: &[u8]) -> EResult<u128> {
+        Ok(match self.read_value(k)? {
+            Some(Value::UInt(u)) => u,
+            _ => 0,
+        })
+    }
+
+    /// Starts a nested savepoint.
+    pub fn begin(&mut self) -> usize {
+        self.layers.push(BTreeMap::new());
+        self.events.len()
+    }
+
+    /// Keeps the writes of the innermost savepoint.
+    pub fn commit(&mut self) {
+        if self.layers.len() > 1 {
+            if let Some(top) = self.layers.pop() {
+                if let Some(below) = self.layers.last_mut() {
+                    below.extend(top);
+                }
+            }
+        }
+    }
+
+    /// Drops the writes and events of the innermost savepoint.
+    pub fn rollback(&mut self, events_mark: usize) {
+        if self.layers.len() > 1 {
+            self.layers.pop();
+        }
+        self.events.truncate(events_mark);
+    }
+
+    /// All writes of the transaction, in key order.
+    pub fn into_writes(mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        while self.layers.len() > 1 {
+            self.commit();
+        }
+        self.layers.pop().unwrap_or_default().into_iter().collect()
+    }
+
+    fn emit(&mut self, f: &Frame, kind: &'static str, fields: Vec<(&'static str, Value)>) {
+        self.events.push(Event {
+            kind,
+            contract: f.contract.id.to_string(),
+            fields,
+        });
+    }
+
+    fn contract(&mut self, span: Span, id: &Principal) -> EResult<Arc<Contract>> {
+        self.charge(20)?;
+        match self.w.contract(id) {
+            Some(c) => Ok(c),
+            None => rt(span, format!("no such contract {id}")),
+        }
+    }
+
+    // --- deploy --------------------------------------------------------------------------
+
+    /// Evaluates a contract's top-level forms; returns its constants.
+    pub fn deploy(
+        &mut self,
+        contract: &Contract,
+        sender: &Principal,
+    ) -> EResult<BTreeMap<Name, Value>> {
+        let mut c = contract.clone();
+        let id = c.id.to_string();
+        // Constants first, in dependency order (they may reference each other).
+        let mut pending: Vec<(Name, Expr)> = c
+            .top
+            .iter()
+            .filter_map(|t| match t {
+                TopItem::Constant(n, e) => Some((n.clone(), e.clone())),
+                _ => None,
+            })
+            .collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for (n, e) in pending {
+                let mut atoms = Vec::new();
+                atoms_of(&e, &mut atoms);
+                let blocked = atoms.iter().any(|a| {
+                    c.const_types.contains_key(a) && !c.constants.contains_key(a) && *a != n
+                        || c.fns.contains_key(a) && fn_blocked(&c, a)
+                });
+                if blocked {
+                    rest.push((n, e));
+                    continue;
+                }
+                let frame = self.top_frame(&c, sender);
+                let v = self.eval_top(&frame, &e)?;
+                c.constants.insert(n, v);
+            }
+            if rest.len() == before {
+                let (n, e) = &rest[0];
+                return rt(e.span, format!("cannot evaluate constant '{n}'"));
+            }
+            pending = rest;
+        }
+        let c = Arc::new(c);
+        for item in &c.top {
+            let frame = self.top_frame(&c, sender);
+            match item {
+                TopItem::Constant(..) => {}
+                TopItem::DataVar(n, e) => {
+                    let v = self.eval_top(&frame, e)?;
+                    self.write_value(key(&[b"v", id.as_bytes(), n.as_bytes()]), &v)?;
+                }
+                TopItem::Ft(n, supply) => {
+                    if let Some(e) = supply {
+                        let v = self.eval_top(&frame, e)?;
+                        self.write_value(key(&[b"fm", id.as_bytes(), n.as_bytes()]), &v)?;
+                    }
+                }
+                TopItem::Expr(e) => {
+                    self.eval_top(&frame, e)?;
+                }
+            }
+        }
+        Ok(c.constants.clone())
+    }
+
+    fn top_frame(&self, c: &Contract, sender: &Principal) -> Frame {
+        Frame {
+            contract: Arc::new(c.clone()),
+            sender: sender.clone(),
+            caller: sender.clone(),
+            read_only: false,
+        }
+    }
+
+    /// Evaluates a top-level expression; an early return yields its value.
+    pub fn eval_top(&mut self, f: &Frame, e: &Expr) -> EResult<Value> {
+        let mut env = Env::new();
+        match self.eval(f, &mut env, e) {
+            Err(Abort::Return(v)) => Ok(v),
+            other => other,
+        }
+    }
+
+    // --- calls ---------------------------------------------------------------------------
+
+    /// Calls a user function with evaluated arguments.
+    pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+        if self.call_depth >= MAX_CALL_DEPTH {
+            return rt(def.span, format!("call stack deeper than {MAX_CALL_DEPTH}"));
+        }
+        self.charge(5 + args.len() as u64)?;
+        self.call_depth += 1;
+        let mut env: Env = def.args.iter().map(|(n, _)| n.clone()).zip(args).collect();
+        let frame;
+        let f = if def.access == Access::ReadOnly && !f.read_only {
+            frame = Frame {
+                read_only: true,
+                ..f.clone()
+            };
+            &frame
+        } else {
+            f
+        };
+        let r = self.eval(f, &mut env, &def.body);
+        self.call_depth -= 1;
+        match r {
+            Err(Abort::Return(v)) => Ok(v),
+            other => other,
+        }
+    }
+
+    /// A public or read-only function called from outside or by `contract-call?`:
+    /// its writes and events are rolled back when it returns `err`.
+    pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+        let mark = self.begin();
+        match self.call_fn(f, def, args) {
+            Ok(v) => {
+                if matches!(v, Value::Response(false, _)) {
+                    self.rollback(mark);
+                } else {
+                    self.commit();
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback(mark);
+                Err(e)
+            }
+        }
+    }
+
+    // --- evaluation ----------------------------------------------------------------------
+
+    pub fn eval(&mut self, f: &Frame, env: &mut Env, e: &Expr) -> EResult<Value> {
+        self.cost.runtime += 1;
+        if self.cost.runtime > self.limit.runtime {
+            self.check_cost()?;
+        }
+        match &e.kind {
+            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Atom(n) => self.lookup(f, env, e.span, n),
+            ExprKind::List(items) => {
+                let Some((head, args)) = items.split_first() else {
+                    return rt(e.span, "empty expression");
+                };
+                let Some(name) = head.atom() else {
+                    return rt(e.span, "expected a function name");
+                };
+                if self.depth >= MAX_EVAL_DEPTH {
+                    return rt(e.span, "evaluation nested too deeply");
+                }
+                self.depth += 1;
+                let r = self.apply(f, env, e.span, name, args);
+                self.depth -= 1;
+                r
+            }
+            _ => rt(e.span, "a trait reference is not a value"),
+        }
+    }
+
+    fn lookup(&mut self, f: &Frame, env: &Env, span: Span, n: &Name) -> EResult<Value> {
+        if let Some((_, v)) = env.iter().rev().find(|(k, _)| k == n) {
+            return Ok(v.clone());
+        }
+        Ok(match n.as_ref() {
+            "tx-sender" => Value::Principal(f.sender.clone()),
+            "contract-caller" => Value::Principal(f.caller.clone()),
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "none" => Value::none(),
+            "tx-sponsor?" => Value::none(),
+            "is-in-mainnet" => Value::Bool(self.mainnet),
+            "is-in-regtest" => Value::Bool(false),
+            "chain-id" => Value::UInt(u128::from(self.chain_id)),
+            "block-height" => Value::UInt(self.w.block_height().map_err(Abort::Host)?),
+            "burn-block-height" => Value::UInt(self.w.burn_block_height().map_err(Abort::Host)?),
+            "stx-liquid-supply" => Value::UInt(self.uint_at(b"stx-supply")?),
+            _ => match f.contract.constants.get(n) {
+                Some(v) => v.clone(),
+                None => return rt(span, format!("unresolved name '{n}'")),
+            },
+        })
+    }
+
+    fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Vec<Value>> {
+        args.iter().map(|a| self.eval(f, env, a)).collect()
+    }
+
+    fn eval_seq(&mut self, f: &Frame, env: &mut Env, exprs: &[Expr]) -> EResult<Value> {
+        let mut last = Value::Bool(true);
+        for e in exprs {
+            last = self.eval(f, env, e)?;
+        }
+        Ok(last)
+    }
+
+    fn need_write(&self, f: &Frame, span: Span, what: &str) -> EResult<()> {
+        if f.read_only {
+            return rt(span, format!("{what} in a read-only context"));
+        }
+        Ok(())
+    }
+
+    fn name_of<'e>(&self, e: &'e Expr) -> EResult<&'e Name> {
+        match e.atom() {
+            Some(n) => Ok(n),
+            None => rt(e.span, "expected a name"),
+        }
+    }
+
+    fn apply(
+        &mut self,
+        f: &Frame,
+        env: &mut Env,
+        span: Span,
+        name: &Name,
+        args: &[Expr],
+    ) -> EResult<Value> {
+        let n = name.as_ref();
+        match n {
+            "let" => {
+                let mark = env.len();
+                let binds = args.first().and_then(Expr::list).unwrap_or(&[]);
+                for b in binds {
+                    let Some([bn, be]) = b.list().and_then(|l| <&[Expr; 2]>::try_from(l).ok())
+                    else {
+                        return rt(b.span, "malformed binding");
+                    };
+                    let v = self.eval(f, env, be)?;
+                    env.push((self.name_of(bn)?.clone(), v));
+                }
+                let r = self.eval_seq(f, env, &args[1..]);
+                env.truncate(mark);
+                r
+            }
+            "begin" => self.eval_seq(f, env, args),
+            "if" => {
+                let c = self.eval(f, env, &args[0])?;
+                if c == Value::Bool(true) {
+                    self.eval(f, env, &args[1])
+                } else {
+                    self.eval(f, env, &args[2])
+                }
+            }
+            "and" | "or" => {
+                let want = n == "or";
+                for a in args {
+                    if self.eval(f, env, a)? == Value::Bool(want) {
+                        return Ok(Value::Bool(want));
+                    }
+                }
+                Ok(Value::Bool(!want))
+            }
+            "match" => {
+                let input = self.eval(f, env, &args[0])?;
+                let mark = env.len();
+                let r = match input {
+                    Value::Optional(Some(v)) => {
+                        env.push((self.name_of(&args[1])?.clone(), *v));
+                        self.eval(f, env, &args[2])
+                    }
+                    Value::Optional(None) => self.eval(f, env, &args[3]),
+                    Value::Response(true, v) => {
+                        env.push((self.name_of(&args[1])?.clone(), *v));
+                        self.eval(f, env, &args[2])
+                    }
+                    Value::Response(false, v) => {
+                        env.push((self.name_of(&args[3])?.clone(), *v));
+                        self.eval(f, env, &args[4])
+                    }
+                    _ => rt(
+                        span,
+                        "match on a value that is not an optional or a response",
+                    ),
+                };
+                env.truncate(mark);
+                r
+            }
+            "asserts!" => {
+                if self.eval(f, env, &args[0])? == Value::Bool(true) {
+                    Ok(Value::Bool(true))
+                } else {
+                    Err(Abort::Return(self.eval(f, env, &args[1])?))
+                }
+            }
+            "unwrap!" => match self.eval(f, env, &args[0])? {
+                Value::Optional(Some(v)) | Value::Response(true, v) => Ok(*v),
+                _ => Err(Abort::Return(self.eval(f, env, &args[1])?)),
+            },
+            "unwrap-err!" => match self.eval(f, env, &args[0])? {
+                Value::Response(false, v) => Ok(*v),
+                _ => Err(Abort::Return(self.eval(f, env, &args[1])?)),
+            },
+            "try!" => match self.eval(f, env, &args[0])? {
+                Value::Optional(Some(v)) | Value::Response(true, v) => Ok(*v),
+                Value::Optional(None) => Err(Abort::Return(Value::none())),
+                Value::Response(false, v) => Err(Abort::Return(Value::Response(false, v))),
+                _ => rt(
+                    span,
+                    "try! on a value that is not an optional or a response",
+                ),
+            },
+            "tuple" => {
+                let mut m = BTreeMap::new();
+                for fe in args {
+                    let Some([k, ve]) = fe.list().and_then(|l| <&[Expr; 2]>::try_from(l).ok())
+                    else {
+                        return rt(fe.span, "malformed tuple field");
+                    };
+                    let v = self.eval(f, env, ve)?;
+                    m.insert(self.name_of(k)?.clone(), v);
+                }
+                Ok(Value::Tuple(m))
+            }
+            "get" => {
+                let k = self.name_of(&args[0])?.clone();
+                let field = |t: Value| match t {
+                    Value::Tuple(mut m) => m.remove(&k),
+                    _ => None,
+                };
+                match self.eval(f, env, &args[1])? {
+                    Value::Optional(None) => Ok(Value::none()),
+                    Value::Optional(Some(t)) => match field(*t) {
+                        Some(v) => Ok(Value::some(v)),
+                        None => rt(span, format!("no field '{k}'")),
+                    },
+                    t => match field(t) {
+                        Some(v) => Ok(v),
+                        None => rt(span, format!("no field '{k}'")),
+                    },
+                }
+            }
+            "var-get" => {
+                let v = self.name_of(&args[0])?;
+                let k = key(&[b"v", f.contract.id.to_string().as_bytes(), v.as_bytes()]);
+                match self.read_value(&k)? {
+                    Some(v) => Ok(v),
+                    None => rt(span, format!("data variable '{v}' has no value")),
+                }
+            }
+            "var-set" => {
+                self.need_write(f, span, n)?;
+                let v = self.name_of(&args[0])?.clone();
+                let val = self.eval(f, env, &args[1])?;
+                let k = key(&[b"v", f.contract.id.to_string().as_bytes(), v.as_bytes()]);
+                self.write_value(k, &val)?;
+                Ok(Value::Bool(true))
+            }
+            "map-get?" | "map-set" | "map-insert" | "map-delete" => {
+                let m = self.name_of(&args[0])?.clone();
+                let kv = self.eval(f, env, &args[1])?;
+                let k = key(&[
+                    b"m",
+                    f.contract.id.to_string().as_bytes(),
+                    m.as_bytes(),
+                    &kv.serialize(),
+                ]);
+                match n {
+                    "map-get?" => Ok(Value::Optional(self.read_value(&k)?.map(Box::new))),
+                    "map-set" => {
+                        self.need_write(f, span, n)?;
+                        let v = self.eval(f, env, &args[2])?;
+                        self.write_value(k, &v)?;
+                        Ok(Value::Bool(true))
+                    }
+                    "map-insert" => {
+                        self.need_write(f, span, n)?;
+                        let v = self.eval(f, env, &args[2])?;
+                        if self.read(&k)?.is_some() {
+                            return Ok(Value::Bool(false));
+                        }
+                        self.write_value(k, &v)?;
+                        Ok(Value::Bool(true))
+                    }
+                    _ => {
+                        self.need_write(f, span, n)?;
+                        if self.read(&k)?.is_none() {
+                            return Ok(Value::Bool(false));
+                        }
+                        self.write(k, None)?;
+                        Ok(Value::Bool(true))
+                    }
+                }
+            }
+            "ft-get-balance" | "ft-get-supply" | "ft-mint?" | "ft-transfer?" | "ft-burn?" => {
+                let tok = self.name_of(&args[0])?.clone();
+                let vals = self.eval_args(f, env, &args[1..])?;
+                self.ft(f, span, n, &tok, vals)
+            }
+            "nft-get-owner?" | "nft-mint?" | "nft-transfer?" | "nft-burn?" => {
+                let tok = self.name_of(&args[0])?.clone();
+                let vals = self.eval_args(f, env, &args[1..])?;
+                self.nft(f, span, n, &tok, vals)
+            }
+            "contract-call?" => {
+                let target = match &args[0].kind {
+                    ExprKind::Literal(Value::Principal(p)) => p.clone(),
+                    _ => match self.eval(f, env, &args[0])? {
+                        Value::Principal(p) => p,
+                        _ => return rt(span, "contract-call? target is not a principal"),
+                    },
+                };
+                let fname = self.name_of(&args[1])?.clone();
+                let vals = self.eval_args(f, env, &args[2..])?;
+                let dynamic = !matches!(&args[0].kind, ExprKind::Literal(_));
+                self.contract_call(f, span, &target, &fname, vals, dynamic)
+            }
+            "as-contract" => {
+                let me = f.contract.id.clone();
+                let frame = Frame {
+                    sender: me.clone(),
+                    caller: me,
+                    ..f.clone()
+                };
+                self.eval(&frame, env, &args[0])
+            }
+            "contract-of" => self.eval(f, env, &args[0]),
+            "map" | "filter" | "fold" => {
+                let fname = self.name_of(&args[0])?.clone();
+                match n {
+                    "map" => {
+                        let seqs = self.eval_args(f, env, &args[1..])?;
+                        let len = seqs.iter().filter_map(seq_len).min().unwrap_or(0);
+                        self.charge(len as u64)?;
+                        let mut cols: Vec<std::vec::IntoIter<Value>> =
+                            seqs.into_iter().map(|s| seq_items(s).into_iter()).collect();
+                        let mut out = Vec::with_capacity(len);
+                        for _ in 0..len {
+                            let row: Vec<Value> =
+                                cols.iter_mut().filter_map(Iterator::next).collect();
+                            out.push(self.apply_fn(f, span, &fname, row)?);
+                        }
+                        Ok(Value::List(out))
+                    }
+                    "filter" => {
+                        let seq = self.eval(f, env, &args[1])?;
+                        let items = seq_items(seq.clone());
+                        self.charge(items.len() as u64)?;
+                        let mut keep = Vec::new();
+                        for it in items {
+                            if self.apply_fn(f, span, &fname, vec![it.clone()])?
+                                == Value::Bool(true)
+                            {
+                                keep.push(it);
+                            }
+                        }
+                        Ok(seq_from(&seq, keep))
+                    }
+                    _ => {
+                        let seq = self.eval(f, env, &args[1])?;
+                        let mut acc = self.eval(f, env, &args[2])?;
+                        let items = seq_items(seq);
+                        self.charge(items.len() as u64)?;
+                        for it in items {
+                            acc = self.apply_fn(f, span, &fname, vec![it, acc])?;
+                        }
+                        Ok(acc)
+                    }
+                }
+            }
+            "get-block-info?" | "get-burn-block-info?" => {
+                let prop = self.name_of(&args[0])?.clone();
+                let h = match self.eval(f, env, &args[1])? {
+                    Value::UInt(h) => h,
+                    _ => return rt(span, "height must be a uint"),
+                };
+                self.charge(10)?;
+                let (v, t) = if n == "get-block-info?" {
+                    (self.w.block_info(&prop, h), block_info_type(&prop))
+                } else {
+                    (
+                        self.w.burn_block_info(&prop, h),
+                        burn_block_info_type(&prop),
+                    )
+                };
+                let v = v.map_err(Abort::Host)?;
+                match (v, t) {
+                    (None, _) => Ok(Value::none()),
+                    (Some(v), Some(t)) if t.admits_value(&v) => Ok(Value::some(v)),
+                    _ => Err(Abort::Host(format!(
+                        "host returned a bad value for {n} {prop}"
+                    ))),
+                }
+            }
+            "from-consensus-buff?" => {
+                let t = plain_type(&args[0]).map_err(|d| Abort::Runtime(d.to_string()))?;
+                let b = self.eval(f, env, &args[1])?;
+                let Value::Buff(b) = b else {
+                    return rt(span, "expected a buffer");
+                };
+                self.charge(1 + b.len() as u64 / 16)?;
+                Ok(match Value::deserialize(&b) {
+                    Ok(v) if t.admits_value(&v) => Value::some(v),
+                    _ => Value::none(),
+                })
+            }
+            "as-max-len?" => {
+                let v = self.eval(f, env, &args[0])?;
+                let max = match &args[1].kind {
+                    ExprKind::Literal(Value::UInt(m)) => *m,
+                    _ => return rt(span, "as-max-len? needs a uint literal"),
+                };
+                let len = seq_len(&v).unwrap_or(0) as u128;
+                Ok(if len <= max {
+                    Value::some(v)
+                } else {
+                    Value::none()
+                })
+            }
+            _ => {
+                if let Some(def) = f.contract.fns.get(name).cloned() {
+                    let vals = self.eval_args(f, env, args)?;
+                    return self.call_fn(f, &def, vals);
+                }
+                let vals = self.eval_args(f, env, args)?;
+                self.simple(f, span, n, vals)
+            }
+        }
+    }
+
+    /// Applies a function named as an argument of map/filter/fold.
+    fn apply_fn(&mut self, f: &Frame, span: Span, name: &Name, args: Vec<Value>) -> EResult<Value> {
+        if let Some(def) = f.contract.fns.get(name).cloned() {
+            return self.call_fn(f, &def, args);
+        }
+        self.charge(1)?;
+        if matches!(name.as_ref(), "and" | "or") {
+            let want = name.as_ref() == "or";
+            return Ok(Value::Bool(if args.contains(&Value::Bool(want)) {
+                want
+            } else {
+                !want
+            }));
+        }
+        self.simple(f, span, name, args)
+    }
+
+    fn contract_call(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        target: &Principal,
+        fname: &Name,
+        args: Vec<Value>,
+        dynamic: bool,
+    ) -> EResult<Value> {
+        if *target == f.contract.id {
+            return rt(span, "a contract cannot call itself");
+        }
+        let c = self.contract(span, target)?;
+        let Some(def) = c.fns.get(fname).cloned() else {
+            return rt(span, format!("{target} has no function '{fname}'"));
+        };
+        if def.access == Access::Private {
+            return rt(span, format!("'{fname}' is private in {target}"));
+        }
+        if dynamic {
+            let ok = def.args.len() == args.len()
+                && def
+                    .args
+                    .iter()
+                    .zip(&args)
+                    .all(|((_, t), v)| t.admits_value(v));
+            if !ok {
+                return rt(
+                    span,
+                    format!("{target}.{fname} does not match the trait's signature"),
+                );
+            }
+        }
+        // A console expression (the transient contract) calls as the sender itself.
+        let caller = match &f.contract.id {
+            Principal::Contract(_, n) if n.as_ref() == "__transient" => f.sender.clone(),
+            id => id.clone(),
+        };
+        let frame = Frame {
+            contract: c.clone(),
+            sender: f.sender.clone(),
+            caller,
+            read_only: f.read_only || def.access == Access::ReadOnly,
+        };
+        if frame.read_only && def.access == Access::Public && def.writes {
+            return rt(
+                span,
+                format!("cannot call writing function {target}.{fname} from a read-only context"),
+            );
+        }
+        self.call_public(&frame, &def, args)
+    }
+
+    // --- tokens --------------------------------------------------------------------------
+
+    fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
+        let id = f.contract.id.to_string();
+        let bal_key = |p: &Value| key(&[b"fb", id.as_bytes(), tok.as_bytes(), &p.serialize()]);
+        let supply_key = key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
+        let asset = Value::Ascii(format!("{id}::{tok}").into_bytes());
+        match (n, v.as_slice()) {
+            ("ft-get-balance", [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
+            ("ft-get-supply", []) => Ok(Value::UInt(self.uint_at(&supply_key)?)),
+            ("ft-mint?", [Value::UInt(amt), to]) => {
+                self.need_write(f, span, n)?;
+                if *amt == 0 {
+                    return Ok(Value::err_uint(1));
+                }
+                let supply = self.uint_at(&supply_key)?;
+                let Some(new_supply) = supply.checked_add(*amt) else {
+                    return rt(span, "token supply overflow");
+                };
+                if let Some(Value::UInt(max)) =
+                    self.read_value(&key(&[b"fm", id.as_bytes(), tok.as_bytes()]))?
+                {
+                    if new_supply > max {
+                        return rt(
+                            span,
+                            format!("ft-mint? exceeds the total supply of '{tok}'"),
+                        );
+                    }
+                }
+                let bk = bal_key(to);
+                let bal = self.uint_at(&bk)?;
+                self.write_value(supply_key, &Value::UInt(new_supply))?;
+                self.write_value(bk, &Value::UInt(bal + amt))?;
+                self.emit(
+                    f,
+                    "ft_mint_event",
+                    vec![
+                        ("asset_identifier", asset),
+                        ("recipient", to.clone()),
+                        ("amount", Value::UInt(*amt)),
+                    ],
+                );
+                Ok(Value::ok_true())
+            }
+            ("ft-transfer?", [Value::UInt(amt), from, to]) => {
+                self.need_write(f, span, n)?;
+                if *amt == 0 {
+                    return Ok(Value::err_uint(3));
+                }
+                if from == to {
+                    return Ok(Value::err_uint(2));
+                }
+                let (fk, tk) = (bal_key(from), bal_key(to));
+                let fb = self.uint_at(&fk)?;
+                if fb < *amt {
+                    return Ok(Value::err_uint(1));
+                }
+                let tb = self.uint_at(&tk)?;
+                let Some(nb) = tb.checked_add(*amt) else {
+                    return rt(span, "balance overflow");
+                };
+                self.write_value(fk, &Value::UInt(fb - amt))?;
+                self.write_value(tk, &Value::UInt(nb))?;
+                self.emit(
+                    f,
+                    "ft_transfer_event",
+                    vec![
+                        ("asset_identifier", asset),
+                        ("sender", from.clone()),
+                        ("recipient", to.clone()),
+                        ("amount", Value::UInt(*amt)),
+                    ],
+                );
+                Ok(Value::ok_true())
+            }
+            ("ft-burn?", [Value::UInt(amt), from]) => {
+                self.need_write(f, span, n)?;
+                let fk = bal_key(from);
+                let fb = self.uint_at(&fk)?;
+                if *amt == 0 || fb < *amt {
+                    return Ok(Value::err_uint(1));
+                }
+                let supply = self.uint_at(&supply_key)?;
+                self.write_value(fk, &Value::UInt(fb - amt))?;
+                self.write_value(supply_key, &Value::UInt(supply.saturating_sub(*amt)))?;
+                self.emit(
+                    f,
+                    "ft_burn_event",
+                    vec![
+                        ("asset_identifier", asset),
+                        ("sender", from.clone()),
+                        ("amount", Value::UInt(*amt)),
+                    ],
+                );
+                Ok(Value::ok_true())
+            }
+            _ => rt(span, format!("bad arguments to {n}")),
+        }
+    }
+
+    fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
+        let id = f.contract.id.to_string();
+        let Some(asset) = v.first() else {
+            return rt(span, format!("bad arguments to {n}"));
+        };
+        let size = asset.size();
+        if size > MAX_VALUE_SIZE {
+            return rt(span, "asset identifier too large");
+        }
+        let k = key(&[b"no", id.as_bytes(), tok.as_bytes(), &asset.serialize()]);
+        let ident = Value::Ascii(format!("{id}::{tok}").into_bytes());
+        let owner = self.read_value(&k)?;
+        match (n, &v[1..]) {
+            ("nft-get-owner?", []) => Ok(Value::Optional(owner.map(Box::new))),
+            ("nft-mint?", [to]) => {
+                self.need_write(f, span, n)?;
+                if owner.is_some() {
+                    return Ok(Value::err_uint(1));
+                }
+                self.write_value(k, to)?;
+                self.emit(
+                    f,
+                    "nft_mint_event",
+                    vec![
+                        ("asset_identifier", ident),
+                        ("recipient", to.clone()),
+                        ("value", asset.clone()),
+                    ],
+                );
+                Ok(Value::ok_true())
+            }
+            ("nft-transfer?", [from, to]) => {
+                self.need_write(f, span, n)?;
+                if from == to {
+                    return Ok(Value::err_uint(2));
+                }
+                match owner {
+                    None => Ok(Value::err_uint(3)),
+                    Some(o) if o != *from => Ok(Value::err_uint(1)),
+                    Some(_) => {
+                        self.write_value(k, to)?;
+                        self.emit(
+                            f,
+                            "nft_transfer_event",
+                            vec![
+                                ("asset_identifier", ident),
+                                ("sender", from.clone()),
+                                ("recipient", to.clone()),
+                                ("value", asset.clone()),
+                            ],
+                        );
+                        Ok(Value::ok_true())
+                    }
+                }
+            }
+            ("nft-burn?", [from]) => {
+                self.need_write(f, span, n)?;
+                match owner {
+                    None => Ok(Value::err_uint(3)),
+                    Some(o) if o != *from => Ok(Value::err_uint(1)),
+                    Some(_) => {
+                        self.write(k, None)?;
+                        self.emit(
+                            f,
+                            "nft_burn_event",
+                            vec![
+                                ("asset_identifier", ident),
+                                ("sender", from.clone()),
+                                ("value", asset.clone()),
+                            ],
+                        );
+                        Ok(Value::ok_true())
+                    }
+                }
+            }
+            _ => rt(span, format!("bad arguments to {n}")),
+        }
+    }
+
+    fn stx(&mut self, f: &Frame, span: Span, n: &str, v: Vec<Value>) -> EResult<Value> {
+        match (n, v.as_slice()) {
+            ("stx-get-balance", [Value::Principal(p)]) => {
+                Ok(Value::UInt(self.uint_at(&stx_key(p))?))
+            }
+            ("stx-account", [Value::Principal(p)]) => {
+                let bal = self.uint_at(&stx_key(p))?;
+                Ok(tuple(&[
+                    ("locked", Value::UInt(0)),
+                    ("unlock-height", Value::UInt(0)),
+                    ("unlocked", Value::UInt(bal)),
+                ]))
+            }
+            (
+                "stx-transfer?" | "stx-transfer-memo?",
+                [Value::UInt(amt), Value::Principal(from), Value::Principal(to), rest @ ..],
+            ) => {
+                self.need_write(f, span, n)?;
+                if *amt == 0 {
+                    return Ok(Value::err_uint(3));
+                }
+                if from == to {
+                    return Ok(Value::err_uint(2));
+                }
+                if *from != f.sender {
+                    return Ok(Value::err_uint(4));
+                }
+                let (fk, tk) = (stx_key(from), stx_key(to));
+                let fb = self.uint_at(&fk)?;
+                if fb < *amt {
+                    return Ok(Value::err_uint(1));
+                }
+                let tb = self.uint_at(&tk)?;
+                let Some(nb) = tb.checked_add(*amt) else {
+                    return rt(span, "balance overflow");
+                };
+                self.write_value(fk, &Value::UInt(fb - amt))?;
+                self.write_value(tk, &Value::UInt(nb))?;
+                let memo = rest.first().cloned().unwrap_or(Value::Buff(Vec::new()));
+                self.emit(
+                    f,
+                    "stx_transfer_event",
+                    vec![
+                        ("sender", v[1].clone()),
+                        ("recipient", v[2].clone()),
+                        ("amount", Value::UInt(*amt)),
+                        ("memo", memo),
+                    ],
+                );
+                Ok(Value::ok_true())
+            }
+            ("stx-burn?", [Value::UInt(amt), Value::Principal(from)]) => {
+                self.need_write(f, span, n)?;
+                if *amt == 0 {
+                    return Ok(Value::err_uint(3));
+                }
+                if *from != f.sender {
+                    return Ok(Value::err_uint(4));
+                }
+                let fk = stx_key(from);
+                let fb = self.uint_at(&fk)?;
+                if fb < *amt {
+                    return Ok(Value::err_uint(1));
+                }
+                self.write_value(fk, &Value::UInt(fb - amt))?;
+                let supply = self.uint_at(b"stx-supply")?;
+                if supply > 0 {
+                    self.write_value(
+                        b"stx-supply".to_vec(),
+                        &Value::UInt(supply.saturating_sub(*amt)),
+                    )?;
+                }
+                self.emit(
+                    f,
+                    "stx_burn_event",
+                    vec![("sender", v[1].clone()), ("amount", Value::UInt(*amt))],
+                );
+                Ok(Value::ok_true())
+            }
+            _ => rt(span, format!("bad arguments to {n}")),
+        }
+    }
+
+    // --- builtins on evaluated arguments ---------------------------------------------------
+
+    fn simple(&mut self, f: &Frame, span: Span, n: &str, v: Vec<Value>) -> EResult<Value> {
+        use Value::{Bool, Buff, Int, UInt};
+        let overflow = || rt(span, format!("arithmetic overflow in {n}"));
+        match (n, v.as_slice()) {
+            ("+" | "-" | "*" | "/", [Int(first), rest @ ..]) => {
+                if rest.is_empty() && n == "-" {
+                    return first.checked_neg().map(Int).map_or_else(overflow, Ok);
+                }
+                let mut acc = *first;
+                for x in rest {
+                    let x = match x {
+                        Int(x) => *x,
+                        _ => return rt(span, "mixed integer types"),
+                    };
+                    if n == "/" && x == 0 {
+                        return rt(span, "division by zero");
+                    }
+                    acc = match n {
+                        "+" => acc.checked_add(x),
+                        "-" => acc.checked_sub(x),
+                        "*" => acc.checked_mul(x),
+                        _ => acc.checked_div(x),
+                    }
+                    .ok_or_else(|| Abort::Runtime(format!("{span}: arithmetic overflow in {n}")))?;
+                }
+                Ok(Int(acc))
+            }
+            ("+" | "-" | "*" | "/", [UInt(first), rest @ ..]) => {
+                if rest.is_empty() && n == "-" {
+                    return if *first == 0 { Ok(UInt(0)) } else { overflow() };
+                }
+                let mut acc = *first;
+                for x in rest {
+                    let x = match x {
+                        UInt(x) => *x,
+                        _ => return rt(span, "mixed integer types"),
+                    };
+                    if n == "/" && x == 0 {
+                        return rt(span, "division by zero");
+                    }
+                    acc = match n {
+                        "+" => acc.checked_add(x),
+                        "-" => acc.checked_sub(x),
+                        "*" => acc.checked_mul(x),
+                        _ => acc.checked_div(x),
+                    }
+                    .ok_or_else(|| Abort::Runtime(format!("{span}: arithmetic overflow in {n}")))?;
+                }
+                Ok(UInt(acc))
+            }
+            ("mod", [Int(a), Int(b)]) => {
+                if *b == 0 {
+                    return rt(span, "division by zero");
+                }
+                a.checked_rem(*b).map(Int).map_or_else(overflow, Ok)
+            }
+            ("mod", [UInt(a), UInt(b)]) => {
+                if *b == 0 {
+                    return rt(span, "division by zero");
+                }
+                Ok(UInt(a % b))
+            }
+            ("pow", [Int(a), Int(b)]) => {
+                if *b < 0 || *b > i128::from(u32::MAX) {
+                    return rt(span, "pow exponent must be between 0 and u32::MAX");
+                }
+                a.checked_pow(*b as u32).map(Int).map_or_else(overflow, Ok)
+            }
+            ("pow", [UInt(a), UInt(b)]) => {
+                if *b > u128::from(u32::MAX) {
+                    return rt(span, "pow exponent too large");
+                }
+                a.checked_pow(*b as u32).map(UInt).map_or_else(overflow, Ok)
+            }
+            ("sqrti", [Int(a)]) => {
+                if *a < 0 {
+                    return rt(span, "sqrti of a negative number");
+                }
+                Ok(Int(isqrt(*a as u128) as i128))
+            }
+            ("sqrti", [UInt(a)]) => Ok(UInt(isqrt(*a))),
+            ("log2", [Int(a)]) => {
+                if *a <= 0 {
+                    return rt(span, "log2 of a non-positive number");
+                }
+                Ok(Int(i128::from(127 - a.leading_zeros())))
+            }
+            ("log2", [UInt(a)]) => {
+                if *a == 0 {
+                    return rt(span, "log2 of zero");
+                }
+                Ok(UInt(u128::from(127 - a.leading_zeros())))
+            }
+            ("bit-and" | "bit-or" | "bit-xor" | "xor", [Int(first), rest @ ..]) => {
+                let mut acc = *first;
+                for x in rest {
+                    let Int(x) = x else {
+                        return rt(span, "mixed integer types");
+                    };
+                    acc = match n {
+                        "bit-and" => acc & x,
+                        "bit-or" => acc | x,
+                        _ => acc ^ x,
+                    };
+                }
+                Ok(Int(acc))
+            }
+            ("bit-and" | "bit-or" | "bit-xor" | "xor", [UInt(first), rest @ ..]) => {
+                let mut acc = *first;
+                for x in rest {
+                    let UInt(x) = x else {
+                        return rt(span, "mixed integer types");
+                    };
+                    acc = match n {
+                        "bit-and" => acc & x,
+                        "bit-or" => acc | x,
+                        _ => acc ^ x,
+                    };
+                }
+                Ok(UInt(acc))
+            }
+            ("bit-not", [Int(a)]) => Ok(Int(!a)),
+            ("bit-not", [UInt(a)]) => Ok(UInt(!a)),
+            ("bit-shift-left", [Int(a), UInt(s)]) => Ok(Int(a.wrapping_shl((*s % 128) as u32))),
+            ("bit-shift-left", [UInt(a), UInt(s)]) => Ok(UInt(a.wrapping_shl((*s % 128) as u32))),
+            ("bit-shift-right", [Int(a), UInt(s)]) => Ok(Int(a.wrapping_shr((*s % 128) as u32))),
+            ("bit-shift-right", [UInt(a), UInt(s)]) => Ok(UInt(a.wrapping_shr((*s % 128) as u32))),
+            ("<" | "<=" | ">" | ">=", [a, b]) => {
+                let ord = match (a, b) {
+                    (Int(x), Int(y)) => x.cmp(y),
+                    (UInt(x), UInt(y)) => x.cmp(y),
+                    (Buff(x), Buff(y)) | (Value::Ascii(x), Value::Ascii(y)) => x.cmp(y),
+                    (Value::Utf8(x), Value::Utf8(y)) => x.cmp(y),
+                    _ => return rt(span, "incomparable values"),
+                };
+                Ok(Bool(match n {
+                    "<" => ord.is_lt(),
+                    "<=" => ord.is_le(),
+                    ">" => ord.is_gt(),
+                    _ => ord.is_ge(),
+                }))
+            }
+            ("is-eq", [first, rest @ ..]) => {
+                self.charge(rest.len() as u64)?;
+                Ok(Bool(rest.iter().all(|x| x == first)))
+            }
+            ("and", _) => Ok(Bool(v.iter().all(|x| *x == Bool(true)))),
+            ("or", _) => Ok(Bool(v.contains(&Bool(true)))),
+            ("not", [Bool(b)]) => Ok(Bool(!b)),
+            ("to-int", [UInt(u)]) => i128::try_from(*u)
+                .map(Int)
+                .or_else(|_| rt(span, "to-int: value too large")),
+            ("to-uint", [Int(i)]) => u128::try_from(*i)
+                .map(UInt)
+                .or_else(|_| rt(span, "to-uint: negative value")),
+            ("int-to-ascii", [x]) => Ok(Value::Ascii(
+                match x {
+                    Int(i) => i.to_string(),
+                    UInt(u) => u.to_string(),
+                    _ => return rt(span, "expected an integer"),
+                }
+                .into_bytes(),
+            )),
+            ("int-to-utf8", [x]) => Ok(Value::Utf8(
+                match x {
+                    Int(i) => i.to_string(),
+                    UInt(u) => u.to_string(),
+                    _ => return rt(span, "expected an integer"),
+                }
+                .chars()
+                .collect(),
+            )),
+            ("string-to-int?" | "string-to-uint?", [s]) => {
+                let text: String = match s {
+                    Value::Ascii(b) => b.iter().map(|c| *c as char).collect(),
+                    Value::Utf8(c) => c.iter().collect(),
+                    _ => return rt(span, "expected a string"),
+                };
+                let valid = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+                Ok(if n == "string-to-int?" {
+                    let digits = text.strip_prefix('-').unwrap_or(&text);
+                    match text.parse::<i128>() {
+                        Ok(i) if valid(digits) => Value::some(Int(i)),
+                        _ => Value::none(),
+                    }
+                } else {
+                    match text.parse::<u128>() {
+                        Ok(u) if valid(&text) => Value::some(UInt(u)),
+                        _ => Value::none(),
+                    }
+                })
+            }
+            (
+                "buff-to-int-le" | "buff-to-uint-le" | "buff-to-int-be" | "buff-to-uint-be",
+                [Buff(b)],
+            ) => {
+                if b.len() > 16 {
+                    return rt(span, "buffer longer than 16 bytes");
+                }
+                let mut bytes = [0u8; 16];
+                if n.ends_with("le") {
+                    bytes[..b.len()].copy_from_slice(b);
+                    let u = u128::from_le_bytes(bytes);
+                    Ok(if n.contains("uint") {
+                        UInt(u)
+                    } else {
+                        Int(u as i128)
+                    })
+                } else {
+                    bytes[16 - b.len()..].copy_from_slice(b);
+                    let u = u128::from_be_bytes(bytes);
+                    Ok(if n.contains("uint") {
+                        UInt(u)
+                    } else {
+                        Int(u as i128)
+                    })
+                }
+            }
+            ("to-consensus-buff?", [x]) => {
+                let s = x.size();
+                self.charge(1 + s / 32)?;
+                Ok(if s > MAX_VALUE_SIZE {
+                    Value::none()
+                } else {
+                    Value::some(Buff(x.serialize()))
+                })
+            }
+            ("list", _) => {
+                self.charge(v.len() as u64)?;
+                Ok(Value::List(v))
+            }
+            ("len", [s]) => match seq_len(s) {
+                Some(l) => Ok(UInt(l as u128)),
+                None => rt(span, "len of a non-sequence"),
+            },
+            ("element-at" | "element-at?", [s, UInt(i)]) => {
+                let idx = usize::try_from(*i).unwrap_or(usize::MAX);
+                Ok(match s {
+                    Value::List(l) => l.get(idx).cloned().map_or(Value::none(), Value::some),
+                    Buff(b) => b
+                        .get(idx)
+                        .map_or(Value::none(), |x| Value::some(Buff(vec![*x]))),
+                    Value::Ascii(b) => b
+                        .get(idx)
+                        .map_or(Value::none(), |x| Value::some(Value::Ascii(vec![*x]))),
+                    Value::Utf8(c) => c
+                        .get(idx)
+                        .map_or(Value::none(), |x| Value::some(Value::Utf8(vec![*x]))),
+                    _ => return rt(span, "element-at? of a non-sequence"),
+                })
+            }
+            ("index-of" | "index-of?", [s, item]) => {
+                let items = seq_items(s.clone());
+                self.charge(items.len() as u64)?;
+                Ok(items
+                    .iter()
+                    .position(|x| x == item)
+                    .map_or(Value::none(), |p| Value::some(UInt(p as u128))))
+            }
+            ("slice?", [s, UInt(a), UInt(b)]) => {
+                let len = seq_len(s).unwrap_or(0) as u128;
+                if a > b || *b > len {
+                    return Ok(Value::none());
+                }
+                let (a, b) = (*a as usize, *b as usize);
+                self.charge(1 + (b - a) as u64)?;
+                Ok(Value::some(match s {
+                    Value::List(l) => Value::List(l[a..b].to_vec()),
+                    Buff(x) => Buff(x[a..b].to_vec()),
+                    Value::Ascii(x) => Value::Ascii(x[a..b].to_vec()),
+                    Value::Utf8(x) => Value::Utf8(x[a..b].to_vec()),
+                    _ => return rt(span, "slice? of a non-sequence"),
+                }))
+            }
+            ("concat", [a, b]) => {
+                self.charge(1 + (seq_len(a).unwrap_or(0) + seq_len(b).unwrap_or(0)) as u64)?;
+                Ok(match (a.clone(), b.clone()) {
+                    (Value::List(mut x), Value::List(y)) => {
+                        x.extend(y);
+                        Value::List(x)
+                    }
+                    (Buff(mut x), Buff(y)) => {
+                        x.extend(y);
+                        Buff(x)
+                    }
+                    (Value::Ascii(mut x), Value::Ascii(y)) => {
+                        x.extend(y);
+                        Value::Ascii(x)
+                    }
+                    (Value::Utf8(mut x), Value::Utf8(y)) => {
+                        x.extend(y);
+                        Value::Utf8(x)
+                    }
+                    _ => return rt(span, "concat of mismatched sequences"),
+                })
+            }
+            ("append", [Value::List(l), x]) => {
+                self.charge(1 + l.len() as u64)?;
+                let mut l = l.clone();
+                l.push(x.clone());
+                Ok(Value::List(l))
+            }
+            ("replace-at?", [s, UInt(i), x]) => {
+                let len = seq_len(s).unwrap_or(0) as u128;
+                if *i >= len {
+                    return Ok(Value::none());
+                }
+                self.charge(1 + len as u64)?;
+                let idx = *i as usize;
+                Ok(match (s.clone(), x) {
+                    (Value::List(mut l), x) => {
+                        l[idx] = x.clone();
+                        Value::some(Value::List(l))
+                    }
+                    (Buff(mut b), Buff(e)) if e.len() == 1 => {
+                        b[idx] = e[0];
+                        Value::some(Buff(b))
+                    }
+                    (Value::Ascii(mut b), Value::Ascii(e)) if e.len() == 1 => {
+                        b[idx] = e[0];
+                        Value::some(Value::Ascii(b))
+                    }
+                    (Value::Utf8(mut b), Value::Utf8(e)) if e.len() == 1 => {
+                        b[idx] = e[0];
+                        Value::some(Value::Utf8(b))
+                    }
+                    _ => Value::none(),
+                })
+            }
+            ("ok", [x]) => Ok(Value::ok(x.clone())),
+            ("err", [x]) => Ok(Value::err(x.clone())),
+            ("some", [x]) => Ok(Value::some(x.clone())),
+            ("is-ok", [Value::Response(ok, _)]) => Ok(Bool(*ok)),
+            ("is-err", [Value::Response(ok, _)]) => Ok(Bool(!ok)),
+            ("is-some", [Value::Optional(o)]) => Ok(Bool(o.is_some())),
+            ("is-none", [Value::Optional(o)]) => Ok(Bool(o.is_none())),
+            ("unwrap-panic", [x]) => match x {
+                Value::Optional(Some(v)) | Value::Response(true, v) => Ok((**v).clone()),
+                _ => rt(span, "unwrap-panic: the value is none or err"),
+            },
+            ("unwrap-err-panic", [x]) => match x {
+                Value::Response(false, v) => Ok((**v).clone()),
+                _ => rt(span, "unwrap-err-panic: the value is ok"),
+            },
+            ("default-to", [d, Value::Optional(o)]) => Ok(match o {
+                Some(v) => (**v).clone(),
+                None => d.clone(),
+            }),
+            ("sha256" | "sha512" | "sha512/256" | "keccak256" | "hash160", [x]) => {
+                let data = hash_input(x);
+                self.charge(1 + data.len() as u64 / 32)?;
+                Ok(Buff(match n {
+                    "sha256" => Sha256::digest(&data).to_vec(),
+                    "sha512" => Sha512::digest(&data).to_vec(),
+                    "sha512/256" => Sha512_256::digest(&data).to_vec(),
+                    "keccak256" => Keccak256::digest(&data).to_vec(),
+                    _ => hash160(&data),
+                }))
+            }
+            ("secp256k1-recover?", [Buff(h), Buff(sig)]) => {
+                self.charge(100)?;
+                Ok(secp_recover(h, sig))
+            }
+            ("secp256k1-verify", [Buff(h), Buff(sig), Buff(pk)]) => {
+                self.charge(100)?;
+                Ok(Bool(secp_verify(h, sig, pk)))
+            }
+            ("principal-of?", [Buff(pk)]) => {
+                self.charge(50)?;
+                if pk.len() != 33 || k256::PublicKey::from_sec1_bytes(pk).is_err() {
+                    return Ok(Value::err_uint(1));
+                }
+                // FAI principals carry HASH160 of the BIP340 x-only key (the 32 bytes after
+                // the parity prefix), so principal-of? agrees with the owner's FAI address.
+                let mut hash = [0u8; 20];
+                hash.copy_from_slice(&hash160(&pk[1..]));
+                let version = if self.mainnet { 22 } else { 26 };
+                Ok(Value::ok(Value::Principal(Principal::Standard(
+                    StandardPrincipal { version, hash },
+                ))))
+            }
+            ("is-standard", [Value::Principal(p)]) => {
+                Ok(Bool(self.version_matches(p.issuer().version)))
+            }
+            ("principal-destruct?", [Value::Principal(p)]) => {
+                let is = p.issuer();
+                let name = match p {
+                    Principal::Contract(_, n) => Value::some(Value::Ascii(n.as_bytes().to_vec())),
+                    Principal::Standard(_) => Value::none(),
+                };
+                let t = tuple(&[
+                    ("hash-bytes", Buff(is.hash.to_vec())),
+                    ("name", name),
+                    ("version", Buff(vec![is.version])),
+                ]);
+                Ok(Value::Response(
+                    self.version_matches(is.version),
+                    Box::new(t),
+                ))
+            }
+            ("principal-construct?", [Buff(ver), Buff(hash), rest @ ..]) => {
+                let fail = |code: u128, val: Value| {
+                    Value::err(tuple(&[("error_code", UInt(code)), ("value", val)]))
+                };
+                if ver.len() != 1 || hash.len() != 20 || ver[0] >= 32 {
+                    return Ok(fail(1, Value::none()));
+                }
+                let mut h = [0u8; 20];
+                h.copy_from_slice(hash);
+                let sp = StandardPrincipal {
+                    version: ver[0],
+                    hash: h,
+                };
+                let p = match rest.first() {
+                    Some(Value::Ascii(name)) => {
+                        let name = String::from_utf8_lossy(name).to_string();
+                        if !valid_contract_name(&name) {
+                            return Ok(fail(2, Value::none()));
+                        }
+                        Principal::Contract(sp, name.into())
+                    }
+                    _ => Principal::Standard(sp),
+                };
+                if !self.version_matches(ver[0]) {
+                    return Ok(fail(0, Value::some(Value::Principal(p))));
+                }
+                Ok(Value::ok(Value::Principal(p)))
+            }
+            (
+                "stx-get-balance" | "stx-account" | "stx-transfer?" | "stx-transfer-memo?"
+                | "stx-burn?",
+                _,
+            ) => self.stx(f, span, n, v),
+            ("print", [x]) => {
+                self.charge(1 + x.size() / 64)?;
+                self.emit(f, "print", vec![("value", x.clone())]);
+                Ok(x.clone())
+            }
+            ("merge", [Value::Tuple(a), Value::Tuple(b)]) => {
+                let mut m = a.clone();
+                m.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Ok(Value::Tuple(m))
+            }
+            _ => rt(span, format!("'{n}' cannot be applied to these arguments")),
+        }
+    }
+
+    fn version_matches(&self, v: u8) -> bool {
+        if self.mainnet {
+            v == 22 || v == 20
+        } else {
+            v == 26 || v == 21
+        }
+    }
+}
+
+fn atoms_of(e: &Expr, out: &mut Vec<Name>) {
+    let mut set = std::collections::BTreeSet::new();
+    super::analysis::collect_atoms(e, &mut set);
+    out.extend(set);
+}
+
+/// A function blocks a constant's evaluation if it (transitively) uses a constant that is
+/// not evaluated yet; the analysis already ruled out cycles, so a simple bounded walk works.
+fn fn_blocked(c: &Contract, name: &Name) -> bool {
+    let mut seen: Vec<Name> = Vec::new();
+    let mut stack = vec![name.clone()];
+    while let Some(n) = stack.pop() {
+        if seen.contains(&n) {
+            continue;
+        }
+        seen.push(n.clone());
+        let Some(f) = c.fns.get(&n) else { continue };
+        let mut atoms = Vec::new();
+        atoms_of(&f.body, &mut atoms);
+        for a in atoms {
+            if c.const_types.contains_key(&a) && !c.constants.contains_key(&a) {
+                return true;
+            }
+            if c.fns.contains_key(&a) {
+                stack.push(a);
+            }
+        }
+    }
+    false
+}
+
+fn secp_recover(h: &[u8], sig: &[u8]) -> Value {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    if h.len() != 32 || sig.len() != 65 {
+        return Value::err_uint(2);
+    }
+    let Ok(s) = Signature::from_slice(&sig[..64]) else {
+        return Value::err_uint(2);
+    };
+    let Some(rid) = RecoveryId::from_byte(sig[64]) else {
+        return Value::err_uint(2);
+    };
+    match VerifyingKey::recover_from_prehash(h, &s, rid) {
+        Ok(k) => Value::ok(Value::Buff(k.to_encoded_point(true).as_bytes().to_vec())),
+        Err(_) => Value::err_uint(1),
+    }
+}
+
+fn secp_verify(h: &[u8], sig: &[u8], pk: &[u8]) -> bool {
+    use k256::ecdsa::signature::hazmat::PrehashVerifier;
+    use k256::ecdsa::{Signature, VerifyingKey};
+    if h.len() != 32 || !(sig.len() == 64 || sig.len() == 65) {
+        return false;
+    }
+    let (Ok(s), Ok(k)) = (
+        Signature::from_slice(&sig[..64]),
+        VerifyingKey::from_sec1_bytes(pk),
+    ) else {
+        return false;
+    };
+    if s.normalize_s().is_some() {
+        return false;
+    }
+    k.verify_prehash(h, &s).is_ok()
+}
+
+/// Is `b` a valid `string-ascii` content?
+pub fn ascii_ok(b: &[u8]) -> bool {
+    b.iter().all(|c| is_clarity_ascii(*c))
+}
+
+/// The type of a value, for checking literal arguments from outside.
+pub fn type_admits(t: &Type, v: &Value) -> bool {
+    t.admits_value(v)
+}

@@ -1,0 +1,201 @@
+//! Unit tests of the whole pipeline on an in-memory host.
+
+use super::*;
+
+fn alice() -> Principal {
+    Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM").unwrap()
+}
+
+fn bob() -> Principal {
+    Principal::parse("ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG").unwrap()
+}
+
+struct T {
+    vm: Vm,
+    host: MemoryHost,
+}
+
+impl T {
+    fn new() -> Self {
+        let mut host = MemoryHost {
+            block_height: 5,
+            burn_block_height: 7,
+            ..Default::default()
+        };
+        host.set_stx(&alice(), 1_000_000);
+        T {
+            vm: Vm::new(false),
+            host,
+        }
+    }
+
+    fn deploy(&mut self, name: &str, src: &str) -> Outcome {
+        let (_, out) = self
+            .vm
+            .deploy(&mut self.host, name, src, &alice())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "analysis failed: {}",
+                    e.iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            });
+        assert!(out.committed, "deploy failed: {:?}", out.error);
+        self.host.apply(&out.writes);
+        out
+    }
+
+    fn check_err(&mut self, src: &str) -> String {
+        let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
+        match self.vm.check(&mut self.host, &id, src) {
+            Ok(_) => panic!("expected an analysis error for {src}"),
+            Err(d) => d[0].to_string(),
+        }
+    }
+
+    fn eval(&mut self, src: &str) -> String {
+        let out = self
+            .vm
+            .eval(&mut self.host, src, &alice(), false)
+            .unwrap_or_else(|e| panic!("{src}: {}", e[0]));
+        self.host.apply(&out.writes);
+        match out.result {
+            Some(v) => v.to_string(),
+            None => format!("ERROR {}", out.error.unwrap_or_default()),
+        }
+    }
+}
+
+#[test]
+fn arithmetic_and_values() {
+    let mut t = T::new();
+    assert_eq!(t.eval("(+ 1 2 3)"), "6");
+    assert_eq!(t.eval("(- u10 u3)"), "u7");
+    assert_eq!(t.eval("(/ -7 2)"), "-3");
+    assert_eq!(t.eval("(mod -7 2)"), "-1");
+    assert_eq!(t.eval("(pow u2 u10)"), "u1024");
+    assert_eq!(t.eval("(sqrti u17)"), "u4");
+    assert_eq!(t.eval("(log2 u1024)"), "u10");
+    assert!(t.eval("(- u1 u2)").starts_with("ERROR"));
+    assert!(t.eval("(/ 1 0)").contains("division by zero"));
+    assert!(t
+        .eval("(+ u340282366920938463463374607431768211455 u1)")
+        .contains("overflow"));
+    assert_eq!(t.eval("{a: 1, b: (list u1 u2)}"), "{a: 1, b: (list u1 u2)}");
+    assert_eq!(t.eval("(concat \"ab\" \"cd\")"), "\"abcd\"");
+    assert_eq!(t.eval("(fold + (list 1 2 3) 0)"), "6");
+    assert_eq!(t.eval("(map + (list 1 2) (list 10 20 30))"), "(list 11 22)");
+    assert_eq!(t.eval("(int-to-ascii -42)"), "\"-42\"");
+    assert_eq!(t.eval("(string-to-uint? \"17\")"), "(some u17)");
+    assert_eq!(t.eval("(slice? 0x0102030405 u1 u3)"), "(some 0x0203)");
+    assert_eq!(
+        t.eval("(sha256 0x)"),
+        "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(t.eval("block-height"), "u5");
+    assert_eq!(t.eval("burn-block-height"), "u7");
+    assert_eq!(
+        t.eval("(is-some (get-burn-block-info? header-hash u6))"),
+        "true"
+    );
+    assert_eq!(t.eval("(get-burn-block-info? header-hash u7)"), "none");
+}
+
+#[test]
+fn counter_contract_and_rollback() {
+    let mut t = T::new();
+    t.deploy(
+        "counter",
+        "(define-data-var n uint u0)
+         (define-public (inc (by uint))
+           (begin (var-set n (+ (var-get n) by))
+                  (asserts! (< (var-get n) u10) (err u1))
+                  (ok (var-get n))))
+         (define-read-only (get-n) (var-get n))",
+    );
+    assert_eq!(t.eval("(contract-call? .counter inc u3)"), "(ok u3)");
+    assert_eq!(t.eval("(contract-call? .counter inc u30)"), "(err u1)");
+    assert_eq!(t.eval("(contract-call? .counter get-n)"), "u3");
+    let out =
+        t.vm.call(
+            &mut t.host,
+            &Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.counter").unwrap(),
+            "inc",
+            &["u2".into()],
+            &bob(),
+            false,
+        )
+        .unwrap();
+    assert_eq!(out.result.unwrap().to_string(), "(ok u5)");
+    assert!(!out.writes.is_empty());
+}
+
+#[test]
+fn analysis_errors() {
+    let mut t = T::new();
+    assert!(t
+        .check_err("(define-public (f) (ok (+ 1 u1)))")
+        .contains("1:24"));
+    assert!(t
+        .check_err("(define-public (f) (+ 1 2))")
+        .contains("must return a response"));
+    assert!(t.check_err("(define-private (f) (f))").contains("recursi"));
+    assert!(t
+        .check_err("(define-private (f) (g)) (define-private (g) (f))")
+        .contains("recursi"));
+    assert!(t
+        .check_err("(define-data-var v int 0) (define-read-only (f) (var-set v 1))")
+        .contains("read-only"));
+    assert!(t
+        .check_err("(define-read-only (f) (at-block 0x00 1))")
+        .contains("not supported"));
+    assert!(t
+        .check_err("(define-read-only (f) (frobnicate 1))")
+        .contains("unknown"));
+    assert!(t
+        .check_err("(define-data-var v (list 100000000 int) (list))")
+        .contains("limit"));
+    assert!(t
+        .check_err("(define-public (f) (begin (ok 1) (ok 2)))")
+        .contains("unchecked"));
+    assert!(t
+        .check_err("(define-constant a 1) (define-constant a 2)")
+        .contains("already defined"));
+    assert!(t
+        .check_err("(define-read-only (f (x int)) (let ((x 2)) x))")
+        .contains("shadows"));
+}
+
+#[test]
+fn cost_limit_aborts() {
+    let mut t = T::new();
+    t.vm.call_limit.runtime = 10_000;
+    t.deploy(
+        "loop",
+        "(define-private (step (x int) (acc int)) (+ acc x))
+         (define-read-only (spin (l (list 1000 int))) (fold step l 0))",
+    );
+    let big = format!("(list {})", vec!["1"; 1000].join(" "));
+    let out =
+        t.vm.eval(
+            &mut t.host,
+            &format!("(contract-call? .loop spin {big})"),
+            &alice(),
+            false,
+        )
+        .unwrap();
+    assert!(out.error.unwrap().contains("cost limit"));
+}
+
+#[test]
+fn hostile_inputs() {
+    let mut t = T::new();
+    let deep = "(+ ".repeat(200) + "1" + &")".repeat(200);
+    assert!(t.check_err(&deep).contains("nested"));
+    let huge_int = "(define-constant x 99999999999999999999999999999999999999999999)";
+    assert!(t.check_err(huge_int).contains("out of range"));
+    let src = "x".repeat(2 << 20);
+    assert!(t.check_err(&src).contains("limit"));
+}

@@ -1,0 +1,3 @@
+(define-private (ping (n uint)) (pong n))
+(define-private (pong (n uint)) (ping n))
+;; @deploy-error: recursive definition cycle

@@ -1,0 +1,6 @@
+(define-read-only (bits) (list (bit-and u12 u10) (bit-or u12 u10) (bit-xor u12 u10) (xor u5 u1) (bit-shift-left u1 u4) (bit-shift-right u256 u4) (bit-shift-left u1 u128)))
+(define-read-only (ibits) (list (bit-not 0) (bit-shift-right -16 u2) (bit-and -1 7)))
+;; > (contract-call? .bitwise bits)
+;; = (list u8 u14 u6 u4 u16 u16 u1)
+;; > (contract-call? .bitwise ibits)
+;; = (list -1 -4 7)

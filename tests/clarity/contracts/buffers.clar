@@ -1,0 +1,17 @@
+(define-read-only (b) (concat 0x0102 0x03))
+(define-read-only (l) (len 0xdeadbeef))
+(define-read-only (at) (element-at? 0xdeadbeef u1))
+(define-read-only (first-two) (slice? 0xdeadbeef u0 u2))
+(define-read-only (swap) (replace-at? 0xdeadbeef u0 0x00))
+;; > (contract-call? .buffers b)
+;; = 0x010203
+;; > (contract-call? .buffers l)
+;; = u4
+;; > (contract-call? .buffers at)
+;; = (some 0xad)
+;; > (contract-call? .buffers first-two)
+;; = (some 0xdead)
+;; > (contract-call? .buffers swap)
+;; = (some 0x00adbeef)
+;; > (index-of? 0x0a0b0c 0x0c)
+;; = (some u2)

@@ -1,0 +1,17 @@
+(define-read-only (ser-u) (to-consensus-buff? u1))
+(define-read-only (ser-t) (to-consensus-buff? {a: 1, b: true}))
+(define-read-only (roundtrip) (from-consensus-buff? {a: int, b: bool} (unwrap-panic (to-consensus-buff? {a: 1, b: true}))))
+(define-read-only (wrong-type) (from-consensus-buff? uint 0x0000000000000000000000000000000001))
+(define-read-only (garbage) (from-consensus-buff? int 0xff))
+;; > (contract-call? .consensus-buff ser-u)
+;; = (some 0x0100000000000000000000000000000001)
+;; > (contract-call? .consensus-buff ser-t)
+;; = (some 0x0c0000000201610000000000000000000000000000000001016203)
+;; > (contract-call? .consensus-buff roundtrip)
+;; = (some {a: 1, b: true})
+;; > (contract-call? .consensus-buff wrong-type)
+;; = none
+;; > (contract-call? .consensus-buff garbage)
+;; = none
+;; > (to-consensus-buff? "hi")
+;; = (some 0x0d000000026869)

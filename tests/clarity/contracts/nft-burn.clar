@@ -1,0 +1,17 @@
+(define-non-fungible-token badge (string-ascii 10))
+(define-public (give (id (string-ascii 10)) (to principal)) (nft-mint? badge id to))
+(define-public (revoke (id (string-ascii 10)) (from principal)) (nft-burn? badge id from))
+(define-read-only (owner (id (string-ascii 10))) (nft-get-owner? badge id))
+;; > (contract-call? .nft-burn give "gold" 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5)
+;; = (ok true)
+;; > (contract-call? .nft-burn give "gold" 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)
+;; = (err u1)
+;; > (contract-call? .nft-burn revoke "gold" 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)
+;; = (err u1)
+;; > (contract-call? .nft-burn revoke "silver" 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)
+;; = (err u3)
+;; > (contract-call? .nft-burn revoke "gold" 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5)
+;; = (ok true)
+;; # nft_burn_event
+;; > (contract-call? .nft-burn owner "gold")
+;; = none

@@ -1,0 +1,30 @@
+(define-data-var items (list 5 uint) (list u1 u2))
+(define-public (push (x uint))
+  (begin
+    (var-set items (unwrap! (as-max-len? (append (var-get items) x) u5) (err u1)))
+    (ok (var-get items))))
+(define-read-only (second) (element-at? (var-get items) u1))
+;; > (contract-call? .sequences push u3)
+;; = (ok (list u1 u2 u3))
+;; > (contract-call? .sequences push u4)
+;; = (ok (list u1 u2 u3 u4))
+;; > (contract-call? .sequences push u5)
+;; = (ok (list u1 u2 u3 u4 u5))
+;; > (contract-call? .sequences push u6)
+;; = (err u1)
+;; > (contract-call? .sequences second)
+;; = (some u2)
+;; > (slice? (list 1 2 3) u2 u1)
+;; = none
+;; > (slice? (list 1 2 3) u1 u3)
+;; = (some (list 2 3))
+;; > (replace-at? (list 1 2 3) u1 9)
+;; = (some (list 1 9 3))
+;; > (replace-at? (list 1 2 3) u3 9)
+;; = none
+;; > (concat (list 1) (list 2 3))
+;; = (list 1 2 3)
+;; > (len (list))
+;; = u0
+;; > (as-max-len? (list 1 2) u1)
+;; = none

@@ -1,0 +1,46 @@
+;; A SIP-009 NFT collection.
+;; @requires: sip009-trait
+(impl-trait .sip009-trait.nft-trait)
+(define-non-fungible-token fai-art uint)
+(define-data-var last-id uint u0)
+(define-constant owner tx-sender)
+
+(define-read-only (get-last-token-id) (ok (var-get last-id)))
+(define-read-only (get-token-uri (id uint)) (ok (some "ipfs://fai-art/{id}")))
+(define-read-only (get-owner (id uint)) (ok (nft-get-owner? fai-art id)))
+(define-public (transfer (id uint) (sender principal) (recipient principal))
+  (begin
+    (asserts! (is-eq tx-sender sender) (err u403))
+    (nft-transfer? fai-art id sender recipient)))
+(define-public (mint (recipient principal))
+  (let ((id (+ (var-get last-id) u1)))
+    (asserts! (is-eq tx-sender owner) (err u401))
+    (try! (nft-mint? fai-art id recipient))
+    (var-set last-id id)
+    (ok id)))
+
+;; > (contract-call? .sip009-nft mint tx-sender)
+;; = (ok u1)
+;; # nft_mint_event
+;; > (contract-call? .sip009-nft mint 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5)
+;; = (ok u2)
+;; > (contract-call? .sip009-nft get-owner u2)
+;; = (ok (some 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5))
+;; > (contract-call? .sip009-nft get-owner u9)
+;; = (ok none)
+;; > (contract-call? .sip009-nft transfer u1 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)
+;; = (ok true)
+;; # nft_transfer_event
+;; > (contract-call? .sip009-nft transfer u1 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)
+;; = (err u1)
+;; > (contract-call? .sip009-nft transfer u7 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)
+;; = (err u3)
+;; > (contract-call? .sip009-nft get-last-token-id)
+;; = (ok u2)
+;; @sender: wallet_1
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip009-nft mint tx-sender)
+;; = (err u401)
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip009-nft transfer u2 tx-sender tx-sender)
+;; = (err u2)
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip009-nft transfer u2 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG tx-sender)
+;; = (err u403)

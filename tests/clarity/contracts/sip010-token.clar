@@ -1,0 +1,55 @@
+;; A SIP-010 fungible token.
+;; @requires: sip010-trait
+(impl-trait .sip010-trait.sip-010-trait)
+(define-fungible-token fai-coin u1000000000)
+(define-constant owner tx-sender)
+(define-constant err-owner-only (err u100))
+(define-constant err-not-token-owner (err u101))
+
+(define-public (transfer (amount uint) (sender principal) (recipient principal) (memo (optional (buff 34))))
+  (begin
+    (asserts! (is-eq tx-sender sender) err-not-token-owner)
+    (try! (ft-transfer? fai-coin amount sender recipient))
+    (match memo to-print (print to-print) 0x)
+    (ok true)))
+(define-read-only (get-name) (ok "FAI Coin"))
+(define-read-only (get-symbol) (ok "FAIC"))
+(define-read-only (get-decimals) (ok u8))
+(define-read-only (get-balance (who principal)) (ok (ft-get-balance fai-coin who)))
+(define-read-only (get-total-supply) (ok (ft-get-supply fai-coin)))
+(define-read-only (get-token-uri) (ok none))
+(define-public (mint (amount uint) (recipient principal))
+  (begin
+    (asserts! (is-eq tx-sender owner) err-owner-only)
+    (ft-mint? fai-coin amount recipient)))
+
+;; > (contract-call? .sip010-token mint u1000 tx-sender)
+;; = (ok true)
+;; # ft_mint_event
+;; > (contract-call? .sip010-token transfer u100 tx-sender 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 none)
+;; = (ok true)
+;; # ft_transfer_event
+;; > (contract-call? .sip010-token get-balance 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5)
+;; = (ok u100)
+;; > (contract-call? .sip010-token transfer u100 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 tx-sender none)
+;; = (err u101)
+;; > (contract-call? .sip010-token transfer u5000 tx-sender 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 none)
+;; = (err u1)
+;; > (contract-call? .sip010-token transfer u0 tx-sender 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 none)
+;; = (err u3)
+;; > (contract-call? .sip010-token get-total-supply)
+;; = (ok u1000)
+;; > (contract-call? .sip010-token get-name)
+;; = (ok "FAI Coin")
+;; > (contract-call? .sip010-token get-token-uri)
+;; = (ok none)
+;; @sender: wallet_1
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip010-token mint u1 tx-sender)
+;; = (err u100)
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip010-token transfer u40 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG (some 0x68656c6c6f))
+;; = (ok true)
+;; # print
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip010-token get-balance tx-sender)
+;; = (ok u60)
+;; > (contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip010-token transfer u1 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG (some 0x00))
+;; = (ok true)
