@@ -302,7 +302,16 @@ pub fn verify_headers(
     last: usize,
 ) -> Result<(), HeaderFailure> {
     let count = data.len() / HEADER_SIZE;
-    assert!(data.len() % HEADER_SIZE == 0 && first <= last && last <= count);
+    if !data.len().is_multiple_of(HEADER_SIZE) || first > last || last > count {
+        return Err(HeaderFailure {
+            height: start_height,
+            rule: "bad-input",
+            detail: format!(
+                "{} bytes of header data, range {first}..{last} of {count} headers",
+                data.len()
+            ),
+        });
+    }
     let header = |i: usize| &data[i * HEADER_SIZE..(i + 1) * HEADER_SIZE];
     let mut prev: Option<[u8; 32]> = if first == 0 {
         prev_hash.copied()
@@ -337,7 +346,7 @@ pub fn verify_headers(
         // Difficulty bits.
         if i > 0 {
             let pf = fields(header(i - 1));
-            let boundary = rules.retarget && height % rules.retarget_interval == 0;
+            let boundary = rules.retarget && height.is_multiple_of(rules.retarget_interval);
             let expected = if !boundary {
                 Some(pf.bits)
             } else if i >= interval {
@@ -392,7 +401,7 @@ pub fn verify_headers(
             if let Some(grace) = rules.timewarp_grace {
                 let prev_time = i64::from(fields(header(i - 1)).time);
                 if rules.retarget
-                    && height % rules.retarget_interval == 0
+                    && height.is_multiple_of(rules.retarget_interval)
                     && i64::from(f.time) < prev_time - grace
                 {
                     return fail(

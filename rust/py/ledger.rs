@@ -81,7 +81,7 @@ fn verify_headers(
     first: usize,
     last: Option<usize>,
 ) -> PyResult<Option<(u64, String, String)>> {
-    if headers.len() % HEADER_SIZE != 0 {
+    if !headers.len().is_multiple_of(HEADER_SIZE) {
         return Err(Error::malformed(format!(
             "header data is {} bytes, not a multiple of {HEADER_SIZE}",
             headers.len()
