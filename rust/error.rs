@@ -33,10 +33,7 @@ impl Error {
 
 /// Converts a slice into a fixed-size array, or a [`Error::Malformed`] naming `what`.
 pub fn fixed<const N: usize>(what: &str, bytes: &[u8]) -> Result<[u8; N]> {
-    bytes.try_into().map_err(|_| {
-        Error::malformed(format!(
-            "{what} must be {N} bytes, got {}",
-            bytes.len()
-        ))
-    })
+    bytes
+        .try_into()
+        .map_err(|_| Error::malformed(format!("{what} must be {N} bytes, got {}", bytes.len())))
 }

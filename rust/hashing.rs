@@ -122,6 +122,9 @@ mod tests {
         assert_eq!(merkle_root(&[]), [0u8; 32]);
         assert_eq!(merkle_root(&[h(7)]), merkle_leaf(&h(7)));
         let ab = merkle_node(&merkle_leaf(&h(1)), &merkle_leaf(&h(2)));
-        assert_eq!(merkle_root(&[h(1), h(2), h(3)]), merkle_node(&ab, &merkle_leaf(&h(3))));
+        assert_eq!(
+            merkle_root(&[h(1), h(2), h(3)]),
+            merkle_node(&ab, &merkle_leaf(&h(3)))
+        );
     }
 }

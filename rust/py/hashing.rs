@@ -35,7 +35,10 @@ fn merkle_root<'py>(py: Python<'py>, leaves: Vec<Vec<u8>>) -> PyResult<Bound<'py
         .map(|(i, leaf)| fixed::<32>(&format!("leaf {i}"), leaf))
         .collect::<crate::Result<Vec<[u8; 32]>>>()
         .py_err(py)?;
-    Ok(PyBytes::new(py, &py.detach(|| hashing::merkle_root(&leaves))))
+    Ok(PyBytes::new(
+        py,
+        &py.detach(|| hashing::merkle_root(&leaves)),
+    ))
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
