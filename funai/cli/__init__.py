@@ -10,7 +10,16 @@ from pathlib import Path
 
 import typer
 
+from funai.cli import bench, clarity, headers, keys, mine, vrf, wallet
+from funai.cli import devnet as devnet_cli
+from funai.cli import node as node_cli
+from funai.cli import status as status_cli
+from funai.cli.bench_inference import bench_inference
 from funai.cli.common import DEFAULT_DATADIR, CliState
+from funai.cli.demo import demo
+from funai.cli.infer import infer
+from funai.cli.judge import judge
+from funai.cli.model import app as model_app
 
 app = typer.Typer(
     name="funai",
@@ -19,6 +28,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+bench.app.command("inference")(bench_inference)
+app.add_typer(bench.app, name="bench")
+app.add_typer(clarity.app, name="clarity")
+app.add_typer(vrf.app, name="vrf")
+app.add_typer(keys.app, name="keys")
+app.add_typer(headers.app, name="headers")
+app.add_typer(wallet.app, name="wallet")
+app.command("mine")(mine.mine)
+app.add_typer(model_app, name="model")
+app.command("infer")(infer)
+app.command("judge")(judge)
+app.command("demo")(demo)
+app.command("node")(node_cli.node)
+app.command("devnet")(devnet_cli.devnet)
+app.command("status")(status_cli.status)
 
 
 @app.callback()

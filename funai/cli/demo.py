@@ -112,7 +112,9 @@ def run_demo(console: Console, blocks: int, work_bits: int, threads: int) -> Non
         high = low + bid
         if low <= draw < high:
             winner = name
-        table.add_row(name, f"{bid:,}", betas[name][:12].hex() + "…", "[green]yes", f"[{low}, {high})")
+        table.add_row(
+            name, f"{bid:,}", betas[name][:12].hex() + "…", "[green]yes", f"[{low}, {high})"
+        )
         low = high
     console.print(table)
     next_seed = _core.sha256(seed + betas[winner])

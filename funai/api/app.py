@@ -1,0 +1,217 @@
+"""Routes of the node API (JSON). All under ``/v1``.
+
+* ``GET /v1/status``: ``network``, ``l1_height``, ``l1_tip``, ``peers`` (count), sync, mining.
+* ``GET /v1/peers``; ``POST /v1/peers/connect`` / ``/v1/peers/disconnect`` ``{"addr": "h:p"}``
+  (``"*"`` disconnects all); ``GET /v1/bans``; ``POST /v1/bans/clear``.
+* ``GET /v1/blocks/tip``, ``GET /v1/blocks/{hash}``, ``GET /v1/blocks/height/{n}``
+  (``?hex=1`` adds the serialized block).
+* ``GET /v1/mempool``; ``GET /v1/tx/{txid}`` (mempool); ``POST /v1/tx`` ``{"hex": ...}``.
+* ``POST /v1/generate`` ``{"blocks": n}`` (devnet/regtest); ``POST /v1/miner``
+  ``{"enabled": bool}``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from funai.errors import MalformedInputError
+from funai.ledger.block import Block
+from funai.ledger.errors import MempoolError
+from funai.ledger.header import display_hash
+from funai.ledger.tx import Transaction
+
+if TYPE_CHECKING:
+    from funai.node.node import Node
+
+__all__ = ["block_json", "build_app"]
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def block_json(block: Block, height: int | None, with_hex: bool) -> dict[str, Any]:
+    h = block.header
+    out: dict[str, Any] = {
+        "hash": display_hash(block.hash()),
+        "height": height,
+        "version": h.version,
+        "prev_hash": display_hash(h.prev_hash),
+        "merkle_root": h.merkle_root[::-1].hex(),
+        "time": h.time,
+        "bits": f"{h.bits:08x}",
+        "nonce": h.nonce,
+        "size": block.size,
+        "txids": [t.txid()[::-1].hex() for t in block.txs],
+    }
+    if with_hex:
+        out["hex"] = block.serialize().hex()
+    return out
+
+
+def _parse_hash(text: str) -> bytes:
+    raw = bytes.fromhex(text)
+    if len(raw) != 32:
+        raise ValueError("a hash is 32 bytes")
+    return raw[::-1]
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise MalformedInputError("the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise MalformedInputError("the body must be a JSON object")
+    return data
+
+
+def build_app(node: Node) -> Starlette:
+    service = node.service
+    chain = service.chain
+
+    async def status(request: Request) -> JSONResponse:
+        return JSONResponse(node.status())
+
+    async def peers(request: Request) -> JSONResponse:
+        return JSONResponse({"peers": node.net.peer_info(), "manual": sorted(node.net.manual)})
+
+    async def peers_connect(request: Request) -> JSONResponse:
+        try:
+            addr = str((await _body(request))["addr"])
+            node.net.connect(addr)
+        except (KeyError, ValueError) as exc:
+            return _error(400, f"bad request: {exc}")
+        return JSONResponse({"ok": True, "addr": addr})
+
+    async def peers_disconnect(request: Request) -> JSONResponse:
+        try:
+            addr = str((await _body(request))["addr"])
+        except (KeyError, ValueError) as exc:
+            return _error(400, f"bad request: {exc}")
+        return JSONResponse({"ok": True, "closed": node.net.disconnect(addr)})
+
+    async def bans(request: Request) -> JSONResponse:
+        return JSONResponse({"bans": node.addrbook.ban_list()})
+
+    async def bans_clear(request: Request) -> JSONResponse:
+        n = len(node.addrbook.bans)
+        node.addrbook.bans.clear()
+        node.addrbook.ban_reasons.clear()
+        node.addrbook.dirty = True
+        return JSONResponse({"ok": True, "cleared": n})
+
+    async def _block_response(block_hash: bytes, request: Request) -> JSONResponse:
+        block = await service.run(chain.get_block, block_hash)
+        if block is None:
+            return _error(404, "block not found")
+        entry = chain.index.get(block_hash)
+        out = block_json(
+            block, entry.height if entry else None, bool(request.query_params.get("hex"))
+        )
+        out["active"] = chain.is_active(block_hash)
+        return JSONResponse(out)
+
+    async def block_tip(request: Request) -> JSONResponse:
+        return await _block_response(chain.active[-1], request)
+
+    async def block_by_hash(request: Request) -> JSONResponse:
+        try:
+            h = _parse_hash(request.path_params["hash"])
+        except ValueError:
+            return _error(400, "bad block hash")
+        return await _block_response(h, request)
+
+    async def block_by_height(request: Request) -> JSONResponse:
+        n = int(request.path_params["height"])
+        active = chain.active
+        if not 0 <= n < len(active):
+            return _error(404, "no block at that height")
+        return await _block_response(active[n], request)
+
+    async def mempool(request: Request) -> JSONResponse:
+        entries = list(service.mempool.entries.values())
+        return JSONResponse(
+            {
+                "size": len(entries),
+                "bytes": service.mempool.total_bytes,
+                "txids": [e.tx.txid()[::-1].hex() for e in entries],
+            }
+        )
+
+    async def tx_get(request: Request) -> JSONResponse:
+        try:
+            txid = _parse_hash(request.path_params["txid"])
+        except ValueError:
+            return _error(400, "bad txid")
+        entry = service.mempool.entries.get(txid)
+        if entry is None:
+            return _error(404, "transaction not in the mempool")
+        return JSONResponse(
+            {
+                "txid": txid[::-1].hex(),
+                "fee": entry.fee,
+                "size": entry.size,
+                "hex": entry.tx.serialize().hex(),
+            }
+        )
+
+    async def tx_submit(request: Request) -> JSONResponse:
+        try:
+            tx = Transaction.deserialize(bytes.fromhex(str((await _body(request))["hex"])))
+        except (KeyError, ValueError) as exc:
+            return _error(400, f"bad transaction: {exc}")
+        try:
+            await service.accept_tx(tx)
+        except MempoolError as exc:
+            return _error(422, "transaction rejected", rule=exc.rule, detail=exc.detail)
+        return JSONResponse({"txid": tx.txid()[::-1].hex()})
+
+    async def generate(request: Request) -> JSONResponse:
+        if node.params.name not in ("devnet", "regtest"):
+            return _error(403, "generate is only available on devnet and regtest")
+        try:
+            n = int((await _body(request)).get("blocks", 1))
+        except (ValueError, TypeError) as exc:
+            return _error(400, f"bad request: {exc}")
+        if not 0 < n <= 1000:
+            return _error(400, "blocks must be 1..1000")
+        blocks = await node.miner.generate(n)
+        return JSONResponse(
+            {"hashes": [display_hash(b.hash()) for b in blocks], "height": chain.height}
+        )
+
+    async def miner(request: Request) -> JSONResponse:
+        try:
+            enabled = bool((await _body(request))["enabled"])
+        except (KeyError, ValueError) as exc:
+            return _error(400, f"bad request: {exc}")
+        node.miner.set_enabled(enabled)
+        return JSONResponse({"mining": enabled})
+
+    routes = [
+        Route("/v1/status", status),
+        Route("/v1/peers", peers),
+        Route("/v1/peers/connect", peers_connect, methods=["POST"]),
+        Route("/v1/peers/disconnect", peers_disconnect, methods=["POST"]),
+        Route("/v1/bans", bans),
+        Route("/v1/bans/clear", bans_clear, methods=["POST"]),
+        Route("/v1/blocks/tip", block_tip),
+        Route("/v1/blocks/height/{height:int}", block_by_height),
+        Route("/v1/blocks/{hash}", block_by_hash),
+        Route("/v1/mempool", mempool),
+        Route("/v1/tx", tx_submit, methods=["POST"]),
+        Route("/v1/tx/{txid}", tx_get),
+        Route("/v1/generate", generate, methods=["POST"]),
+        Route("/v1/miner", miner, methods=["POST"]),
+    ]
+
+    async def handle_malformed(request: Request, exc: Exception) -> JSONResponse:
+        return _error(400, str(exc))
+
+    return Starlette(routes=routes, exception_handlers={MalformedInputError: handle_malformed})

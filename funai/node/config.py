@@ -1,0 +1,169 @@
+"""Node configuration: a TOML file (``<datadir>/<network>/node.toml`` by default).
+
+```toml
+network = "devnet"            # main | test | devnet | regtest
+
+[p2p]
+listen = "127.0.0.1:29633"    # port 0 picks a free port
+peers = ["127.0.0.1:29643"]   # always kept connected
+outbound = 8                  # outbound connection target (discovered addresses)
+inbound = 32                  # inbound connection limit
+discover = true               # learn and dial addresses from peers
+ban_seconds = 86400
+whitelist = []                # hosts never banned
+
+[api]
+listen = "127.0.0.1:29634"
+
+[roles]
+miner = false
+inference = false
+verifier = false
+models = []
+
+[miner]
+threads = 1
+address = ""                  # payout; default: the node wallet's first address
+interval = 0.0                # minimum seconds between mined blocks
+
+[storage]
+synchronous = "FULL"          # FULL (default) or NORMAL (throw-away test nodes)
+
+[log]
+level = "info"
+json = true
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from funai.ledger.params import get_params
+from funai.network.addrbook import parse_hostport
+
+__all__ = ["DEFAULT_PORTS", "NodeConfig", "load_config"]
+
+# (p2p, api) default ports per network.
+DEFAULT_PORTS = {
+    "main": (9633, 9634),
+    "test": (19633, 19634),
+    "devnet": (29633, 29634),
+    "regtest": (39633, 39634),
+}
+
+
+@dataclass
+class NodeConfig:
+    network: str = "devnet"
+    p2p_listen: str = ""
+    peers: list[str] = field(default_factory=list)
+    outbound: int = 8
+    inbound: int = 32
+    discover: bool = True
+    ban_seconds: float = 86400.0
+    whitelist: list[str] = field(default_factory=list)
+    api_listen: str = ""
+    miner: bool = False
+    inference: bool = False
+    verifier: bool = False
+    models: list[str] = field(default_factory=list)
+    miner_threads: int = 1
+    miner_address: str = ""
+    miner_interval: float = 0.0
+    synchronous: str = "FULL"
+    log_level: str = "info"
+    log_json: bool = True
+
+    def __post_init__(self) -> None:
+        get_params(self.network)
+        p2p, api = DEFAULT_PORTS[self.network]
+        self.p2p_listen = self.p2p_listen or f"127.0.0.1:{p2p}"
+        self.api_listen = self.api_listen or f"127.0.0.1:{api}"
+        for addr in [self.p2p_listen, self.api_listen, *self.peers]:
+            parse_hostport(addr)
+        if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("storage.synchronous must be FULL, NORMAL or EXTRA")
+        if self.miner_threads < 0:
+            raise ValueError("miner.threads must be >= 0")
+
+    def to_toml(self) -> str:
+        doc: dict[str, Any] = {
+            "network": self.network,
+            "p2p": {
+                "listen": self.p2p_listen,
+                "peers": self.peers,
+                "outbound": self.outbound,
+                "inbound": self.inbound,
+                "discover": self.discover,
+                "ban_seconds": self.ban_seconds,
+                "whitelist": self.whitelist,
+            },
+            "api": {"listen": self.api_listen},
+            "roles": {
+                "miner": self.miner,
+                "inference": self.inference,
+                "verifier": self.verifier,
+                "models": self.models,
+            },
+            "miner": {
+                "threads": self.miner_threads,
+                "address": self.miner_address,
+                "interval": self.miner_interval,
+            },
+            "storage": {"synchronous": self.synchronous},
+            "log": {"level": self.log_level, "json": self.log_json},
+        }
+        return tomli_w.dumps(doc)
+
+
+_SECTIONS = {
+    ("p2p", "listen"): "p2p_listen",
+    ("p2p", "peers"): "peers",
+    ("p2p", "outbound"): "outbound",
+    ("p2p", "inbound"): "inbound",
+    ("p2p", "discover"): "discover",
+    ("p2p", "ban_seconds"): "ban_seconds",
+    ("p2p", "whitelist"): "whitelist",
+    ("api", "listen"): "api_listen",
+    ("roles", "miner"): "miner",
+    ("roles", "inference"): "inference",
+    ("roles", "verifier"): "verifier",
+    ("roles", "models"): "models",
+    ("miner", "threads"): "miner_threads",
+    ("miner", "address"): "miner_address",
+    ("miner", "interval"): "miner_interval",
+    ("storage", "synchronous"): "synchronous",
+    ("log", "level"): "log_level",
+    ("log", "json"): "log_json",
+}
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> NodeConfig:
+    """Reads ``path`` (if given), applies ``overrides`` (field name -> value, None skipped)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        doc = tomllib.loads(path.read_text())
+        for key, value in doc.items():
+            if isinstance(value, dict):
+                for sub, v in value.items():
+                    name = _SECTIONS.get((key, sub))
+                    if name is None:
+                        raise ValueError(f"{path}: unknown setting {key}.{sub}")
+                    values[name] = v
+            elif key == "network":
+                values["network"] = value
+            else:
+                raise ValueError(f"{path}: unknown setting {key}")
+    known = {f.name for f in fields(NodeConfig)}
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            if name not in known:
+                raise ValueError(f"unknown setting {name}")
+            values[name] = value
+    return NodeConfig(**values)

@@ -1,0 +1,115 @@
+"""The built-in miner role: templates from the chain thread, nonce search in its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import trio
+
+from funai.ledger.block import Block
+from funai.ledger.errors import ConsensusError
+from funai.ledger.header import display_hash
+from funai.ledger.miner import MiningStats, build_template, solve
+from funai.ledger.tx import TxOut
+from funai.node.chainservice import ChainService
+
+__all__ = ["Miner"]
+
+log = logging.getLogger("funai.miner")
+
+
+class Miner:
+    """Mines on the node's tip; ``enabled`` can be toggled at run time (API)."""
+
+    def __init__(
+        self, service: ChainService, payout: TxOut, *, threads: int = 1, interval: float = 0.0
+    ) -> None:
+        self.service = service
+        self.payout = payout
+        self.threads = max(1, threads)
+        self.interval = interval
+        self.enabled = False
+        self.stats = MiningStats()
+        self.found = 0
+        self.limiter = trio.CapacityLimiter(1)
+        self._changed = trio.Event()
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def mine_block(self, refresh: float = 10.0) -> Block | None:
+        """Builds and solves one block on the current tip; None if the tip moved first."""
+        async with self.limiter:
+            service = self.service
+            template = await service.run(
+                build_template, service.chain, service.mempool, self.payout
+            )
+            tip = template.block.header.prev_hash
+            stop = threading.Event()
+            built = time.monotonic()
+
+            def stale() -> bool:
+                return (
+                    stop.is_set()
+                    or service.chain.active[-1] != tip
+                    or time.monotonic() - built > refresh
+                )
+
+            try:
+                block = await trio.to_thread.run_sync(
+                    lambda: solve(
+                        template,
+                        chunk=1 << 18,
+                        threads=self.threads,
+                        stats=self.stats,
+                        should_stop=stale,
+                    ),
+                    abandon_on_cancel=True,
+                )
+            finally:
+                stop.set()
+            if block is None:
+                return None
+            [(_, result)] = await service.submit_blocks([block])
+            if isinstance(result, ConsensusError):
+                log.warning("mined block rejected", extra={"fields": {"rule": result.rule}})
+                return None
+            self.found += 1
+            log.info(
+                "mined block",
+                extra={
+                    "fields": {
+                        "height": template.height,
+                        "hash": display_hash(block.hash()),
+                        "txs": len(block.txs),
+                        "result": result,
+                    }
+                },
+            )
+            return block
+
+    async def generate(self, n: int) -> list[Block]:
+        out: list[Block] = []
+        while len(out) < n:
+            block = await self.mine_block()
+            if block is not None:
+                out.append(block)
+        return out
+
+    async def run(self) -> None:
+        last = 0.0
+        while True:
+            if not self.enabled:
+                await self._changed.wait()
+                continue
+            wait = self.interval - (time.monotonic() - last)
+            if wait > 0:
+                await trio.sleep(wait)
+                continue
+            block = await self.mine_block()
+            if block is not None:
+                last = time.monotonic()

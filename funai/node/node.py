@@ -1,0 +1,219 @@
+"""The node: chain service, P2P manager, miner and HTTP API under one Trio nursery.
+
+Files in ``<datadir>/<network>/``: ``chainstate.sqlite`` (chain and mempool), ``node.key``
+(Ed25519 node key, mode 0600), ``peers.json`` (address book and bans), ``node.log``
+(JSON lines) and ``node.json`` (the endpoints of the running node, removed at exit).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from funai import _core
+from funai.ledger.address import decode_address
+from funai.ledger.datadir import chain_path, network_dir, wallet_path
+from funai.ledger.params import get_params
+from funai.ledger.tx import TxOut
+from funai.ledger.wallet import Wallet, WalletError
+from funai.network.addrbook import AddrBook, parse_hostport
+from funai.network.handshake import LocalIdentity, Services
+from funai.network.manager import NetConfig, PeerManager
+from funai.node.chainservice import ChainService
+from funai.node.config import NodeConfig
+from funai.node.logs import setup_logging
+from funai.node.miner import Miner
+
+__all__ = ["Node", "load_node_key", "run_node"]
+
+log = logging.getLogger("funai.node")
+
+
+def load_node_key(path: Path) -> tuple[bytes, bytes]:
+    """The node's Ed25519 key pair, created (mode 0600) on first use."""
+    if path.exists():
+        sk = bytes.fromhex(path.read_text().strip())
+        return sk, _core.ed25519_public_key(sk)
+    sk, pk = _core.ed25519_keygen()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(sk.hex() + "\n")
+    return sk, pk
+
+
+def _payout(config: NodeConfig, datadir: Path) -> TxOut:
+    params = get_params(config.network)
+    address = config.miner_address
+    if not address:
+        path = wallet_path(datadir, params)
+        try:
+            wallet = Wallet.load(path, params)
+        except WalletError:
+            wallet = Wallet.create(path, params)
+        address = wallet.address(0)
+    return decode_address(address, params.hrp).output(0)
+
+
+class Node:
+    """One running node."""
+
+    def __init__(self, datadir: Path, config: NodeConfig) -> None:
+        self.datadir = datadir
+        self.config = config
+        self.params = get_params(config.network)
+        self.netdir = network_dir(datadir, self.params)
+        self.started = time.time()
+        self.service = ChainService(
+            chain_path(datadir, self.params), self.params, synchronous=config.synchronous
+        )
+        sk, pk = load_node_key(self.netdir / "node.key")
+        services = Services.NETWORK
+        if config.miner:
+            services |= Services.MINER
+        if config.inference:
+            services |= Services.INFERENCE
+        if config.verifier:
+            services |= Services.VERIFIER
+        self.identity = LocalIdentity(
+            self.params.name, self.service.chain.genesis_hash, sk, pk, int(services), 0
+        )
+        host, port = parse_hostport(config.p2p_listen)
+        self.addrbook = AddrBook(self.netdir / "peers.json")
+        self.net = PeerManager(
+            self.service,
+            self.identity,
+            NetConfig(
+                listen_host=host,
+                listen_port=port,
+                peers=list(config.peers),
+                outbound=config.outbound,
+                inbound=config.inbound,
+                discover=config.discover,
+                ban_seconds=config.ban_seconds,
+                whitelist=list(config.whitelist),
+            ),
+            self.addrbook,
+        )
+        self.miner = Miner(
+            self.service,
+            _payout(config, datadir),
+            threads=config.miner_threads,
+            interval=config.miner_interval,
+        )
+        self.api_url = ""
+        self.p2p_addr = ""
+
+    def status(self) -> dict[str, Any]:
+        out = self.service.status()
+        out.update(
+            {
+                "peers": len(self.net.ready_peers()),
+                "node_key": self.identity.public_key.hex(),
+                "p2p": self.p2p_addr,
+                "api": self.api_url,
+                "roles": {
+                    "miner": self.config.miner,
+                    "inference": self.config.inference,
+                    "verifier": self.config.verifier,
+                    "models": self.config.models,
+                },
+                "mining": self.miner.enabled,
+                "hash_rate": round(self.miner.stats.rate, 1),
+                "blocks_mined": self.miner.found,
+                "sync": self.net.sync_status(),
+                "uptime": round(time.time() - self.started, 1),
+            }
+        )
+        return out
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        from funai.api.server import serve_api
+
+        try:
+            async with trio.open_nursery() as nursery:
+                port = await nursery.start(self.net.run)
+                host = parse_hostport(self.config.p2p_listen)[0]
+                self.p2p_addr = f"{host}:{port}"
+                self.api_url = await nursery.start(serve_api, self, self.config.api_listen)
+                nursery.start_soon(self.miner.run)
+                nursery.start_soon(self._progress)
+                if self.config.miner:
+                    self.miner.set_enabled(True)
+                info = {"pid": os.getpid(), "p2p": self.p2p_addr, "api": self.api_url}
+                (self.netdir / "node.json").write_text(json.dumps(info))
+                log.info("node started", extra={"fields": {**info, "height": self.service.height}})
+                task_status.started()
+        finally:
+            self.addrbook.dirty = True
+            self.addrbook.save()
+            (self.netdir / "node.json").unlink(missing_ok=True)
+            with trio.CancelScope(shield=True):
+                await self.service.close()
+            log.info("node stopped")
+
+    async def _progress(self) -> None:
+        """Initial-sync progress: a rich bar on a terminal, log lines otherwise."""
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        console = Console(stderr=True)
+        progress: Progress | None = None
+        task = None
+        last_log = 0.0
+        while True:
+            await trio.sleep(0.5)
+            s = self.net.sync_status()
+            behind = s["headers"] - s["blocks"]
+            if behind > 50:
+                if console.is_terminal:
+                    if progress is None:
+                        progress = Progress(
+                            TextColumn("syncing"),
+                            BarColumn(),
+                            TextColumn("{task.completed}/{task.total} blocks"),
+                            TextColumn("{task.fields[peers]} peers"),
+                            TimeRemainingColumn(),
+                            console=console,
+                            transient=True,
+                        )
+                        progress.start()
+                        task = progress.add_task("sync", total=s["headers"], peers=0)
+                    assert task is not None
+                    progress.update(
+                        task,
+                        completed=s["blocks"],
+                        total=s["headers"],
+                        peers=len(self.net.ready_peers()),
+                    )
+                elif time.monotonic() - last_log > 5:
+                    last_log = time.monotonic()
+                    log.info("syncing", extra={"fields": s})
+            elif progress is not None:
+                progress.stop()
+                progress = None
+
+
+async def run_node(datadir: Path, config: NodeConfig) -> None:
+    """Runs a node until SIGINT or SIGTERM."""
+    params = get_params(config.network)
+    netdir = network_dir(datadir, params)
+    setup_logging(config.log_level, config.log_json, netdir / "node.log")
+    node = Node(datadir, config)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.run)
+
+            async def stop_on_signal() -> None:
+                async for signum in signals:
+                    log.info("shutting down", extra={"fields": {"signal": signum}})
+                    nursery.cancel_scope.cancel()
+                    return
+
+            nursery.start_soon(stop_on_signal)

@@ -1,0 +1,80 @@
+"""A hostile peer is disconnected and banned; honest peers keep syncing; the API answers."""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+from collections.abc import Callable
+
+import pytest
+from netkit import NodeProc, grind, wait_until
+from rawpeer import MAGIC, closed_by_peer, frame, handshake, raw_connect
+
+from funai.ledger.compact import decode_compact, hash_to_int
+from funai.ledger.header import BlockHeader
+from funai.ledger.params import REGTEST
+from funai.network.messages import Headers, Ping
+
+pytestmark = pytest.mark.slow
+
+
+def _bad_pow_header() -> bytes:
+    genesis = REGTEST.genesis_block().header
+    header = BlockHeader(1, genesis.hash(), bytes(32), genesis.time + 600, genesis.bits, 0)
+    target = decode_compact(header.bits).target
+    nonce = 0
+    while hash_to_int(header.with_nonce(nonce).hash()) <= target:
+        nonce += 1
+    assert grind(header) != header.with_nonce(nonce)
+    return header.with_nonce(nonce).serialize()
+
+
+def test_hostile_peers_are_banned(nodes: Callable[..., NodeProc]) -> None:
+    a = nodes("a")
+    a.post("/generate", {"blocks": 20})
+    b = nodes("b", peers=[a.p2p])
+    wait_until("b to sync", lambda: b.tip == a.tip)
+
+    attacks: dict[str, Callable[[object], None]] = {}
+    flood = b"".join(frame(Ping(i)) for i in range(3000))
+    attacks = {
+        "127.0.0.61": lambda s: s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 10),  # type: ignore[attr-defined]
+        "127.0.0.62": lambda s: s.sendall(
+            struct.pack(">4sI", MAGIC, 64 * 1024 * 1024) + b"x" * 1024
+        ),  # type: ignore[attr-defined]
+        "127.0.0.63": lambda s: s.sendall(frame(Ping(1), magic=b"\xde\xad\xbe\xef")),  # type: ignore[attr-defined]
+        "127.0.0.64": lambda s: (handshake(s), s.sendall(frame(Headers([_bad_pow_header()])))),  # type: ignore[attr-defined, func-returns-value]
+        "127.0.0.65": lambda s: (handshake(s), s.sendall(flood)),  # type: ignore[attr-defined, func-returns-value]
+        "127.0.0.66": lambda s: (
+            handshake(s),
+            s.sendall(MAGIC + struct.pack(">I", 5) + b"\xff" * 5),
+        ),  # type: ignore[attr-defined, func-returns-value]
+    }
+    for source, attack in attacks.items():
+        sock = raw_connect(a.p2p, source)
+        try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                attack(sock)
+            assert closed_by_peer(sock), f"{source} was not disconnected"
+        finally:
+            sock.close()
+        wait_until(
+            f"{source} banned", lambda s=source: s in {x["who"] for x in a.get("/bans")["bans"]}
+        )
+        # A banned host is refused at once.
+        again = raw_connect(a.p2p, source)
+        try:
+            assert closed_by_peer(again, timeout=10)
+        finally:
+            again.close()
+        assert a.status()["l1_height"] == 20  # the node keeps answering
+    reasons = {x["who"]: x["reason"] for x in a.get("/bans")["bans"]}
+    assert reasons["127.0.0.62"] == "oversize-frame"
+    assert reasons["127.0.0.63"] == "wrong-magic"
+    assert reasons["127.0.0.64"].startswith("invalid-header: high-hash")
+    assert reasons["127.0.0.65"] == "rate-limit"
+    # The honest peer is still connected, unbanned, and keeps syncing.
+    assert "127.0.0.1" not in reasons
+    a.post("/generate", {"blocks": 5})
+    wait_until("b to follow a", lambda: b.tip == a.tip)
+    assert b.status()["peers"] == 1

@@ -1,0 +1,280 @@
+"""Unit tests: framing, the message registry, handshake failures, scores and bans."""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cbor2
+import pytest
+import trio
+import trio.testing
+
+from funai import _core
+from funai.ledger.params import DEVNET, REGTEST
+from funai.network.addrbook import AddrBook, parse_hostport
+from funai.network.errors import HandshakeError, Misbehaviour, ProtocolError
+from funai.network.framing import MAX_FRAME, FrameReader, encode_frame, network_magic
+from funai.network.handshake import LocalIdentity
+from funai.network.headertree import HeaderTree
+from funai.network.messages import (
+    REGISTRY,
+    GetHeaders,
+    Headers,
+    Hello,
+    Inv,
+    Message,
+    Ping,
+    Registry,
+    decode_payload,
+    encode_payload,
+)
+from funai.network.peer import Peer, TokenBucket
+
+MAGIC = network_magic(REGTEST.genesis_hash())
+
+
+def _read_all(data: bytes, max_frame: int = MAX_FRAME) -> list[bytes]:
+    async def main() -> list[bytes]:
+        send, recv = trio.testing.memory_stream_pair()
+        await send.send_all(data)
+        await send.aclose()
+        reader = FrameReader(recv, MAGIC, max_frame)
+        out = []
+        while (payload := await reader.read()) is not None:
+            out.append(payload)
+        return out
+
+    return trio.run(main)
+
+
+# --- framing ------------------------------------------------------------------------------
+
+
+def test_frames_round_trip() -> None:
+    payloads = [b"", b"x", bytes(range(256)) * 100]
+    assert _read_all(b"".join(encode_frame(MAGIC, p) for p in payloads)) == payloads
+
+
+def test_magic_differs_per_network() -> None:
+    assert network_magic(REGTEST.genesis_hash()) != network_magic(DEVNET.genesis_hash())
+    assert len(MAGIC) == 4
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\x00\x01\x02\x03" + struct.pack(">I", 1) + b"x", "wrong-magic"),
+        (MAGIC + struct.pack(">I", 1001), "oversize-frame"),
+        (MAGIC + struct.pack(">I", 10) + b"abc", "truncated-frame"),
+        (MAGIC[:2], "truncated-frame"),
+    ],
+)
+def test_bad_frames(data: bytes, reason: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        _read_all(data, max_frame=1000)
+    assert info.value.reason == reason
+
+
+def test_oversize_refused_before_reading_payload() -> None:
+    # Only the 8-byte head arrives: the cap is enforced without waiting for the body.
+    with pytest.raises(ProtocolError, match="oversize"):
+        _read_all(MAGIC + struct.pack(">I", MAX_FRAME + 1))
+    with pytest.raises(ValueError, match="exceeds"):
+        encode_frame(MAGIC, b"x" * 11, max_frame=10)
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+def test_messages_round_trip() -> None:
+    msgs: list[Message] = [
+        Ping(7),
+        Inv([("block", bytes(32)), ("tx", b"\x01" * 32)]),
+        GetHeaders([bytes(32)], bytes(32)),
+        Headers([bytes(80)]),
+    ]
+    for msg in msgs:
+        assert decode_payload(encode_payload(msg)) == msg
+
+
+def test_unknown_types_are_returned_not_rejected() -> None:
+    payload = cbor2.dumps(["vote", {"x": 1}])
+    assert decode_payload(payload) == ("vote", {"x": 1})
+
+
+def test_a_later_layer_plugs_in_a_message() -> None:
+    registry = Registry()
+    for cls in REGISTRY.classes.values():
+        registry.register(cls)
+
+    @registry.register
+    @dataclass
+    class Vote(Message):
+        TYPE: ClassVar[str] = "vote"
+        block: bytes
+
+        @classmethod
+        def from_body(cls, body: dict[str, Any]) -> Vote:
+            cls.check_fields(body, {"block": bytes})
+            return cls(body["block"])
+
+    assert registry.decode(encode_payload(Vote(b"\x05" * 32))) == Vote(b"\x05" * 32)
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(Vote)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\xff\xff",
+        cbor2.dumps([1, {}]),
+        cbor2.dumps(["ping"]),
+        cbor2.dumps(["ping", {"nonce": "x"}]),
+        cbor2.dumps(["ping", {}]),
+        cbor2.dumps(["inv", {"items": [["block", b"short"]]}]),
+        cbor2.dumps(["headers", {"headers": [b"x" * 79]}]),
+        cbor2.dumps(["headers", {"headers": [b"x" * 80] * 2001}]),
+        cbor2.dumps(["hello", {"version": 1}]),
+    ],
+)
+def test_malformed_payloads(payload: bytes) -> None:
+    with pytest.raises(ProtocolError) as info:
+        decode_payload(payload)
+    assert info.value.score == 100
+
+
+# --- handshake ----------------------------------------------------------------------------
+
+
+def _identity(network: str = "regtest", genesis: bytes | None = None) -> LocalIdentity:
+    return LocalIdentity.generate(network, genesis or REGTEST.genesis_hash())
+
+
+def _pair_handshake(a: LocalIdentity, b: LocalIdentity) -> tuple[object, object]:
+    async def main() -> tuple[object, object]:
+        sa, sb = trio.testing.memory_stream_pair()
+        pa = Peer(sa, MAGIC, host="a", port=1, inbound=False)
+        pb = Peer(sb, MAGIC, host="b", port=2, inbound=True)
+        results: list[object] = [None, None]
+
+        async def run(i: int, peer: Peer, ident: LocalIdentity) -> None:
+            try:
+                results[i] = await peer.handshake(ident, 5)
+            except (HandshakeError, ProtocolError) as exc:
+                results[i] = exc
+            finally:
+                await peer.aclose()
+
+        async with trio.open_nursery() as n:
+            n.start_soon(run, 0, pa, a)
+            n.start_soon(run, 1, pb, b)
+        return results[0], results[1]
+
+    return trio.run(main)
+
+
+def test_handshake_succeeds_and_authenticates_keys() -> None:
+    a, b = _identity(), _identity()
+    ha, hb = _pair_handshake(a, b)
+    assert isinstance(ha, Hello)
+    assert ha.key == b.public_key
+    assert ha.height == 5
+    assert isinstance(hb, Hello)
+    assert hb.key == a.public_key
+
+
+@pytest.mark.parametrize(
+    ("other", "reason"),
+    [
+        (lambda: _identity("devnet"), "wrong-network"),
+        (lambda: _identity("regtest", DEVNET.genesis_hash()), "wrong-genesis"),
+    ],
+)
+def test_handshake_refuses_other_networks(other: Any, reason: str) -> None:
+    ha, _ = _pair_handshake(_identity(), other())
+    assert isinstance(ha, HandshakeError)
+    assert ha.reason == reason
+
+
+def test_handshake_refuses_self_connection() -> None:
+    a = _identity()
+    ha, _ = _pair_handshake(a, a)
+    assert isinstance(ha, HandshakeError)
+    assert ha.reason == "self-connection"
+
+
+def test_handshake_refuses_a_stolen_key() -> None:
+    # b claims a's public key without its secret: the signature cannot verify.
+    a = _identity()
+    b = _identity()
+    thief = dataclasses.replace(b, public_key=_core.ed25519_public_key(_identity().secret_key))
+    ha, _ = _pair_handshake(a, thief)
+    assert isinstance(ha, HandshakeError)
+    assert ha.reason == "bad-signature"
+    assert ha.score == 100
+
+
+# --- scores, rate limits, bans --------------------------------------------------------------
+
+
+def test_token_bucket() -> None:
+    bucket = TokenBucket(rate=0.0001, burst=5)
+    assert [bucket.take() for _ in range(7)] == [True] * 5 + [False] * 2
+
+
+def test_bans_persist_and_expire(tmp_path: Path) -> None:
+    path = tmp_path / "peers.json"
+    book = AddrBook(path)
+    book.add("127.0.0.1:1234", "test")
+    book.ban("10.0.0.1", 3600, "wrong-magic")
+    book.ban("10.0.0.2", -1, "expired")
+    book.save()
+    again = AddrBook(path)
+    assert again.is_banned("10.0.0.1")
+    assert not again.is_banned("10.0.0.2")
+    assert "127.0.0.1:1234" in again.addrs
+    assert again.ban_list()[0]["reason"] == "wrong-magic"
+    assert again.failed("127.0.0.1:1234") > 0
+    assert not again.ready("127.0.0.1:1234")
+    assert again.candidates(set()) == []
+    assert parse_hostport("[::1]:8") == ("::1", 8)
+    with pytest.raises(ValueError, match="host:port"):
+        parse_hostport("nohost")
+
+
+def test_header_tree_scores() -> None:
+    tree = HeaderTree(REGTEST)
+    g = REGTEST.genesis_block().header
+    tree.seed(g.hash(), g.prev_hash, 0, g, 1)
+    from netkit import grind
+
+    from funai.ledger.header import BlockHeader
+
+    good = grind(BlockHeader(1, g.hash(), bytes(32), g.time + 600, g.bits, 0))
+    bad = good.with_nonce(good.nonce)
+    while bad.hash() == good.hash() or _meets(bad):
+        bad = bad.with_nonce(bad.nonce + 1)
+    with pytest.raises(Misbehaviour) as info:
+        tree.add([bad], int(time.time()))
+    assert info.value.score == 100
+    assert "high-hash" in info.value.reason
+    orphan = BlockHeader(1, b"\x07" * 32, bytes(32), g.time + 600, g.bits, 0)
+    with pytest.raises(Misbehaviour) as info:
+        tree.add([orphan], int(time.time()))
+    assert info.value.score < 100
+    assert [e.height for e in tree.add([good], int(time.time()))] == [1]
+    assert tree.best is not None
+    assert tree.best.hash == good.hash()
+    tree.mark_invalid(good.hash())
+    assert tree.best.hash == g.hash()
+
+
+def _meets(header: Any) -> bool:
+    from funai.ledger.compact import decode_compact, hash_to_int
+
+    return hash_to_int(header.hash()) <= decode_compact(header.bits).target
