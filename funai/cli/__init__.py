@@ -20,6 +20,7 @@ from funai.cli.demo import demo
 from funai.cli.infer import infer
 from funai.cli.judge import judge
 from funai.cli.model import app as model_app
+from funai.cli.security import security
 
 app = typer.Typer(
     name="funai",
@@ -43,6 +44,7 @@ app.command("demo")(demo)
 app.command("node")(node_cli.node)
 app.command("devnet")(devnet_cli.devnet)
 app.command("status")(status_cli.status)
+app.command("security")(security)
 
 
 @app.callback()
