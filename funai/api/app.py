@@ -15,10 +15,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from funai.api.metrics import MetricsMiddleware, NodeMetrics
+from funai.api.openai_compat import InferenceService, http_error_handler, openai_routes
+from funai.api.openapi import openapi_endpoint
+from funai.api.status_page import status_page
 from funai.errors import MalformedInputError
 from funai.ledger.block import Block
 from funai.ledger.errors import MempoolError
@@ -214,4 +220,23 @@ def build_app(node: Node) -> Starlette:
     async def handle_malformed(request: Request, exc: Exception) -> JSONResponse:
         return _error(400, str(exc))
 
-    return Starlette(routes=routes, exception_handlers={MalformedInputError: handle_malformed})
+    # Issue 8: OpenAI-compatible endpoints, Prometheus /metrics, the status page at /.
+    metrics = NodeMetrics(node)
+    inference = InferenceService(node, metrics)
+    routes += [
+        *openai_routes(inference, node),
+        Route("/v1/openapi.json", openapi_endpoint),
+        Route("/metrics", metrics.endpoint),
+        Route("/", status_page),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            MalformedInputError: handle_malformed,
+            HTTPException: http_error_handler,
+        },
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics, routes=routes)],
+    )
+    app.state.metrics = metrics
+    app.state.inference = inference
+    return app

@@ -38,4 +38,5 @@ async def serve_api(
 
     async with trio.open_nursery() as nursery:
         binds: list[str] = await nursery.start(serving)
+        nursery.start_soon(app.state.inference.load)  # models served (roles.models)
         task_status.started(binds[0].rstrip("/") + "/v1")

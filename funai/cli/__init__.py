@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from funai.cli import bench, clarity, headers, keys, mine, vrf, wallet
+from funai.cli import apikey, bench, clarity, headers, keys, mine, vrf, wallet
 from funai.cli import devnet as devnet_cli
 from funai.cli import node as node_cli
 from funai.cli import status as status_cli
@@ -45,6 +45,7 @@ app.command("node")(node_cli.node)
 app.command("devnet")(devnet_cli.devnet)
 app.command("status")(status_cli.status)
 app.command("security")(security)
+app.add_typer(apikey.app, name="api-key")
 
 
 @app.callback()

@@ -1,0 +1,704 @@
+"""OpenAI-compatible endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions``,
+``GET /v1/models`` and ``GET /v1/models/{model}`` (see docs/api.md).
+
+Served by the local inference engine for the models this node serves (``roles.inference =
+true`` and ``roles.models = [name or directory, ...]`` in node.toml; names resolve under
+``<datadir>/models``). Models load in worker threads after the API starts; until then the
+endpoints answer 503.
+
+Each completion carries a ``funai`` extension object: the request id, the model id (BLAKE3 of
+the model files), the content hash of DESIGN section 5 and a *provisional* receipt signed with
+the node's Ed25519 key. The inference transaction id, and the consensus receipt over it, are
+pending issue 7 (``inference_txid`` is ``null``). Non-streaming responses also carry the
+receipt in the ``X-FunAI-Receipt`` header (base64url of the receipt's compact JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import trio
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from funai import _core
+from funai.api.auth import ApiKeys
+from funai.hashing import sha256
+from funai.inference import (
+    GenerationParamsError,
+    InferenceEngine,
+    InferenceError,
+    LoadedModel,
+    SamplingParams,
+)
+from funai.ledger.tx import tagged_hash
+
+if TYPE_CHECKING:
+    from funai.api.metrics import NodeMetrics
+    from funai.node.node import Node
+
+__all__ = [
+    "ApiError",
+    "InferenceService",
+    "ServedModel",
+    "content_hash",
+    "http_error_handler",
+    "openai_routes",
+    "receipt_message",
+    "verify_receipt",
+]
+
+log = logging.getLogger("funai.api")
+
+RECEIPT_TAG = b"FunAI/api-receipt-v0"
+DEFAULT_MAX_TOKENS = 256
+MAX_STOP = 4
+MAX_BODY = 1 << 20  # bytes of a request body
+MAX_INFLIGHT = 64  # per model: more concurrent requests get 429
+
+
+class ApiError(Exception):
+    """An OpenAI-style error: ``{"error": {"message", "type", "param", "code"}}``."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type_
+        self.param = param
+        self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status)
+
+
+_OPENAI_PREFIXES = ("/v1/chat/", "/v1/completions", "/v1/models")
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """JSON bodies for Starlette's own errors (unknown route 404, wrong method 405): the
+    OpenAI error shape under the OpenAI paths, the node API's ``{"error": message}`` elsewhere."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=headers)
+    if request.url.path.startswith(_OPENAI_PREFIXES):
+        err = ApiError(exc.status_code, exc.detail, type_="invalid_request_error")
+        return JSONResponse(err.body(), status_code=exc.status_code, headers=headers)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+# --- content hash and provisional receipt ------------------------------------------------
+
+
+def _lp(data: bytes) -> bytes:
+    return len(data).to_bytes(8, "big") + data
+
+
+def content_hash(input_text: str, output_text: str, context: str, system_prompt: str) -> bytes:
+    """DESIGN section 5: ``SHA-256(lp(input) || lp(output) || lp(context) || lp(system))``,
+    ``lp(x) = 8-byte big-endian length || UTF-8 x``."""
+    return sha256(
+        b"".join(_lp(s.encode()) for s in (input_text, output_text, context, system_prompt))
+    )
+
+
+def receipt_message(model_id: bytes, chash: bytes, request_id: str) -> bytes:
+    """What the provisional receipt signs: ``tagged_hash("FunAI/api-receipt-v0", model_id ||
+    content_hash || lp(request_id))``."""
+    return tagged_hash(RECEIPT_TAG, model_id + chash + _lp(request_id.encode()))
+
+
+def verify_receipt(receipt: Mapping[str, Any]) -> bool:
+    """Checks a provisional receipt's Ed25519 signature (``receipt["signer"]`` is the node key
+    shown by ``GET /v1/status``)."""
+    try:
+        msg = receipt_message(
+            bytes.fromhex(receipt["model_id"]),
+            bytes.fromhex(receipt["content_hash"]),
+            str(receipt["request_id"]),
+        )
+        return bool(
+            _core.ed25519_verify(
+                bytes.fromhex(receipt["signer"]), msg, bytes.fromhex(receipt["signature"])
+            )
+        )
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
+def split_chat(messages: Sequence[Mapping[str, str]]) -> tuple[str, str, str]:
+    """(input, context, system prompt) of a chat, provisionally (issue 7 owns the rule): the
+    last message is the input, the earlier non-system messages are the context (compact JSON),
+    the system messages joined by newlines are the system prompt."""
+    system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    last = rest[-1]["content"] if rest else ""
+    context = json.dumps(rest[:-1], separators=(",", ":"), sort_keys=True) if rest[:-1] else ""
+    return last, context, system
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+@dataclass
+class ServedModel:
+    name: str
+    path: Path
+    model_id: str = ""
+    status: str = "loading"  # loading | ready | error
+    error: str = ""
+    engine: InferenceEngine | None = None
+    inflight: int = 0  # generations running or queued through the API
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    @property
+    def model(self) -> LoadedModel:
+        assert self.engine is not None
+        return self.engine.model
+
+
+class InferenceService:
+    """The models this node serves and their engines."""
+
+    def __init__(self, node: Node | None, metrics: NodeMetrics) -> None:
+        self.node = node
+        self.metrics = metrics
+        self.models: dict[str, ServedModel] = {}
+        self.max_batch = 8
+        if node is not None and node.config.inference:
+            from funai.inference.store import resolve_model_dir
+
+            for entry in node.config.models:
+                try:
+                    path = resolve_model_dir(node.datadir, entry)
+                except InferenceError as exc:
+                    name = Path(entry).name
+                    self.models[name] = ServedModel(name, Path(entry), status="error")
+                    self.models[name].error = str(exc)
+                    continue
+                self.models[path.name] = ServedModel(path.name, path)
+
+    def add_engine(self, name: str, engine: InferenceEngine) -> None:
+        """Serves an already loaded engine (tests, embedding)."""
+        self.models[name] = ServedModel(
+            name, engine.model.path, engine.model.model_id, "ready", engine=engine
+        )
+
+    async def load(self) -> None:
+        """Loads every configured model in a worker thread, one after the other."""
+        from funai.inference import load_model
+
+        threads_env = os.environ.get("FUNAI_ORT_THREADS")
+        for served in list(self.models.values()):
+            if served.status != "loading":
+                continue
+            try:
+                threads = int(threads_env) if threads_env else None
+                model = await trio.to_thread.run_sync(
+                    functools.partial(load_model, served.path, threads=threads)
+                )
+            except (InferenceError, OSError, ValueError) as exc:
+                served.status, served.error = "error", str(exc)
+                log.warning("model failed to load", extra={"fields": {"model": served.name}})
+                continue
+            served.engine = InferenceEngine(model, max_batch=self.max_batch)
+            served.model_id = model.model_id
+            served.status = "ready"
+            log.info("model ready", extra={"fields": {"model": served.name, "id": model.model_id}})
+
+    def find(self, name: str) -> ServedModel:
+        served = self.models.get(name)
+        if served is None:
+            served = next((m for m in self.models.values() if m.model_id == name), None)
+        if served is None:
+            raise ApiError(
+                404,
+                f"The model `{name}` does not exist or is not served by this node.",
+                param="model",
+                code="model_not_found",
+            )
+        if served.status == "loading":
+            raise ApiError(
+                503, f"The model `{name}` is loading.", type_="server_error", code="model_loading"
+            )
+        if served.status == "error":
+            raise ApiError(
+                503,
+                f"The model `{name}` failed to load: {served.error}",
+                type_="server_error",
+                code="model_unavailable",
+            )
+        return served
+
+    def model_json(self, served: ServedModel) -> dict[str, Any]:
+        return {
+            "id": served.name,
+            "object": "model",
+            "created": served.created,
+            "owned_by": "funai",
+            "funai": {
+                "model_id": served.model_id or None,
+                "status": served.status,
+                "served_by": "local",
+                "price_per_token": None,  # pending issue 7 (gas price)
+            },
+        }
+
+
+# --- request parsing -------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedRequest:
+    model: str
+    prompt: str | list[dict[str, str]]
+    params: SamplingParams
+    stream: bool
+    include_usage: bool
+    input: str
+    context: str
+    system: str
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY} bytes.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return data
+
+
+def _number(data: dict[str, Any], key: str, lo: float, hi: float, default: float) -> float:
+    v = data.get(key)
+    if v is None:
+        return default
+    if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+        raise ApiError(400, f"`{key}` must be a number in [{lo}, {hi}].", param=key)
+    return float(v)
+
+
+def _int(data: dict[str, Any], key: str, lo: int, hi: int) -> int | None:
+    v = data.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise ApiError(400, f"`{key}` must be an integer in [{lo}, {hi}].", param=key)
+    return v
+
+
+def _content(value: Any, i: int) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for part in value:
+            if not isinstance(part, dict) or part.get("type") != "text":
+                raise ApiError(
+                    400, "Only text content parts are supported.", param=f"messages[{i}].content"
+                )
+            if not isinstance(part.get("text"), str):
+                raise ApiError(
+                    400, "A text part needs a string `text`.", param=f"messages[{i}].content"
+                )
+            parts.append(part["text"])
+        return "".join(parts)
+    raise ApiError(
+        400,
+        "A message's `content` must be a string or a list of text parts.",
+        param=f"messages[{i}].content",
+    )
+
+
+def _messages(data: dict[str, Any]) -> list[dict[str, str]]:
+    msgs = data.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise ApiError(400, "`messages` must be a non-empty array.", param="messages")
+    out = []
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict):
+            raise ApiError(400, "Each message must be an object.", param=f"messages[{i}]")
+        role = m.get("role")
+        if role == "developer":
+            role = "system"
+        if role not in ("system", "user", "assistant", "tool"):
+            raise ApiError(400, f"Unsupported role {role!r}.", param=f"messages[{i}].role")
+        content = m.get("content")
+        out.append({"role": role, "content": "" if content is None else _content(content, i)})
+    return out
+
+
+def parse_request(data: dict[str, Any], chat: bool) -> ParsedRequest:
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise ApiError(400, "`model` is required.", param="model")
+    n = _int(data, "n", 1, 1)
+    del n
+    if data.get("logprobs") not in (None, False) or data.get("echo") not in (None, False):
+        raise ApiError(400, "`logprobs` and `echo` are not supported.", param="logprobs")
+    stream = data.get("stream", False)
+    if not isinstance(stream, bool):
+        raise ApiError(400, "`stream` must be a boolean.", param="stream")
+    opts = data.get("stream_options")
+    if opts is not None and not isinstance(opts, dict):
+        raise ApiError(400, "`stream_options` must be an object.", param="stream_options")
+    include_usage = bool((opts or {}).get("include_usage", False))
+    max_tokens = _int(data, "max_completion_tokens", 1, 1 << 20)
+    if max_tokens is None:
+        max_tokens = _int(data, "max_tokens", 1, 1 << 20)
+    stop = data.get("stop")
+    if stop is None:
+        stops: tuple[str, ...] = ()
+    elif isinstance(stop, str):
+        stops = (stop,) if stop else ()
+    elif (
+        isinstance(stop, list)
+        and len(stop) <= MAX_STOP
+        and all(isinstance(s, str) and s for s in stop)
+    ):
+        stops = tuple(stop)
+    else:
+        raise ApiError(400, f"`stop` must be a string or up to {MAX_STOP} strings.", param="stop")
+    seed = _int(data, "seed", -(1 << 63), (1 << 64) - 1)
+    top_k = _int(data, "top_k", 0, 1 << 20)
+    top_p = _number(data, "top_p", 0.0, 1.0, 1.0)
+    try:
+        params = SamplingParams(
+            max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
+            # top_p = 0 keeps only the most likely token: greedy decoding.
+            temperature=_number(data, "temperature", 0.0, 2.0, 1.0) if top_p > 0 else 0.0,
+            top_p=top_p or 1.0,
+            top_k=top_k or 0,
+            repetition_penalty=_number(data, "repetition_penalty", 0.01, 10.0, 1.0),
+            seed=None if seed is None else seed % (1 << 64),
+            stop=stops,
+        )
+    except InferenceError as exc:
+        raise ApiError(400, str(exc)) from None
+    if chat:
+        messages = _messages(data)
+        inp, ctx, system = split_chat(messages)
+        return ParsedRequest(model, messages, params, stream, include_usage, inp, ctx, system)
+    prompt = data.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if not isinstance(prompt, str):
+        raise ApiError(
+            400, "`prompt` must be a string (batches are not supported).", param="prompt"
+        )
+    return ParsedRequest(model, prompt, params, stream, include_usage, prompt, "", "")
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+def _finish(completion_tokens: int, max_tokens: int, reason: str | None = None) -> str:
+    if reason in ("length",):
+        return "length"
+    if reason is None and completion_tokens >= max_tokens:
+        return "length"
+    return "stop"
+
+
+def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
+    """The OpenAI-compatible routes over ``service``."""
+    metrics = service.metrics
+    keys = ApiKeys(node) if node is not None else None
+
+    def sign(served: ServedModel, req: ParsedRequest, output: str, rid: str) -> dict[str, Any]:
+        chash = content_hash(req.input, output, req.context, req.system)
+        model_id = bytes.fromhex(served.model_id) if served.model_id else b""
+        receipt: dict[str, Any] = {
+            "version": 0,
+            "kind": "provisional",
+            "request_id": rid,
+            "model_id": served.model_id,
+            "content_hash": chash.hex(),
+            "inference_txid": None,  # pending issue 7
+            "status": "pending issue 7: no inference transaction yet",
+        }
+        if node is not None:
+            sk, pk = node.identity.secret_key, node.identity.public_key
+            receipt["scheme"] = "ed25519"
+            receipt["signer"] = pk.hex()
+            receipt["signature"] = _core.ed25519_sign(
+                sk, receipt_message(model_id, chash, rid)
+            ).hex()
+        return {
+            "request_id": rid,
+            "model_id": served.model_id,
+            "inference_txid": None,
+            "receipt": receipt,
+        }
+
+    def receipt_header(ext: dict[str, Any]) -> dict[str, str]:
+        raw = json.dumps(ext["receipt"], separators=(",", ":"), sort_keys=True).encode()
+        return {
+            "X-FunAI-Receipt": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            "X-FunAI-Request-Id": ext["request_id"],
+        }
+
+    def prepare(served: ServedModel, req: ParsedRequest) -> int:
+        """Prompt tokens; checks the context length."""
+        try:
+            ids = served.engine.prompt_ids(req.prompt) if served.engine else []
+        except InferenceError as exc:
+            raise ApiError(400, str(exc)) from None
+        limit = served.model.max_length
+        if len(ids) >= limit:
+            raise ApiError(
+                400,
+                f"The prompt has {len(ids)} tokens; the context is {limit}.",
+                param="messages" if isinstance(req.prompt, list) else "prompt",
+                code="context_length_exceeded",
+            )
+        if len(ids) + req.params.max_tokens > limit:
+            req.params = SamplingParams(
+                max_tokens=limit - len(ids),
+                temperature=req.params.temperature,
+                top_k=req.params.top_k,
+                top_p=req.params.top_p,
+                repetition_penalty=req.params.repetition_penalty,
+                seed=req.params.seed,
+                stop=req.params.stop,
+            )
+        return len(ids)
+
+    async def handle(request: Request, chat: bool) -> Response:
+        endpoint = "chat" if chat else "completions"
+        if keys is not None:
+            denied = await keys.authorize(request)
+            if denied is not None:
+                metrics.observe_failure("", endpoint, f"http_{denied.status}")
+                return denied.response()
+        try:
+            req = parse_request(await _json_body(request), chat)
+            served = service.find(req.model)
+            prompt_tokens = prepare(served, req)
+        except ApiError as exc:
+            return exc.response()
+        assert served.engine is not None
+        if served.inflight >= MAX_INFLIGHT:
+            metrics.observe_failure(served.name, endpoint, "http_429")
+            return ApiError(
+                429,
+                f"Too many concurrent requests for `{served.name}`; retry.",
+                type_="requests",
+                code="rate_limit_exceeded",
+            ).response()
+        rid = ("chatcmpl-" if chat else "cmpl-") + secrets.token_hex(12)
+        created = int(time.time())
+        if req.stream:
+            return StreamingResponse(
+                _stream(served, req, rid, created, chat, prompt_tokens),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-FunAI-Request-Id": rid},
+            )
+        start = time.perf_counter()
+        served.inflight += 1
+        try:
+            done = await served.engine.generate(req.prompt, req.params)
+        except GenerationParamsError as exc:
+            metrics.observe_failure(served.name, endpoint, "rejected")
+            return ApiError(400, str(exc)).response()
+        except Exception as exc:
+            metrics.observe_failure(served.name, endpoint, "error")
+            log.exception("generation failed", extra={"fields": {"model": served.name}})
+            return ApiError(500, f"generation failed: {exc}", type_="server_error").response()
+        finally:
+            served.inflight -= 1
+        total = time.perf_counter() - start
+        metrics.observe_generation(
+            served.name, endpoint, done.prompt_tokens, done.completion_tokens, None, total
+        )
+        if done.completion_tokens > 0 and total > 0:
+            metrics.tokens_per_second.labels(served.name).observe(done.completion_tokens / total)
+        usage = {
+            "prompt_tokens": done.prompt_tokens,
+            "completion_tokens": done.completion_tokens,
+            "total_tokens": done.prompt_tokens + done.completion_tokens,
+        }
+        finish = "length" if done.finish_reason == "length" else "stop"
+        ext = sign(served, req, done.text, rid)
+        choice: dict[str, Any] = {"index": 0, "finish_reason": finish, "logprobs": None}
+        if chat:
+            choice["message"] = {"role": "assistant", "content": done.text, "refusal": None}
+        else:
+            choice["text"] = done.text
+        body = {
+            "id": rid,
+            "object": "chat.completion" if chat else "text_completion",
+            "created": created,
+            "model": served.name,
+            "system_fingerprint": f"fp_{served.model_id[:12]}",
+            "choices": [choice],
+            "usage": usage,
+            "funai": ext,
+        }
+        return JSONResponse(body, headers=receipt_header(ext))
+
+    async def _stream(
+        served: ServedModel,
+        req: ParsedRequest,
+        rid: str,
+        created: int,
+        chat: bool,
+        prompt_tokens: int,
+    ) -> AsyncIterator[str]:
+        endpoint = "chat" if chat else "completions"
+        assert served.engine is not None
+        obj = "chat.completion.chunk" if chat else "text_completion"
+        base = {
+            "id": rid,
+            "object": obj,
+            "created": created,
+            "model": served.name,
+            "system_fingerprint": f"fp_{served.model_id[:12]}",
+        }
+
+        def chunk(delta: str | None, finish: str | None, **extra: Any) -> str:
+            if chat:
+                d: dict[str, Any] = {} if delta is None else {"content": delta}
+                choice: dict[str, Any] = {
+                    "index": 0,
+                    "delta": d,
+                    "finish_reason": finish,
+                    "logprobs": None,
+                }
+            else:
+                choice = {
+                    "index": 0,
+                    "text": delta or "",
+                    "finish_reason": finish,
+                    "logprobs": None,
+                }
+            body = {**base, "choices": [choice], **extra}
+            if req.include_usage:
+                body.setdefault("usage", None)
+            return f"data: {json.dumps(body, separators=(',', ':'))}\n\n"
+
+        if chat:
+            first = {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": ""},
+                        "finish_reason": None,
+                        "logprobs": None,
+                    }
+                ],
+            }
+            if req.include_usage:
+                first["usage"] = None
+            yield f"data: {json.dumps(first, separators=(',', ':'))}\n\n"
+        start = time.perf_counter()
+        first_s: float | None = None
+        pieces: list[str] = []
+        served.inflight += 1
+        try:
+            async with aclosing(served.engine.stream(req.prompt, req.params)) as gen:  # type: ignore[type-var]
+                async for piece in gen:
+                    if first_s is None:
+                        first_s = time.perf_counter() - start
+                    pieces.append(piece)
+                    yield chunk(piece, None)
+        except Exception as exc:
+            metrics.observe_failure(served.name, endpoint, "error")
+            log.exception("generation failed", extra={"fields": {"model": served.name}})
+            err = ApiError(500, f"generation failed: {exc}", type_="server_error").body()
+            yield f"data: {json.dumps(err)}\n\n"
+            yield "data: [DONE]\n\n"
+            return
+        except BaseException:
+            metrics.observe_failure(served.name, endpoint, "cancelled")
+            raise
+        finally:
+            served.inflight -= 1
+        text = "".join(pieces)
+        # The public stream API yields text only: count the tokens by re-encoding the text.
+        completion_tokens = len(served.model.encode(text)) if text else 0
+        metrics.observe_generation(
+            served.name,
+            endpoint,
+            prompt_tokens,
+            completion_tokens,
+            first_s,
+            time.perf_counter() - start,
+        )
+        ext = sign(served, req, text, rid)
+        finish = _finish(completion_tokens, req.params.max_tokens)
+        yield chunk(None, finish, funai=ext)
+        if req.include_usage:
+            usage = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            }
+            body = {**base, "choices": [], "usage": usage, "funai": ext}
+            yield f"data: {json.dumps(body, separators=(',', ':'))}\n\n"
+        yield "data: [DONE]\n\n"
+
+    async def chat_completions(request: Request) -> Response:
+        return await handle(request, chat=True)
+
+    async def completions(request: Request) -> Response:
+        return await handle(request, chat=False)
+
+    async def models(request: Request) -> Response:
+        data = [service.model_json(m) for m in service.models.values()]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def model_get(request: Request) -> Response:
+        name = request.path_params["model"]
+        served = service.models.get(name) or next(
+            (m for m in service.models.values() if m.model_id == name), None
+        )
+        if served is None:
+            return ApiError(
+                404, f"The model `{name}` does not exist.", param="model", code="model_not_found"
+            ).response()
+        return JSONResponse(service.model_json(served))
+
+    return [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/completions", completions, methods=["POST"]),
+        Route("/v1/models", models),
+        Route("/v1/models/{model:path}", model_get),
+    ]

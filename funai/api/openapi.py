@@ -1,0 +1,196 @@
+"""The node's OpenAPI 3.1 document, served at ``GET /v1/openapi.json`` (hand-written: the routes
+are plain Starlette). The API tests fuzz every operation in it (no 5xx) and check that every
+route of the app is documented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+__all__ = ["openapi_document", "openapi_endpoint"]
+
+_OBJ: dict[str, Any] = {"type": "object"}
+_HASH: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_ERR = {"description": "Error", "content": {"application/json": {"schema": _OBJ}}}
+_OK = {"description": "OK", "content": {"application/json": {"schema": _OBJ}}}
+
+_MESSAGE = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
+        "content": {"type": "string"},
+    },
+}
+_SAMPLING: dict[str, Any] = {
+    "model": {"type": "string"},
+    "max_tokens": {"type": "integer", "minimum": 1},
+    "max_completion_tokens": {"type": "integer", "minimum": 1},
+    "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+    "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+    "top_k": {"type": "integer", "minimum": 0},
+    "repetition_penalty": {"type": "number", "minimum": 0.01, "maximum": 10},
+    "seed": {"type": "integer"},
+    "stop": {
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]
+    },
+    "n": {"const": 1},
+    "stream": {"type": "boolean"},
+    "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    summary: str,
+    *,
+    body: dict[str, Any] | None = None,
+    errors: tuple[int, ...] = (),
+    params: list[dict[str, Any]] | None = None,
+    tag: str = "node",
+    content: str = "application/json",
+) -> dict[str, Any]:
+    ok = (
+        _OK
+        if content == "application/json"
+        else {"description": "OK", "content": {content: {"schema": {"type": "string"}}}}
+    )
+    op: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {"200": ok, **{str(code): _ERR for code in errors}},
+    }
+    if body is not None:
+        op["requestBody"] = _body(body)
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+_HEX_Q = {"name": "hex", "in": "query", "required": False, "schema": {"type": "string"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    addr = {"type": "object", "required": ["addr"], "properties": {"addr": {"type": "string"}}}
+    chat = {
+        "type": "object",
+        "required": ["model", "messages"],
+        "properties": {
+            **_SAMPLING,
+            "messages": {"type": "array", "items": _MESSAGE, "minItems": 1},
+        },
+    }
+    completion = {
+        "type": "object",
+        "required": ["model", "prompt"],
+        "properties": {**_SAMPLING, "prompt": {"type": "string"}},
+    }
+    paths: dict[str, Any] = {
+        "/v1/status": {"get": _op("Node status: network, L1 tip, peers, sync, roles")},
+        "/v1/peers": {"get": _op("Connected and manual peers")},
+        "/v1/peers/connect": {"post": _op("Keep a peer connected", body=addr, errors=(400,))},
+        "/v1/peers/disconnect": {"post": _op("Close and forget a peer", body=addr, errors=(400,))},
+        "/v1/bans": {"get": _op("Ban list")},
+        "/v1/bans/clear": {"post": _op("Clear all bans")},
+        "/v1/blocks/tip": {"get": _op("The L1 tip block", params=[_HEX_Q])},
+        "/v1/blocks/height/{height}": {
+            "get": _op(
+                "L1 block at a height of the active chain",
+                errors=(404,),
+                params=[_path_param("height", {"type": "integer", "minimum": 0}), _HEX_Q],
+            )
+        },
+        "/v1/blocks/{hash}": {
+            "get": _op(
+                "L1 block by hash", errors=(400, 404), params=[_path_param("hash", _HASH), _HEX_Q]
+            )
+        },
+        "/v1/mempool": {"get": _op("L1 mempool")},
+        "/v1/tx": {
+            "post": _op(
+                "Submit an L1 transaction",
+                errors=(400, 422),
+                body={
+                    "type": "object",
+                    "required": ["hex"],
+                    "properties": {"hex": {"type": "string"}},
+                },
+            )
+        },
+        "/v1/tx/{txid}": {
+            "get": _op(
+                "An L1 mempool transaction", errors=(400, 404), params=[_path_param("txid", _HASH)]
+            )
+        },
+        "/v1/generate": {
+            "post": _op(
+                "Mine blocks now (devnet and regtest)",
+                errors=(400, 403),
+                body={
+                    "type": "object",
+                    "properties": {"blocks": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                },
+            )
+        },
+        "/v1/miner": {
+            "post": _op(
+                "Start or stop the miner",
+                errors=(400,),
+                body={
+                    "type": "object",
+                    "required": ["enabled"],
+                    "properties": {"enabled": {"type": "boolean"}},
+                },
+            )
+        },
+        "/v1/chat/completions": {
+            "post": _op(
+                "OpenAI-compatible chat completion (SSE with stream: true)",
+                body=chat,
+                errors=(400, 401, 402, 404, 413, 429, 503),
+                tag="openai",
+            )
+        },
+        "/v1/completions": {
+            "post": _op(
+                "OpenAI-compatible text completion (SSE with stream: true)",
+                body=completion,
+                errors=(400, 401, 402, 404, 413, 429, 503),
+                tag="openai",
+            )
+        },
+        "/v1/models": {"get": _op("Models served by this node", tag="openai")},
+        "/v1/models/{model}": {
+            "get": _op(
+                "One model (by name or model id)",
+                errors=(404,),
+                tag="openai",
+                params=[_path_param("model", {"type": "string"})],
+            )
+        },
+        "/v1/openapi.json": {"get": _op("This document")},
+        "/metrics": {"get": _op("Prometheus metrics", tag="metrics", content="text/plain")},
+        "/": {"get": _op("Status page", tag="page", content="text/html")},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "FUN AI node API",
+            "version": "0.1.0",
+            "description": "Node API, OpenAI-compatible endpoints, metrics. See docs/api.md.",
+        },
+        "paths": paths,
+    }
+
+
+async def openapi_endpoint(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_document())

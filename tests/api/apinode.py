@@ -1,0 +1,126 @@
+"""Start a node process serving the default model (API tests and bench/test_bench_api.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from funai.inference.defaults import ensure_default_model
+from funai.node.config import NodeConfig
+
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 120.0
+
+
+def model_cache() -> Path:
+    return Path(os.environ.get("FUNAI_MODEL_CACHE", REPO / ".cache" / "models"))
+
+
+@dataclass
+class ApiNode:
+    datadir: Path
+    proc: subprocess.Popen[bytes]
+    api: str = ""  # http://host:port/v1
+
+    @property
+    def root(self) -> str:
+        return self.api.removesuffix("/v1")
+
+    def get(self, path: str) -> Any:
+        r = httpx.get(self.api + path, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def log(self) -> str:
+        path = self.datadir / "regtest" / "stderr.log"
+        return path.read_text()[-4000:] if path.exists() else ""
+
+
+def _wait(what: str, node: ApiNode, fn: Any) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        assert node.proc.poll() is None, f"node exited:\n{node.log()}"
+        try:
+            if fn():
+                return
+        except (httpx.HTTPError, OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}:\n{node.log()}")
+
+
+@contextmanager
+def running_api_node(datadir: Path) -> Iterator[ApiNode]:
+    """A regtest node with ``roles.inference = true`` serving the default model (by path),
+    in ``datadir``; stopped (SIGTERM, then SIGKILL) on exit."""
+    model_dir = ensure_default_model(model_cache())
+    netdir = datadir / "regtest"
+    netdir.mkdir(parents=True)
+    config = NodeConfig(
+        network="regtest",
+        p2p_listen="127.0.0.1:0",
+        api_listen="127.0.0.1:0",
+        discover=False,
+        inference=True,
+        models=[str(model_dir)],
+        synchronous="NORMAL",
+        log_level="debug",
+    )
+    (netdir / "node.toml").write_text(config.to_toml())
+    env = {**os.environ, "FUNAI_ORT_THREADS": "2"}
+    with open(netdir / "stderr.log", "ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from funai.cli import main; main()",
+                "--datadir",
+                str(datadir),
+                "node",
+                "--network",
+                "regtest",
+                "--config",
+                str(netdir / "node.toml"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+    node = ApiNode(datadir, proc)
+    info = netdir / "node.json"
+
+    def started() -> bool:
+        if not info.exists():
+            return False
+        data = json.loads(info.read_text())
+        node.api = data["api"] if data["pid"] == proc.pid else ""
+        return bool(node.api)
+
+    try:
+        _wait("the node to start", node, started)
+        _wait(
+            "the model to load",
+            node,
+            lambda: all(m["funai"]["status"] == "ready" for m in node.get("/models")["data"]),
+        )
+        yield node
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
