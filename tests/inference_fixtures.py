@@ -1,5 +1,6 @@
-"""Session fixtures of the inference tests: the default model, fetched and converted once into
-``FUNAI_MODEL_CACHE`` (default ``<repo>/.cache/models``, git-ignored) and reused across runs."""
+"""Session fixtures of the inference tests: the default model (int4 export) and its float32
+export, fetched and converted once into ``FUNAI_MODEL_CACHE`` (default ``<repo>/.cache/models``,
+git-ignored) and reused across runs."""
 
 from __future__ import annotations
 
@@ -32,3 +33,13 @@ def gguf_path(model_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def model(model_dir: Path) -> LoadedModel:
     return load_model(model_dir, device="cpu", threads=2)
+
+
+@pytest.fixture(scope="session")
+def model_dir_fp32(model_dir: Path) -> Path:
+    return ensure_default_model(model_cache(), precision="fp32")
+
+
+@pytest.fixture(scope="session")
+def model_fp32(model_dir_fp32: Path) -> LoadedModel:
+    return load_model(model_dir_fp32, device="cpu", threads=2)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from inference_fixtures import gguf_path, model, model_dir  # noqa: F401
+from inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 from funai.errors import FunaiError
 from funai.inference import LoadedModel, ModelFormatError
 from funai.inference.convert import convert_gguf
 from funai.inference.gguf_model import GGUFModel, unpermute_qk
+from funai.inference.judge import _forward_rows
 from funai.inference.reference import reference_logits
 from funai.inference.store import file_digests, model_id_from_digests, read_manifest
 
@@ -23,17 +24,86 @@ PROMPTS = [
 ]
 
 
-def test_onnx_logits_match_numpy_reference(gguf_path: Path, model: LoadedModel) -> None:  # noqa: F811
+# Both exports compute the GGUF's own arithmetic in float32: the float32 one from dequantized
+# weights (measured max |error| 4e-5), the int4 one with MatMulNBits on llama.cpp's Q4_1 blocks
+# (1.6e-4). Both against a float64 numpy forward pass, same tolerance (docs/inference.md).
+REFERENCE_ATOL = 2e-3
+
+
+@pytest.fixture(scope="module")
+def reference(gguf_path: Path, model: LoadedModel) -> dict[str, np.ndarray]:  # noqa: F811
+    """float64 numpy logits of each prompt, computed once for both exports."""
     g = GGUFModel(gguf_path)
     cache: dict[str, np.ndarray] = {}
+    return {text: reference_logits(g, model.encode(text), cache) for text in PROMPTS}
+
+
+@pytest.mark.parametrize("precision", ["int4", "fp32"])
+def test_onnx_logits_match_numpy_reference(
+    reference: dict[str, np.ndarray],
+    model: LoadedModel,  # noqa: F811
+    model_fp32: LoadedModel,  # noqa: F811
+    precision: str,
+) -> None:
+    m = model if precision == "int4" else model_fp32
     for text in PROMPTS:
-        ids = model.encode(text)
+        ids = m.encode(text)
         n = len(ids)
-        ref = reference_logits(g, ids, cache)
-        got, _ = model.forward(np.array([ids]), np.ones((1, n), np.int64), np.arange(n)[None], None)
-        assert got.shape == (1, n, model.vocab_size)
-        np.testing.assert_allclose(got[0], ref, atol=2e-3, rtol=0)
+        ref = reference[text]
+        got, _ = m.forward(np.array([ids]), np.ones((1, n), np.int64), np.arange(n)[None], None)
+        assert got.shape == (1, n, m.vocab_size)
+        np.testing.assert_allclose(got[0], ref, atol=REFERENCE_ATOL, rtol=0)
         assert (got[0].argmax(-1) == ref.argmax(-1)).all()
+
+
+def test_export_precisions(model_dir: Path, model_dir_fp32: Path) -> None:  # noqa: F811
+    import onnx
+
+    ops4 = {
+        n.op_type for n in onnx.load(model_dir / "model.onnx", load_external_data=False).graph.node
+    }
+    ops32 = {
+        n.op_type
+        for n in onnx.load(model_dir_fp32 / "model.onnx", load_external_data=False).graph.node
+    }
+    assert "MatMulNBits" in ops4
+    assert "MatMulNBits" not in ops32
+    m4, m32 = read_manifest(model_dir), read_manifest(model_dir_fp32)
+    assert m4 is not None
+    assert m32 is not None
+    assert (m4["precision"], m32["precision"]) == ("int4", "fp32")
+    assert m4["model_id"] != m32["model_id"]
+    size = (model_dir / "model.onnx.data").stat().st_size
+    assert size < (model_dir_fp32 / "model.onnx.data").stat().st_size / 2
+
+
+def test_logits_to_keep(model: LoadedModel) -> None:  # noqa: F811
+    assert model.has_logits_to_keep
+    ids = model.encode(PROMPTS[2])
+    n = len(ids)
+    args = (np.array([ids]), np.ones((1, n), np.int64), np.arange(n)[None], None)
+    full, _ = model.forward(*args)
+    for k in (1, 3, n + 5):
+        part, _ = model.forward(*args, keep=k)
+        assert part.shape == (1, min(k, n), model.vocab_size)
+        np.testing.assert_allclose(part[0], full[0, -min(k, n) :], atol=1e-4, rtol=0)
+
+
+def test_prefix_cache_and_padding_do_not_change_logits(model: LoadedModel) -> None:  # noqa: F811
+    prefix = model.encode(PROMPTS[0])[:6]
+    rows = [prefix + model.encode(" one two three"), prefix + model.encode(" a much longer row")]
+    alone = [_forward_rows(model, [r], [3], [])[0] for r in rows]
+    batched = _forward_rows(model, rows, [3, 3], prefix)
+    assert tuple(prefix) in model.prefix_cache
+    for a, b in zip(alone, batched, strict=True):
+        assert a.shape == b.shape == (3, model.vocab_size)
+        np.testing.assert_allclose(a, b, atol=1e-3, rtol=0)
+
+
+def test_conversion_is_deterministic(gguf_path: Path, model: LoadedModel, tmp_path: Path) -> None:  # noqa: F811
+    res = convert_gguf(gguf_path, tmp_path / "again", precision="int4")
+    assert res.converted
+    assert res.model_id == model.model_id
 
 
 def test_cached_decode_matches_full_prefill(model: LoadedModel) -> None:  # noqa: F811
@@ -115,6 +185,8 @@ def test_corrupt_gguf_is_a_clear_error(tmp_path: Path, gguf_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     with pytest.raises(ModelFormatError):
         GGUFModel(tmp_path / "missing.gguf")
+    with pytest.raises(ModelFormatError):
+        convert_gguf(gguf_path, tmp_path / "out", precision="int3")
 
 
 def test_config_files(model_dir: Path) -> None:  # noqa: F811

@@ -21,6 +21,7 @@ from funai.inference import (
     TokenizerError,
     generate,
     generate_many,
+    judge,
     load_model,
 )
 from funai.inference.model import pick_providers
@@ -195,13 +196,16 @@ def test_cpu_is_the_fallback() -> None:
 
 
 def _has_cuda() -> bool:
-    import onnxruntime as ort
+    """The CUDA provider is installed (onnxruntime-gpu) and an NVIDIA device is present."""
+    import onnxruntime as ort  # type: ignore[import-untyped]
 
-    return "CUDAExecutionProvider" in ort.get_available_providers()
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return False
+    return Path("/dev/nvidia0").exists() or shutil.which("nvidia-smi") is not None
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not _has_cuda(), reason="no CUDAExecutionProvider")
+@pytest.mark.skipif(not _has_cuda(), reason="no CUDAExecutionProvider or no NVIDIA GPU")
 def test_cuda_matches_cpu(model_dir: Path, model: LoadedModel) -> None:  # noqa: F811
     gpu = load_model(model_dir, device="cuda")
     assert gpu.on_cuda
@@ -212,3 +216,27 @@ def test_cuda_matches_cpu(model_dir: Path, model: LoadedModel) -> None:  # noqa:
     assert [c.text for c in generate_many(gpu, prompts, p)] == [
         c.text for c in generate_many(model, prompts, p)
     ]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _has_cuda(), reason="no CUDAExecutionProvider or no NVIDIA GPU")
+def test_cuda_cache_stays_on_device_and_judge_matches(model_dir: Path, model: LoadedModel) -> None:  # noqa: F811
+    gpu = load_model(model_dir, device="cuda")
+    ids = model.encode(chat(model, "Name a colour."))
+    n = len(ids)
+    args = (np.array([ids]), np.ones((1, n), np.int64), np.arange(n)[None], None)
+    logits, cache = gpu.forward(*args, keep=1)
+    assert cache.on_device
+    assert cache.length == n
+    assert logits.shape == (1, 1, gpu.vocab_size)
+    cpu_logits, _ = model.forward(*args, keep=1)
+    np.testing.assert_allclose(logits, cpu_logits, atol=2e-2, rtol=0)
+    step, cache = gpu.forward(
+        np.array([[ids[-1]]]), np.ones((1, n + 1), np.int64), np.array([[n]]), cache, keep=1
+    )
+    assert step.shape == (1, 1, gpu.vocab_size)
+    assert cache.on_device
+    assert cache.length == n + 1
+    g, c = judge(gpu, "What is 2 + 2?", "4"), judge(model, "What is 2 + 2?", "4")
+    assert abs(g.loglik - c.loglik) < 1e-2
+    assert abs(g.p_yes - c.p_yes) < 1e-2

@@ -10,7 +10,8 @@ import pytest
 from inference_fixtures import REPO, model, model_dir  # noqa: F401
 
 from funai.inference import GenerationParamsError, JudgeConfig, LoadedModel, judge
-from funai.inference.judge import evaluate
+from funai.inference.chat import Message
+from funai.inference.judge import evaluate, judge_many
 
 CASES = Path(__file__).parent / "data" / "judge_cases.jsonl"
 Q = "What is the capital of France?"
@@ -44,6 +45,30 @@ def test_thresholds_are_configurable(model: LoadedModel) -> None:  # noqa: F811
         JudgeConfig(p_yes_threshold=1.5)
     with pytest.raises(GenerationParamsError):
         JudgeConfig(loglik_threshold=1.0)
+
+
+def test_batched_judging_equals_one_by_one(model: LoadedModel) -> None:  # noqa: F811
+    chat: list[Message] = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": Q},
+    ]
+    items: list[tuple[str | list[Message], str, bool]] = [
+        (Q, A, True),
+        ("What is 2 + 2?", "The answer to this classic math problem is 4.", True),
+        (Q, "purple elephant quantum", True),
+        (chat, "Paris.", False),
+    ]
+    alone = [judge(model, r, s, complete=c) for r, s, c in items]
+    batched = judge_many(model, items, batch_size=4)
+    assert len(batched) == len(items)
+    for a, b in zip(alone, batched, strict=True):
+        assert a.accept == b.accept
+        assert a.response_tokens == b.response_tokens
+        assert abs(a.loglik - b.loglik) < 1e-3
+        assert abs(a.p_yes - b.p_yes) < 1e-3
+    assert alone[3].response_tokens == len(model.encode("Paris."))  # complete=False: no end token
+    with pytest.raises(GenerationParamsError):
+        judge_many(model, items, batch_size=0)
 
 
 def test_truncation_lowers_the_score(model: LoadedModel) -> None:  # noqa: F811

@@ -16,7 +16,7 @@ def bench_inference(
     model: str = typer.Option("smollm2-135m-instruct", "--model", "-m"),
     device: str = typer.Option("auto", "--device"),
     tokens: int = typer.Option(32, "--tokens", help="Tokens to decode per run."),
-    batch: list[int] = typer.Option([1, 4], "--batch", help="Batch sizes to try (repeatable)."),
+    batch: list[int] = typer.Option([1, 4, 8], "--batch", help="Batch sizes to try (repeatable)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Measure the local inference engine (figures for docs/performance.md)."""

@@ -51,18 +51,30 @@ def convert(
     name: str | None = typer.Option(None, "--name", help="Directory name of the model."),
     force: bool = typer.Option(False, "--force", help="Convert again even if cached."),
     verify: bool = typer.Option(False, "--verify", help="Re-hash a cached conversion."),
+    precision: str = typer.Option(
+        "int4",
+        "--precision",
+        help="int4: llama.cpp's 4-bit blocks run as MatMulNBits (default, faster decode); "
+        "fp32: weights dequantized to float32 (written to NAME-fp32 for the default model).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Convert the GGUF into an ONNX decoder with a key/value cache (cached, idempotent)."""
-    from funai.inference.convert import convert_gguf
+    from funai.inference.convert import PRECISIONS, convert_gguf
     from funai.inference.defaults import convert_default
 
+    if precision not in PRECISIONS:
+        fail(f"--precision must be one of {', '.join(PRECISIONS)}")
     try:
         if gguf is None:
-            res = convert_default(_models(ctx), progress=not quiet, force=force, verify=verify)
+            res = convert_default(
+                _models(ctx), progress=not quiet, force=force, verify=verify, precision=precision
+            )
         else:
             out = _models(ctx) / (name or gguf.stem.lower().replace(".", "-"))
-            res = convert_gguf(gguf, out, progress=not quiet, force=force, verify=verify)
+            res = convert_gguf(
+                gguf, out, progress=not quiet, force=force, verify=verify, precision=precision
+            )
     except FunaiError as exc:
         fail(str(exc))
     what = "converted" if res.converted else "already converted"

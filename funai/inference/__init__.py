@@ -18,7 +18,7 @@ from funai.inference.errors import (
     TokenizerError,
 )
 from funai.inference.generate import Completion, generate, generate_many
-from funai.inference.judge import DEFAULT_JUDGE_CONFIG, JudgeConfig, Verdict, judge
+from funai.inference.judge import DEFAULT_JUDGE_CONFIG, JudgeConfig, Verdict, judge, judge_many
 from funai.inference.model import LoadedModel, load_model
 from funai.inference.sampling import SamplingParams
 
@@ -39,5 +39,6 @@ __all__ = [
     "generate",
     "generate_many",
     "judge",
+    "judge_many",
     "load_model",
 ]

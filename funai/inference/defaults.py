@@ -20,7 +20,9 @@ __all__ = [
 DEFAULT_MODEL = DEFAULT_SOURCE.name
 
 
-def default_model_name(precision: str = DEFAULT_PRECISION, src: ModelSource = DEFAULT_SOURCE) -> str:
+def default_model_name(
+    precision: str = DEFAULT_PRECISION, src: ModelSource = DEFAULT_SOURCE
+) -> str:
     """``smollm2-135m-instruct`` (int4, the default) or ``smollm2-135m-instruct-fp32``."""
     return src.name if precision == DEFAULT_PRECISION else f"{src.name}-{precision}"
 

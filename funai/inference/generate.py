@@ -149,9 +149,8 @@ def _compact(batch: _Batch) -> _Batch:
         first = int(np.argmax(mask.any(axis=0)))
         if first > 0:
             mask = mask[:, first:]
-            cache = KVCache(
-                [k[:, :, first:] for k in cache.keys], [v[:, :, first:] for v in cache.values]
-            )
+            h = cache.host()
+            cache = KVCache([k[:, :, first:] for k in h.keys], [v[:, :, first:] for v in h.values])
     return _Batch([batch.seqs[i] for i in keep], cache, mask, batch.next_pos[keep])
 
 

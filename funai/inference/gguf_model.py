@@ -42,6 +42,7 @@ class BlockQuant:
             w = w * self.scale[..., None] + self.offset[..., None]
         return np.ascontiguousarray(w.reshape(n, k))
 
+
 # GGUF token types (llama.cpp): 1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte.
 _SPECIAL_TOKEN_TYPES = frozenset({2, 3, 4})
 
@@ -199,19 +200,22 @@ class GGUFModel:
     def block_quant(self, name: str) -> BlockQuant | None:
         """The raw Q4_1 / Q8_0 blocks of a linear weight (q/k permutation undone), or None for
         other storage types. Used for the int4/int8 ``MatMulNBits`` export."""
-        from gguf import GGMLQuantizationType as QT
+        from gguf import GGMLQuantizationType
 
         t = self._tensors.get(name)
         if t is None:
             raise ModelFormatError(f"GGUF tensor {name!r} is missing")
-        if t.tensor_type not in (QT.Q4_1, QT.Q8_0) or len(t.shape) != 2:
+        if (
+            t.tensor_type not in (GGMLQuantizationType.Q4_1, GGMLQuantizationType.Q8_0)
+            or len(t.shape) != 2
+        ):
             return None
         n, k = int(t.shape[1]), int(t.shape[0])
         if k % QBLOCK:
             return None
         raw = np.ascontiguousarray(np.asarray(t.data, dtype=np.uint8)).reshape(n, k // QBLOCK, -1)
         scale = raw[..., 0:2].copy().view(np.float16)[..., 0].astype(np.float32)
-        if t.tensor_type == QT.Q4_1:
+        if t.tensor_type == GGMLQuantizationType.Q4_1:
             if raw.shape[-1] != 4 + QBLOCK // 2:
                 raise ModelFormatError(f"tensor {name!r}: bad Q4_1 block size")
             offset: F32 | None = raw[..., 2:4].copy().view(np.float16)[..., 0].astype(np.float32)

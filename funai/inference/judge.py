@@ -297,10 +297,14 @@ def judge_many(
     items: Sequence[tuple[str | Sequence[Message], str, bool]],
     cfg: JudgeConfig = DEFAULT_JUDGE_CONFIG,
     *,
-    batch_size: int = 4,
+    batch_size: int | None = None,
 ) -> list[Verdict]:
     """Judges several ``(request, response, complete)`` triples (blocking); prompts of similar
-    length are batched ``batch_size`` at a time. Same verdicts as :func:`judge` one by one."""
+    length are batched ``batch_size`` at a time (default: 1 on the CPU, where a prefill is
+    compute-bound and padding only costs, 8 on CUDA). Same verdicts as :func:`judge` one by
+    one, up to float rounding."""
+    if batch_size is None:
+        batch_size = 8 if model.on_cuda else 1
     if batch_size < 1:
         raise GenerationParamsError("batch_size must be >= 1")
     for request, response, _ in items:
@@ -356,7 +360,7 @@ def evaluate(
     cases: Sequence[dict[str, Any]],
     cfg: JudgeConfig = DEFAULT_JUDGE_CONFIG,
     *,
-    batch_size: int = 4,
+    batch_size: int | None = None,
 ) -> Evaluation:
     """Judges every ``{"request", "response", "label", "complete"}`` case."""
     verdicts = judge_many(

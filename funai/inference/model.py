@@ -90,10 +90,16 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _host(x: Any) -> Any:
+    """A numpy view of a host tensor (numpy array or CPU ``OrtValue``)."""
+    return x if isinstance(x, np.ndarray) else x.numpy()
+
+
 @dataclass
 class KVCache:
-    """Per-layer key/value tensors ``[B, kv_heads, T, head_dim]``: numpy arrays on the CPU path,
-    ``OrtValue``s resident on the GPU on the CUDA path."""
+    """Per-layer key/value tensors ``[B, kv_heads, T, head_dim]``: on the CPU path numpy
+    arrays or host ``OrtValue``s (the previous step's outputs, fed back without a copy), on
+    the CUDA path ``OrtValue``s resident on the GPU (``on_device``)."""
 
     keys: list[Any]
     values: list[Any]
@@ -102,13 +108,20 @@ class KVCache:
     @property
     def length(self) -> int:
         k = self.keys[0]
-        shape = k.shape() if self.on_device else k.shape
+        shape = k.shape() if callable(k.shape) else k.shape
         return int(shape[2])
 
+    def host(self) -> KVCache:
+        """The same cache as numpy arrays (host caches only)."""
+        if self.on_device:
+            raise ValueError("a device-resident cache has no host copy")
+        return KVCache([_host(k) for k in self.keys], [_host(v) for v in self.values])
+
     def select(self, rows: Sequence[int]) -> KVCache:
-        """Keeps the given batch rows (numpy caches only)."""
+        """Keeps the given batch rows (host caches only)."""
         idx = np.asarray(rows, dtype=np.int64)
-        return KVCache([k[idx] for k in self.keys], [v[idx] for v in self.values])
+        h = self.host()
+        return KVCache([k[idx] for k in h.keys], [v[idx] for v in h.values])
 
     @staticmethod
     def concat(a: KVCache, b: KVCache) -> tuple[KVCache, int, int]:
@@ -116,6 +129,7 @@ class KVCache:
         Returns the cache and the left padding added to ``a`` and to ``b``."""
         ta, tb = a.length, b.length
         t = max(ta, tb)
+        a, b = a.host(), b.host()
 
         def pad(x: F32, n: int) -> F32:
             if n == 0:
@@ -200,9 +214,7 @@ class LoadedModel:
         if cache is None:
             cache = self.empty_cache(b)
         if self.on_cuda:
-            logits, cache = self._forward_cuda(
-                input_ids, attention_mask, position_ids, cache, keep
-            )
+            logits, cache = self._forward_cuda(input_ids, attention_mask, position_ids, cache, keep)
         else:
             logits, cache = self._forward_cpu(input_ids, attention_mask, position_ids, cache, keep)
         if keep > 0 and logits.shape[1] > keep:
@@ -219,15 +231,24 @@ class LoadedModel:
             feeds[KEEP_INPUT] = np.array(keep, dtype=np.int64)
         if self.use_cache_branch:
             feeds["use_cache_branch"] = np.array([cache.length > 0])
+        # OrtValues in and out: the present tensors are fed back as the next step's past
+        # without the copies into numpy that session.run makes (num_logits_to_keep, an
+        # overridable initializer, cannot be bound through io_binding, but can be fed here).
+        import onnxruntime as ort
+
+        def val(x: Any) -> Any:
+            if isinstance(x, np.ndarray):
+                return ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(x))
+            return x
+
+        ort_feeds = {name: val(arr) for name, arr in feeds.items()}
         for (kn, vn), k, v in zip(self.past_names, cache.keys, cache.values, strict=True):
-            feeds[kn] = k
-            feeds[vn] = v
+            ort_feeds[kn] = val(k)
+            ort_feeds[vn] = val(v)
         names = ["logits"] + [n for pair in self.present_names for n in pair]
-        outs = self.session.run(names, feeds)
-        logits = np.asarray(outs[0], dtype=np.float32)
-        keys = outs[1::2]
-        vals = outs[2::2]
-        return logits, KVCache(list(keys), list(vals))
+        outs = self.session.run_with_ort_values(names, ort_feeds)
+        logits = np.asarray(outs[0].numpy(), dtype=np.float32)
+        return logits, KVCache(list(outs[1::2]), list(outs[2::2]))
 
     def _forward_cuda(
         self, input_ids: I64, attention_mask: I64, position_ids: I64, cache: KVCache, keep: int
@@ -243,8 +264,8 @@ class LoadedModel:
         binding.bind_ortvalue_input("attention_mask", dev(attention_mask))
         if self.has_position_ids:
             binding.bind_ortvalue_input("position_ids", dev(position_ids))
-        if self.has_logits_to_keep:  # a shape-like scalar: ONNX Runtime wants it on the host
-            binding.bind_cpu_input(KEEP_INPUT, np.array(keep, dtype=np.int64))
+        # num_logits_to_keep is an overridable initializer, which io_binding cannot bind: on
+        # CUDA the graph returns every position's logits and forward() slices them.
         if self.use_cache_branch:
             binding.bind_ortvalue_input("use_cache_branch", dev(np.array([cache.length > 0])))
         for (kn, vn), k, v in zip(self.past_names, cache.keys, cache.values, strict=True):
@@ -304,11 +325,20 @@ def load_model(
         opts.intra_op_num_threads = n_threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Errors only: ORT warns that the overridable num_logits_to_keep default is not constant.
+    opts.log_severity_level = 3
     providers = pick_providers(device)
     try:
         session = ort.InferenceSession(str(onnx_path), opts, providers=providers)
     except Exception as exc:
-        raise ModelFormatError(f"ONNX Runtime cannot load {onnx_path}: {exc}") from exc
+        if device != "auto" or providers == ["CPUExecutionProvider"]:
+            raise ModelFormatError(f"ONNX Runtime cannot load {onnx_path}: {exc}") from exc
+        # onnxruntime-gpu without a usable GPU (no device, driver or CUDA libraries): CPU.
+        providers = ["CPUExecutionProvider"]
+        try:
+            session = ort.InferenceSession(str(onnx_path), opts, providers=providers)
+        except Exception as exc2:
+            raise ModelFormatError(f"ONNX Runtime cannot load {onnx_path}: {exc2}") from exc2
     providers = list(session.get_providers())
 
     inputs = {i.name: i for i in session.get_inputs()}
@@ -383,7 +413,9 @@ def load_model(
         present_names=present_names,
         has_position_ids="position_ids" in inputs,
         use_cache_branch="use_cache_branch" in inputs,
-        has_logits_to_keep=KEEP_INPUT in inputs,
+        # An input with a default is an "overridable initializer", not in get_inputs().
+        has_logits_to_keep=KEEP_INPUT in inputs
+        or any(i.name == KEEP_INPUT for i in session.get_overridable_initializers()),
         providers=providers,
         max_length=int(config.get("max_position_embeddings") or 2048),
         config=config,

@@ -252,7 +252,8 @@ def build_llama(
     # Only the last num_logits_to_keep positions (0: all) reach the output projection.
     inputs.append(helper.make_tensor_value_info(KEEP_INPUT, TensorProto.INT64, []))
     g.initializers.append(onnx.numpy_helper.from_array(np.array(0, np.int64), KEEP_INPUT))
-    start = g.op("Neg", [g.op("Unsqueeze", [KEEP_INPUT, g.const(np.array([0]))])])
+    # Reshape, not Unsqueeze: a scalar fed as an OrtValue from numpy arrives with shape [1].
+    start = g.op("Neg", [g.op("Reshape", [KEEP_INPUT, one])])
     big = g.const(np.array([np.iinfo(np.int64).max]))
     h = g.op("Slice", [h, start, big, one])
     h = rmsnorm(h, w("output_norm.weight"))
