@@ -187,7 +187,6 @@ def clarity_decode_uint(data: bytes) -> int | None:
 def clarity_decode_value(data: bytes) -> str:
     """Clarity literal text of a consensus-serialized value."""
 
-
 # --- ledger (rust/py/ledger.rs) ------------------------------------------------------------
 
 def hash160(data: bytes) -> bytes:
