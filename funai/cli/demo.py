@@ -1,18 +1,26 @@
 """``funai demo``: an end-to-end tour of what the node can do today.
 
-At this stage it exercises the Rust core the way the node will: it mines a short chain of
-80-byte headers with the multi-threaded proof-of-work search (each block re-checked with
-Python's hashlib), runs a VRF sortition among three would-be inference nodes over the tip's
-hash (each proof verified, the winner drawn in proportion to its bid with integer
-arithmetic), and signs the tip with a BIP340 Schnorr key. Later work grows it into a full
-local devnet.
+1. The Rust core the way the node uses it: it mines a short chain of 80-byte headers with
+   the multi-threaded proof-of-work search (each block re-checked with Python's hashlib),
+   runs a VRF sortition among three would-be inference nodes over the tip's hash (each proof
+   verified, the winner drawn in proportion to its bid with integer arithmetic), and signs
+   the tip with a BIP340 Schnorr key.
+2. A local network: three real node processes on loopback (one mining), watched until they
+   agree on one chain tip.
+3. The model: the default model answers a question and the judge scores the answer.
+
+The inference-layer lifecycle (elections, L2 blocks, votes, anchoring) joins the tour as the
+inference layer lands.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
+import tempfile
 import time
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -20,6 +28,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from funai import _core
+from funai.cli.common import CliState
+
+DEMO_NODES = 3
+DEMO_L1_BLOCKS = 5
+DEMO_QUESTION = "What is the capital of France?"
+DEFAULT_MODEL = "smollm2-135m-instruct"
 
 DEMO_BLOCKS = 6
 # Expected work per block: 2**DEMO_WORK_BITS hashes (about a tenth of a second on one core).
@@ -133,15 +147,98 @@ def run_demo(console: Console, blocks: int, work_bits: int, threads: int) -> Non
     )
     if not valid or tampered:
         raise RuntimeError("signature check failed")
-    console.rule("[bold green]demo finished")
+
+
+def run_devnet(console: Console, nodes: int, blocks: int) -> None:
+    """Starts real node processes, lets node0 mine, and waits until every node has the tip."""
+    import httpx
+
+    from funai.cli.devnet import start_devnet, stop_devnet
+
+    console.rule(f"[bold]A local network: {nodes} nodes, node0 mines")
+    with tempfile.TemporaryDirectory(prefix="funai-demo-") as work:
+        procs, endpoints = start_devnet(
+            Path(work), nodes, network="regtest", mine_interval=0.5, timeout=120
+        )
+        try:
+            for e in endpoints:
+                console.print(f"  {e['name']}: API {e['api']}  P2P {e['p2p']}")
+            deadline = time.monotonic() + 120
+            with httpx.Client(timeout=5) as client:
+                while True:
+                    states = [client.get(f"{e['api']}/status").json() for e in endpoints]
+                    tips = {st["l1_tip"] for st in states}
+                    heights = [st["l1_height"] for st in states]
+                    if min(heights) >= blocks and len(tips) == 1:
+                        break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the nodes did not converge: heights {heights}")
+                    time.sleep(0.5)
+            table = Table("node", "L1 height", "L1 tip", "peers", "mining")
+            for e, st in zip(endpoints, states, strict=True):
+                table.add_row(
+                    e["name"],
+                    str(st["l1_height"]),
+                    st["l1_tip"][:20] + "…",
+                    str(st["peers"]),
+                    "yes" if st.get("mining") else "no",
+                )
+            console.print(table)
+            console.print(f"all {nodes} nodes agree on the tip at height {min(heights)}")
+        finally:
+            stop_devnet(procs)
+    console.print("nodes stopped")
+
+
+def run_model(console: Console, model_dir: Path) -> None:
+    """The default model answers a question; the judge scores the answer."""
+    from funai.inference import SamplingParams, generate, judge, load_model
+
+    console.rule("[bold]The model answers, the judge checks")
+    model = load_model(model_dir)
+    console.print(f"model {model_dir.name} on {model.providers[0]}")
+    console.print(f"[bold]question:[/] {DEMO_QUESTION}")
+    prompt = model.render_chat([{"role": "user", "content": DEMO_QUESTION}])
+    answer = generate(model, prompt, SamplingParams(max_tokens=48)).text.strip()
+    console.print(f"[bold]answer:[/]   {answer}")
+    for response, label in ((answer, "the answer"), ("Bananas are yellow.", "a wrong answer")):
+        v = judge(model, DEMO_QUESTION, response)
+        console.print(
+            f"judge on {label}: accept=[bold]{v.accept}[/] "
+            f"P(yes)={v.p_yes:.3f} mean log-likelihood={v.loglik:.2f}"
+        )
+
+
+def _model_dir(datadir: Path) -> Path:
+    cache = os.environ.get("FUNAI_MODEL_CACHE")
+    base = Path(cache) if cache else datadir / "models"
+    return base / DEFAULT_MODEL
 
 
 def demo(
+    ctx: typer.Context,
     blocks: int = typer.Option(DEMO_BLOCKS, min=1, max=1000, help="Blocks to mine."),
     work_bits: int = typer.Option(
         DEMO_WORK_BITS, min=1, max=40, help="Difficulty: about 2^N hashes per block."
     ),
     threads: int = typer.Option(0, min=0, help="Mining threads (0 = all cores)."),
+    nodes: int = typer.Option(DEMO_NODES, min=0, max=16, help="Devnet nodes (0 = skip)."),
+    model: bool = typer.Option(True, "--model/--no-model", help="Run the model and judge."),
 ) -> None:
-    """Mine a short chain, run a VRF sortition and sign the tip: a tour of the core."""
-    run_demo(Console(), blocks, work_bits, threads)
+    """A tour: mine with the Rust core, run a VRF sortition, start a local network of nodes,
+    and let the model answer a question and judge the answer."""
+    state: CliState = ctx.obj
+    console = Console()
+    run_demo(console, blocks, work_bits, threads)
+    if nodes:
+        run_devnet(console, nodes, DEMO_L1_BLOCKS)
+    if model:
+        model_dir = _model_dir(state.datadir)
+        if model_dir.is_dir():
+            run_model(console, model_dir)
+        else:
+            console.print(
+                f"[yellow]no model at {model_dir}: run `funai model fetch` and "
+                "`funai model convert` (make demo does) to see it answer and judge"
+            )
+    console.rule("[bold green]demo finished")

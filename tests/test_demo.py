@@ -1,0 +1,32 @@
+"""`funai demo` (what `make demo` runs) works end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from inference_fixtures import model_cache, model_dir  # noqa: F401
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path) -> None:  # noqa: F811
+    exe = Path(sys.executable).parent / "funai"
+    env = {**os.environ, "FUNAI_MODEL_CACHE": str(model_dir.parent), "COLUMNS": "120"}
+    out = subprocess.run(
+        [str(exe), "--datadir", str(tmp_path), "demo", "--blocks", "2", "--work-bits", "12"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    ).stdout
+    assert "checked by hashlib" in out
+    assert "verifies: True; on a tampered message: False" in out
+    assert "all 3 nodes agree on the tip" in out
+    assert "Paris" in out
+    assert "judge on the answer: accept=True" in out
+    assert "judge on a wrong answer: accept=False" in out
+    assert "demo finished" in out
