@@ -1,0 +1,159 @@
+"""Applying and building L2 blocks (DESIGN 4.4): every block rule by name.
+
+Rule order for block ``N`` (one SQLite transaction; any failure changes nothing):
+
+1. ``block-parent``/``block-height``: builds on the current tip at height tip + 1.
+2. ``block-election``: the sortition round of ``l1_block`` has a winner whose commitment
+   names this parent, whose proof is the header's ``vrf_proof`` and whose registration's L2
+   account is ``HASH160(producer_key)``; ``block-forfeit``: the election was not forfeited.
+3. ``block-bad-signature``; ``block-tx-root``; ``block-too-many-txs``.
+4. every transaction (:func:`execution.apply_tx`); a failing one makes the block invalid
+   (``block-bad-tx``, the detail names the transaction's rule).
+5. settle the parent (:func:`rewards.settle` with ``parent_qc``), after the transactions so
+   that equivocation evidence in this block forfeits the parent's subsidy.
+6. ``verifier-set`` at epoch boundaries (``height % epoch_length == 0``), then
+   ``unbonding-release``.
+7. record the block as pending settlement; ``block-state-root`` must match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from funai import _core
+from funai.layer2 import rewards
+from funai.layer2.block import L2Block, L2Header, block_sig_message, tx_root
+from funai.layer2.errors import L2Error
+from funai.layer2.execution import BlockContext, PegInView, apply_tx
+from funai.layer2.sortition import Round
+from funai.layer2.state import L2State
+from funai.layer2.transactions import L2Tx, TxKind, account_of
+from funai.layer2.votes import QuorumCertificate
+
+__all__ = ["apply_block", "build_block"]
+
+
+class _RollbackError(Exception):
+    pass
+
+
+def _check_election(state: L2State, header: L2Header, rnd: Round | None) -> None:
+    if rnd is None or rnd.l1_hash != header.l1_block or rnd.winner is None:
+        raise L2Error("block-election", "no winner in the electing L1 block")
+    w = rnd.winner
+    if w.commitment.parent != header.parent:
+        raise L2Error("block-election", "the winning commitment names another parent")
+    if w.commitment.proof != header.vrf_proof:
+        raise L2Error("block-election", "vrf_proof is not the winning commitment's")
+    if account_of(header.producer_key) != w.registration.l2_account:
+        raise L2Error("block-election", "producer is not the elected registration")
+    if state.get("forfeit", header.l1_block) is not None:
+        raise L2Error("block-forfeit", "this election was forfeited by equivocation")
+
+
+def _run(
+    state: L2State,
+    header: L2Header,
+    txs: Sequence[L2Tx],
+    parent_qc: QuorumCertificate | None,
+    pegins: PegInView | None,
+    skip_bad: bool,
+) -> list[L2Tx]:
+    ctx = BlockContext(header.height, account_of(header.producer_key), pegins=pegins)
+    applied: list[L2Tx] = []
+    for tx in txs:
+        try:
+            apply_tx(state, tx, ctx)
+        except L2Error as exc:
+            if skip_bad:
+                continue
+            raise L2Error("block-bad-tx", f"{tx.txid().hex()}: {exc}") from None
+        applied.append(tx)
+    rewards.settle(state, parent_qc)
+    if header.height % state.params.epoch_length == 0:
+        state.recompute_verifier_set()
+    state.release_unbonded(header.height)
+    rewards.record_pending(
+        state,
+        header.height,
+        ctx.producer,
+        header.l1_block,
+        [t.txid() for t in applied if t.kind is TxKind.INFERENCE],
+    )
+    return applied
+
+
+def apply_block(
+    state: L2State, block: L2Block, rnd: Round | None, pegins: PegInView | None = None
+) -> None:
+    """Validates and applies ``block``, or raises L2Error with nothing changed."""
+    h = block.header
+    if h.parent != state.tip() or h.height != state.height + 1:
+        raise L2Error("block-parent", f"expected height {state.height + 1} on {state.tip().hex()}")
+    _check_election(state, h, rnd)
+    h.verify_signature(state.params.network_id, block.signature)
+    if len(block.txs) > state.params.max_block_txs:
+        raise L2Error("block-too-many-txs", str(len(block.txs)))
+    if tx_root(block.txs) != h.tx_root:
+        raise L2Error("block-tx-root", "tx_root does not match the transactions")
+    with state.atomic():
+        _run(state, h, block.txs, block.parent_qc, pegins, skip_bad=False)
+        root = state.state_root()
+        if root != h.state_root:
+            raise L2Error("block-state-root", f"{root.hex()} != {h.state_root.hex()}")
+        state.set_tip(h.height, block.hash())
+
+
+def build_block(
+    state: L2State,
+    producer_sk: bytes,
+    rnd: Round,
+    candidates: Sequence[L2Tx],
+    parent_qc: QuorumCertificate | None,
+    time: int,
+    pegins: PegInView | None = None,
+) -> L2Block:
+    """The elected producer's block: valid candidates in order, state root computed by a
+    dry run that is rolled back (the state changes when the block is applied)."""
+    if rnd.winner is None:
+        raise L2Error("block-election", "this round has no winner")
+    key = _core.schnorr_public_key(producer_sk)
+    draft = L2Header(
+        state.height + 1,
+        state.tip(),
+        rnd.l1_hash,
+        rnd.winner.commitment.proof,
+        key,
+        bytes(32),
+        bytes(32),
+        time,
+    )
+    applied: list[L2Tx] = []
+    root = bytes(32)
+    try:
+        with state.atomic():
+            applied = _run(
+                state, draft, candidates[: state.params.max_block_txs], parent_qc, pegins, True
+            )
+            root = state.state_root()
+            raise _RollbackError
+    except _RollbackError:
+        pass
+    header = _finish(draft, applied, root)
+    sig = _core.schnorr_sign(
+        producer_sk, block_sig_message(state.params.network_id, header.hash()), bytes(32)
+    )
+    return L2Block(header, sig, tuple(applied), parent_qc)
+
+
+def _finish(draft: L2Header, txs: list[L2Tx], root: bytes) -> L2Header:
+    return L2Header(
+        draft.height,
+        draft.parent,
+        draft.l1_block,
+        draft.vrf_proof,
+        draft.producer_key,
+        tx_root(txs),
+        root,
+        draft.time,
+    )

@@ -1,0 +1,45 @@
+"""Following the active L1 chain (rule ``l1-follow``): feeds each L1 block, in order, to an
+:class:`~funai.layer2.service.L2Node`, and on an L1 reorg re-feeds the new branch from the
+fork point (the node drops what the disconnected blocks said: anchors, peg-ins, its
+registration; sortition rounds are keyed by L1 hash, so the new branch's rounds are simply
+run). Call :meth:`L1Follower.sync` whenever the L1 tip changes (``ChainService``'s
+``tip_listeners`` in the node); it reads the chainstate, so call it from the thread that
+owns it.
+"""
+
+from __future__ import annotations
+
+from funai.layer2.service import L2Node
+from funai.ledger.chainstate import Chainstate
+
+__all__ = ["L1Follower"]
+
+
+class L1Follower:
+    """Keeps one L2 node in step with one chainstate's active chain."""
+
+    def __init__(self, chain: Chainstate, node: L2Node) -> None:
+        self.chain = chain
+        self.node = node
+        self.processed: list[bytes] = []  # processed[i] = hash of the L1 block at height i + 1
+
+    def sync(self, *, replay: bool = False) -> int:
+        """Feeds the blocks the node has not seen; returns how many. ``replay``: after a
+        restart, re-run rounds without producing or voting."""
+        active = self.chain.active
+        keep = min(len(self.processed), len(active) - 1)
+        while keep > 0 and self.processed[keep - 1] != active[keep]:
+            keep -= 1  # the fork point
+        del self.processed[keep:]
+        fed = 0
+        for height in range(keep + 1, len(active)):
+            block = self.chain.get_block(active[height])
+            if block is None:
+                raise RuntimeError(f"active L1 block at height {height} is missing")
+            if replay:
+                self.node.replay_l1([(block.hash(), block.header.prev_hash, height, block.txs)])
+            else:
+                self.node.on_l1_block(block.hash(), block.header.prev_hash, height, block.txs)
+            self.processed.append(block.hash())
+            fed += 1
+        return fed

@@ -1,0 +1,67 @@
+"""Consensus parameters of the inference layer (all integers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from funai.ledger.supply import HALVING_INTERVAL
+from funai.ledger.tx import COIN
+
+__all__ = ["DEVNET_L2", "MAGIC", "L2Params"]
+
+#: First bytes of every L2 message carried in an L1 data output.
+MAGIC = b"FAI2"
+
+
+@dataclass(frozen=True)
+class L2Params:
+    """Parameters of one network's inference layer."""
+
+    #: Network id every L2 signature commits to (the L1 genesis hash).
+    network_id: bytes = bytes(32)
+    #: Size of the verifier set and the votes needed to finalize (majority of the set).
+    verifier_count: int = 5
+    #: The verifier set is recomputed when ``height % epoch_length == 0``.
+    epoch_length: int = 10
+    #: Least stake that counts for the verifier set.
+    min_stake: int = 100 * COIN
+    #: L2 blocks between an unstake and the coins returning to the balance.
+    unbonding_delay: int = 20
+    #: Least executor bond for an executor's inference transactions to be included.
+    min_bond: int = 10 * COIN
+    #: Taken from the bond of an executor whose answer the quorum rejects.
+    bond_penalty: int = 1 * COIN
+    #: L1 confirmations for an anchor to confirm its L2 block, and for a peg-in to count.
+    confirmations: int = 6
+    #: L1 blocks in the bid-damping median window (Stacks uses 6).
+    median_window: int = 6
+    #: L2 subsidy halving interval (DESIGN section 3).
+    halving_interval: int = HALVING_INTERVAL
+    #: L2 blocks between a model winning its vote and its activation.
+    model_activation_delay: int = 5
+    #: Models active from genesis (BLAKE3 model ids).
+    genesis_models: tuple[bytes, ...] = ()
+    #: Genesis verifier set: ``(x-only Schnorr key, L1 payout payload)`` pairs.
+    genesis_verifiers: tuple[tuple[bytes, bytes], ...] = field(default_factory=tuple)
+    #: The L1 output (kind, payload) that locks pegged-in coins. The default is a
+    #: placeholder; the quorum-controlled pool key comes with the peg-out ceremony.
+    peg_pool: tuple[int, bytes] = (1, bytes(20))
+    #: Most transactions in one L2 block.
+    max_block_txs: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.verifier_count < 1 or self.epoch_length < 1 or self.median_window < 1:
+            raise ValueError("verifier_count, epoch_length and median_window must be >= 1")
+        if self.unbonding_delay < self.epoch_length:
+            # a verifier must stay staked for the whole epoch it was chosen for
+            raise ValueError("unbonding_delay must be >= epoch_length")
+        if self.confirmations < 1 or self.min_stake < 1 or self.bond_penalty < 0:
+            raise ValueError("confirmations and min_stake must be >= 1, bond_penalty >= 0")
+
+    @property
+    def quorum(self) -> int:
+        """Votes that finalize a block with ``n`` verifiers: ``n // 2 + 1`` (3 of 5)."""
+        return self.verifier_count // 2 + 1
+
+
+DEVNET_L2 = L2Params()

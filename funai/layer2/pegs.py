@@ -1,0 +1,52 @@
+"""Moving FAI between the layers (DESIGN 4.8).
+
+Rule ``peg-in``: an L1 transaction that pays an output to the network's peg pool (the
+``pool`` output kind and payload) and carries the data output
+``"FAI2" || "I" || l2_account (20)`` (25 bytes) locks that output's value; once it has
+``confirmations`` L1 confirmations the block producer includes a ``PEG_IN`` transaction that
+credits the L2 account (once per L1 outpoint). Rule ``peg-out``: a ``PEG_OUT`` L2
+transaction burns L2 balance and records ``[amount, payout]``; the verifier quorum then
+signs the L1 payment from the pool (the L1 signing ceremony is not implemented yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from funai.errors import MalformedInputError
+from funai.layer2.params import MAGIC
+from funai.ledger.tx import OutputKind, Transaction, TxOut
+
+__all__ = ["PegIn", "find_pegins", "pegin_output"]
+
+TAG = b"I"
+
+
+@dataclass(frozen=True, slots=True)
+class PegIn:
+    l1_txid: bytes
+    index: int
+    amount: int
+    l2_account: bytes
+
+
+def pegin_output(l2_account: bytes) -> TxOut:
+    if len(l2_account) != 20:
+        raise MalformedInputError("an L2 account is 20 bytes")
+    return TxOut(int(OutputKind.DATA), 0, MAGIC + TAG + l2_account)
+
+
+def find_pegins(tx: Transaction, pool: tuple[int, bytes]) -> list[PegIn]:
+    """Every pool output of ``tx``, credited to the account of its peg-in data output."""
+    account = None
+    for o in tx.outputs:
+        if o.kind == OutputKind.DATA and o.payload[:5] == MAGIC + TAG and len(o.payload) == 25:
+            account = o.payload[5:]
+            break
+    if account is None:
+        return []
+    return [
+        PegIn(tx.txid(), i, o.value, account)
+        for i, o in enumerate(tx.outputs)
+        if (o.kind, o.payload) == pool and o.value > 0
+    ]

@@ -1,0 +1,482 @@
+"""One node's inference layer, transport-agnostic: the producer, executor and verifier roles.
+
+:class:`L2Node` owns the node's L2 state (``l2.sqlite``), content store
+(``content.sqlite``), sortition rounds, mempool, votes and anchors. Its inputs are L1 blocks
+(:meth:`on_l1_block`), client requests (:meth:`execute`) and gossip (:meth:`receive`); its
+outputs are messages in :attr:`outbox` (``funai.layer2.messages``) for the transport to
+broadcast, and L1 outputs to publish (:meth:`registration_output`,
+:meth:`commitment_outputs`, :meth:`anchor_outputs`). The network wiring (PeerManager
+handlers) and the API sit on top of this class.
+
+Roles:
+
+* **executor** (``models`` non-empty, ``generate`` given): runs a request for a model it
+  serves at once, returns the output with the signed transaction (the receipt), stores the
+  content and gossips the completed transaction; a request for another model raises
+  :class:`ModelNotServedError` (``model-not-served``) and never executes.
+* **producer** (``vrf_sk`` given): registers, commits each round, and builds a block when
+  elected (on the current tip, with the tip's QC).
+* **verifier** (``verifier=True``, ``judge`` given): applies each block, judges each of its
+  inference transactions (missing or mismatching content is a rejection) and votes once per
+  election.
+
+Every node applies blocks, forms QCs from votes, tracks anchors and reclaims the content of
+confirmed blocks (rule ``reclamation``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from funai import _core
+from funai.errors import FunaiError, MalformedInputError
+from funai.layer2 import rewards
+from funai.layer2.anchoring import Anchor, AnchorTracker
+from funai.layer2.block import BlockContents, L2Block
+from funai.layer2.commitment import Commitment
+from funai.layer2.consensus import apply_block, build_block
+from funai.layer2.errors import L2Error
+from funai.layer2.messages import L2BlockMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.models import is_active
+from funai.layer2.params import L2Params
+from funai.layer2.pegs import find_pegins
+from funai.layer2.reclamation import ContentStore
+from funai.layer2.registration import Registration, RegRef
+from funai.layer2.sortition import Round, Sortition
+from funai.layer2.state import L2State
+from funai.layer2.transactions import (
+    InferenceContent,
+    L2Tx,
+    TxKind,
+    account_of,
+    receipt_message,
+    request_hash,
+    sign_tx,
+)
+from funai.layer2.votes import QuorumCertificate, Verdict, Vote, make_vote, try_form_qc
+from funai.ledger.encoding import CborValue, decode, encode
+from funai.ledger.tx import OutputKind, Transaction, TxOut
+from funai.network.messages import Message
+from funai.storage.sqlite import connect
+
+__all__ = ["Generate", "Judge", "L2Node", "ModelNotServedError", "sign_request"]
+
+log = logging.getLogger("funai.layer2")
+
+#: ``(model_id, input, context, system_prompt) -> output``
+Generate = Callable[[bytes, str, str, str], str]
+#: ``(model_id, content) -> verdict``
+Judge = Callable[[bytes, InferenceContent], Verdict]
+
+GENESIS_PARENT = bytes(32)
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS l2_blocks (hash BLOB PRIMARY KEY, height INTEGER, data BLOB)",
+    "CREATE TABLE IF NOT EXISTS l2_qcs (hash BLOB PRIMARY KEY, data BLOB)",
+    "CREATE TABLE IF NOT EXISTS l2_payouts (hash BLOB PRIMARY KEY, data BLOB)",
+)
+
+
+class ModelNotServedError(L2Error):
+    """This node does not serve the requested model (it never executes it)."""
+
+    def __init__(self, model_id: bytes) -> None:
+        super().__init__("model-not-served", model_id.hex())
+
+
+def sign_request(
+    user_sk: bytes,
+    nonce: int,
+    model_id: bytes,
+    gas: int,
+    input_text: str,
+    network_id: bytes,
+    *,
+    context: str = "",
+    system_prompt: str = "",
+    fee: int = 0,
+) -> L2Tx:
+    """A client's signed request: an inference transaction whose executor part is empty."""
+    rhash = request_hash(model_id, input_text, context, system_prompt)
+    draft = L2Tx(
+        TxKind.INFERENCE,
+        _core.schnorr_public_key(user_sk),
+        nonce,
+        fee,
+        (model_id, rhash, gas, bytes(32), bytes(32), bytes(64)),
+    )
+    sig = _core.schnorr_sign(user_sk, draft.sighash(network_id), bytes(32))
+    return L2Tx(draft.kind, draft.sender_key, nonce, fee, draft.payload, sig)
+
+
+class L2Node:
+    """The inference layer of one node (see the module docstring)."""
+
+    def __init__(
+        self,
+        datadir: Path,
+        params: L2Params,
+        sk: bytes,
+        *,
+        vrf_sk: bytes | None = None,
+        verifier: bool = False,
+        models: Iterable[bytes] = (),
+        generate: Generate | None = None,
+        judge: Judge | None = None,
+        synchronous: str = "FULL",
+    ) -> None:
+        datadir.mkdir(parents=True, exist_ok=True)
+        self.params = params
+        self.sk = sk
+        self.key = _core.schnorr_public_key(sk)
+        self.account = account_of(self.key)
+        self.vrf_sk = vrf_sk
+        self.verifier = verifier
+        self.models = set(models)
+        self.generate = generate
+        self.judge = judge
+        self.conn = connect(datadir / "l2.sqlite", synchronous=synchronous)
+        self.state = L2State(self.conn, params)
+        self.content = ContentStore(datadir / "content.sqlite", synchronous=synchronous)
+        self.sortition = Sortition(params.network_id, params.median_window)
+        self.l1_tip = bytes(32)
+        self.l1_height = 0
+        self.reg_ref: RegRef | None = None
+        self.payout_sets: dict[bytes, list[tuple[int, bytes]]] = {}
+        self.mempool: dict[bytes, L2Tx] = {}
+        self.blocks: dict[bytes, L2Block] = {}
+        self.by_election: dict[bytes, L2Block] = {}
+        self.votes: dict[bytes, list[Vote]] = {}
+        self.qcs: dict[bytes, QuorumCertificate] = {}
+        self.voted: set[bytes] = set()
+        self.anchored: set[bytes] = set()
+        self.reclaimed: set[bytes] = set()
+        self.evidence: list[list[bytes]] = []
+        self.anchors = AnchorTracker(params.confirmations, self.qcs.__contains__)
+        self.outbox: list[Message] = []
+        self.early: dict[bytes, list[tuple[L2Block, BlockContents]]] = {}
+        #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height)
+        self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int]] = {}
+        self.replaying = False
+        self._load()
+        if GENESIS_PARENT not in self.payout_sets and self.state.height < 0:
+            self._save_payouts(GENESIS_PARENT)
+
+    # --- persistence (non-consensus tables beside the state) ---------------------------------
+    def _load(self) -> None:
+        """Blocks, QCs and payout sets survive a restart; sortition rounds and anchors are
+        rebuilt by replaying the active L1 chain (:meth:`replay_l1`)."""
+        for ddl in _SCHEMA:
+            self.conn.execute(ddl)
+        for (data,) in self.conn.execute("SELECT data FROM l2_blocks ORDER BY height"):
+            block = L2Block.deserialize(bytes(data))
+            self.blocks[block.hash()] = block
+            self.by_election[block.header.l1_block] = block
+        for h, data in self.conn.execute("SELECT hash, data FROM l2_qcs"):
+            self.qcs[bytes(h)] = QuorumCertificate.from_cbor(decode(bytes(data)))
+        for h, data in self.conn.execute("SELECT hash, data FROM l2_payouts"):
+            self.payout_sets[bytes(h)] = [(int(k), bytes(p)) for k, p in decode(bytes(data))]
+        self.voted.update(self.blocks)  # never vote twice for one block, even after a restart
+
+    def _save_payouts(self, block_hash: bytes) -> None:
+        payouts = self._payouts()
+        self.payout_sets[block_hash] = payouts
+        self.conn.execute(
+            "INSERT OR REPLACE INTO l2_payouts (hash, data) VALUES (?, ?)",
+            (block_hash, encode([[k, p] for k, p in payouts])),
+        )
+
+    def _save_qc(self, qc: QuorumCertificate) -> None:
+        self.qcs[qc.block_hash] = qc
+        self.conn.execute(
+            "INSERT OR REPLACE INTO l2_qcs (hash, data) VALUES (?, ?)",
+            (qc.block_hash, encode(qc.to_cbor())),
+        )
+
+    def replay_l1(self, blocks: Iterable[tuple[bytes, bytes, int, Sequence[Transaction]]]) -> None:
+        """Re-runs the rounds and anchors of the active L1 chain after a restart (no block
+        production while replaying)."""
+        self.replaying = True
+        try:
+            for l1_hash, prev, height, txs in blocks:
+                self.on_l1_block(l1_hash, prev, height, txs)
+        finally:
+            self.replaying = False
+
+    def close(self) -> None:
+        self.content.close()
+        self.conn.close()
+
+    def _payouts(self) -> list[tuple[int, bytes]]:
+        return [(v.payout_kind, v.payout) for v in self.state.verifiers()]
+
+    def _payouts_for(self, parent: bytes) -> list[tuple[int, bytes]] | None:
+        """Rule ``commit-payout-set``: commitments building on ``parent`` pay the verifier
+        set of the state after ``parent``."""
+        return self.payout_sets.get(parent)
+
+    # --- L1 side ------------------------------------------------------------------------
+    def registration_output(self) -> TxOut:
+        if self.vrf_sk is None:
+            raise L2Error("not-a-producer", "this node has no VRF key")
+        reg = Registration(_core.vrf_public_key(self.vrf_sk), self.account)
+        return TxOut(int(OutputKind.DATA), 0, reg.encode())
+
+    def commitment_outputs(self, bid: int) -> list[TxOut]:
+        """A bid of ``bid`` (split evenly) for the block after the current tip."""
+        if self.vrf_sk is None or self.reg_ref is None:
+            raise L2Error("not-registered", "no confirmed registration yet")
+        payouts = self._payouts()
+        each = bid // len(payouts)
+        if each <= 0:
+            raise L2Error("commit-even-split", "bid too small for the verifier set")
+        proof = _core.vrf_prove(self.vrf_sk, self.sortition.seed_after(self.l1_tip))
+        commit = Commitment(self.state.tip(), self.reg_ref, proof)
+        return [TxOut(k, each, p) for k, p in payouts] + commit.outputs()
+
+    def anchor_outputs(self) -> list[TxOut]:
+        """Anchors for finalized blocks not anchored yet (whoever publishes them on L1)."""
+        out = []
+        for h in self.qcs:
+            if h not in self.anchored and h in self.blocks:
+                out.append(Anchor(self.blocks[h].header.height, h).output())
+        return out
+
+    def on_l1_block(
+        self, l1_hash: bytes, prev: bytes, height: int, txs: Sequence[Transaction]
+    ) -> Round:
+        """An L1 block joined the active chain: sortition, anchors, reclamation, election."""
+        if prev != self.l1_tip and height <= self.l1_height:
+            # an L1 reorg: drop what the disconnected blocks said (rounds stay keyed by hash)
+            for h in range(self.l1_height, height - 1, -1):
+                self.anchors.disconnect(h)
+            self.anchored.intersection_update(self.anchors.anchored)
+            if self.reg_ref is not None and self.reg_ref.l1_height >= height:
+                self.reg_ref = None
+            self.pegins = {k: v for k, v in self.pegins.items() if v[2] < height}
+        rnd = self.sortition.process_block(l1_hash, prev, height, txs, self._payouts_for)
+        self.l1_tip, self.l1_height = l1_hash, height
+        for tx in txs:
+            for peg in find_pegins(tx, self.params.peg_pool):
+                self.pegins[(peg.l1_txid, peg.index)] = (peg.amount, peg.l2_account, height)
+        if self.vrf_sk is not None and self.reg_ref is None:
+            mine = _core.vrf_public_key(self.vrf_sk)
+            for ref, reg in rnd.registrations.items():
+                if reg.vrf_key == mine and reg.l2_account == self.account:
+                    self.reg_ref = ref
+        for l2_hash in self.anchors.connect(height, txs):
+            self.anchored.add(l2_hash)
+        self.anchored.update(self.anchors.anchored)
+        for l2_hash in list(self.anchors.anchored):
+            if self.anchors.confirmed(l2_hash) and l2_hash not in self.reclaimed:
+                self.content.reclaim(l2_hash)
+                self.reclaimed.add(l2_hash)
+        for block, contents in self.early.pop(l1_hash, []):
+            self._on_block(block, contents)
+        w = rnd.winner
+        if self.replaying:
+            return rnd
+        if w is not None and self.reg_ref == w.reg and w.commitment.parent == self.state.tip():
+            self._produce(rnd)
+        return rnd
+
+    def pegin_view(self, txid: bytes, index: int) -> tuple[int, bytes, int] | None:
+        """Rule ``peg-in`` as this node's L1 view sees it: (amount, account, confirmations)."""
+        seen = self.pegins.get((txid, index))
+        if seen is None:
+            return None
+        return seen[0], seen[1], self.l1_height - seen[2] + 1
+
+    def _pegin_txs(self) -> list[L2Tx]:
+        """The producer's PEG_IN transactions for confirmed, not yet credited peg-ins."""
+        out: list[L2Tx] = []
+        nonce = self.state.account(self.account)[1]
+        for (txid, index), (amount, account, height) in sorted(self.pegins.items()):
+            outpoint = txid + index.to_bytes(4, "big")
+            if self.l1_height - height + 1 < self.params.confirmations:
+                continue
+            if self.state.get("pegin", outpoint) is not None:
+                continue
+            payload: list[CborValue] = [txid, index, account, amount]
+            out.append(sign_tx(self.sk, TxKind.PEG_IN, nonce, payload, self.params.network_id))
+            nonce += 1
+        return out
+
+    # --- executor -----------------------------------------------------------------------
+    def execute(
+        self, request: L2Tx, input_text: str, context: str = "", system_prompt: str = ""
+    ) -> tuple[str, L2Tx]:
+        """Immediate execution: the output and the completed, receipt-signed transaction."""
+        if request.kind is not TxKind.INFERENCE:
+            raise MalformedInputError("not an inference request")
+        model_id, rhash, gas = bytes(request.payload[0]), request.payload[1], request.payload[2]
+        if model_id not in self.models or self.generate is None:
+            raise ModelNotServedError(model_id)
+        if not is_active(self.state, model_id, self.state.height + 1):
+            raise L2Error("inference-model-inactive", model_id.hex())
+        if request_hash(model_id, input_text, context, system_prompt) != rhash:
+            raise L2Error("inference-bad-request", "request hash does not match the input")
+        request.verify_signature(self.params.network_id)
+        balance, nonce = self.state.account(request.sender)
+        if request.nonce < nonce:
+            raise L2Error("tx-bad-nonce", f"nonce {request.nonce} already used")
+        if balance < request.fee + int(gas):  # the executor is paid only if the user can pay
+            raise L2Error("tx-insufficient-funds", "the user cannot pay this request's gas")
+        output = self.generate(model_id, input_text, context, system_prompt)
+        content = InferenceContent(input_text, output, context, system_prompt)
+        chash = content.hash()
+        rsig = _core.schnorr_sign(
+            self.sk, receipt_message(self.params.network_id, request.user_txid(), chash), None
+        )
+        tx = L2Tx(
+            request.kind,
+            request.sender_key,
+            request.nonce,
+            request.fee,
+            (model_id, rhash, gas, self.key, chash, rsig),
+            request.signature,
+        )
+        self._accept_tx(tx, content)
+        self.outbox.append(L2TxMsg.make(tx, content))
+        return output, tx
+
+    def submit(self, tx: L2Tx) -> None:
+        """A non-inference transaction from a local client."""
+        self._accept_tx(tx, None)
+        self.outbox.append(L2TxMsg.make(tx, None))
+
+    def _accept_tx(self, tx: L2Tx, content: InferenceContent | None) -> None:
+        tx.verify_signature(self.params.network_id)
+        if tx.kind is TxKind.INFERENCE:
+            if content is None or content.hash() != tx.payload[4]:
+                raise L2Error("inference-content-mismatch", "content does not hash to the tx")
+            msg = receipt_message(self.params.network_id, tx.user_txid(), content.hash())
+            if not _core.schnorr_verify(bytes(tx.payload[3]), msg, bytes(tx.payload[5])):
+                raise L2Error("inference-bad-receipt", "executor signature does not verify")
+            self.content.put(tx.txid(), content)
+        self.mempool[tx.txid()] = tx
+
+    # --- producer -----------------------------------------------------------------------
+    def _produce(self, rnd: Round) -> None:
+        qc = None
+        if rewards.pending(self.state) is not None:
+            qc = self.qcs.get(self.state.tip())
+            if qc is None:
+                log.info("elected but the tip has no QC yet; skipping this round")
+                return
+        pegs = self._pegin_txs()  # first; the producer's own txs wait a block (nonces)
+        candidates = pegs + sorted(
+            (t for t in self.mempool.values() if not pegs or t.sender != self.account),
+            key=lambda t: (t.sender, t.nonce),
+        )
+        block = build_block(
+            self.state, self.sk, rnd, candidates, qc, rnd.height, pegins=self.pegin_view
+        )
+        contents = BlockContents(
+            {t.txid(): c for t in block.txs if (c := self.content.get(t.txid())) is not None}
+        )
+        self.outbox.append(L2BlockMsg.make(block, contents))
+        self._on_block(block, contents)
+
+    # --- gossip -------------------------------------------------------------------------
+    def receive(self, msg: Message) -> None:
+        """Handles one gossip message; invalid ones are dropped (logged), never fatal."""
+        try:
+            if isinstance(msg, L2TxMsg):
+                tx, content = msg.parse()
+                if tx.txid() not in self.mempool:
+                    self._accept_tx(tx, content)
+            elif isinstance(msg, L2BlockMsg):
+                block, contents = msg.parse()
+                self._on_block(block, contents)
+            elif isinstance(msg, L2VoteMsg):
+                self._on_vote(msg.parse())
+        except FunaiError as exc:
+            log.info("dropped %s: %s", type(msg).__name__, exc)
+
+    def _on_block(self, block: L2Block, contents: BlockContents) -> None:
+        bh = block.hash()
+        if bh in self.blocks:
+            return
+        other = self.by_election.get(block.header.l1_block)
+        if other is not None and other.header.producer_key == block.header.producer_key:
+            # rule equivocation: keep the evidence for an EQUIVOCATION transaction
+            self.evidence.append(
+                [
+                    other.header.serialize(),
+                    other.signature,
+                    block.header.serialize(),
+                    block.signature,
+                ]
+            )
+            return
+        rnd = self.sortition.rounds.get(block.header.l1_block)
+        if rnd is None:  # the L1 block has not reached us yet: keep the block until it does
+            self.early.setdefault(block.header.l1_block, []).append((block, contents))
+            return
+        with self.state.atomic():  # the block, its state and its record commit together
+            apply_block(self.state, block, rnd, pegins=self.pegin_view)
+            self.conn.execute(
+                "INSERT INTO l2_blocks (hash, height, data) VALUES (?, ?, ?)",
+                (bh, block.header.height, block.serialize()),
+            )
+            self._save_payouts(bh)
+        self.blocks[bh] = block
+        self.by_election[block.header.l1_block] = block
+        inference = [t for t in block.txs if t.kind is TxKind.INFERENCE]
+        for t in block.txs:
+            self.mempool.pop(t.txid(), None)
+        for t in inference:
+            c = contents.items.get(t.txid())
+            if c is not None and self.verifier and self.content.get(t.txid()) is None:
+                self.content.put(t.txid(), c, bh)
+        self.content.assign([t.txid() for t in inference], bh)
+        stored = self.votes.get(bh, [])
+        if stored:
+            qc = try_form_qc(self.params.network_id, bh, self._voters(), stored)
+            if qc is not None:
+                self._save_qc(qc)
+        if self.verifier and self.key in self._voters() and bh not in self.voted:
+            self.voted.add(bh)
+            verdicts = [self._judge(t, contents.items.get(t.txid())) for t in inference]
+            vote = make_vote(self.sk, self.params.network_id, bh, verdicts)
+            self.outbox.append(L2VoteMsg.make(vote))
+            self._on_vote(vote)
+
+    def _voters(self) -> list[bytes]:
+        pend = rewards.pending(self.state)
+        return [] if pend is None else pend[3]
+
+    def _judge(self, tx: L2Tx, content: InferenceContent | None) -> Verdict:
+        if content is None or content.hash() != tx.payload[4]:
+            return Verdict(False)
+        rhash = request_hash(
+            bytes(tx.payload[0]), content.input, content.context, content.system_prompt
+        )
+        if rhash != tx.payload[1] or self.judge is None:
+            return Verdict(False)
+        return self.judge(bytes(tx.payload[0]), content)
+
+    def _on_vote(self, vote: Vote) -> None:
+        bh = vote.block_hash
+        votes = self.votes.setdefault(bh, [])
+        if len(votes) >= 4 * self.params.verifier_count:
+            return  # bounded: a block has at most verifier_count honest voters
+        if any(v.verifier_key == vote.verifier_key for v in votes):
+            return
+        if not vote.verify(self.params.network_id):
+            raise L2Error("vote-bad-signature", vote.verifier_key.hex())
+        votes.append(vote)  # kept after the QC too: the record of every verdict
+        if bh == self.state.tip() and bh not in self.qcs:
+            qc = try_form_qc(self.params.network_id, bh, self._voters(), votes)
+            if qc is not None:
+                self._save_qc(qc)
+
+    # --- queries --------------------------------------------------------------------------
+    def finalized(self, block_hash: bytes) -> bool:
+        return block_hash in self.qcs
+
+    def confirmed(self, block_hash: bytes) -> bool:
+        return self.anchors.confirmed(block_hash)

@@ -1,0 +1,234 @@
+"""L2 state in SQLite, and its deterministic state root.
+
+All consensus state is one table ``l2_state(ns, key, value)``; ``value`` is deterministic
+CBOR. Namespaces (docs/layer2.md lists the value layouts):
+
+``acct`` account -> [balance, nonce] · ``stake`` account -> [amount, payout_kind,
+payout_payload, key] · ``unbond`` release_height(8 BE)||account -> [amount] · ``bond``
+account -> [amount] · ``vset`` b"" -> [[key, payout_kind, payout_payload, stake], ...] ·
+``model`` model_id -> [status, activation_height, description] · ``mvote``
+model_id||account -> [1] · ``escrow`` txid -> [user, executor, gas] · ``pegin`` L1
+outpoint -> [amount] · ``pegout`` txid -> [amount, payout_kind, payout_payload] · ``clarity``
+key -> raw value · ``meta`` name -> [...] (height, tip, supply counters).
+
+Rule ``state-root``: the Merkle root (``funai.hashing.merkle_root``) of
+``SHA-256(encode([ns, key, value]))`` over every row in ``(ns, key)`` order; 32 zero bytes
+for an empty state. Every L2 block header commits to it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from funai.hashing import merkle_root, sha256
+from funai.layer2.params import L2Params
+from funai.layer2.transactions import account_of
+from funai.ledger.encoding import CborValue, decode, encode
+
+__all__ = ["L2State", "Verifier"]
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS l2_state ("
+    "ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key))"
+)
+_UNIT_NS = {"clarity"}  # values stored raw, not CBOR
+
+
+@dataclass(frozen=True, slots=True)
+class Verifier:
+    """A member of the verifier set."""
+
+    key: bytes  # x-only Schnorr key: signs votes and peg-outs
+    payout_kind: int  # 0: L1 pay-to-key, 1: pay-to-key-hash
+    payout: bytes  # L1 payout payload (commitments pay it)
+    stake: int
+
+    @property
+    def account(self) -> bytes:
+        return account_of(self.key)
+
+
+class L2State:
+    """Typed access to the L2 state; callers wrap changes in :meth:`atomic`."""
+
+    def __init__(self, conn: sqlite3.Connection, params: L2Params) -> None:
+        self.conn = conn
+        self.params = params
+        conn.execute(_SCHEMA)
+
+    # --- raw access -------------------------------------------------------------------
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A savepoint: everything inside commits together or not at all (nests)."""
+        self.conn.execute("SAVEPOINT l2")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO l2")
+            self.conn.execute("RELEASE l2")
+            raise
+        self.conn.execute("RELEASE l2")
+
+    def get(self, ns: str, key: bytes) -> CborValue:
+        row = self.conn.execute(
+            "SELECT value FROM l2_state WHERE ns = ? AND key = ?", (ns, key)
+        ).fetchone()
+        if row is None:
+            return None
+        return bytes(row[0]) if ns in _UNIT_NS else decode(bytes(row[0]))
+
+    def put(self, ns: str, key: bytes, value: CborValue) -> None:
+        if value is None:
+            self.conn.execute("DELETE FROM l2_state WHERE ns = ? AND key = ?", (ns, key))
+            return
+        raw = value if ns in _UNIT_NS else encode(value)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO l2_state (ns, key, value) VALUES (?, ?, ?)", (ns, key, raw)
+        )
+
+    def scan(self, ns: str) -> list[tuple[bytes, CborValue]]:
+        rows = self.conn.execute(
+            "SELECT key, value FROM l2_state WHERE ns = ? ORDER BY key", (ns,)
+        ).fetchall()
+        return [(bytes(k), bytes(v) if ns in _UNIT_NS else decode(bytes(v))) for k, v in rows]
+
+    def state_root(self) -> bytes:
+        """Rule ``state-root``."""
+        leaves = [
+            sha256(encode([ns, bytes(k), bytes(v)]))
+            for ns, k, v in self.conn.execute(
+                "SELECT ns, key, value FROM l2_state ORDER BY ns, key"
+            )
+        ]
+        return merkle_root(leaves) if leaves else bytes(32)
+
+    # --- meta -------------------------------------------------------------------------
+    def meta(self, name: str, default: int = 0) -> int:
+        v = self.get("meta", name.encode())
+        return default if v is None else int(v[0])
+
+    def set_meta(self, name: str, value: int) -> None:
+        self.put("meta", name.encode(), [value])
+
+    def add_meta(self, name: str, delta: int) -> None:
+        self.set_meta(name, self.meta(name) + delta)
+
+    @property
+    def height(self) -> int:
+        """Height of the last applied L2 block (-1 before genesis)."""
+        return self.meta("height", -1)
+
+    def tip(self) -> bytes:
+        v = self.get("meta", b"tip")
+        return bytes(32) if v is None else bytes(v[0])
+
+    def set_tip(self, height: int, block_hash: bytes) -> None:
+        self.set_meta("height", height)
+        self.put("meta", b"tip", [block_hash])
+
+    # --- accounts ---------------------------------------------------------------------
+    def account(self, acct: bytes) -> tuple[int, int]:
+        """``(balance, nonce)``."""
+        v = self.get("acct", acct)
+        return (0, 0) if v is None else (int(v[0]), int(v[1]))
+
+    def balance(self, acct: bytes) -> int:
+        return self.account(acct)[0]
+
+    def set_account(self, acct: bytes, balance: int, nonce: int) -> None:
+        if balance < 0:
+            raise AssertionError("negative balance")  # callers check first
+        self.put("acct", acct, None if balance == 0 and nonce == 0 else [balance, nonce])
+
+    def credit(self, acct: bytes, amount: int) -> None:
+        bal, nonce = self.account(acct)
+        self.set_account(acct, bal + amount, nonce)
+
+    def debit(self, acct: bytes, amount: int) -> None:
+        bal, nonce = self.account(acct)
+        self.set_account(acct, bal - amount, nonce)
+
+    # --- stakes, unbonding, bonds -------------------------------------------------------
+    def stake(self, acct: bytes) -> tuple[int, int, bytes, bytes] | None:
+        v = self.get("stake", acct)
+        return None if v is None else (int(v[0]), int(v[1]), bytes(v[2]), bytes(v[3]))
+
+    def set_stake(self, acct: bytes, amount: int, kind: int, payout: bytes, key: bytes) -> None:
+        self.put("stake", acct, None if amount == 0 else [amount, kind, payout, key])
+
+    def add_unbonding(self, acct: bytes, release: int, amount: int) -> None:
+        k = release.to_bytes(8, "big") + acct
+        prev = self.get("unbond", k)
+        self.put("unbond", k, [amount + (0 if prev is None else int(prev[0]))])
+
+    def release_unbonded(self, height: int) -> int:
+        """Rule ``unbonding-release``: credits every unbonding due at or before ``height``."""
+        total = 0
+        for k, v in self.scan("unbond"):
+            if int.from_bytes(k[:8], "big") > height:
+                break
+            self.credit(k[8:], int(v[0]))
+            self.put("unbond", k, None)
+            total += int(v[0])
+        return total
+
+    def bond(self, acct: bytes) -> int:
+        v = self.get("bond", acct)
+        return 0 if v is None else int(v[0])
+
+    def set_bond(self, acct: bytes, amount: int) -> None:
+        self.put("bond", acct, None if amount == 0 else [amount])
+
+    # --- verifier set -------------------------------------------------------------------
+    def verifiers(self) -> list[Verifier]:
+        v = self.get("vset", b"")
+        if v is None:
+            return [
+                Verifier(k, 1 if len(p) == 20 else 0, p, 0)
+                for k, p in self.params.genesis_verifiers
+            ]
+        return [Verifier(bytes(a), int(b), bytes(c), int(d)) for a, b, c, d in v]
+
+    def quorum(self) -> int:
+        """Rule ``quorum``: a majority of the current set (3 of 5)."""
+        return len(self.verifiers()) // 2 + 1
+
+    def recompute_verifier_set(self) -> list[Verifier]:
+        """Rule ``verifier-set``: the ``verifier_count`` largest stakes of at least
+        ``min_stake`` (ties: smaller account first); while fewer qualify, every qualifying
+        staker (bootstrap, DESIGN 4.8); with none, the current set stays (the genesis set
+        until someone stakes)."""
+        ranked = sorted(
+            (
+                (-int(v[0]), acct, Verifier(bytes(v[3]), int(v[1]), bytes(v[2]), int(v[0])))
+                for acct, v in self.scan("stake")
+                if int(v[0]) >= self.params.min_stake
+            ),
+            key=lambda t: (t[0], t[1]),
+        )
+        chosen = [t[2] for t in ranked[: self.params.verifier_count]]
+        if chosen:
+            self.put("vset", b"", [[v.key, v.payout_kind, v.payout, v.stake] for v in chosen])
+        return self.verifiers()
+
+    # --- totals (supply invariant) ------------------------------------------------------
+    def total_held(self) -> int:
+        """Every unit held on L2: balances, stakes, unbonding, bonds and escrow."""
+        total = sum(int(v[0]) for _, v in self.scan("acct"))
+        total += sum(int(v[0]) for _, v in self.scan("stake"))
+        total += sum(int(v[0]) for _, v in self.scan("unbond"))
+        total += sum(int(v[0]) for _, v in self.scan("bond"))
+        total += sum(int(v[2]) for _, v in self.scan("escrow"))
+        return total
+
+    def total_issued(self) -> int:
+        """Minted subsidies + peg-ins - peg-outs: must equal :meth:`total_held`."""
+        return self.meta("minted") + self.meta("pegged_in") - self.meta("pegged_out")
+
+
+def payouts(verifiers: Sequence[Verifier]) -> list[tuple[int, bytes]]:
+    """The L1 ``(output kind, payload)`` of each verifier's payout address."""
+    return [(v.payout_kind, v.payout) for v in verifiers]
