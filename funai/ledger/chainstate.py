@@ -35,6 +35,7 @@ from funai.ledger.validation import (
     check_header_context,
     connect_block_txs,
     expected_bits,
+    header_context,
 )
 from funai.storage.sqlite import connect, transaction
 
@@ -245,21 +246,7 @@ class Chainstate:
 
     def header_context(self, prev: IndexEntry) -> HeaderContext:
         """The context a child of ``prev`` is checked against."""
-        rules = self.params.rules
-        height = prev.height + 1
-        times = []
-        cur: IndexEntry | None = prev
-        for _ in range(rules.mtp_span):
-            if cur is None:
-                break
-            times.append(cur.header.time)
-            cur = self.index.get(cur.prev) if cur.height > 0 else None
-        first_time = None
-        if rules.retarget and height % rules.retarget_interval == 0:
-            first_time = self.ancestor(prev, height - rules.retarget_interval).header.time
-        return HeaderContext(
-            height, prev.hash, prev.header.bits, times, prev.header.time, first_time
-        )
+        return header_context(self.params.rules, prev, self.index.get, self.ancestor)
 
     def next_bits(self, prev: IndexEntry | None = None) -> int:
         """The bits a child of ``prev`` (default: the tip) must carry."""

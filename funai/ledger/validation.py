@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from funai import _core
 from funai.errors import MalformedInputError
@@ -41,6 +42,7 @@ __all__ = [
     "check_tx_inputs",
     "connect_block_txs",
     "expected_bits",
+    "header_context",
 ]
 
 _PAYLOAD_SIZES = {OutputKind.PAY_TO_KEY: 32, OutputKind.PAY_TO_KEY_HASH: 20}
@@ -131,6 +133,45 @@ class HeaderContext:
     prev_times: list[int]  # times of up to mtp_span previous blocks (any order)
     prev_time: int
     period_first_time: int | None  # time of block height - interval, at boundaries
+
+
+class ChainEntry(Protocol):
+    """A header's place in a block or header tree (what :func:`header_context` reads)."""
+
+    @property
+    def hash(self) -> bytes: ...
+    @property
+    def prev(self) -> bytes: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def header(self) -> BlockHeader: ...
+
+
+EntryT = TypeVar("EntryT", bound=ChainEntry)
+
+
+def header_context(
+    rules: HeaderRules,
+    prev: EntryT,
+    parent_of: Callable[[bytes], EntryT | None],
+    ancestor: Callable[[EntryT, int], EntryT],
+) -> HeaderContext:
+    """The context a child of ``prev`` is checked against: the times of up to ``mtp_span``
+    ancestors (median time past) and, at a retarget boundary, the time of the period's first
+    block. ``parent_of`` looks an entry up by hash; ``ancestor(entry, height)`` walks back."""
+    height = prev.height + 1
+    times = []
+    cur: EntryT | None = prev
+    for _ in range(rules.mtp_span):
+        if cur is None:
+            break
+        times.append(cur.header.time)
+        cur = parent_of(cur.prev) if cur.height > 0 else None
+    first_time = None
+    if rules.retarget and height % rules.retarget_interval == 0:
+        first_time = ancestor(prev, height - rules.retarget_interval).header.time
+    return HeaderContext(height, prev.hash, prev.header.bits, times, prev.header.time, first_time)
 
 
 def expected_bits(rules: HeaderRules, ctx: HeaderContext) -> int:

@@ -16,7 +16,12 @@ from funai.ledger.compact import block_work, decode_compact
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import ChainParams
-from funai.ledger.validation import HeaderContext, check_header_context, check_pow
+from funai.ledger.validation import (
+    HeaderContext,
+    check_header_context,
+    check_pow,
+    header_context,
+)
 from funai.network.errors import Misbehaviour
 
 __all__ = ["HeaderEntry", "HeaderTree"]
@@ -82,21 +87,7 @@ class HeaderTree:
         return entry
 
     def context(self, prev: HeaderEntry) -> HeaderContext:
-        rules = self.rules
-        height = prev.height + 1
-        times = []
-        cur: HeaderEntry | None = prev
-        for _ in range(rules.mtp_span):
-            if cur is None:
-                break
-            times.append(cur.header.time)
-            cur = self.entries.get(cur.prev) if cur.height > 0 else None
-        first_time = None
-        if rules.retarget and height % rules.retarget_interval == 0:
-            first_time = self.ancestor(prev, height - rules.retarget_interval).header.time
-        return HeaderContext(
-            height, prev.hash, prev.header.bits, times, prev.header.time, first_time
-        )
+        return header_context(self.rules, prev, self.entries.get, self.ancestor)
 
     def add(self, headers: list[BlockHeader], now: int) -> list[HeaderEntry]:
         """Checks and adds consecutive headers; returns the new entries.
