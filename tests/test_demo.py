@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,4 +30,29 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path) -> None:  # noqa:
     assert "Paris" in out
     assert "judge on the answer: accept=True" in out
     assert "judge on a wrong answer: accept=False" in out
+    assert "The inference layer" in out
+    assert "reclaimed: True" in out
     assert "demo finished" in out
+
+
+@pytest.mark.slow
+def test_demo_json_lifecycle(tmp_path: Path, model_dir: Path) -> None:  # noqa: F811
+    exe = Path(sys.executable).parent / "funai"
+    env = {**os.environ, "FUNAI_MODEL_CACHE": str(model_dir.parent)}
+    out = subprocess.run(
+        [str(exe), "--datadir", str(tmp_path), "demo", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    ).stdout
+    summary = json.loads(out)
+    for key in ("response", "l2_height", "votes_accept", "anchor_l1_height"):
+        assert key in summary
+    assert "Paris" in summary["response"]
+    assert summary["votes_accept"] >= 3
+    assert summary["l2_height"] >= 1
+    assert summary["finalized"] is True
+    assert summary["confirmed"] is True
+    assert summary["reclaimed"] is True

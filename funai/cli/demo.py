@@ -16,11 +16,13 @@ inference layer lands.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import struct
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -209,6 +211,53 @@ def run_model(console: Console, model_dir: Path) -> None:
         )
 
 
+_STORY_TEXT = {
+    "registration": "Inference nodes register: each publishes its VRF public key in an L1 output.",
+    "peg-in": "Coins move from L1 to L2: locked in the peg pool, credited after confirmations.",
+    "election": "Nodes commit bids in L1; a VRF sortition over the chained seed picks the "
+    "producer of the next L2 block, the same winner on every node.",
+    "bond": "The executor posts a bond that pays for penalties if its answers are rejected.",
+    "request": "A user's signed request reaches an inference node, which runs the model at "
+    "once and returns the answer with a signed receipt, then gossips the transaction.",
+    "l2 block and votes": "The elected producer packs the transaction into an L2 block; five "
+    "verifiers re-check it with the judge and vote; 3 of 5 matching votes finalize it.",
+    "anchor": "The finalized L2 block hash is written into an L1 data output (the anchor).",
+    "confirmation and reclamation": "After the anchor's L1 confirmations the block is "
+    "confirmed and every node deletes the inference content from disk.",
+}
+
+
+def run_inference_layer(console: Console, model_dir: Path) -> None:
+    """The inference layer's lifecycle, narrated step by step."""
+    console.rule("[bold]The inference layer")
+
+    def step(title: str, details: dict[str, Any]) -> None:
+        console.print(f"[bold cyan]{title}[/]: {_STORY_TEXT.get(title, '')}")
+        for key, value in details.items():
+            if key != "what":
+                console.print(f"    {key}: {value}")
+
+    out = run_story_json(model_dir, on_step=step)
+    console.print(
+        f"the client received: {out['response']!r}; L2 block {out['l2_height']} finalized="
+        f"{out['finalized']} with {out['votes_accept']} accept votes, anchored at L1 height "
+        f"{out['anchor_l1_height']}, confirmed={out['confirmed']}, reclaimed={out['reclaimed']}"
+    )
+
+
+def run_story_json(model_dir: Path, on_step: Any = None) -> dict[str, Any]:
+    """The inference-layer lifecycle (``story.run_story``) with the real model and judge."""
+    from funai.inference import load_model
+    from funai.layer2.judging import engine_generate, engine_judge
+    from funai.layer2.story import run_story
+
+    model = load_model(model_dir)
+    gen, jdg = engine_generate(model), engine_judge(model)
+
+    with tempfile.TemporaryDirectory(prefix="funai-demo-") as tmp:
+        return run_story(Path(tmp), generate=gen, judge=jdg, prompt=DEMO_QUESTION, on_step=on_step)
+
+
 def _model_dir(datadir: Path) -> Path:
     cache = os.environ.get("FUNAI_MODEL_CACHE")
     base = Path(cache) if cache else datadir / "models"
@@ -224,11 +273,20 @@ def demo(
     threads: int = typer.Option(0, min=0, help="Mining threads (0 = all cores)."),
     nodes: int = typer.Option(DEMO_NODES, min=0, max=16, help="Devnet nodes (0 = skip)."),
     model: bool = typer.Option(True, "--model/--no-model", help="Run the model and judge."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Run only the inference-layer lifecycle; print it as one JSON object."
+    ),
 ) -> None:
     """A tour: mine with the Rust core, run a VRF sortition, start a local network of nodes,
     and let the model answer a question and judge the answer."""
     state: CliState = ctx.obj
     console = Console()
+    if as_json:
+        model_dir = _model_dir(state.datadir)
+        if not model_dir.is_dir():
+            raise typer.BadParameter(f"no model at {model_dir}: run `funai model fetch`")
+        print(json.dumps(run_story_json(model_dir)))
+        return
     run_demo(console, blocks, work_bits, threads)
     if nodes:
         run_devnet(console, nodes, DEMO_L1_BLOCKS)
@@ -236,6 +294,7 @@ def demo(
         model_dir = _model_dir(state.datadir)
         if model_dir.is_dir():
             run_model(console, model_dir)
+            run_inference_layer(console, model_dir)
         else:
             console.print(
                 f"[yellow]no model at {model_dir}: run `funai model fetch` and "
