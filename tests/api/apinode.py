@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from nodeproc import spawn_node
 
 from funai.inference.defaults import ensure_default_model
 from funai.node.config import NodeConfig
@@ -79,25 +79,7 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
     )
     (netdir / "node.toml").write_text(config.to_toml())
     env = {**os.environ, "FUNAI_ORT_THREADS": "2"}
-    with open(netdir / "stderr.log", "ab") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from funai.cli import main; main()",
-                "--datadir",
-                str(datadir),
-                "node",
-                "--network",
-                "regtest",
-                "--config",
-                str(netdir / "node.toml"),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            env=env,
-        )
+    proc = spawn_node(datadir, "regtest", env)
     node = ApiNode(datadir, proc)
     info = netdir / "node.json"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from nodeproc import spawn_node
 
 from funai import _core
 from funai.ledger.address import encode_address, hash160
@@ -131,24 +131,7 @@ def start_node(root: Path, name: str, **config: Any) -> NodeProc:
     }
     settings.update(config)
     (netdir / "node.toml").write_text(NodeConfig(**settings).to_toml())
-    with open(netdir / "stderr.log", "ab") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from funai.cli import main; main()",
-                "--datadir",
-                str(datadir),
-                "node",
-                "--network",
-                "regtest",
-                "--config",
-                str(netdir / "node.toml"),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
+    proc = spawn_node(datadir, "regtest")
     node = NodeProc(name, datadir, proc)
     info_path = netdir / "node.json"
 
