@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from funai.api.l2_routes import l2_routes
 from funai.api.metrics import MetricsMiddleware, NodeMetrics
 from funai.api.openai_compat import InferenceService, http_error_handler, openai_routes
 from funai.api.openapi import openapi_endpoint
 from funai.api.status_page import status_page
+from funai.api.wallet_routes import wallet_routes
 from funai.errors import MalformedInputError
 from funai.ledger.block import Block
 from funai.ledger.errors import MempoolError
@@ -215,6 +217,8 @@ def build_app(node: Node) -> Starlette:
         Route("/v1/tx/{txid}", tx_get),
         Route("/v1/generate", generate, methods=["POST"]),
         Route("/v1/miner", miner, methods=["POST"]),
+        *wallet_routes(node),
+        *l2_routes(node),
     ]
 
     async def handle_malformed(request: Request, exc: Exception) -> JSONResponse:

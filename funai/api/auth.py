@@ -7,8 +7,10 @@ are stored), made with ``funai api-key new --wallet PATH``. Rules (see docs/api.
 * no key file on main/test: every completion is refused with 401, so nothing is served free;
 * otherwise ``Authorization: Bearer <key>`` is required (401 ``missing_api_key`` /
   ``invalid_api_key``), and the key's wallet must hold spendable L1 coins (402
-  ``insufficient_funds`` otherwise). Charging per token is pending issue 7 (gas and inference
-  transactions): a funded wallet is served, not yet charged.
+  ``insufficient_funds`` otherwise). With the inference layer running (devnet, regtest) the
+  wallet's first key is the paying L2 account: each request is charged ``price_per_token``
+  per token in its inference transaction, and refused with 402 when the account cannot cover
+  prompt + ``max_tokens`` (:mod:`funai.node.l2runtime`).
 """
 
 from __future__ import annotations
@@ -121,8 +123,15 @@ class ApiKeys:
             self._wallets.clear()
             self._mtime = mtime
 
-    async def authorize(self, request: Request) -> ApiError | None:
-        """None when the request may be served, else the error to answer."""
+    async def authorize(self, request: Request) -> tuple[ApiError | None, Wallet | None]:
+        """``(None, wallet)`` when the request may be served (``wallet``: the key's wallet,
+        None for open access), else ``(error, None)``. With the inference layer running, the
+        wallet pays from its L2 account (checked per request by the executor); without it,
+        the wallet must hold spendable L1 coins."""
+        err, wallet = await self._authorize(request)
+        return err, (None if err is not None else wallet)
+
+    async def _authorize(self, request: Request) -> tuple[ApiError | None, Wallet | None]:
         from funai.api.openai_compat import ApiError
 
         try:
@@ -130,17 +139,17 @@ class ApiKeys:
         except (ValueError, OSError) as exc:
             return ApiError(
                 500, f"the node's API key file is unreadable: {exc}", type_="server_error"
-            )
+            ), None
         if not self._keys:
             if self.node.params.name in _OPEN_NETWORKS:
-                return None
+                return None, None
             return ApiError(
                 401,
                 "This node serves completions only to API keys; create one "
                 "with `funai api-key new --wallet PATH`.",
                 type_="invalid_request_error",
                 code="missing_api_key",
-            )
+            ), None
         auth = request.headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -149,7 +158,7 @@ class ApiKeys:
                 "An API key is required (Authorization: Bearer <key>).",
                 type_="invalid_request_error",
                 code="missing_api_key",
-            )
+            ), None
         entry = self._keys.get(key_hash(token.strip()))
         if entry is None:
             return ApiError(
@@ -157,7 +166,7 @@ class ApiKeys:
                 "Incorrect API key provided.",
                 type_="invalid_request_error",
                 code="invalid_api_key",
-            )
+            ), None
         wallet = self._wallets.get(entry.wallet)
         if wallet is None:
             try:
@@ -168,8 +177,10 @@ class ApiKeys:
                     f"The API key's wallet cannot be used: {exc}",
                     type_="insufficient_quota",
                     code="wallet_unavailable",
-                )
+                ), None
             self._wallets[entry.wallet] = wallet
+        if self.node.l2 is not None:
+            return None, wallet
         service = self.node.service
         balance = await service.run(wallet.balance, service.chain, service.mempool)
         if balance.spendable <= 0:
@@ -179,5 +190,5 @@ class ApiKeys:
                 f"(immature {balance.immature}, pending {balance.pending_out}); fund it first.",
                 type_="insufficient_quota",
                 code="insufficient_funds",
-            )
-        return None
+            ), None
+        return None, wallet

@@ -36,6 +36,7 @@ from starlette.routing import Route
 
 from funai import _core
 from funai.api.auth import ApiKeys
+from funai.errors import FunaiError
 from funai.hashing import sha256
 from funai.inference import (
     GenerationParamsError,
@@ -44,7 +45,11 @@ from funai.inference import (
     LoadedModel,
     SamplingParams,
 )
+from funai.layer2.transactions import InferenceContent, L2Tx
+from funai.layer2.transactions import receipt_message as l2_receipt_message
 from funai.ledger.tx import tagged_hash
+from funai.ledger.wallet import Wallet
+from funai.node.l2runtime import PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
     from funai.api.metrics import NodeMetrics
@@ -141,9 +146,27 @@ def receipt_message(model_id: bytes, chash: bytes, request_id: str) -> bytes:
 
 
 def verify_receipt(receipt: Mapping[str, Any]) -> bool:
-    """Checks a provisional receipt's Ed25519 signature (``receipt["signer"]`` is the node key
-    shown by ``GET /v1/status``)."""
+    """Checks a receipt's signature.
+
+    * ``kind: "executor"`` (inference layer running): the executor's BIP340 signature
+      (``signer``, an x-only key) over ``receipt_message(network_id, user_txid,
+      content_hash)`` of :mod:`funai.layer2.transactions`, the same bytes the verifiers check
+      on chain;
+    * ``kind: "provisional"`` (no inference layer): Ed25519 by the node key (``GET
+      /v1/status``) over :func:`receipt_message`.
+    """
     try:
+        if receipt.get("kind") == "executor":
+            msg = l2_receipt_message(
+                bytes.fromhex(receipt["network_id"]),
+                bytes.fromhex(receipt["user_txid"]),
+                bytes.fromhex(receipt["content_hash"]),
+            )
+            return bool(
+                _core.schnorr_verify(
+                    bytes.fromhex(receipt["signer"]), msg, bytes.fromhex(receipt["signature"])
+                )
+            )
         msg = receipt_message(
             bytes.fromhex(receipt["model_id"]),
             bytes.fromhex(receipt["content_hash"]),
@@ -154,7 +177,7 @@ def verify_receipt(receipt: Mapping[str, Any]) -> bool:
                 bytes.fromhex(receipt["signer"]), msg, bytes.fromhex(receipt["signature"])
             )
         )
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, FunaiError):
         return False
 
 
@@ -197,7 +220,7 @@ class InferenceService:
         self.metrics = metrics
         self.models: dict[str, ServedModel] = {}
         self.max_batch = 8
-        if node is not None and node.config.inference:
+        if node is not None and (node.config.inference or node.config.verifier):
             from funai.inference.store import resolve_model_dir
 
             for entry in node.config.models:
@@ -262,7 +285,16 @@ class InferenceService:
             )
         return served
 
+    def served_by(self, served: ServedModel) -> str:
+        """``local``: this node executes requests for the model; ``judge-only``: a verifier
+        loads it to judge, and requests go to an inference node."""
+        l2 = None if self.node is None else self.node.l2
+        if l2 is None or not served.model_id or l2.serves(bytes.fromhex(served.model_id)):
+            return "local"
+        return "judge-only"
+
     def model_json(self, served: ServedModel) -> dict[str, Any]:
+        l2 = None if self.node is None else self.node.l2
         return {
             "id": served.name,
             "object": "model",
@@ -271,8 +303,9 @@ class InferenceService:
             "funai": {
                 "model_id": served.model_id or None,
                 "status": served.status,
-                "served_by": "local",
-                "price_per_token": None,  # pending issue 7 (gas price)
+                "served_by": self.served_by(served),
+                "price_per_token": None if l2 is None else l2.price_per_token,
+                "price_unit": "base units of FAI (1 FAI = 100000000) per prompt or output token",
             },
         }
 
@@ -290,6 +323,7 @@ class ParsedRequest:
     input: str
     context: str
     system: str
+    wallet: Wallet | None = None  # the API key's wallet (pays on the inference layer)
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -441,8 +475,33 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
     metrics = service.metrics
     keys = ApiKeys(node) if node is not None else None
 
-    def sign(served: ServedModel, req: ParsedRequest, output: str, rid: str) -> dict[str, Any]:
+    def sign(
+        served: ServedModel, req: ParsedRequest, output: str, rid: str, tx: L2Tx | None = None
+    ) -> dict[str, Any]:
         chash = content_hash(req.input, output, req.context, req.system)
+        if tx is not None and node is not None and node.l2 is not None:
+            txid = tx.txid().hex()
+            executor: dict[str, Any] = {
+                "version": 1,
+                "kind": "executor",
+                "scheme": "bip340",
+                "request_id": rid,
+                "model_id": served.model_id,
+                "content_hash": chash.hex(),
+                "inference_txid": txid,
+                "user_txid": tx.user_txid().hex(),
+                "network_id": node.l2.params.network_id.hex(),
+                "payer": tx.sender.hex(),
+                "gas": int(tx.payload[2]),
+                "signer": bytes(tx.payload[3]).hex(),
+                "signature": bytes(tx.payload[5]).hex(),
+            }
+            return {
+                "request_id": rid,
+                "model_id": served.model_id,
+                "inference_txid": txid,
+                "receipt": executor,
+            }
         model_id = bytes.fromhex(served.model_id) if served.model_id else b""
         receipt: dict[str, Any] = {
             "version": 0,
@@ -450,8 +509,8 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "request_id": rid,
             "model_id": served.model_id,
             "content_hash": chash.hex(),
-            "inference_txid": None,  # pending issue 7
-            "status": "pending issue 7: no inference transaction yet",
+            "inference_txid": None,
+            "status": "no inference layer on this node: no inference transaction",
         }
         if node is not None:
             sk, pk = node.identity.secret_key, node.identity.public_key
@@ -466,6 +525,42 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "inference_txid": None,
             "receipt": receipt,
         }
+
+    def release(r: Reservation | None) -> None:
+        if r is not None and node is not None and node.l2 is not None:
+            node.l2.release(r)
+
+    async def charge(
+        served: ServedModel, req: ParsedRequest, prompt_tokens: int
+    ) -> Reservation | None:
+        """The inference layer's checks before running: this node executes the model and the
+        paying account can cover prompt + max_tokens (raises ApiError 404 / 402)."""
+        if node is None or node.l2 is None:
+            return None
+        l2 = node.l2
+        mid = bytes.fromhex(served.model_id)
+        if not l2.serves(mid):
+            raise ApiError(
+                404,
+                f"This node does not execute `{served.name}` (it is not an inference node "
+                "for it); send the request to a node that lists it with served_by=local.",
+                param="model",
+                code="model_not_served",
+            )
+        try:
+            return l2.reserve(l2.payer_key(req.wallet), prompt_tokens + req.params.max_tokens)
+        except PaymentRequiredError as exc:
+            raise ApiError(
+                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
+            ) from None
+
+    async def settle(
+        served: ServedModel, req: ParsedRequest, r: Reservation | None, text: str, tokens: int
+    ) -> L2Tx | None:
+        if r is None or node is None or node.l2 is None:
+            return None
+        content = InferenceContent(req.input, text, req.context, req.system)
+        return await node.l2.settle(r, bytes.fromhex(served.model_id), content, tokens)
 
     def receipt_header(ext: dict[str, Any]) -> dict[str, str]:
         raw = json.dumps(ext["receipt"], separators=(",", ":"), sort_keys=True).encode()
@@ -502,19 +597,25 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
 
     async def handle(request: Request, chat: bool) -> Response:
         endpoint = "chat" if chat else "completions"
+        wallet = None
         if keys is not None:
-            denied = await keys.authorize(request)
+            denied, wallet = await keys.authorize(request)
             if denied is not None:
                 metrics.observe_failure("", endpoint, f"http_{denied.status}")
                 return denied.response()
         try:
             req = parse_request(await _json_body(request), chat)
+            req.wallet = wallet
             served = service.find(req.model)
             prompt_tokens = prepare(served, req)
+            reservation = await charge(served, req, prompt_tokens)
         except ApiError as exc:
+            if exc.status == 402:
+                metrics.observe_failure(req.model, endpoint, "http_402")
             return exc.response()
         assert served.engine is not None
         if served.inflight >= MAX_INFLIGHT:
+            release(reservation)
             metrics.observe_failure(served.name, endpoint, "http_429")
             return ApiError(
                 429,
@@ -526,7 +627,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         created = int(time.time())
         if req.stream:
             return StreamingResponse(
-                _stream(served, req, rid, created, chat, prompt_tokens),
+                _stream(served, req, rid, created, chat, prompt_tokens, reservation),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-FunAI-Request-Id": rid},
             )
@@ -535,14 +636,31 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         try:
             done = await served.engine.generate(req.prompt, req.params)
         except GenerationParamsError as exc:
+            release(reservation)
             metrics.observe_failure(served.name, endpoint, "rejected")
             return ApiError(400, str(exc)).response()
         except Exception as exc:
+            release(reservation)
             metrics.observe_failure(served.name, endpoint, "error")
             log.exception("generation failed", extra={"fields": {"model": served.name}})
             return ApiError(500, f"generation failed: {exc}", type_="server_error").response()
+        except BaseException:
+            release(reservation)
+            raise
         finally:
             served.inflight -= 1
+        try:
+            tx = await settle(
+                served, req, reservation, done.text, done.prompt_tokens + done.completion_tokens
+            )
+        except FunaiError as exc:
+            metrics.observe_failure(served.name, endpoint, "unrecorded")
+            return ApiError(
+                503,
+                f"the answer could not be recorded as an inference transaction: {exc}",
+                type_="server_error",
+                code="inference_not_recorded",
+            ).response()
         total = time.perf_counter() - start
         metrics.observe_generation(
             served.name, endpoint, done.prompt_tokens, done.completion_tokens, None, total
@@ -555,7 +673,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "total_tokens": done.prompt_tokens + done.completion_tokens,
         }
         finish = "length" if done.finish_reason == "length" else "stop"
-        ext = sign(served, req, done.text, rid)
+        ext = sign(served, req, done.text, rid, tx)
         choice: dict[str, Any] = {"index": 0, "finish_reason": finish, "logprobs": None}
         if chat:
             choice["message"] = {"role": "assistant", "content": done.text, "refusal": None}
@@ -580,6 +698,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         created: int,
         chat: bool,
         prompt_tokens: int,
+        reservation: Reservation | None,
     ) -> AsyncIterator[str]:
         endpoint = "chat" if chat else "completions"
         assert served.engine is not None
@@ -640,6 +759,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                     pieces.append(piece)
                     yield chunk(piece, None)
         except Exception as exc:
+            release(reservation)
             metrics.observe_failure(served.name, endpoint, "error")
             log.exception("generation failed", extra={"fields": {"model": served.name}})
             err = ApiError(500, f"generation failed: {exc}", type_="server_error").body()
@@ -647,6 +767,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             yield "data: [DONE]\n\n"
             return
         except BaseException:
+            release(reservation)
             metrics.observe_failure(served.name, endpoint, "cancelled")
             raise
         finally:
@@ -662,7 +783,20 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             first_s,
             time.perf_counter() - start,
         )
-        ext = sign(served, req, text, rid)
+        try:
+            tx = await settle(served, req, reservation, text, prompt_tokens + completion_tokens)
+        except FunaiError as exc:
+            metrics.observe_failure(served.name, endpoint, "unrecorded")
+            err = ApiError(
+                503,
+                f"the answer could not be recorded as an inference transaction: {exc}",
+                type_="server_error",
+                code="inference_not_recorded",
+            ).body()
+            yield f"data: {json.dumps(err)}\n\n"
+            yield "data: [DONE]\n\n"
+            return
+        ext = sign(served, req, text, rid, tx)
         finish = _finish(completion_tokens, req.params.max_tokens)
         yield chunk(None, finish, funai=ext)
         if req.include_usage:

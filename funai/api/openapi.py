@@ -79,6 +79,122 @@ def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 _HEX_Q = {"name": "hex", "in": "query", "required": False, "schema": {"type": "string"}}
 
 
+def _wallet_paths() -> dict[str, Any]:
+    """The wallet routes (funai/api/wallet_routes.py); all need the API cookie."""
+    fee_rate = {"type": "integer", "minimum": 1, "maximum": 100_000}
+    output = {
+        "type": "object",
+        "required": ["kind", "value", "payload"],
+        "properties": {
+            "kind": {"enum": [0, 1, 2]},
+            "value": {"type": "integer", "minimum": 0},
+            "payload": {"type": "string", "pattern": "^([0-9a-fA-F]{2})*$"},
+        },
+    }
+    ops = {
+        "/v1/wallet": (
+            "get",
+            _op("The node wallet: addresses, balance, L2 account", errors=(401, 404, 503)),
+        ),
+        "/v1/wallet/address": (
+            "post",
+            _op("A new receiving address", errors=(401, 404, 503)),
+        ),
+        "/v1/wallet/send": (
+            "post",
+            _op(
+                "Pay an address from the node wallet",
+                errors=(400, 401, 404, 413, 422, 503),
+                body={
+                    "type": "object",
+                    "required": ["to", "amount"],
+                    "properties": {
+                        "to": {"type": "string"},
+                        "amount": {"type": "integer", "minimum": 547},
+                        "fee_rate": fee_rate,
+                    },
+                },
+            ),
+        ),
+        "/v1/wallet/pay": (
+            "post",
+            _op(
+                "A payment with arbitrary outputs (payments and data) from the node wallet",
+                errors=(400, 401, 404, 413, 422, 503),
+                body={
+                    "type": "object",
+                    "required": ["outputs"],
+                    "properties": {
+                        "outputs": {
+                            "type": "array",
+                            "items": output,
+                            "minItems": 1,
+                            "maxItems": 100,
+                        },
+                        "fee_rate": fee_rate,
+                    },
+                },
+            ),
+        ),
+    }
+    out: dict[str, Any] = {}
+    for path, (method, op) in ops.items():
+        op["tags"] = ["wallet"]
+        op["security"] = [{"cookie": []}]
+        out[path] = {method: op}
+    return out
+
+
+def _l2_paths() -> dict[str, Any]:
+    """The inference-layer routes (funai/api/l2_routes.py); 404 when the node runs no L2."""
+    limit = {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+    }
+    txid = [_path_param("txid", _HASH)]
+
+    def get(summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        return {"get": _op(summary, errors=(400, 404), params=params, tag="l2")}
+
+    return {
+        "/v1/l2/status": get("L2 tip, state root, this node's account, bond and roles"),
+        "/v1/l2/verifiers": get("The verifier set and quorum"),
+        "/v1/l2/elections": get("Recent sortition rounds, newest first", [limit]),
+        "/v1/l2/blocks": get("Recent L2 blocks, newest first", [limit]),
+        "/v1/l2/blocks/{ident}": get(
+            "An L2 block by hash or height, with transactions and the quorum's decision",
+            [_path_param("ident", {"type": "string"})],
+        ),
+        "/v1/l2/tx/{txid}": get("An L2 transaction and its lifecycle stage", txid),
+        "/v1/l2/inference": get("Recent inference transactions with their lifecycle", [limit]),
+        "/v1/l2/inference/{txid}": get(
+            "An inference transaction: executed, in_block, finalized, anchored, confirmed, "
+            "reclaimed; votes and verdict",
+            txid,
+        ),
+        "/v1/l2/mempool": get("The L2 mempool"),
+        "/v1/l2/accounts/{account}": get(
+            "Balance, nonce, bond and stake of an L2 account",
+            [_path_param("account", {"type": "string", "pattern": "^[0-9a-f]{40}$"})],
+        ),
+        "/v1/l2/tx": {
+            "post": _op(
+                "Submit a signed L2 transaction (not an inference: those go through "
+                "/v1/chat/completions)",
+                errors=(400, 404),
+                tag="l2",
+                body={
+                    "type": "object",
+                    "required": ["hex"],
+                    "properties": {"hex": {"type": "string"}},
+                },
+            )
+        },
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     addr = {"type": "object", "required": ["addr"], "properties": {"addr": {"type": "string"}}}
     chat = {
@@ -152,6 +268,8 @@ def openapi_document() -> dict[str, Any]:
                 },
             )
         },
+        **_wallet_paths(),
+        **_l2_paths(),
         "/v1/chat/completions": {
             "post": _op(
                 "OpenAI-compatible chat completion (SSE with stream: true)",
@@ -189,6 +307,15 @@ def openapi_document() -> dict[str, Any]:
             "description": "Node API, OpenAI-compatible endpoints, metrics. See docs/api.md.",
         },
         "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "cookie": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token in <datadir>/<network>/api.cookie",
+                }
+            }
+        },
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import trio
 from hypercorn.config import Config
@@ -38,5 +38,12 @@ async def serve_api(
 
     async with trio.open_nursery() as nursery:
         binds: list[str] = await nursery.start(serving)
-        nursery.start_soon(app.state.inference.load)  # models served (roles.models)
+        nursery.start_soon(_load_models, node, app)  # models served (roles.models)
         task_status.started(binds[0].rstrip("/") + "/v1")
+
+
+async def _load_models(node: Node, app: Any) -> None:
+    """Loads the served models, then gives them to the inference layer's roles."""
+    await app.state.inference.load()
+    if node.l2 is not None:
+        node.l2.attach_models(app.state.inference)

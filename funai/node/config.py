@@ -26,6 +26,14 @@ threads = 1
 address = ""                  # payout; default: the node wallet's first address
 interval = 0.0                # minimum seconds between mined blocks
 
+[l2]                          # the inference layer (devnet and regtest; see docs/layer2.md)
+enabled = true
+test_key = -1                 # 0-4: act as that well-known genesis test verifier (test nets)
+bid = 10000000                # base units bid per sortition round (producers)
+bond = 0                      # executor bond to keep posted; 0: the network's minimum
+fee_rate = 1                  # base units per byte of the node's own L1 transactions
+price_per_token = 100         # gas per token charged for API requests (executors)
+
 [storage]
 synchronous = "FULL"          # FULL (default) or NORMAL (throw-away test nodes)
 
@@ -76,6 +84,12 @@ class NodeConfig:
     miner_threads: int = 1
     miner_address: str = ""
     miner_interval: float = 0.0
+    l2_enabled: bool = True
+    l2_test_key: int = -1
+    l2_bid: int = 10_000_000
+    l2_bond: int = 0
+    l2_fee_rate: int = 1
+    price_per_token: int = 100
     synchronous: str = "FULL"
     log_level: str = "info"
     log_json: bool = True
@@ -91,6 +105,18 @@ class NodeConfig:
             raise ValueError("storage.synchronous must be FULL, NORMAL or EXTRA")
         if self.miner_threads < 0:
             raise ValueError("miner.threads must be >= 0")
+        if not -1 <= self.l2_test_key <= 4:
+            raise ValueError("l2.test_key must be -1 (none) or 0 to 4")
+        if self.l2_test_key >= 0 and self.network not in ("devnet", "regtest"):
+            raise ValueError("l2.test_key is for devnet and regtest only")
+        for key, value in (
+            ("bid", self.l2_bid),
+            ("bond", self.l2_bond),
+            ("fee_rate", self.l2_fee_rate),
+            ("price_per_token", self.price_per_token),
+        ):
+            if value < 0:
+                raise ValueError(f"l2.{key} must be >= 0")
 
     def to_toml(self) -> str:
         doc: dict[str, Any] = {
@@ -116,6 +142,14 @@ class NodeConfig:
                 "address": self.miner_address,
                 "interval": self.miner_interval,
             },
+            "l2": {
+                "enabled": self.l2_enabled,
+                "test_key": self.l2_test_key,
+                "bid": self.l2_bid,
+                "bond": self.l2_bond,
+                "fee_rate": self.l2_fee_rate,
+                "price_per_token": self.price_per_token,
+            },
             "storage": {"synchronous": self.synchronous},
             "log": {"level": self.log_level, "json": self.log_json},
         }
@@ -138,6 +172,12 @@ _SECTIONS = {
     ("miner", "threads"): "miner_threads",
     ("miner", "address"): "miner_address",
     ("miner", "interval"): "miner_interval",
+    ("l2", "enabled"): "l2_enabled",
+    ("l2", "test_key"): "l2_test_key",
+    ("l2", "bid"): "l2_bid",
+    ("l2", "bond"): "l2_bond",
+    ("l2", "fee_rate"): "l2_fee_rate",
+    ("l2", "price_per_token"): "price_per_token",
     ("storage", "synchronous"): "synchronous",
     ("log", "level"): "log_level",
     ("log", "json"): "log_json",

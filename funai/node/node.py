@@ -18,6 +18,8 @@ from typing import Any
 import trio
 
 from funai import _core
+from funai.layer2.params import network_l2_params
+from funai.layer2.service import L2Node
 from funai.ledger.address import decode_address
 from funai.ledger.datadir import chain_path, network_dir, wallet_path
 from funai.ledger.params import get_params
@@ -28,6 +30,8 @@ from funai.network.handshake import LocalIdentity, Services
 from funai.network.manager import NetConfig, PeerManager
 from funai.node.chainservice import ChainService
 from funai.node.config import NodeConfig
+from funai.node.keyfile import load_secret
+from funai.node.l2runtime import L2Runtime
 from funai.node.logs import setup_logging
 from funai.node.miner import Miner
 
@@ -38,14 +42,8 @@ log = logging.getLogger("funai.node")
 
 def load_node_key(path: Path) -> tuple[bytes, bytes]:
     """The node's Ed25519 key pair, created (mode 0600) on first use."""
-    if path.exists():
-        sk = bytes.fromhex(path.read_text().strip())
-        return sk, _core.ed25519_public_key(sk)
-    sk, pk = _core.ed25519_keygen()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(sk.hex() + "\n")
-    return sk, pk
+    sk = load_secret(path, lambda: _core.ed25519_keygen()[0])
+    return sk, _core.ed25519_public_key(sk)
 
 
 def _payout(config: NodeConfig, datadir: Path) -> TxOut:
@@ -109,6 +107,15 @@ class Node:
         )
         self.api_url = ""
         self.p2p_addr = ""
+        self.l2: L2Runtime | None = None
+        l2_params = network_l2_params(config.network) if config.l2_enabled else None
+        if l2_params is not None:
+            self.l2 = L2Runtime(self, l2_params)
+        elif config.l2_enabled and (config.inference or config.verifier):
+            log.warning(
+                "the inference layer has no genesis verifier set on this network yet; "
+                "the node serves its API without L2 transactions"
+            )
 
     def status(self) -> dict[str, Any]:
         out = self.service.status()
@@ -129,6 +136,7 @@ class Node:
                 "blocks_mined": self.miner.found,
                 "sync": self.net.sync_status(),
                 "uptime": round(time.time() - self.started, 1),
+                "l2_height": None if self.l2 is None else self.l2.l2.state.height,
             }
         )
         return out
@@ -143,6 +151,8 @@ class Node:
                 self.p2p_addr = f"{host}:{port}"
                 self.api_url = await nursery.start(serve_api, self, self.config.api_listen)
                 nursery.start_soon(self.miner.run)
+                if self.l2 is not None:
+                    nursery.start_soon(self.l2.run)
                 nursery.start_soon(self._progress)
                 if self.config.miner:
                     self.miner.set_enabled(True)
@@ -155,6 +165,8 @@ class Node:
             self.addrbook.save()
             (self.netdir / "node.json").unlink(missing_ok=True)
             with trio.CancelScope(shield=True):
+                if self.l2 is not None:
+                    await trio.to_thread.run_sync(self.l2.query, L2Node.close)
                 await self.service.close()
             log.info("node stopped")
 

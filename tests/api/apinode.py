@@ -63,7 +63,8 @@ def _wait(what: str, node: ApiNode, fn: Any) -> None:
 @contextmanager
 def running_api_node(datadir: Path) -> Iterator[ApiNode]:
     """A regtest node with ``roles.inference = true`` serving the default model (by path),
-    in ``datadir``; stopped (SIGTERM, then SIGKILL) on exit."""
+    without the inference layer (``l2.enabled = false``; tests/layer2/test_devnet_l2.py runs
+    the API through the layer), in ``datadir``; stopped (SIGTERM, then SIGKILL) on exit."""
     model_dir = ensure_default_model(model_cache())
     netdir = datadir / "regtest"
     netdir.mkdir(parents=True)
@@ -74,6 +75,7 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
         discover=False,
         inference=True,
         models=[str(model_dir)],
+        l2_enabled=False,  # a standalone inference server: provisional receipts, no L2
         synchronous="NORMAL",
         log_level="debug",
     )

@@ -140,7 +140,10 @@ def test_models_that_fail_to_load_answer_503(tmp_path: Path) -> None:
     (broken / "tokenizer.json").write_text("{}")
     node = SimpleNamespace(
         datadir=tmp_path,
-        config=SimpleNamespace(inference=True, models=["no-such-model", str(broken)]),
+        l2=None,
+        config=SimpleNamespace(
+            inference=True, verifier=False, models=["no-such-model", str(broken)]
+        ),
     )
     service = InferenceService(node, NodeMetrics(None))  # type: ignore[arg-type]
     assert service.models["broken-model"].status == "loading"
@@ -167,8 +170,9 @@ def test_openapi_documents_every_route(tmp_path: Path) -> None:
 
     fake = SimpleNamespace(
         service=SimpleNamespace(chain=None),
-        config=SimpleNamespace(inference=False, models=[]),
+        config=SimpleNamespace(inference=False, verifier=False, models=[]),
         netdir=tmp_path,
+        l2=None,
     )
     app = build_app(fake)  # type: ignore[arg-type]
     routes = {re.sub(r"\{(\w+):\w+\}", r"{\1}", r.path) for r in app.routes if isinstance(r, Route)}

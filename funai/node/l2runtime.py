@@ -1,0 +1,354 @@
+"""The inference layer inside a running node (``funai node``): roles from ``node.toml``.
+
+:class:`L2Runtime` owns the node's :class:`~funai.layer2.service.L2Node` (``<netdir>/l2/``),
+joins it to the P2P network and the L1 chain (:class:`~funai.layer2.p2p.L2Gossip`) and does
+each role's duties:
+
+* every node follows L1, applies L2 blocks, forms quorum certificates, tracks anchors and
+  reclaims confirmed content;
+* **verifier** (``roles.verifier``): judges every inference transaction of each block with
+  the loaded models and votes (its key: ``l2.test_key`` on a test network, else
+  ``<netdir>/l2.key``);
+* **inference** (``roles.inference``): executes API requests for the models it serves (the
+  OpenAI endpoints call :meth:`reserve` and :meth:`settle`), and as a block producer, after
+  every L1 block, publishes from the node's L1 wallet one transaction with what is due:
+  its registration (VRF key in ``<netdir>/vrf.key``), a peg-in that funds its executor bond,
+  its commitment (``l2.bid`` split over the verifiers) and the anchors of finalized blocks
+  not anchored yet; it posts the bond (``l2.bond``) once the peg-in is credited.
+
+API requests are paid from an L2 account: the first key of the wallet behind the request's
+API key (or, on an open devnet, the node's own wallet), whose HASH160 is both its L1 address
+and its L2 account. The user pays ``price_per_token`` per prompt and completion token; a
+request whose worst case (prompt + max_tokens) the account cannot cover is refused before it
+runs (HTTP 402).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from funai import _core
+from funai.errors import FunaiError
+from funai.layer2.p2p import L2Gossip
+from funai.layer2.params import L2Params, test_verifier_key
+from funai.layer2.pegs import pegin_output
+from funai.layer2.service import L2Node, sign_request
+from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, account_of, sign_tx
+from funai.layer2.votes import Verdict
+from funai.ledger.datadir import wallet_path
+from funai.ledger.tx import Transaction, TxOut
+from funai.ledger.wallet import Wallet, WalletError
+from funai.node.keyfile import load_secret
+
+if TYPE_CHECKING:
+    from funai.api.openai_compat import InferenceService
+    from funai.node.node import Node
+
+__all__ = ["L2Runtime", "PaymentRequiredError", "Reservation"]
+
+log = logging.getLogger("funai.layer2")
+
+#: L1 blocks to wait for a published registration, peg-in or anchor before publishing again.
+RESEND_AFTER = 4
+
+
+class PaymentRequiredError(FunaiError):
+    """The paying L2 account cannot cover a request's worst-case gas."""
+
+    def __init__(self, account: bytes, available: int, needed: int) -> None:
+        super().__init__(
+            f"L2 account {account.hex()} has {available} base units available; this request "
+            f"may cost up to {needed} (peg in FAI with POST /v1/wallet/peg-in or "
+            "`funai wallet peg-in`)"
+        )
+        self.account = account
+        self.available = available
+        self.needed = needed
+
+
+@dataclass
+class Reservation:
+    """Gas set aside for one running request."""
+
+    payer_sk: bytes
+    account: bytes
+    max_gas: int
+
+
+class L2Runtime:
+    """The inference layer of one running node (see the module docstring)."""
+
+    def __init__(self, node: Node, params: L2Params) -> None:
+        cfg = node.config
+        self.node = node
+        self.params = params
+        netdir = node.netdir
+        if cfg.l2_test_key >= 0:
+            sk = test_verifier_key(cfg.l2_test_key)
+        else:
+            sk = load_secret(netdir / "l2.key", lambda: _core.schnorr_keygen()[0])
+        vrf_sk = (
+            load_secret(netdir / "vrf.key", lambda: _core.vrf_keygen()[0])
+            if cfg.inference
+            else None
+        )
+        self.l2 = L2Node(netdir / "l2", params, sk, vrf_sk=vrf_sk, synchronous=cfg.synchronous)
+        self.gossip = L2Gossip(node.net, node.service, self.l2)
+        self.bond_target = cfg.l2_bond or params.min_bond
+        self.price_per_token = cfg.price_per_token
+        self.reserved: dict[bytes, int] = {}
+        self.next_nonce: dict[bytes, int] = {}
+        self.sent: dict[str, int] = {}  # what was published -> L1 height it was sent at
+        self.last_duty = "starting"
+        self.models_ready = trio.Event()
+        self._tip = trio.Event()
+        node.service.tip_listeners.append(self._on_tip)
+
+    # --- roles ----------------------------------------------------------------------------
+    def attach_models(self, service: InferenceService) -> None:
+        """The served models finished loading: executor models and the verifier's judge."""
+        from funai.layer2.judging import engine_judge
+
+        ready = {
+            bytes.fromhex(m.model_id): m.model
+            for m in service.models.values()
+            if m.status == "ready" and m.engine is not None
+        }
+        judges = {mid: engine_judge(model) for mid, model in ready.items()}
+
+        def judge(model_id: bytes, content: InferenceContent) -> Verdict:
+            run = judges.get(model_id)
+            if run is None:
+                log.warning("no model to judge with", extra={"fields": {"model": model_id.hex()}})
+                return Verdict(False)
+            return run(model_id, content)
+
+        with self.gossip.lock:
+            if self.node.config.inference:
+                self.l2.models = set(ready)
+            if self.node.config.verifier:
+                self.l2.judge = judge
+                self.l2.verifier = True
+        self.models_ready.set()
+        log.info(
+            "inference layer roles ready",
+            extra={"fields": {"models": [m.hex() for m in ready], "verifier": self.l2.verifier}},
+        )
+
+    async def run(self) -> None:
+        """Catches up with L1, then does the producer's duties after every L1 block."""
+        await self.gossip.start()
+        self._tip.set()
+        while True:
+            await self._tip.wait()
+            self._tip = trio.Event()
+            if self.l2.vrf_sk is None:
+                continue
+            try:
+                await self.duties()
+            except (FunaiError, WalletError) as exc:
+                self.last_duty = f"error: {exc}"
+                log.warning("producer duty failed", extra={"fields": {"error": str(exc)}})
+
+    async def _on_tip(self, connected: list[tuple[bytes, int]]) -> None:
+        self._tip.set()
+
+    # --- producer -------------------------------------------------------------------------
+    def _wallet(self) -> Wallet | None:
+        path = wallet_path(self.node.datadir, self.node.params)
+        try:
+            return Wallet.load(path, self.node.params)
+        except WalletError:
+            return None
+
+    def _due(self, what: str, height: int) -> bool:
+        at = self.sent.get(what)
+        return at is None or height - at >= RESEND_AFTER
+
+    def _build_duties(self) -> Transaction | None:
+        """One L1 transaction with everything due (runs on the chain thread)."""
+        chain, mempool = self.node.service.chain, self.node.service.mempool
+        wallet = self._wallet()
+        if wallet is None:
+            self.last_duty = "idle: the node has no L1 wallet"
+            return None
+        height = chain.height
+        outs: list[TxOut] = []
+        what: list[str] = []
+        with self.gossip.lock:
+            l2 = self.l2
+            if l2.reg_ref is None and self._due("registration", height):
+                outs.append(l2.registration_output())
+                what.append("registration")
+            balance = l2.state.balance(l2.account)
+            bond = l2.state.bond(l2.account)
+            pending_bond = any(
+                t.kind is TxKind.BOND and t.sender == l2.account for t in l2.mempool.values()
+            )
+            if bond < self.bond_target and not pending_bond:
+                if balance >= self.bond_target - bond:
+                    btx = sign_tx(
+                        l2.sk,
+                        TxKind.BOND,
+                        l2.state.account(l2.account)[1],
+                        [self.bond_target - bond],
+                        self.params.network_id,
+                    )
+                    l2.submit(btx)
+                    log.info("posted executor bond", extra={"fields": {"amount": btx.payload[0]}})
+                elif self._due("peg-in", height):
+                    pool_kind, pool = self.params.peg_pool
+                    outs += [
+                        TxOut(pool_kind, self.bond_target - bond - balance, pool),
+                        pegin_output(l2.account),
+                    ]
+                    what.append("peg-in")
+            if l2.reg_ref is not None and self.node.config.l2_bid > 0:
+                outs += l2.commitment_outputs(self.node.config.l2_bid)
+                what.append("commitment")
+            for anchor in l2.anchor_outputs():
+                key = "anchor:" + anchor.payload.hex()
+                if self._due(key, height):
+                    outs.append(anchor)
+                    what.append(key)
+        if not outs:
+            self.last_duty = "idle: nothing due"
+            return None
+        try:
+            tx = wallet.create_payment(chain, mempool, outs, self.node.config.l2_fee_rate)
+        except WalletError as exc:
+            self.last_duty = f"waiting for L1 funds: {exc}"
+            return None
+        for w in what:
+            self.sent[w] = height
+        self.last_duty = "published " + ", ".join(w.split(":")[0] for w in what)
+        return tx
+
+    async def duties(self) -> None:
+        service = self.node.service
+        tx = await service.run(self._build_duties)
+        self.gossip.flush()
+        if tx is not None:
+            await service.accept_tx(tx)
+            log.info(
+                "published", extra={"fields": {"txid": tx.txid().hex(), "what": self.last_duty}}
+            )
+
+    # --- executor (the API) -----------------------------------------------------------------
+    def payer_key(self, wallet: Wallet | None) -> bytes:
+        """The secret key that pays a request: the wallet's first key, or the node's own."""
+        if wallet is None:
+            wallet = self._wallet()
+        if wallet is None:
+            raise PaymentRequiredError(bytes(20), 0, 1)
+        return wallet.secret_key(0)
+
+    def available(self, account: bytes) -> int:
+        """Balance minus the gas of this account's pending transactions and running requests."""
+        with self.gossip.lock:
+            balance = self.l2.state.balance(account)
+            pending = sum(
+                t.fee + (int(t.payload[2]) if t.kind is TxKind.INFERENCE else 0)
+                for t in self.l2.mempool.values()
+                if t.sender == account
+            )
+        return balance - pending - self.reserved.get(account, 0)
+
+    def reserve(self, payer_sk: bytes, max_tokens: int) -> Reservation:
+        """Sets aside the worst-case gas of a request (raises PaymentRequiredError)."""
+        account = account_of(_core.schnorr_public_key(payer_sk))
+        max_gas = self.price_per_token * max_tokens
+        available = self.available(account)
+        if available < max_gas or (max_gas == 0 and available < 0):
+            raise PaymentRequiredError(account, max(0, available), max_gas)
+        self.reserved[account] = self.reserved.get(account, 0) + max_gas
+        return Reservation(payer_sk, account, max_gas)
+
+    def release(self, r: Reservation) -> None:
+        left = self.reserved.get(r.account, 0) - r.max_gas
+        if left > 0:
+            self.reserved[r.account] = left
+        else:
+            self.reserved.pop(r.account, None)
+
+    def _nonce(self, account: bytes) -> int:
+        state_nonce = self.l2.state.account(account)[1]
+        pool = [t.nonce + 1 for t in self.l2.mempool.values() if t.sender == account]
+        return max([state_nonce, self.next_nonce.get(account, 0), *pool])
+
+    def _settle(self, r: Reservation, model_id: bytes, content: InferenceContent, gas: int) -> L2Tx:
+        with self.gossip.lock:
+            nonce = self._nonce(r.account)
+            request = sign_request(
+                r.payer_sk,
+                nonce,
+                model_id,
+                gas,
+                content.input,
+                self.params.network_id,
+                context=content.context,
+                system_prompt=content.system_prompt,
+            )
+            self.l2.check_request(request, content.input, content.context, content.system_prompt)
+            tx = self.l2.complete(request, content)
+            self.next_nonce[r.account] = nonce + 1
+            return tx
+
+    async def settle(
+        self, r: Reservation, model_id: bytes, content: InferenceContent, tokens: int
+    ) -> L2Tx:
+        """The inference transaction of a finished request: the user's request signed with
+        the actual gas (``tokens * price_per_token``, at most the reservation), the executor's
+        receipt, queued for gossip. Releases the reservation."""
+        gas = min(r.max_gas, self.price_per_token * tokens)
+        try:
+            tx = await trio.to_thread.run_sync(self._settle, r, model_id, content, gas)
+        finally:
+            self.release(r)
+        self.gossip.flush()
+        return tx
+
+    def serves(self, model_id: bytes) -> bool:
+        return model_id in self.l2.models
+
+    # --- queries ----------------------------------------------------------------------------
+    def query(self, fn: Callable[[L2Node], Any]) -> Any:
+        """Runs a read-only query on the L2 node under its lock (from a worker thread)."""
+        with self.gossip.lock:
+            return fn(self.l2)
+
+    def status(self) -> dict[str, Any]:
+        def read(l2: L2Node) -> dict[str, Any]:
+            balance, nonce = l2.state.account(l2.account)
+            return {
+                "height": l2.state.height,
+                "tip": l2.state.tip().hex(),
+                "state_root": l2.state.state_root().hex(),
+                "l1_height": l2.l1_height,
+                "l1_tip": l2.l1_tip.hex(),
+                "account": l2.account.hex(),
+                "key": l2.key.hex(),
+                "balance": balance,
+                "nonce": nonce,
+                "bond": l2.state.bond(l2.account),
+                "registered": None if l2.reg_ref is None else l2.reg_ref.l1_height,
+                "verifier": l2.verifier,
+                "in_verifier_set": any(v.key == l2.key for v in l2.state.verifiers()),
+                "models": sorted(m.hex() for m in l2.models),
+                "mempool": len(l2.mempool),
+                "blocks": len(l2.blocks),
+                "finalized": len(l2.qcs),
+                "anchored": len(l2.anchored),
+                "reclaimed": len(l2.reclaimed),
+                "evidence": len(l2.evidence),
+                "price_per_token": self.price_per_token,
+                "producer": None if l2.vrf_sk is None else self.last_duty,
+            }
+
+        result: dict[str, Any] = self.query(read)
+        return result
