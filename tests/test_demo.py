@@ -21,7 +21,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, model_dir: Path) -> None:  # noqa:
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=900,
         check=True,
     ).stdout
     assert "checked by hashlib" in out
@@ -44,7 +44,7 @@ def test_demo_json_lifecycle(tmp_path: Path, model_dir: Path) -> None:  # noqa: 
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=900,
         check=True,
     ).stdout
     summary = json.loads(out)
@@ -56,3 +56,8 @@ def test_demo_json_lifecycle(tmp_path: Path, model_dir: Path) -> None:  # noqa: 
     assert summary["finalized"] is True
     assert summary["confirmed"] is True
     assert summary["reclaimed"] is True
+    # separate processes: the miner, five verifiers and two inference nodes all saw it
+    assert summary["nodes"] == 8
+    assert summary["accepted"] is True
+    assert summary["state_roots_agree"] is True
+    assert summary["gas"] > 0  # the client paid per token

@@ -8,9 +8,13 @@
 2. A local network: three real node processes on loopback (one mining), watched until they
    agree on one chain tip.
 3. The model: the default model answers a question and the judge scores the answer.
+4. The inference layer on a devnet of eight separate node processes (one miner, the five
+   genesis test verifiers, two inference nodes; :mod:`funai.node.devnet_story`):
+   registration, peg-in, elections, a request through the OpenAI-compatible API with its
+   immediate answer and receipt, the L2 block, the votes, the anchor in L1, the confirmation
+   and the reclamation of the content on every node.
 
-The inference-layer lifecycle (elections, L2 blocks, votes, anchoring) joins the tour as the
-inference layer lands.
+``--json`` runs only step 4 and prints its summary as one JSON object.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from funai import _core
-from funai.cli.common import CliState
+from funai.cli.common import CliState, fail
 
 DEMO_NODES = 3
 DEMO_L1_BLOCKS = 5
@@ -212,8 +216,12 @@ def run_model(console: Console, model_dir: Path) -> None:
 
 
 _STORY_TEXT = {
+    "network": "Eight node processes start on loopback, each with its own data directory, "
+    "and connect: one miner, the five genesis test verifiers, two inference nodes.",
+    "funding": "The miner's coinbase matures; its wallet pays each inference node's wallet.",
     "registration": "Inference nodes register: each publishes its VRF public key in an L1 output.",
-    "peg-in": "Coins move from L1 to L2: locked in the peg pool, credited after confirmations.",
+    "peg-in": "Coins move from L1 to L2: locked in the peg pool, credited after confirmations "
+    "by the next L2 block producer.",
     "election": "Nodes commit bids in L1; a VRF sortition over the chained seed picks the "
     "producer of the next L2 block, the same winner on every node.",
     "bond": "The executor posts a bond that pays for penalties if its answers are rejected.",
@@ -246,16 +254,13 @@ def run_inference_layer(console: Console, model_dir: Path) -> None:
 
 
 def run_story_json(model_dir: Path, on_step: Any = None) -> dict[str, Any]:
-    """The inference-layer lifecycle (``story.run_story``) with the real model and judge."""
-    from funai.inference import load_model
-    from funai.layer2.judging import engine_generate, engine_judge
-    from funai.layer2.story import run_story
-
-    model = load_model(model_dir)
-    gen, jdg = engine_generate(model), engine_judge(model)
+    """The inference-layer lifecycle on a devnet of node processes, serving ``model_dir``."""
+    from funai.node.devnet_story import run_devnet_story
 
     with tempfile.TemporaryDirectory(prefix="funai-demo-") as tmp:
-        return run_story(Path(tmp), generate=gen, judge=jdg, prompt=DEMO_QUESTION, on_step=on_step)
+        return run_devnet_story(
+            Path(tmp), str(model_dir.resolve()), prompt=DEMO_QUESTION, on_step=on_step
+        )
 
 
 def _model_dir(datadir: Path) -> Path:
@@ -285,7 +290,10 @@ def demo(
         model_dir = _model_dir(state.datadir)
         if not model_dir.is_dir():
             raise typer.BadParameter(f"no model at {model_dir}: run `funai model fetch`")
-        print(json.dumps(run_story_json(model_dir)))
+        try:
+            print(json.dumps(run_story_json(model_dir)))
+        except RuntimeError as exc:  # StoryError and devnet start failures
+            fail(str(exc))
         return
     run_demo(console, blocks, work_bits, threads)
     if nodes:
