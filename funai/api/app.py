@@ -226,6 +226,9 @@ def build_app(node: Node) -> Starlette:
 
     # Issue 8: OpenAI-compatible endpoints, Prometheus /metrics, the status page at /.
     metrics = NodeMetrics(node)
+    l2_runtime = getattr(node, "l2", None)
+    if l2_runtime is not None:
+        l2_runtime.metrics = metrics  # the verifier's judge verdicts and vote latency
     inference = InferenceService(node, metrics)
     routes += [
         *openai_routes(inference, node),

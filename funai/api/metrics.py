@@ -6,8 +6,8 @@ time; the rest are fed by the code paths that produce them:
 
 * ``funai_api_request_duration_seconds``: every HTTP request (ASGI middleware).
 * ``funai_inference_*``: the OpenAI-compatible endpoints, per generation.
-* ``funai_judge_verdicts_total`` and ``funai_vote_latency_seconds``: registered now (no
-  samples until fed); the verifier (issue 7) calls :meth:`NodeMetrics.observe_verdict` and
+* ``funai_judge_verdicts_total`` and ``funai_vote_latency_seconds``: fed by the verifier
+  role (:mod:`funai.node.l2runtime`) through :meth:`NodeMetrics.observe_verdict` and
   :meth:`NodeMetrics.observe_vote_latency`.
 """
 
@@ -60,6 +60,9 @@ class _NodeCollector(Collector):
             "funai_chain_height", "Height of the chain tip, per layer.", labels=["layer"]
         )
         heights.add_metric(["l1"], float(status["l1_height"]))
+        l2 = node.l2.heights() if node.l2 is not None else None
+        if l2 is not None:
+            heights.add_metric(["l2"], float(l2[0]))
         yield heights
         yield gauge("funai_l1_headers_height", "Best known L1 header height.", sync["headers"])
         yield gauge("funai_l1_sync_progress", "Initial-sync progress (0..1).", sync["progress"])
@@ -77,6 +80,8 @@ class _NodeCollector(Collector):
             "funai_mempool_transactions", "Transactions in a mempool.", labels=["layer"]
         )
         size.add_metric(["l1"], status["mempool_size"])
+        if l2 is not None:
+            size.add_metric(["l2"], l2[1])
         yield size
         nbytes = GaugeMetricFamily(
             "funai_mempool_bytes", "Mempool size in bytes.", labels=["layer"]

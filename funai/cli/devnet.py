@@ -1,6 +1,12 @@
 """``funai devnet``: N real node processes on loopback, one of them mining.
 
-Each node gets its own data directory (``<workdir>/nodeK``, default workdir
+With ``--l2`` the devnet is the inference layer's (DESIGN 4.8): ``miner``, the five genesis
+test verifiers ``verifier0..4`` judging with the model, and ``--inference`` inference nodes
+``inference-a..`` serving it (``--model``, a name under ``<datadir>/models`` or a directory).
+The inference nodes register, bid and bond on their own once their wallets hold L1 coins:
+pay them from the miner with ``POST /v1/wallet/send`` (docs/layer2.md, "A devnet by hand").
+
+Each node gets its own data directory (``<workdir>/<name>``, default workdir
 ``<datadir>/devnet-nodes``), free ports picked by the nodes themselves (port 0), and a full
 mesh of connections. Once every node is connected the endpoints are printed (``--json``: one
 line ``{"nodes": [{"name", "api", "p2p"}, ...]}``); Ctrl-C or SIGTERM stops them all.
@@ -19,7 +25,7 @@ from types import FrameType
 import typer
 
 from funai.cli.common import fail
-from funai.node.devnet import l1_layout, start_devnet, stop_devnet
+from funai.node.devnet import l1_layout, l2_layout, start_devnet, stop_devnet
 
 
 class _StopRequestedError(Exception):
@@ -40,10 +46,34 @@ def devnet(
     mine_interval: float = typer.Option(0.0, "--mine-interval", help="Min seconds between blocks."),
     network: str = typer.Option("devnet", "--network", "-n", help="devnet or regtest."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds to wait for readiness."),
+    l2: bool = typer.Option(
+        False, "--l2", help="The inference-layer devnet: miner, 5 verifiers, inference nodes."
+    ),
+    inference: int = typer.Option(2, "--inference", min=1, max=26, help="Inference nodes (--l2)."),
+    model: str = typer.Option(
+        "smollm2-135m-instruct", "--model", "-m", help="Model name or directory (--l2)."
+    ),
 ) -> None:
     """Start N local nodes (node0 mines), connect them, and run until Ctrl-C."""
     if network not in ("devnet", "regtest"):
         fail("a devnet runs on devnet or regtest")
+    if l2:
+        from funai.inference.errors import InferenceError
+        from funai.inference.store import resolve_model_dir
+
+        try:
+            model = str(resolve_model_dir(ctx.obj.datadir, model))
+        except InferenceError as exc:
+            fail(f"{exc} (fetch and convert it with `funai model fetch` / `model convert`)")
+        specs = l2_layout(
+            model,
+            inference=inference,
+            mine_interval=mine_interval or 2.0,
+            threads=threads,
+        )
+    else:
+        specs = l1_layout(nodes, miners=miners, threads=threads, mine_interval=mine_interval)
+    nodes = len(specs)
     work = (workdir or ctx.obj.datadir / "devnet-nodes").expanduser()
     old_int = signal.signal(signal.SIGINT, _raise_stop)
     old_term = signal.signal(signal.SIGTERM, _raise_stop)
@@ -52,7 +82,7 @@ def devnet(
         try:
             procs, endpoints = start_devnet(
                 work,
-                l1_layout(nodes, miners=miners, threads=threads, mine_interval=mine_interval),
+                specs,
                 network=network,
                 timeout=timeout,
             )
@@ -66,9 +96,9 @@ def devnet(
                 print(f"  {e['name']}: api {e['api']}  p2p {e['p2p']}")
             print("Ctrl-C stops all nodes.", flush=True)
         while True:
-            for k, proc in enumerate(procs):
+            for spec, proc in zip(specs, procs, strict=True):
                 if proc.poll() is not None:
-                    print(f"node{k} exited with code {proc.returncode}", file=sys.stderr)
+                    print(f"{spec.name} exited with code {proc.returncode}", file=sys.stderr)
                     raise _StopRequestedError
             time.sleep(0.5)
     except _StopRequestedError:

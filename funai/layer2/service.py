@@ -27,6 +27,7 @@ confirmed blocks (rule ``reclamation``).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -160,6 +161,8 @@ class L2Node:
         #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height)
         self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int]] = {}
         self.replaying = False
+        #: called with the seconds from a block's arrival to this verifier's vote on it
+        self.on_vote: Callable[[float], None] | None = None
         #: txid -> hash of the applied L2 block that holds it
         self.tx_block: dict[bytes, bytes] = {}
         self._load()
@@ -420,6 +423,7 @@ class L2Node:
             log.info("dropped %s: %s", type(msg).__name__, exc)
 
     def _on_block(self, block: L2Block, contents: BlockContents) -> None:
+        arrived = time.perf_counter()
         bh = block.hash()
         if bh in self.blocks:
             return
@@ -466,6 +470,8 @@ class L2Node:
             self.voted.add(bh)
             verdicts = [self._judge(t, contents.items.get(t.txid())) for t in inference]
             vote = make_vote(self.sk, self.params.network_id, bh, verdicts)
+            if self.on_vote is not None:
+                self.on_vote(time.perf_counter() - arrived)
             self.outbox.append(L2VoteMsg.make(vote))
             self._on_vote(vote)
 

@@ -46,6 +46,7 @@ from funai.ledger.wallet import Wallet, WalletError
 from funai.node.keyfile import load_secret
 
 if TYPE_CHECKING:
+    from funai.api.metrics import NodeMetrics
     from funai.api.openai_compat import InferenceService
     from funai.node.node import Node
 
@@ -106,6 +107,8 @@ class L2Runtime:
         self.sent: dict[str, int] = {}  # what was published -> L1 height it was sent at
         self.last_duty = "starting"
         self.models_ready = trio.Event()
+        self.metrics: NodeMetrics | None = None  # set by the API (judge verdicts, vote latency)
+        self.snapshot = (self.l2.state.height, 0)  # (L2 height, L2 mempool) for /metrics
         self._tip = trio.Event()
         node.service.tip_listeners.append(self._on_tip)
 
@@ -121,18 +124,35 @@ class L2Runtime:
         }
         judges = {mid: engine_judge(model) for mid, model in ready.items()}
 
+        names = {
+            mid: m.name
+            for m in service.models.values()
+            if m.model_id
+            for mid in [bytes.fromhex(m.model_id)]
+        }
+
         def judge(model_id: bytes, content: InferenceContent) -> Verdict:
             run = judges.get(model_id)
             if run is None:
                 log.warning("no model to judge with", extra={"fields": {"model": model_id.hex()}})
-                return Verdict(False)
-            return run(model_id, content)
+                verdict = Verdict(False)
+            else:
+                verdict = run(model_id, content)
+            if self.metrics is not None:
+                label = names.get(model_id, model_id.hex()[:16])
+                self.metrics.observe_verdict(label, "accept" if verdict.accept else "reject")
+            return verdict
+
+        def voted(seconds: float) -> None:
+            if self.metrics is not None:
+                self.metrics.observe_vote_latency(seconds)
 
         with self.gossip.lock:
             if self.node.config.inference:
                 self.l2.models = set(ready)
             if self.node.config.verifier:
                 self.l2.judge = judge
+                self.l2.on_vote = voted
                 self.l2.verifier = True
         self.models_ready.set()
         log.info(
@@ -321,6 +341,16 @@ class L2Runtime:
         """Runs a read-only query on the L2 node under its lock (from a worker thread)."""
         with self.gossip.lock:
             return fn(self.l2)
+
+    def heights(self) -> tuple[int, int]:
+        """(L2 height, L2 mempool size) without waiting: the last values seen when the L2
+        node is busy (for /metrics, which runs on the event loop)."""
+        if self.gossip.lock.acquire(blocking=False):
+            try:
+                self.snapshot = (self.l2.state.height, len(self.l2.mempool))
+            finally:
+                self.gossip.lock.release()
+        return self.snapshot
 
     def status(self) -> dict[str, Any]:
         def read(l2: L2Node) -> dict[str, Any]:

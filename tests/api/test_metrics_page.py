@@ -22,6 +22,8 @@ def _scrape(node: ApiNode) -> dict[str, list[tuple[str, dict[str, str], float]]]
 
 
 def test_metrics_scrape(api_node: ApiNode, model_name: str) -> None:
+    # the shared node's miner may have been switched on by another test (the API fuzzer)
+    httpx.post(api_node.api + "/miner", json={"enabled": False}, timeout=30).raise_for_status()
     httpx.post(api_node.api + "/generate", json={"blocks": 2}, timeout=60).raise_for_status()
     httpx.post(
         api_node.api + "/completions",
