@@ -161,6 +161,9 @@ class L2Node:
         #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height)
         self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int]] = {}
         self.replaying = False
+        #: seconds spent, by kind: ``consensus`` (block validation and state transition),
+        #: ``storage`` (SQLite commits, content store writes and reclamation), ``judging``
+        self.timings: dict[str, float] = {"consensus": 0.0, "storage": 0.0, "judging": 0.0}
         #: called with the seconds from a block's arrival to this verifier's vote on it
         self.on_vote: Callable[[float], None] | None = None
         #: txid -> hash of the applied L2 block that holds it
@@ -278,7 +281,9 @@ class L2Node:
         self.anchored.update(self.anchors.anchored)
         for l2_hash in list(self.anchors.anchored):
             if self.anchors.confirmed(l2_hash) and l2_hash not in self.reclaimed:
+                t = time.perf_counter()
                 self.content.reclaim(l2_hash)
+                self.timings["storage"] += time.perf_counter() - t
                 self.reclaimed.add(l2_hash)
         for block, contents in self.early.pop(l1_hash, []):
             self._on_block(block, contents)
@@ -381,7 +386,9 @@ class L2Node:
             msg = receipt_message(self.params.network_id, tx.user_txid(), content.hash())
             if not _core.schnorr_verify(bytes(tx.payload[3]), msg, bytes(tx.payload[5])):
                 raise L2Error("inference-bad-receipt", "executor signature does not verify")
+            t = time.perf_counter()
             self.content.put(tx.txid(), content)
+            self.timings["storage"] += time.perf_counter() - t
         self.mempool[tx.txid()] = tx
 
     # --- producer -----------------------------------------------------------------------
@@ -443,24 +450,31 @@ class L2Node:
         if rnd is None:  # the L1 block has not reached us yet: keep the block until it does
             self.early.setdefault(block.header.l1_block, []).append((block, contents))
             return
+        t0 = time.perf_counter()
         with self.state.atomic():  # the block, its state and its record commit together
             apply_block(self.state, block, rnd, pegins=self.pegin_view)
+            t1 = time.perf_counter()
             self.conn.execute(
                 "INSERT INTO l2_blocks (hash, height, data) VALUES (?, ?, ?)",
                 (bh, block.header.height, block.serialize()),
             )
             self._save_payouts(bh)
+        t2 = time.perf_counter()
+        self.timings["consensus"] += t1 - t0
+        self.timings["storage"] += t2 - t1
         self.blocks[bh] = block
         self.by_election[block.header.l1_block] = block
         inference = [t for t in block.txs if t.kind is TxKind.INFERENCE]
         for t in block.txs:
             self.mempool.pop(t.txid(), None)
             self.tx_block[t.txid()] = bh
+        t3 = time.perf_counter()
         for t in inference:
             c = contents.items.get(t.txid())
             if c is not None and self.verifier and self.content.get(t.txid()) is None:
                 self.content.put(t.txid(), c, bh)
         self.content.assign([t.txid() for t in inference], bh)
+        self.timings["storage"] += time.perf_counter() - t3
         stored = self.votes.get(bh, [])
         if stored:
             qc = try_form_qc(self.params.network_id, bh, self._voters(), stored)
@@ -468,7 +482,9 @@ class L2Node:
                 self._save_qc(qc)
         if self.verifier and self.key in self._voters() and bh not in self.voted:
             self.voted.add(bh)
+            t4 = time.perf_counter()
             verdicts = [self._judge(t, contents.items.get(t.txid())) for t in inference]
+            self.timings["judging"] += time.perf_counter() - t4
             vote = make_vote(self.sk, self.params.network_id, bh, verdicts)
             if self.on_vote is not None:
                 self.on_vote(time.perf_counter() - arrived)

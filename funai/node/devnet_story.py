@@ -15,20 +15,22 @@ as seen by every node).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from funai.api.wallet_routes import read_cookie
-from funai.layer2.params import network_l2_params
+from funai.layer2.params import L2Params, network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
 from funai.node.devnet import l2_layout, start_devnet, stop_devnet
 
-__all__ = ["StoryError", "run_devnet_story"]
+__all__ = ["L2Devnet", "StoryError", "open_l2_devnet", "run_devnet_story"]
 
 Step = Callable[[str, dict[str, Any]], None]
 STAGES = ("in_block", "finalized", "anchored", "confirmed", "reclaimed")
@@ -78,25 +80,44 @@ class _Net:
             time.sleep(poll)
 
 
-def run_devnet_story(
+@dataclass
+class L2Devnet:
+    """A running inference-layer devnet, funded and ready for requests."""
+
+    net: _Net
+    params: L2Params
+    network: str
+    executors: list[str]
+    client_node: str
+    account: str  # the client's L2 account (hex): the wallet of ``client_node`` pays
+    accounts: dict[str, str]  # each inference node's paying L2 account (its own wallet)
+    model_name: str
+    started: float
+
+
+@contextmanager
+def open_l2_devnet(
     workdir: Path,
     model: str,
     *,
-    prompt: str = "What is the capital of France?",
     network: str = "devnet",
     inference_nodes: int = 2,
+    verifiers: int = 5,
     mine_interval: float = 2.0,
     timeout: float = 600.0,
     on_step: Step | None = None,
-) -> dict[str, Any]:
-    """Runs the lifecycle; returns its summary (see the module docstring)."""
+) -> Iterator[L2Devnet]:
+    """Starts the devnet and brings it to "ready for requests": funding, peg-in,
+    registration, an election, the executor's bond and the client's L2 balance. The nodes
+    stop when the context exits."""
     say: Step = on_step or (lambda title, details: None)
     started = time.monotonic()
-    l1 = get_params(network)
     params = network_l2_params(network)
     if params is None:
         raise StoryError(f"{network} has no inference layer parameters")
-    specs = l2_layout(model, inference=inference_nodes, mine_interval=mine_interval)
+    specs = l2_layout(
+        model, verifiers=verifiers, inference=inference_nodes, mine_interval=mine_interval
+    )
     procs, endpoints = start_devnet(workdir, specs, network=network, timeout=timeout)
     net = _Net(endpoints, network, started + timeout)
     try:
@@ -124,28 +145,31 @@ def run_devnet_story(
                 "what": "the miner paid 5 FAI to each inference node's wallet",
             },
         )
-        account = net.get(client_node, "/wallet", auth=True)["l2_account"]
+        # each inference node's own wallet pays for the API requests it serves (open access)
+        accounts = {n: net.get(n, "/wallet", auth=True)["l2_account"] for n in executors}
+        account = accounts[client_node]
         pool_kind, pool = params.peg_pool
-        peg = pegin_output(bytes.fromhex(account))
-        net.post(
-            "miner",
-            "/wallet/pay",
-            {
-                "outputs": [
-                    {"kind": pool_kind, "value": COIN // 2, "payload": pool.hex()},
-                    {"kind": peg.kind, "value": 0, "payload": peg.payload.hex()},
-                ]
-            },
-            auth=True,
-        )
+        for acct in accounts.values():
+            peg = pegin_output(bytes.fromhex(acct))
+            net.post(
+                "miner",
+                "/wallet/pay",
+                {
+                    "outputs": [
+                        {"kind": pool_kind, "value": COIN // 2, "payload": pool.hex()},
+                        {"kind": peg.kind, "value": 0, "payload": peg.payload.hex()},
+                    ]
+                },
+                auth=True,
+            )
         say(
             "peg-in",
             {
                 "account": account,
                 "amount_fai": 0.5,
-                "what": f"the miner locked 0.5 FAI on L1 for the L2 account of {client_node}'s "
-                f"wallet (credited after {params.confirmations} confirmations), which pays "
-                "for the API requests",
+                "what": "the miner locked 0.5 FAI on L1 for the L2 account of each inference "
+                f"node's wallet (credited after {params.confirmations} confirmations), which "
+                "pays for the API requests that node serves",
             },
         )
         regs = net.wait(
@@ -187,10 +211,11 @@ def run_devnet_story(
             },
         )
         net.wait(
-            f"{client_node} bonded and its client account credited",
-            lambda: (
-                net.get(client_node, "/l2/status")["bond"] >= params.min_bond
-                and net.get(client_node, f"/l2/accounts/{account}")["balance"] > 0
+            "the inference nodes bonded and their client accounts credited",
+            lambda: all(
+                net.get(n, "/l2/status")["bond"] >= params.min_bond
+                and net.get(n, f"/l2/accounts/{accounts[n]}")["balance"] > 0
+                for n in executors
             ),
         )
         status = net.get(client_node, "/l2/status")
@@ -202,12 +227,52 @@ def run_devnet_story(
                 "l2_height": status["height"],
             },
         )
+        yield L2Devnet(
+            net,
+            params,
+            network,
+            executors,
+            client_node,
+            account,
+            accounts,
+            model if "/" not in model else Path(model).name,
+            started,
+        )
+    finally:
+        net.client.close()
+        stop_devnet(procs)
+
+
+def run_devnet_story(
+    workdir: Path,
+    model: str,
+    *,
+    prompt: str = "What is the capital of France?",
+    network: str = "devnet",
+    inference_nodes: int = 2,
+    mine_interval: float = 2.0,
+    timeout: float = 600.0,
+    on_step: Step | None = None,
+) -> dict[str, Any]:
+    """Runs the lifecycle; returns its summary (see the module docstring)."""
+    say: Step = on_step or (lambda title, details: None)
+    with open_l2_devnet(
+        workdir,
+        model,
+        network=network,
+        inference_nodes=inference_nodes,
+        mine_interval=mine_interval,
+        timeout=timeout,
+        on_step=on_step,
+    ) as dev:
+        net, client_node, started = dev.net, dev.client_node, dev.started
+        l1 = get_params(network)
         t0 = time.perf_counter()
         answer = net.post(
             client_node,
             "/chat/completions",
             {
-                "model": model if "/" not in model else Path(model).name,
+                "model": dev.model_name,
                 "messages": [{"role": "user", "content": prompt}],
                 "max_tokens": 32,
                 "temperature": 0,
@@ -296,6 +361,3 @@ def run_devnet_story(
             "network": l1.name,
             "seconds": round(time.monotonic() - started, 3),
         }
-    finally:
-        net.client.close()
-        stop_devnet(procs)

@@ -377,6 +377,7 @@ class L2Runtime:
                 "reclaimed": len(l2.reclaimed),
                 "evidence": len(l2.evidence),
                 "price_per_token": self.price_per_token,
+                "timings": {k: round(v, 6) for k, v in l2.timings.items()},
                 "producer": None if l2.vrf_sk is None else self.last_duty,
             }
 
