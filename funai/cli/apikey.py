@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -10,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from funai.api.auth import KEYS_FILE, list_keys, new_key, revoke_key
-from funai.cli.common import fail
+from funai.cli.common import EXIT_USAGE, JSON_OPTION, fail, print_json
 from funai.ledger.datadir import network_dir, wallet_path
 from funai.ledger.params import get_params
 from funai.ledger.wallet import Wallet, WalletError
@@ -25,7 +24,7 @@ def _keys_path(ctx: typer.Context, network: str) -> tuple[Path, Path]:
     try:
         params = get_params(network)
     except (KeyError, ValueError) as exc:
-        fail(f"unknown network {network!r}: {exc}", 2)
+        fail(f"unknown network {network!r}: {exc}", EXIT_USAGE)
     netdir = network_dir(ctx.obj.datadir, params)
     return netdir / KEYS_FILE, wallet_path(ctx.obj.datadir, params)
 
@@ -38,9 +37,12 @@ def new(
     ),
     label: str = typer.Option("", "--label", help="A note shown by `list`."),
     network: str = NETWORK,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a key for a wallet and print it (it is stored hashed: it cannot be shown again)."""
+    """Create a key for a wallet and print it (stored hashed: it cannot be shown again).
+
+    --json fields: key, wallet, file.
+    """
     path, default_wallet = _keys_path(ctx, network)
     wallet_file = wallet or default_wallet
     try:
@@ -49,7 +51,7 @@ def new(
         fail(str(exc))
     key = new_key(path, wallet_file, label)
     if as_json:
-        print(json.dumps({"key": key, "wallet": str(wallet_file), "file": str(path)}))
+        print_json({"key": key, "wallet": str(wallet_file), "file": str(path)})
     else:
         print(key)
 
@@ -58,27 +60,23 @@ def new(
 def list_(
     ctx: typer.Context,
     network: str = NETWORK,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """List the keys (hash prefix, wallet, label)."""
+    """List the keys (hash prefix, wallet, label).
+
+    --json: a list of objects with fields hash, wallet, label, created.
+    """
     path, _ = _keys_path(ctx, network)
     try:
         entries = list_keys(path)
     except ValueError as exc:
         fail(str(exc))
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "hash": e.hash,
-                        "wallet": str(e.wallet),
-                        "label": e.label,
-                        "created": e.created,
-                    }
-                    for e in entries
-                ]
-            )
+        print_json(
+            [
+                {"hash": e.hash, "wallet": str(e.wallet), "label": e.label, "created": e.created}
+                for e in entries
+            ]
         )
         return
     table = Table("hash", "wallet", "label")
@@ -92,13 +90,20 @@ def revoke(
     ctx: typer.Context,
     hash_prefix: str = typer.Argument(..., help="At least 8 hex digits of the key's hash."),
     network: str = NETWORK,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Remove keys by hash prefix (exit 1 when none matched)."""
+    """Remove keys by hash prefix.
+
+    Exit 1 when none matched, 2 for a prefix too short. --json fields: revoked.
+    """
     path, _ = _keys_path(ctx, network)
     try:
         n = revoke_key(path, hash_prefix)
     except ValueError as exc:
-        fail(str(exc), 2)
+        fail(str(exc), EXIT_USAGE)
+    if as_json:
+        print_json({"revoked": n})
     if n == 0:
         fail("no key matched")
-    print(f"revoked {n}")
+    if not as_json:
+        print(f"revoked {n}")

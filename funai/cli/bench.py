@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from funai import pow as powlib
-from funai.cli.common import fail
+from funai.cli.common import EXIT_USAGE, fail
 
 app = typer.Typer(help="Measure the node's hot paths on this machine.", no_args_is_help=True)
 
@@ -104,7 +104,10 @@ def bench_pow(
     """Proof-of-work nonces/s: the Rust search on 1..N threads against Python hashlib."""
     available = powlib.backends()
     if backend != "auto" and backend not in available:
-        fail(f"backend {backend!r} is not available here; choose from: {', '.join(available)}")
+        fail(
+            f"backend {backend!r} is not available here; choose from: {', '.join(available)}",
+            EXIT_USAGE,
+        )
     name = powlib.best_backend() if backend == "auto" else backend
     cores = os.cpu_count() or 1
     counts = thread_counts(threads or cores)
@@ -122,7 +125,10 @@ def bench_pow(
             TextColumn("{task.fields[rate]:>14}"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=console, transient=True) as progress:
+        err = Console(stderr=True)
+        with Progress(
+            *columns, console=err, transient=True, disable=not err.is_terminal
+        ) as progress:
 
             def reporter(task: TaskID) -> Report:
                 def report(done: float, hashes: int) -> None:

@@ -7,7 +7,7 @@ import time
 
 import typer
 
-from funai.cli.common import CliState, fail
+from funai.cli.common import CliState, fail_with
 from funai.errors import FunaiError
 
 
@@ -45,7 +45,7 @@ def bench_inference(
         judge(m, "What is the capital of France?", "The capital of France is Paris.")
         res["judge_s"] = time.perf_counter() - t0
     except FunaiError as exc:
-        fail(str(exc))
+        fail_with(exc)
     if as_json:
         print(json.dumps(res))
     else:

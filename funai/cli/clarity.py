@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -15,7 +14,7 @@ from funai.clarity import (
     MemoryStore,
     SimpleChain,
 )
-from funai.cli.common import fail
+from funai.cli.common import EXIT_FAILURE, EXIT_USAGE, JSON_OPTION, echo_parts, fail, print_json
 
 app = typer.Typer(
     help="Clarity smart contracts: type-check a file, or run expressions against it.",
@@ -30,7 +29,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc}")
+        fail(f"cannot read {path}: {exc}", EXIT_USAGE)
 
 
 def _report(path: Path, exc: ClarityAnalysisError) -> None:
@@ -42,17 +41,28 @@ def _report(path: Path, exc: ClarityAnalysisError) -> None:
 def check(
     file: Path = typer.Argument(..., help="A .clar contract."),
     name: str | None = typer.Option(None, "--name", help="Contract name (default: file stem)."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Parse and type-check FILE; print line:col errors and exit 1 if it does not check."""
+    """Parse and type-check FILE; print line:col errors and exit 1 if it does not check.
+
+    --json fields: file, ok, errors (each: line, col, message), interface
+    (null when it does not check); errors also go to stderr.
+    """
     source = _read(file)
     vm = ClarityVM()
     try:
         iface = vm.check(source, name=name or file.stem)
     except ClarityAnalysisError as exc:
         _report(file, exc)
-        raise typer.Exit(1) from None
+        if as_json:
+            errors = [{"line": d.line, "col": d.col, "message": d.message} for d in exc.diagnostics]
+            print_json({"file": str(file), "ok": False, "errors": errors, "interface": None})
+        raise typer.Exit(EXIT_FAILURE) from None
+    if as_json:
+        print_json({"file": str(file), "ok": True, "errors": [], "interface": iface})
+        return
     fns = iface["functions"]
-    typer.echo(f"{file}: ok ({len(fns)} function(s))")
+    echo_parts((f"{file}: ", None), ("ok", "bold green"), (f" ({len(fns)} function(s))", None))
 
 
 @app.command()
@@ -71,13 +81,13 @@ def run(
     try:
         store.set_balance(sender, SANDBOX_BALANCE)
     except ValueError as exc:
-        fail(f"bad --sender: {exc}")
+        fail(f"bad --sender: {exc}", EXIT_USAGE)
     contract = name or file.stem
     try:
         vm.deploy(contract, source, sender=sender)
     except ClarityAnalysisError as exc:
         _report(file, exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILURE) from None
     except ClarityRuntimeError as exc:
         fail(str(exc))
     results: list[dict[str, object]] = []
@@ -99,6 +109,6 @@ def run(
         if not as_json:
             typer.echo(res.result if res.result is not None else f"error: {res.error}")
     if as_json:
-        typer.echo(json.dumps(results, indent=2))
+        print_json(results)
     if status:
         raise typer.Exit(status)

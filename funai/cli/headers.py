@@ -9,7 +9,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from funai.cli.common import fail, parse_hex
+from funai.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    JSON_OPTION,
+    echo_parts,
+    fail,
+    parse_hex,
+    print_json,
+    warn,
+)
 from funai.errors import MalformedInputError
 from funai.ledger.errors import HeaderChainError
 from funai.ledger.header import display_hash
@@ -35,24 +44,31 @@ def verify(
         False, "--check-future/--no-check-future", help="Reject headers 2 h ahead of now."
     ),
     backend: str = typer.Option("rust", "--backend", help="rust or python (reference)."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Check PoW, bits and retargets, median-time-past, versions and linkage of FILE.
 
-    Exits 0 when every header is valid, 1 naming the first bad height otherwise.
+    Exits 0 when every header is valid, 1 naming the first bad height
+    otherwise, 2 for unusable input (unreadable file, a length that is not a
+    multiple of 80, bad options).
+
+    --json fields: valid, count, start_height, last_height, retargets_checked,
+    unchecked_retargets, tip, params, backend, ms; when invalid: valid (false),
+    height, rule, detail.
     """
     try:
         rules = header_rules(params)
     except ValueError as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_USAGE)
     if backend not in ("rust", "python"):
-        fail(f"unknown backend {backend!r}")
+        fail(f"unknown backend {backend!r}", EXIT_USAGE)
     try:
         data = file.read_bytes()
     except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
+        fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE)
     prev = parse_hex(prev_hash, "--prev-hash")[::-1] if prev_hash else None
     if prev is not None and len(prev) != 32:
-        fail("--prev-hash must be 32 bytes")
+        fail("--prev-hash must be 32 bytes", EXIT_USAGE)
     count = len(data) // 80
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -64,6 +80,7 @@ def verify(
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=not console.is_terminal,  # no bar (nor stray newline) in a pipe
         ) as bar:
             task = bar.add_task("headers", total=count)
             result = verify_headers(
@@ -77,9 +94,13 @@ def verify(
                 progress=lambda done: bar.update(task, completed=done),
             )
     except HeaderChainError as exc:
-        fail(f"invalid header at height {exc.height}: {exc.rule} ({exc.detail})")
+        if as_json:
+            print_json(
+                {"valid": False, "height": exc.height, "rule": exc.rule, "detail": exc.detail}
+            )
+        fail(f"invalid header at height {exc.height}: {exc.rule} ({exc.detail})", EXIT_FAILURE)
     except MalformedInputError as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_USAGE)
     elapsed = time.perf_counter() - started
     last = start_height + result.count - 1
     boundaries = (
@@ -88,13 +109,33 @@ def verify(
         else 0
     )
     checked = boundaries - result.unchecked_retargets
-    print(
-        f"ok: {result.count} headers, heights {start_height}..{last}, "
-        f"{checked} retargets checked, tip {display_hash(result.tip_hash)} "
-        f"({params} rules, {backend}, {elapsed * 1000:.1f} ms)"
+    if as_json:
+        print_json(
+            {
+                "valid": True,
+                "count": result.count,
+                "start_height": start_height,
+                "last_height": last,
+                "retargets_checked": checked,
+                "unchecked_retargets": result.unchecked_retargets,
+                "tip": display_hash(result.tip_hash),
+                "params": params,
+                "backend": backend,
+                "ms": round(elapsed * 1000, 3),
+            }
+        )
+        return
+    echo_parts(
+        ("ok:", "bold green"),
+        (
+            f" {result.count} headers, heights {start_height}..{last}, "
+            f"{checked} retargets checked, tip {display_hash(result.tip_hash)} "
+            f"({params} rules, {backend}, {elapsed * 1000:.1f} ms)",
+            None,
+        ),
     )
     if result.unchecked_retargets:
-        print(
-            f"warning: {result.unchecked_retargets} retarget(s) start before the file; "
+        warn(
+            f"{result.unchecked_retargets} retarget(s) start before the file; "
             "their bits were accepted as given"
         )

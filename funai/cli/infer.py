@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from funai.cli.common import CliState, fail
+from funai.cli.common import CliState, echo, fail_with, print_json
 from funai.errors import FunaiError
 
 
@@ -25,8 +25,15 @@ def infer(
     model: str = typer.Option("smollm2-135m-instruct", "--model", "-m", help="Name or dir."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     stats: bool = typer.Option(False, "--stats", help="Print token counts and speed."),
+    as_json: bool = typer.Option(
+        False, "--json", help="No streaming: print one JSON object with the text and counts."
+    ),
 ) -> None:
-    """Generate a reply locally with the model, streaming tokens as they come."""
+    """Generate a reply locally with the model, streaming tokens as they come.
+
+    --json (no streaming) fields: text, finish_reason, prompt_tokens,
+    completion_tokens, seconds, tokens_per_s, model_id, provider.
+    """
     import time
 
     from funai.inference import SamplingParams, generate, load_model
@@ -55,15 +62,30 @@ def infer(
             sys.stdout.flush()
 
         t0 = time.perf_counter()
-        result = generate(m, text, params, on_event)
+        result = generate(m, text, params, None if as_json else on_event)
         dt = time.perf_counter() - t0
     except FunaiError as exc:
-        fail(str(exc))
+        fail_with(exc)
+    rate = result.completion_tokens / dt if dt > 0 else 0.0
+    if as_json:
+        print_json(
+            {
+                "text": result.text,
+                "finish_reason": result.finish_reason,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "seconds": round(dt, 4),
+                "tokens_per_s": round(rate, 2),
+                "model_id": m.model_id,
+                "provider": m.providers[0],
+            }
+        )
+        return
     sys.stdout.write("\n")
     if stats:
-        print(
+        echo(
             f"[{result.prompt_tokens} prompt + {result.completion_tokens} generated tokens, "
-            f"{result.finish_reason}, {result.completion_tokens / dt:.1f} tok/s, "
-            f"{m.providers[0]}]",
-            file=sys.stderr,
+            f"{result.finish_reason}, {rate:.1f} tok/s, {m.providers[0]}]",
+            "dim",
+            err=True,
         )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from funai.cli.common import CliState, fail
+from funai.cli.common import EXIT_FAILURE, JSON_OPTION, CliState, echo_parts, fail_with, print_json
 from funai.errors import FunaiError
 
 
@@ -14,7 +12,7 @@ def judge(
     ctx: typer.Context,
     request: str = typer.Option(..., "--request", help="The user's request."),
     response: str = typer.Option(..., "--response", help="The response to judge."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = JSON_OPTION,
     p_yes_threshold: float | None = typer.Option(None, "--p-yes-threshold"),
     loglik_threshold: float | None = typer.Option(None, "--loglik-threshold"),
     truncated: bool = typer.Option(
@@ -23,7 +21,11 @@ def judge(
     model: str = typer.Option("smollm2-135m-instruct", "--model", "-m", help="Name or dir."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
-    """Judge whether RESPONSE is the model's answer to REQUEST (exit 0 accept, 2 reject)."""
+    """Judge whether RESPONSE is the model's answer to REQUEST.
+
+    Exit 0 accept, 1 reject. --json fields: accept, p_yes, loglik,
+    accept_p_yes, accept_loglik, response_tokens, model_id.
+    """
     from funai.inference import DEFAULT_JUDGE_CONFIG, JudgeConfig, load_model
     from funai.inference import judge as run_judge
     from funai.inference.store import resolve_model_dir
@@ -41,14 +43,18 @@ def judge(
         m = load_model(resolve_model_dir(state.datadir, model), device=device)
         verdict = run_judge(m, request, response, cfg, complete=not truncated)
     except FunaiError as exc:
-        fail(str(exc))
+        fail_with(exc)
     if as_json:
-        print(json.dumps({**verdict.to_json(), "model_id": m.model_id}))
+        print_json({**verdict.to_json(), "model_id": m.model_id})
     else:
-        word = "ACCEPT" if verdict.accept else "REJECT"
-        print(
-            f"{word}  p_yes={verdict.p_yes:.3f} (>= {cfg.p_yes_threshold})  "
-            f"loglik={verdict.loglik:.3f} (>= {cfg.loglik_threshold})"
+        word, style = ("ACCEPT", "bold green") if verdict.accept else ("REJECT", "bold red")
+        echo_parts(
+            (word, style),
+            (
+                f"  p_yes={verdict.p_yes:.3f} (>= {cfg.p_yes_threshold})  "
+                f"loglik={verdict.loglik:.3f} (>= {cfg.loglik_threshold})",
+                None,
+            ),
         )
     if not verdict.accept:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_FAILURE)

@@ -1,4 +1,8 @@
-"""``funai mine``: mine blocks on the local chainstate (devnet by default)."""
+"""``funai mine``: mine blocks on the local chainstate (devnet by default).
+
+Progress goes to stderr; stdout gets a one-line summary (or one JSON object with --json).
+Ctrl-C stops mining: the summary is still printed, and the exit code is 130.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,16 @@ import os
 import time
 
 import typer
-from rich.console import Console
 from rich.live import Live
 
-from funai.cli.common import fail
+from funai.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    JSON_OPTION,
+    console,
+    fail,
+    print_json,
+)
 from funai.errors import MalformedInputError
 from funai.ledger.address import decode_address
 from funai.ledger.datadir import format_amount, open_node, wallet_path
@@ -29,12 +39,18 @@ def mine(
     ),
     threads: int = typer.Option(0, "--threads", min=0, help="PoW threads (0: all cores)."),
     refresh: float = typer.Option(10.0, "--refresh", help="Seconds before a template is rebuilt."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Build templates from chainstate + mempool, search nonces, submit blocks."""
+    """Build templates from chainstate + mempool, search nonces, submit blocks.
+
+    Ctrl-C stops mining: the summary is still printed, then exit 130.
+    --json fields: network, address, found, height, tip, interrupted,
+    blocks (each: height, hash, txs, fees).
+    """
     try:
         params = get_params(network)
     except ValueError as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_USAGE)
     datadir = ctx.obj.datadir
     if address is None:
         try:
@@ -44,18 +60,20 @@ def mine(
     try:
         payout = decode_address(address, params.hrp).output(0)
     except MalformedInputError as exc:
-        fail(f"bad payout address: {exc}")
+        fail(f"bad payout address: {exc}", EXIT_USAGE)
     chain, mempool = open_node(datadir, params)
-    console = Console(stderr=True)
-    console.print(
+    err = console(stderr=True)  # progress and logs: one line per block, even in a pipe
+    err.print(
         f"mining {params.name} to {address} from height {chain.height + 1} "
         f"with {threads or os.cpu_count()} thread(s)"
     )
     found = 0
+    mined: list[dict[str, object]] = []
+    interrupted = False
     stats = MiningStats()
     started = time.monotonic()
     try:
-        with Live(console=console, refresh_per_second=4, transient=True) as live:
+        with Live(console=err, refresh_per_second=4, transient=True) as live:
             while blocks == 0 or found < blocks:
                 mempool.reload()
                 template = build_template(chain, mempool, payout)
@@ -84,16 +102,40 @@ def mine(
                 try:
                     chain.submit_block(block)
                 except ConsensusError as exc:
-                    console.print(f"[red]block rejected: {exc}[/red]")
+                    err.print(f"block rejected: {exc}", style="red", markup=False)
                     continue
                 found += 1
-                console.print(
+                mined.append(
+                    {
+                        "height": template.height,
+                        "hash": display_hash(block.hash()),
+                        "txs": len(block.txs) - 1,
+                        "fees": template.fees,
+                    }
+                )
+                err.print(
                     f"block {template.height} {display_hash(block.hash())} "
                     f"{len(block.txs) - 1} tx(s) fees {format_amount(template.fees)} FAI "
                     f"{stats.rate / 1e6:.3f} MH/s"
                 )
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
+        height, tip_shown = chain.height, display_hash(chain.tip.hash)
         chain.close()
-    print(f"mined {found} block(s); tip height {chain.height}")
+    if as_json:
+        print_json(
+            {
+                "network": params.name,
+                "address": address,
+                "found": found,
+                "height": height,
+                "tip": tip_shown,
+                "interrupted": interrupted,
+                "blocks": mined,
+            }
+        )
+    else:
+        print(f"mined {found} block(s); tip height {height}")
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)

@@ -30,9 +30,13 @@ def status(
     network: str = typer.Option(
         "devnet", "--network", "-n", help="Network of the local node to find."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the raw JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the node's /status JSON object."),
 ) -> None:
-    """Print a node's height, tip, peers and sync state."""
+    """Print a node's height, tip, peers and sync state.
+
+    Exit 1 when the node cannot be reached. --json: the node's GET /v1/status
+    object as is (docs/api.md).
+    """
     url = (node or default_node_url(ctx.obj.datadir, network)).rstrip("/")
     try:
         resp = httpx.get(f"{url}/status", timeout=10)

@@ -1,10 +1,17 @@
-"""``funai wallet``: keys, addresses, balance and payments on the local chainstate."""
+"""``funai wallet``: keys, addresses, balance and payments on the local chainstate.
+
+Exit status: 0 on success; 1 when the operation fails (no wallet, wallet already exists,
+insufficient funds, the mempool refuses the payment); 2 for malformed input (unknown
+network, bad amount or address). ``--json`` prints one JSON object (docs/cli.md).
+"""
 
 from __future__ import annotations
 
 import typer
 
-from funai.cli.common import CliState, fail
+from funai.cli.common import EXIT_USAGE, JSON_OPTION, CliState, echo, fail, print_json
+from funai.errors import MalformedInputError
+from funai.ledger.address import decode_address
 from funai.ledger.datadir import format_amount, open_node, parse_amount, wallet_path
 from funai.ledger.errors import MempoolError
 from funai.ledger.params import ChainParams, get_params
@@ -18,8 +25,8 @@ NETWORK = typer.Option("devnet", "--network", "-n", help="main, test, devnet or 
 def _params(network: str) -> ChainParams:
     try:
         return get_params(network)
-    except ValueError as exc:
-        fail(str(exc))
+    except (KeyError, ValueError) as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 def _load(ctx: typer.Context, params: ChainParams) -> Wallet:
@@ -31,14 +38,20 @@ def _load(ctx: typer.Context, params: ChainParams) -> Wallet:
 
 
 @app.command("new")
-def new(ctx: typer.Context, network: str = NETWORK) -> None:
-    """Create a wallet with a fresh key and print its address."""
+def new(ctx: typer.Context, network: str = NETWORK, as_json: bool = JSON_OPTION) -> None:
+    """Create a wallet with a fresh key and print its address.
+
+    --json fields: network, wallet (the file), address.
+    """
     params = _params(network)
     path = wallet_path(ctx.obj.datadir, params)
     try:
         wallet = Wallet.create(path, params)
     except WalletError as exc:
         fail(str(exc))
+    if as_json:
+        print_json({"network": params.name, "wallet": str(path), "address": wallet.address()})
+        return
     print(f"created {path}")
     print(wallet.address())
 
@@ -49,29 +62,57 @@ def address(
     network: str = NETWORK,
     new_key: bool = typer.Option(False, "--new", help="Derive and print a fresh address."),
     all_keys: bool = typer.Option(False, "--all", help="Print every address."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Print the wallet's receiving address."""
+    """Print the wallet's receiving address.
+
+    --json fields: address, or addresses (a list) with --all.
+    """
     wallet = _load(ctx, _params(network))
-    if new_key:
-        print(wallet.new_address())
-    elif all_keys:
-        print("\n".join(wallet.addresses()))
+    if all_keys and not new_key:
+        addresses = wallet.addresses()
+        if as_json:
+            print_json({"addresses": addresses})
+        else:
+            print("\n".join(addresses))
+        return
+    addr = wallet.new_address() if new_key else wallet.address(0)
+    if as_json:
+        print_json({"address": addr})
     else:
-        print(wallet.address(0))
+        print(addr)
 
 
 @app.command("balance")
-def balance(ctx: typer.Context, network: str = NETWORK) -> None:
-    """Spendable, immature (young coinbase) and pending amounts, in FAI."""
+def balance(ctx: typer.Context, network: str = NETWORK, as_json: bool = JSON_OPTION) -> None:
+    """Spendable, immature (young coinbase) and pending amounts, in FAI.
+
+    --json fields: network, height, spendable, immature, pending (base units,
+    1 FAI = 10^8), fai (the same three amounts as decimal FAI strings).
+    """
     params = _params(network)
     wallet = _load(ctx, params)
     chain, mempool = open_node(ctx.obj.datadir, params)
-    b = wallet.balance(chain, mempool)
-    print(f"height     {chain.height}")
+    try:
+        b = wallet.balance(chain, mempool)
+        height = chain.height
+    finally:
+        chain.close()
+    if as_json:
+        amounts = {"spendable": b.spendable, "immature": b.immature, "pending": b.pending_out}
+        print_json(
+            {
+                "network": params.name,
+                "height": height,
+                **amounts,
+                "fai": {k: format_amount(v) for k, v in amounts.items()},
+            }
+        )
+        return
+    print(f"height     {height}")
     print(f"spendable  {format_amount(b.spendable)} FAI")
     print(f"immature   {format_amount(b.immature)} FAI")
     print(f"pending    {format_amount(b.pending_out)} FAI (spent by unconfirmed transactions)")
-    chain.close()
 
 
 @app.command("send")
@@ -81,14 +122,23 @@ def send(
     amount: str = typer.Argument(..., help="Amount in FAI, e.g. 1.25."),
     fee_rate: int = typer.Option(2, "--fee-rate", min=1, help="Fee in base units per byte."),
     network: str = NETWORK,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Pay AMOUNT FAI to TO; the transaction waits in the mempool for `funai mine`."""
+    """Pay AMOUNT FAI to TO; the transaction waits in the mempool for `funai mine`.
+
+    Exit 1 on insufficient funds. --json fields: txid, to, amount and fee
+    (base units), size (bytes), fee_rate.
+    """
     params = _params(network)
-    wallet = _load(ctx, params)
     try:
         units = parse_amount(amount)
     except ValueError as exc:
-        fail(str(exc))
+        fail(str(exc), EXIT_USAGE)
+    try:
+        decode_address(to, params.hrp)
+    except MalformedInputError as exc:
+        fail(f"bad address: {exc}", EXIT_USAGE)
+    wallet = _load(ctx, params)
     chain, mempool = open_node(ctx.obj.datadir, params)
     try:
         tx = wallet.create_transaction(chain, mempool, to, units, fee_rate)
@@ -97,7 +147,21 @@ def send(
         fail(str(exc))
     finally:
         chain.close()
-    print(f"txid {tx.txid()[::-1].hex()}")
-    print(
-        f"sent {format_amount(units)} FAI, fee {format_amount(entry.fee)} FAI ({entry.size} bytes)"
+    txid = tx.txid()[::-1].hex()
+    if as_json:
+        print_json(
+            {
+                "txid": txid,
+                "to": to,
+                "amount": units,
+                "fee": entry.fee,
+                "size": entry.size,
+                "fee_rate": fee_rate,
+            }
+        )
+        return
+    print(f"txid {txid}")
+    echo(
+        f"sent {format_amount(units)} FAI, fee {format_amount(entry.fee)} FAI ({entry.size} bytes)",
+        "green",
     )
