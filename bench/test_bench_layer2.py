@@ -84,7 +84,9 @@ def test_bench_l2_signature_baseline(benchmark, tmp_path: Path) -> None:  # type
         for tx in txs:
             tx.verify_signature(nid)
             p = tx.payload
-            assert _core.schnorr_verify(p[3], receipt_message(nid, tx.user_txid(), p[4]), p[5])
+            assert _core.schnorr_verify(
+                p[3], receipt_message(nid, tx.user_txid(), p[4], p[6]), p[5]
+            )
 
     benchmark.pedantic(run, rounds=3)
 

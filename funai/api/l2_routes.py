@@ -54,12 +54,13 @@ def tx_json(tx: L2Tx) -> dict[str, Any]:
         "fee": tx.fee,
     }
     if tx.kind is TxKind.INFERENCE:
-        model_id, rhash, gas, executor, chash, _sig = tx.payload
+        model_id, rhash, gas_limit, executor, chash, _sig, gas = tx.payload
         out.update(
             {
                 "model_id": bytes(model_id).hex(),
                 "request_hash": bytes(rhash).hex(),
                 "gas": int(gas),
+                "gas_limit": int(gas_limit),
                 "executor_key": bytes(executor).hex(),
                 "content_hash": bytes(chash).hex(),
                 "user_txid": tx.user_txid().hex(),
@@ -258,6 +259,21 @@ def l2_routes(node: Node) -> list[Route]:
 
         return JSONResponse({"inference": await read(q)})
 
+    async def pegout(request: Request) -> JSONResponse:
+        txid = _hash(request.path_params["txid"])
+
+        def q(l2: L2Node) -> dict[str, Any] | None:
+            st = l2.pegout_status(txid)
+            if st is None:
+                return None
+            out = {k: _jsonable(v) for k, v in st.items()}
+            if isinstance(st.get("l1_txid"), bytes):
+                out["l1_txid"] = display_hash(bytes(st["l1_txid"]))  # as the L1 API shows ids
+            return out
+
+        got = await read(q)
+        return JSONResponse(got) if got is not None else _error(404, "unknown peg-out")
+
     async def mempool(request: Request) -> JSONResponse:
         def q(l2: L2Node) -> list[dict[str, Any]]:
             return [tx_json(t) for t in l2.mempool.values()]
@@ -312,6 +328,7 @@ def l2_routes(node: Node) -> list[Route]:
         Route("/v1/l2/tx/{txid}", guarded(tx_status)),
         Route("/v1/l2/inference", guarded(inference)),
         Route("/v1/l2/inference/{txid}", guarded(tx_status)),
+        Route("/v1/l2/pegouts/{txid}", guarded(pegout)),
         Route("/v1/l2/mempool", guarded(mempool)),
         Route("/v1/l2/accounts/{account}", guarded(account)),
         Route("/v1/l2/tx", guarded(submit), methods=["POST"]),

@@ -121,6 +121,12 @@ class NodeMetrics:
             ["model", "endpoint", "outcome"],
             registry=r,
         )
+        self.forwarded = Counter(
+            "funai_inference_forwarded",
+            "Inference requests sent to an executor that serves the model (routing).",
+            ["model"],
+            registry=r,
+        )
         self.prompt_tokens = Counter(
             "funai_inference_prompt_tokens", "Prompt tokens processed.", ["model"], registry=r
         )

@@ -1,16 +1,19 @@
 """OpenAI-compatible endpoints: ``POST /v1/chat/completions``, ``POST /v1/completions``,
-``GET /v1/models`` and ``GET /v1/models/{model}`` (see docs/api.md).
+``GET /v1/models``, ``GET /v1/models/{model}`` and the routing quote ``POST /v1/l2/quote``
+(see docs/api.md).
 
 Served by the local inference engine for the models this node serves (``roles.inference =
 true`` and ``roles.models = [name or directory, ...]`` in node.toml; names resolve under
 ``<datadir>/models``). Models load in worker threads after the API starts; until then the
-endpoints answer 503.
+endpoints answer 503. A request for a model this node does not execute goes to an executor
+that advertises it (``funai.api.forwarding``).
 
 Each completion carries a ``funai`` extension object: the request id, the model id (BLAKE3 of
-the model files), the content hash of DESIGN section 5 and a *provisional* receipt signed with
-the node's Ed25519 key. The inference transaction id, and the consensus receipt over it, are
-pending issue 7 (``inference_txid`` is ``null``). Non-streaming responses also carry the
-receipt in the ``X-FunAI-Receipt`` header (base64url of the receipt's compact JSON).
+the model files), and the receipt: with the inference layer, the executor's BIP340 receipt
+over the L2 inference transaction (``inference_txid``); without it, a *provisional* receipt
+signed with the node's Ed25519 key (``inference_txid`` is ``null``). Non-streaming
+responses also carry the receipt in the ``X-FunAI-Receipt`` header (base64url of the
+receipt's compact JSON).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from funai.inference import (
     LoadedModel,
     SamplingParams,
 )
+from funai.layer2.models import is_active
+from funai.layer2.routing import Route as ModelRoute
 from funai.layer2.transactions import InferenceContent, L2Tx
 from funai.layer2.transactions import receipt_message as l2_receipt_message
 from funai.ledger.tx import tagged_hash
@@ -52,6 +57,7 @@ from funai.ledger.wallet import Wallet
 from funai.node.l2runtime import PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
+    from funai.api.forwarding import Forwarder
     from funai.api.metrics import NodeMetrics
     from funai.node.node import Node
 
@@ -72,6 +78,7 @@ RECEIPT_TAG = b"FunAI/api-receipt-v0"
 DEFAULT_MAX_TOKENS = 256
 MAX_STOP = 4
 MAX_BODY = 1 << 20  # bytes of a request body
+PRICE_UNIT = "base units of FAI (1 FAI = 100000000) per prompt or output token"
 MAX_INFLIGHT = 64  # per model: more concurrent requests get 429
 
 
@@ -150,7 +157,7 @@ def verify_receipt(receipt: Mapping[str, Any]) -> bool:
 
     * ``kind: "executor"`` (inference layer running): the executor's BIP340 signature
       (``signer``, an x-only key) over ``receipt_message(network_id, user_txid,
-      content_hash)`` of :mod:`funai.layer2.transactions`, the same bytes the verifiers check
+      content_hash, gas)`` of :mod:`funai.layer2.transactions`, the same bytes the verifiers check
       on chain;
     * ``kind: "provisional"`` (no inference layer): Ed25519 by the node key (``GET
       /v1/status``) over :func:`receipt_message`.
@@ -161,6 +168,7 @@ def verify_receipt(receipt: Mapping[str, Any]) -> bool:
                 bytes.fromhex(receipt["network_id"]),
                 bytes.fromhex(receipt["user_txid"]),
                 bytes.fromhex(receipt["content_hash"]),
+                int(receipt["gas"]),
             )
             return bool(
                 _core.schnorr_verify(
@@ -305,7 +313,7 @@ class InferenceService:
                 "status": served.status,
                 "served_by": self.served_by(served),
                 "price_per_token": None if l2 is None else l2.price_per_token,
-                "price_unit": "base units of FAI (1 FAI = 100000000) per prompt or output token",
+                "price_unit": PRICE_UNIT,
             },
         }
 
@@ -472,8 +480,11 @@ def _finish(completion_tokens: int, max_tokens: int, reason: str | None = None) 
 
 def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
     """The OpenAI-compatible routes over ``service``."""
+    from funai.api.forwarding import Forwarder, signed_request
+
     metrics = service.metrics
     keys = ApiKeys(node) if node is not None else None
+    forwarder = Forwarder(node.l2, metrics) if node is not None and node.l2 is not None else None
 
     def sign(
         served: ServedModel, req: ParsedRequest, output: str, rid: str, tx: L2Tx | None = None
@@ -492,7 +503,8 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 "user_txid": tx.user_txid().hex(),
                 "network_id": node.l2.params.network_id.hex(),
                 "payer": tx.sender.hex(),
-                "gas": int(tx.payload[2]),
+                "gas": int(tx.payload[6]),
+                "gas_limit": int(tx.payload[2]),
                 "signer": bytes(tx.payload[3]).hex(),
                 "signature": bytes(tx.payload[5]).hex(),
             }
@@ -533,10 +545,46 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
     async def charge(
         served: ServedModel, req: ParsedRequest, prompt_tokens: int
     ) -> Reservation | None:
-        """The inference layer's checks before running: this node executes the model and the
-        paying account can cover prompt + max_tokens (raises ApiError 404 / 402)."""
+        """The inference layer's checks before running: this node executes the model, the
+        model is active on the inference layer and the paying account can cover prompt +
+        max_tokens (raises ApiError 404 / 409 / 402)."""
         if node is None or node.l2 is None:
             return None
+        await check_executes(served)
+        try:
+            return node.l2.reserve(
+                node.l2.payer_key(req.wallet), prompt_tokens + req.params.max_tokens
+            )
+        except PaymentRequiredError as exc:
+            raise ApiError(
+                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
+            ) from None
+
+    async def pay_signed(served: ServedModel, req: ParsedRequest, signed: L2Tx) -> Reservation:
+        """A request signed by its user on a forwarding node: this node executes the model
+        and the signed request is valid and covers the worst case at this node's price."""
+        if node is None or node.l2 is None:
+            raise ApiError(400, "This node runs no inference layer: it takes no signed requests.")
+        await check_executes(served)
+        content = InferenceContent(req.input, "", req.context, req.system)
+        try:
+            return await trio.to_thread.run_sync(
+                node.l2.reserve_signed,
+                signed,
+                bytes.fromhex(served.model_id),
+                content,
+                prompt_tokens_of(served, req) + req.params.max_tokens,
+            )
+        except PaymentRequiredError as exc:
+            raise ApiError(
+                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
+            ) from None
+        except FunaiError as exc:
+            raise ApiError(400, f"the signed request is not valid: {exc}") from None
+
+    async def check_executes(served: ServedModel) -> None:
+        assert node is not None
+        assert node.l2 is not None
         l2 = node.l2
         mid = bytes.fromhex(served.model_id)
         if not l2.serves(mid):
@@ -547,12 +595,18 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 param="model",
                 code="model_not_served",
             )
-        try:
-            return l2.reserve(l2.payer_key(req.wallet), prompt_tokens + req.params.max_tokens)
-        except PaymentRequiredError as exc:
+        active = await trio.to_thread.run_sync(
+            l2.query, lambda n: is_active(n.state, mid, n.state.height + 1)
+        )
+        if not active:  # rule model-active: the transaction could not be recorded
             raise ApiError(
-                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
-            ) from None
+                409,
+                f"The model `{served.name}` is not active on the inference layer (a new model "
+                "needs a MODEL_PROPOSE, a quorum of verifier MODEL_VOTEs and then "
+                "model_activation_delay L2 blocks).",
+                param="model",
+                code="model_inactive",
+            )
 
     async def settle(
         served: ServedModel, req: ParsedRequest, r: Reservation | None, text: str, tokens: int
@@ -569,8 +623,11 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "X-FunAI-Request-Id": ext["request_id"],
         }
 
+    def prompt_tokens_of(served: ServedModel, req: ParsedRequest) -> int:
+        return len(served.engine.prompt_ids(req.prompt)) if served.engine else 0
+
     def prepare(served: ServedModel, req: ParsedRequest) -> int:
-        """Prompt tokens; checks the context length."""
+        """Prompt tokens; checks the context length (and lowers max_tokens to fit it)."""
         try:
             ids = served.engine.prompt_ids(req.prompt) if served.engine else []
         except InferenceError as exc:
@@ -595,23 +652,47 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             )
         return len(ids)
 
+    async def route(req: ParsedRequest, fwd: Forwarder) -> list[ModelRoute] | None:
+        """Executors to send ``req`` to when this node does not execute its model itself
+        (it does not have it, or only judges with it); None to answer here."""
+        local = service.models.get(req.model) or next(
+            (m for m in service.models.values() if m.model_id == req.model), None
+        )
+        if local is not None and (not local.model_id or service.served_by(local) == "local"):
+            return None
+        return await fwd.routes(req.model) or None
+
     async def handle(request: Request, chat: bool) -> Response:
         endpoint = "chat" if chat else "completions"
         wallet = None
-        if keys is not None:
+        try:
+            signed = signed_request(request.headers)
+        except ApiError as exc:
+            return exc.response()
+        if keys is not None and signed is None:  # a signed request pays by its signature
             denied, wallet = await keys.authorize(request)
             if denied is not None:
                 metrics.observe_failure("", endpoint, f"http_{denied.status}")
                 return denied.response()
+        req: ParsedRequest | None = None
         try:
-            req = parse_request(await _json_body(request), chat)
+            data = await _json_body(request)
+            req = parse_request(data, chat)
             req.wallet = wallet
+            if signed is None and forwarder is not None:
+                routed = await route(req, forwarder)
+                if routed is not None:
+                    metrics.forwarded.labels(req.model).inc()
+                    return await forwarder.forward(data, req, chat, routed)
             served = service.find(req.model)
             prompt_tokens = prepare(served, req)
-            reservation = await charge(served, req, prompt_tokens)
+            if signed is not None:
+                reservation: Reservation | None = await pay_signed(served, req, signed)
+            else:
+                reservation = await charge(served, req, prompt_tokens)
         except ApiError as exc:
             if exc.status == 402:
-                metrics.observe_failure(req.model, endpoint, "http_402")
+                metrics.observe_failure(req.model if req else "", endpoint, "http_402")
             return exc.response()
         assert served.engine is not None
         if served.inflight >= MAX_INFLIGHT:
@@ -815,9 +896,81 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
     async def completions(request: Request) -> Response:
         return await handle(request, chat=False)
 
+    async def network_models() -> list[dict[str, Any]]:
+        """Models served on the network by other executors (their adverts, bonded executors
+        and active models only), that this node does not execute itself."""
+        if node is None or node.l2 is None:
+            return []
+        now = int(time.time())
+        local = {m.model_id for m in service.models.values() if service.served_by(m) == "local"}
+
+        def read(n: Any) -> dict[bytes, list[ModelRoute]]:
+            return {mid: n.route(mid, now) for mid in n.routes.models(now)}
+
+        by_model = await trio.to_thread.run_sync(node.l2.query, read)
+        out = []
+        for mid, routes in sorted(by_model.items()):
+            if not routes or mid.hex() in local:
+                continue
+            cheapest = routes[0].offer
+            out.append(
+                {
+                    "id": cheapest.name,
+                    "object": "model",
+                    "created": min(r.ad.time for r in routes),
+                    "owned_by": "funai",
+                    "funai": {
+                        "model_id": mid.hex(),
+                        "status": "ready",
+                        "served_by": "network",
+                        "executors": len(routes),
+                        "price_per_token": cheapest.price_per_token,
+                        "price_unit": PRICE_UNIT,
+                    },
+                }
+            )
+        return out
+
     async def models(request: Request) -> Response:
         data = [service.model_json(m) for m in service.models.values()]
+        names = {m["id"] for m in data}
+        data += [m for m in await network_models() if m["id"] not in names]
         return JSONResponse({"object": "list", "data": data})
+
+    async def quote(request: Request) -> Response:
+        """What an OpenAI request would cost here at most (for a forwarding node, which
+        signs the request with this gas limit): prompt tokens, the effective max_tokens
+        and ``gas_limit = price_per_token * (prompt_tokens + max_tokens)``."""
+        try:
+            body = await _json_body(request)
+            kind = body.get("endpoint")
+            if kind not in ("chat/completions", "completions"):
+                raise ApiError(
+                    400, "`endpoint` must be chat/completions or completions.", param="endpoint"
+                )
+            inner = body.get("request")
+            if not isinstance(inner, dict):
+                raise ApiError(400, "`request` must be an OpenAI request object.")
+            req = parse_request(inner, kind == "chat/completions")
+            served = service.find(req.model)
+            prompt_tokens = prepare(served, req)
+            if node is None or node.l2 is None:
+                raise ApiError(400, "This node runs no inference layer.")
+            await check_executes(served)
+        except ApiError as exc:
+            return exc.response()
+        price = node.l2.price_per_token
+        return JSONResponse(
+            {
+                "model": served.name,
+                "model_id": served.model_id,
+                "executor_key": node.l2.l2.key.hex(),
+                "prompt_tokens": prompt_tokens,
+                "max_tokens": req.params.max_tokens,
+                "price_per_token": price,
+                "gas_limit": price * (prompt_tokens + req.params.max_tokens),
+            }
+        )
 
     async def model_get(request: Request) -> Response:
         name = request.path_params["model"]
@@ -834,5 +987,6 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/completions", completions, methods=["POST"]),
         Route("/v1/models", models),
+        Route("/v1/l2/quote", quote, methods=["POST"]),
         Route("/v1/models/{model:path}", model_get),
     ]

@@ -174,6 +174,11 @@ def _l2_paths() -> dict[str, Any]:
             "reclaimed; votes and verdict",
             txid,
         ),
+        "/v1/l2/pegouts/{txid}": get(
+            "A withdrawal (PEG_OUT txid): requested, signed, broadcast or paid on L1 by the "
+            "verifier quorum's transaction",
+            txid,
+        ),
         "/v1/l2/mempool": get("The L2 mempool"),
         "/v1/l2/accounts/{account}": get(
             "Balance, nonce, bond and stake of an L2 account",
@@ -274,7 +279,7 @@ def openapi_document() -> dict[str, Any]:
             "post": _op(
                 "OpenAI-compatible chat completion (SSE with stream: true)",
                 body=chat,
-                errors=(400, 401, 402, 404, 413, 429, 503),
+                errors=(400, 401, 402, 404, 409, 413, 429, 502, 503),
                 tag="openai",
             )
         },
@@ -282,11 +287,27 @@ def openapi_document() -> dict[str, Any]:
             "post": _op(
                 "OpenAI-compatible text completion (SSE with stream: true)",
                 body=completion,
-                errors=(400, 401, 402, 404, 413, 429, 503),
+                errors=(400, 401, 402, 404, 409, 413, 429, 502, 503),
                 tag="openai",
             )
         },
-        "/v1/models": {"get": _op("Models served by this node", tag="openai")},
+        "/v1/models": {
+            "get": _op("Models served by this node and, through routing, the network", tag="openai")
+        },
+        "/v1/l2/quote": {
+            "post": _op(
+                "The gas limit an executor asks for an OpenAI request (routing)",
+                errors=(400, 404, 409, 413, 503),
+                body={
+                    "type": "object",
+                    "required": ["endpoint", "request"],
+                    "properties": {
+                        "endpoint": {"enum": ["chat/completions", "completions"]},
+                        "request": {"type": "object"},
+                    },
+                },
+            )
+        },
         "/v1/models/{model}": {
             "get": _op(
                 "One model (by name or model id)",

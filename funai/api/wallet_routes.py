@@ -65,7 +65,11 @@ MAX_OUTPUTS = 100
 MAX_BODY = 64 * 1024
 
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
-_PAYLOAD_SIZES = {OutputKind.PAY_TO_KEY: 32, OutputKind.PAY_TO_KEY_HASH: 20}
+_PAYLOAD_SIZES = {
+    OutputKind.PAY_TO_KEY: 32,
+    OutputKind.PAY_TO_KEY_HASH: 20,
+    OutputKind.PAY_TO_QUORUM: 32,
+}
 _SECP256K1_P = 2**256 - 2**32 - 977
 
 

@@ -11,7 +11,8 @@ Rule order for block ``N`` (one SQLite transaction; any failure changes nothing)
    (``block-bad-tx``, the detail names the transaction's rule).
 5. settle the parent (:func:`rewards.settle` with ``parent_qc``), after the transactions so
    that equivocation evidence in this block forfeits the parent's subsidy.
-6. ``verifier-set`` at epoch boundaries (``height % epoch_length == 0``), then
+6. ``verifier-set`` at epoch boundaries (``height % epoch_length == 0``) and its peg pool
+   (rule ``pool``, also recorded for the genesis set before block 0's transactions), then
    ``unbonding-release``.
 7. record the block as pending settlement; ``block-state-root`` must match.
 """
@@ -60,6 +61,8 @@ def _run(
     skip_bad: bool,
 ) -> list[L2Tx]:
     ctx = BlockContext(header.height, account_of(header.producer_key), pegins=pegins)
+    if header.height == 0:
+        state.record_pool(0)  # rule ``pool``: the genesis set's peg pool
     applied: list[L2Tx] = []
     for tx in txs:
         try:
@@ -72,6 +75,7 @@ def _run(
     rewards.settle(state, parent_qc)
     if header.height % state.params.epoch_length == 0:
         state.recompute_verifier_set()
+        state.record_pool(header.height)
     state.release_unbonded(header.height)
     rewards.record_pending(
         state,

@@ -19,11 +19,13 @@ from funai.layer2 import models
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
 from funai.layer2.transactions import L2Tx, TxKind, account_of, receipt_message
+from funai.ledger.tx import OutputKind
 
 __all__ = ["BlockContext", "PegInView", "apply_tx"]
 
-#: ``(l1_txid, index) -> (amount, l2 account, confirmations)`` of a peg-in output, or None.
-PegInView = Callable[[bytes, int], "tuple[int, bytes, int] | None"]
+#: ``(l1_txid, index) -> (amount, l2 account, confirmations, output kind, output payload)``
+#: of a peg-in output on the active L1 chain, or None.
+PegInView = Callable[[bytes, int], "tuple[int, bytes, int, int, bytes] | None"]
 
 
 @dataclass
@@ -107,6 +109,8 @@ def _apply(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
     elif kind is TxKind.PEG_IN:
         _apply_pegin(state, tx, ctx)
     elif kind is TxKind.PEG_OUT:
+        if int(p[0]) <= state.params.pegout_fee:
+            raise L2Error("pegout-below-fee", f"{p[0]} <= pegout_fee {state.params.pegout_fee}")
         state.debit(sender, int(p[0]))
         state.put("pegout", tx.txid(), [int(p[0]), int(p[1]), bytes(p[2])])
         state.add_meta("pegged_out", int(p[0]))
@@ -129,15 +133,17 @@ def _amount_spent(tx: L2Tx) -> int:
     if tx.kind in (TxKind.STAKE, TxKind.BOND, TxKind.PEG_OUT):
         return int(p[0])
     if tx.kind is TxKind.INFERENCE:
-        return int(p[2])
+        return int(p[6])  # gas used (the limit only bounds it)
     return 0
 
 
 def _apply_inference(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
-    model_id, _rhash, gas, exec_key, chash, rsig = tx.payload
+    model_id, _rhash, gas_limit, exec_key, chash, rsig, gas = tx.payload
     if not models.is_active(state, bytes(model_id), ctx.height):
         raise L2Error("inference-model-inactive", bytes(model_id).hex())
-    msg = receipt_message(state.params.network_id, tx.user_txid(), bytes(chash))
+    if int(gas) > int(gas_limit):
+        raise L2Error("inference-gas-over-limit", f"charges {gas}, the user allowed {gas_limit}")
+    msg = receipt_message(state.params.network_id, tx.user_txid(), bytes(chash), int(gas))
     if not _core.schnorr_verify(bytes(exec_key), msg, bytes(rsig)):
         raise L2Error("inference-bad-receipt", "executor signature does not verify")
     executor = account_of(bytes(exec_key))
@@ -177,6 +183,8 @@ def _apply_pegin(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
     seen = None if ctx.pegins is None else ctx.pegins(bytes(l1_txid), int(index))
     if seen is None or seen[0] != int(amount) or seen[1] != bytes(to):
         raise L2Error("pegin-unknown", "no such peg-in output on L1")
+    if seen[3] != OutputKind.PAY_TO_QUORUM or state.pool(seen[4]) is None:
+        raise L2Error("pegin-pool", "the output does not pay the peg pool of a known set")
     if seen[2] < state.params.confirmations:
         raise L2Error("pegin-unconfirmed", f"{seen[2]} < {state.params.confirmations}")
     state.put("pegin", outpoint, [int(amount)])

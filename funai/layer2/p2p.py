@@ -5,7 +5,7 @@
 
 * L1: a tip listener runs :meth:`L1Follower.sync` through ``ChainService.run`` (the
   chainstate's thread), so every L1 block reaches the L2 node in order, reorgs included.
-* L2: handlers for ``l2tx``, ``l2block`` and ``l2vote`` hand each message to the node in a
+* L2: handlers for ``l2tx``, ``l2block``, ``l2vote`` and ``l2ad`` hand each message to the node in a
   worker thread (one L2 call at a time, under :attr:`lock`); inventory kinds of the same names
   announce new items (ids: txid, block hash, ``L2VoteMsg.id()``) and serve them on request.
   A message the node accepted is relayed (announced) to the other peers; the node's own
@@ -22,7 +22,7 @@ import trio
 
 from funai.errors import FunaiError
 from funai.layer2.follower import L1Follower
-from funai.layer2.messages import L2BlockMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.messages import L2AdMsg, L2BlockMsg, L2PegSigMsg, L2TxMsg, L2VoteMsg
 from funai.layer2.service import L2Node
 from funai.network.manager import InvKind, PeerManager
 from funai.network.messages import Inv, Message
@@ -32,7 +32,7 @@ from funai.node.chainservice import ChainService
 __all__ = ["L2Gossip", "item_of"]
 
 T = TypeVar("T")
-KINDS = ("l2tx", "l2block", "l2vote")
+KINDS = ("l2tx", "l2block", "l2vote", "l2ad", "l2pegsig")
 MAX_CACHE = 100_000
 
 
@@ -45,6 +45,10 @@ def item_of(msg: Message) -> tuple[str, bytes] | None:
             return "l2block", msg.parse()[0].hash()
         if isinstance(msg, L2VoteMsg):
             return "l2vote", msg.id()
+        if isinstance(msg, L2AdMsg):
+            return "l2ad", msg.id()
+        if isinstance(msg, L2PegSigMsg):
+            return "l2pegsig", msg.id()
     except FunaiError:  # malformed: the node would drop it too
         return None
     return None
@@ -108,6 +112,10 @@ class L2Gossip:
             return item_id in node.blocks or any(
                 b.hash() == item_id for waiting in node.early.values() for b, _ in waiting
             )
+        if kind == "l2ad":
+            return node.routes.holds(item_id)
+        if kind == "l2pegsig":
+            return item_id in node.pegsigs_accepted
         return True  # votes: the node keeps valid ones; relaying a duplicate is harmless
 
     def _remember(self, item_id: bytes, msg: Message) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from funai import _core
 from funai.hashing import sha256
 from funai.ledger.params import get_params
+from funai.ledger.quorum import MAX_QUORUM_KEYS, quorum_payload
 from funai.ledger.supply import HALVING_INTERVAL
-from funai.ledger.tx import COIN
+from funai.ledger.tx import COIN, OutputKind
 
 __all__ = [
     "DEFAULT_MODEL_ID",
@@ -16,6 +18,8 @@ __all__ = [
     "MAGIC",
     "L2Params",
     "network_l2_params",
+    "pool_payload",
+    "pool_quorum",
     "test_verifier_key",
 ]
 
@@ -53,9 +57,12 @@ class L2Params:
     genesis_models: tuple[bytes, ...] = ()
     #: Genesis verifier set: ``(x-only Schnorr key, L1 payout payload)`` pairs.
     genesis_verifiers: tuple[tuple[bytes, bytes], ...] = field(default_factory=tuple)
-    #: The L1 output (kind, payload) that locks pegged-in coins. The default is a
-    #: placeholder; the quorum-controlled pool key comes with the peg-out ceremony.
-    peg_pool: tuple[int, bytes] = (1, bytes(20))
+    #: Taken from every peg-out's amount on L1: its share of the L1 fee of the quorum's
+    #: peg-out transaction (paid to the L1 miner). A ``PEG_OUT`` must withdraw more.
+    pegout_fee: int = 100_000
+    #: L1 coinbase maturity: a pool output made by a coinbase is spent by a peg-out only
+    #: once the L1 allows it.
+    l1_coinbase_maturity: int = 100
     #: Most transactions in one L2 block.
     max_block_txs: int = 10_000
 
@@ -67,11 +74,36 @@ class L2Params:
             raise ValueError("unbonding_delay must be >= epoch_length")
         if self.confirmations < 1 or self.min_stake < 1 or self.bond_penalty < 0:
             raise ValueError("confirmations and min_stake must be >= 1, bond_penalty >= 0")
+        if self.verifier_count > MAX_QUORUM_KEYS or len(self.genesis_verifiers) > MAX_QUORUM_KEYS:
+            # the verifier set locks the peg pool, an L1 pay-to-quorum output of its keys
+            raise ValueError(f"a verifier set has at most {MAX_QUORUM_KEYS} members")
+        if len({k for k, _ in self.genesis_verifiers}) != len(self.genesis_verifiers):
+            raise ValueError("genesis verifier keys must be distinct")
+        if self.pegout_fee < 0 or self.l1_coinbase_maturity < 0:
+            raise ValueError("pegout_fee and l1_coinbase_maturity must be >= 0")
 
     @property
     def quorum(self) -> int:
         """Votes that finalize a block with ``n`` verifiers: ``n // 2 + 1`` (3 of 5)."""
         return self.verifier_count // 2 + 1
+
+    def genesis_pool(self) -> tuple[int, bytes]:
+        """The L1 output ``(kind, payload)`` of the genesis verifier set's peg pool: a
+        pay-to-quorum of the genesis keys, a majority of them (:func:`pool_payload`). Peg-ins
+        pay it until the set changes (then the current pool is in the L2 status)."""
+        if not self.genesis_verifiers:
+            raise ValueError("this network has no genesis verifier set")
+        return int(OutputKind.PAY_TO_QUORUM), pool_payload([k for k, _ in self.genesis_verifiers])
+
+
+def pool_quorum(keys: Sequence[bytes]) -> int:
+    """Signatures a pool of ``keys`` needs: a majority (rule ``quorum``, 3 of 5)."""
+    return len(keys) // 2 + 1
+
+
+def pool_payload(keys: Sequence[bytes]) -> bytes:
+    """The pay-to-quorum payload of the peg pool of a verifier set with ``keys``."""
+    return quorum_payload(pool_quorum(keys), keys)
 
 
 DEVNET_L2 = L2Params()
@@ -121,4 +153,5 @@ def network_l2_params(network: str) -> L2Params | None:
         confirmations=2,
         min_bond=COIN // 10,
         bond_penalty=COIN // 100,
+        l1_coinbase_maturity=l1.coinbase_maturity,
     )

@@ -21,7 +21,8 @@ Roles:
   election.
 
 Every node applies blocks, forms QCs from votes, tracks anchors and reclaims the content of
-confirmed blocks (rule ``reclamation``).
+confirmed blocks (rule ``reclamation``), and takes part in the peg-out ceremony
+(:mod:`funai.layer2.pegout`: a verifier signs, any node assembles into :attr:`l1_outbox`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from funai import _core
 from funai.errors import FunaiError, MalformedInputError
@@ -39,12 +41,14 @@ from funai.layer2.block import BlockContents, L2Block
 from funai.layer2.commitment import Commitment
 from funai.layer2.consensus import apply_block, build_block
 from funai.layer2.errors import L2Error
-from funai.layer2.messages import L2BlockMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.messages import L2AdMsg, L2BlockMsg, L2PegSigMsg, L2TxMsg, L2VoteMsg
 from funai.layer2.models import is_active
 from funai.layer2.params import L2Params
+from funai.layer2.pegout import PegOuts
 from funai.layer2.pegs import find_pegins
 from funai.layer2.reclamation import ContentStore
 from funai.layer2.registration import Registration, RegRef
+from funai.layer2.routing import ModelOffer, Route, RouteTable, ServiceAd
 from funai.layer2.sortition import Round, Sortition
 from funai.layer2.state import L2State
 from funai.layer2.transactions import (
@@ -55,6 +59,7 @@ from funai.layer2.transactions import (
     receipt_message,
     request_hash,
     sign_tx,
+    with_receipt,
 )
 from funai.layer2.votes import QuorumCertificate, Verdict, Vote, make_vote, try_form_qc
 from funai.ledger.encoding import CborValue, decode, encode
@@ -99,14 +104,15 @@ def sign_request(
     system_prompt: str = "",
     fee: int = 0,
 ) -> L2Tx:
-    """A client's signed request: an inference transaction whose executor part is empty."""
+    """A client's signed request with gas limit ``gas``: an inference transaction whose
+    executor part is empty (the executor fills it in and says how much of ``gas`` it uses)."""
     rhash = request_hash(model_id, input_text, context, system_prompt)
     draft = L2Tx(
         TxKind.INFERENCE,
         _core.schnorr_public_key(user_sk),
         nonce,
         fee,
-        (model_id, rhash, gas, bytes(32), bytes(32), bytes(64)),
+        (model_id, rhash, gas, bytes(32), bytes(32), bytes(64), gas),
     )
     sig = _core.schnorr_sign(user_sk, draft.sighash(network_id), bytes(32))
     return L2Tx(draft.kind, draft.sender_key, nonce, fee, draft.payload, sig)
@@ -158,8 +164,9 @@ class L2Node:
         self.anchors = AnchorTracker(params.confirmations, self.qcs.__contains__)
         self.outbox: list[Message] = []
         self.early: dict[bytes, list[tuple[L2Block, BlockContents]]] = {}
-        #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height)
-        self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int]] = {}
+        #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height,
+        #: output kind, output payload)
+        self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int, int, bytes]] = {}
         self.replaying = False
         #: seconds spent, by kind: ``consensus`` (block validation and state transition),
         #: ``storage`` (SQLite commits, content store writes and reclamation), ``judging``
@@ -168,9 +175,25 @@ class L2Node:
         self.on_vote: Callable[[float], None] | None = None
         #: txid -> hash of the applied L2 block that holds it
         self.tx_block: dict[bytes, bytes] = {}
+        #: the executors' model adverts (``routing.py``)
+        self.routes = RouteTable(params.network_id)
         self._load()
         if GENESIS_PARENT not in self.payout_sets and self.state.height < 0:
             self._save_payouts(GENESIS_PARENT)
+        #: peg-out L1 transactions assembled from the quorum's signatures, for the node to
+        #: put into its L1 mempool (``funai.node.l2runtime`` drains it)
+        self.l1_outbox: list[Transaction] = []
+        self.pegsigs_accepted: set[bytes] = set()  # ids of valid l2pegsig messages
+        self.pegouts = PegOuts(
+            self.conn,
+            self.state,
+            sk,
+            blocks=self.blocks,
+            finalized=self.qcs.__contains__,
+            can_sign=lambda: self.verifier,
+            emit_msg=lambda tx, key, sigs: self.outbox.append(L2PegSigMsg.make(tx, key, sigs)),
+            emit_l1=lambda tx: self.l1_outbox.append(tx),
+        )
 
     # --- persistence (non-consensus tables beside the state) ---------------------------------
     def _load(self) -> None:
@@ -204,6 +227,8 @@ class L2Node:
             "INSERT OR REPLACE INTO l2_qcs (hash, data) VALUES (?, ?)",
             (qc.block_hash, encode(qc.to_cbor())),
         )
+        if not self.replaying:
+            self.pegouts.advance()  # a finalized block: its withdrawals (peg-out ceremony)
 
     def replay_l1(self, blocks: Iterable[tuple[bytes, bytes, int, Sequence[Transaction]]]) -> None:
         """Re-runs the rounds and anchors of the active L1 chain after a restart (no block
@@ -266,11 +291,19 @@ class L2Node:
             if self.reg_ref is not None and self.reg_ref.l1_height >= height:
                 self.reg_ref = None
             self.pegins = {k: v for k, v in self.pegins.items() if v[2] < height}
+            self.pegouts.disconnect_l1(height)
         rnd = self.sortition.process_block(l1_hash, prev, height, txs, self._payouts_for)
         self.l1_tip, self.l1_height = l1_hash, height
         for tx in txs:
-            for peg in find_pegins(tx, self.params.peg_pool):
-                self.pegins[(peg.l1_txid, peg.index)] = (peg.amount, peg.l2_account, height)
+            for peg in find_pegins(tx):  # rule ``pegin-pool`` decides which count
+                self.pegins[(peg.l1_txid, peg.index)] = (
+                    peg.amount,
+                    peg.l2_account,
+                    height,
+                    peg.kind,
+                    peg.payload,
+                )
+        self.pegouts.connect_l1(l1_hash, height, list(txs))
         if self.vrf_sk is not None and self.reg_ref is None:
             mine = _core.vrf_public_key(self.vrf_sk)
             for ref, reg in rnd.registrations.items():
@@ -290,27 +323,38 @@ class L2Node:
         w = rnd.winner
         if self.replaying:
             return rnd
+        self.pegouts.advance()
+        self.pegouts.tick()
         if w is not None and self.reg_ref == w.reg and w.commitment.parent == self.state.tip():
             self._produce(rnd)
         return rnd
 
-    def pegin_view(self, txid: bytes, index: int) -> tuple[int, bytes, int] | None:
-        """Rule ``peg-in`` as this node's L1 view sees it: (amount, account, confirmations)."""
+    def pegin_view(self, txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:
+        """Rule ``peg-in`` as this node's L1 view sees it: (amount, account, confirmations,
+        output kind, output payload)."""
         seen = self.pegins.get((txid, index))
         if seen is None:
             return None
-        return seen[0], seen[1], self.l1_height - seen[2] + 1
+        return seen[0], seen[1], self.l1_height - seen[2] + 1, seen[3], seen[4]
+
+    def _known_pool(self, payload: bytes) -> bool:
+        """Rule ``pegin-pool`` for the next block (block 0 records the genesis pool first)."""
+        if self.state.pool(payload) is not None:
+            return True
+        return self.state.height < 0 and payload == self.state.current_pool()
 
     def _pegin_txs(self) -> list[L2Tx]:
         """The producer's PEG_IN transactions for confirmed, not yet credited peg-ins."""
         out: list[L2Tx] = []
         nonce = self.state.account(self.account)[1]
-        for (txid, index), (amount, account, height) in sorted(self.pegins.items()):
+        for (txid, index), (amount, account, height, kind, pool) in sorted(self.pegins.items()):
             outpoint = txid + index.to_bytes(4, "big")
             if self.l1_height - height + 1 < self.params.confirmations:
                 continue
             if self.state.get("pegin", outpoint) is not None:
                 continue
+            if kind != OutputKind.PAY_TO_QUORUM or not self._known_pool(pool):
+                continue  # rule ``pegin-pool``: not a known set's pool
             payload: list[CborValue] = [txid, index, account, amount]
             out.append(sign_tx(self.sk, TxKind.PEG_IN, nonce, payload, self.params.network_id))
             nonce += 1
@@ -351,27 +395,43 @@ class L2Node:
             raise L2Error("tx-insufficient-funds", "the user cannot pay this request's gas")
         return model_id
 
-    def complete(self, request: L2Tx, content: InferenceContent) -> L2Tx:
+    def complete(
+        self, request: L2Tx, content: InferenceContent, gas_used: int | None = None
+    ) -> L2Tx:
         """Signs the receipt over ``content`` (the output this node produced for a checked
-        request), stores the content and queues the completed transaction for gossip."""
-        model_id, rhash, gas = bytes(request.payload[0]), request.payload[1], request.payload[2]
+        request) and ``gas_used`` (default: the request's whole gas limit), stores the
+        content and queues the completed transaction for gossip."""
+        model_id, gas_limit = bytes(request.payload[0]), int(request.payload[2])
         if model_id not in self.models:
             raise ModelNotServedError(model_id)
-        chash = content.hash()
-        rsig = _core.schnorr_sign(
-            self.sk, receipt_message(self.params.network_id, request.user_txid(), chash), None
-        )
-        tx = L2Tx(
-            request.kind,
-            request.sender_key,
-            request.nonce,
-            request.fee,
-            (model_id, rhash, gas, self.key, chash, rsig),
-            request.signature,
-        )
+        used = gas_limit if gas_used is None else gas_used
+        if not 0 < used <= gas_limit:
+            raise L2Error("inference-gas-over-limit", f"charges {used}, the limit is {gas_limit}")
+        tx = with_receipt(request, self.sk, content.hash(), used, self.params.network_id)
         self._accept_tx(tx, content)
         self.outbox.append(L2TxMsg.make(tx, content))
         return tx
+
+    # --- model routing (routing.py) ----------------------------------------------------------
+    def advertise(self, api_url: str, offers: Iterable[ModelOffer], now: int) -> ServiceAd:
+        """Signs this executor's advert of ``offers`` (models it serves), keeps it in its own
+        table and queues it for gossip."""
+        served = tuple(o for o in offers if o.model_id in self.models)
+        ad = ServiceAd(self.key, api_url, served, now).signed(self.sk, self.params.network_id)
+        self.routes.offer(ad, now)
+        self.outbox.append(L2AdMsg.make(ad))
+        return ad
+
+    def route(self, model: str | bytes, now: int) -> list[Route]:
+        """Executors other than this node that advertise ``model`` and can be paid for it
+        now: bonded (``min_bond``) and the model active at the next height."""
+        height = self.state.height + 1
+
+        def eligible(key: bytes, model_id: bytes) -> bool:
+            bonded = self.state.bond(account_of(key)) >= self.params.min_bond
+            return bonded and is_active(self.state, model_id, height)
+
+        return self.routes.routes(model, now, eligible, exclude=self.key)
 
     def submit(self, tx: L2Tx) -> None:
         """A non-inference transaction from a local client."""
@@ -383,7 +443,9 @@ class L2Node:
         if tx.kind is TxKind.INFERENCE:
             if content is None or content.hash() != tx.payload[4]:
                 raise L2Error("inference-content-mismatch", "content does not hash to the tx")
-            msg = receipt_message(self.params.network_id, tx.user_txid(), content.hash())
+            msg = receipt_message(
+                self.params.network_id, tx.user_txid(), content.hash(), int(tx.payload[6])
+            )
             if not _core.schnorr_verify(bytes(tx.payload[3]), msg, bytes(tx.payload[5])):
                 raise L2Error("inference-bad-receipt", "executor signature does not verify")
             t = time.perf_counter()
@@ -426,6 +488,13 @@ class L2Node:
                 self._on_block(block, contents)
             elif isinstance(msg, L2VoteMsg):
                 self._on_vote(msg.parse())
+            elif isinstance(msg, L2PegSigMsg):
+                self.pegouts.receive(*msg.parse())
+                if len(self.pegsigs_accepted) > 100_000:
+                    self.pegsigs_accepted.clear()
+                self.pegsigs_accepted.add(msg.id())
+            elif isinstance(msg, L2AdMsg):
+                self.routes.offer(msg.parse(), int(time.time()))
         except FunaiError as exc:
             log.info("dropped %s: %s", type(msg).__name__, exc)
 
@@ -459,11 +528,14 @@ class L2Node:
                 (bh, block.header.height, block.serialize()),
             )
             self._save_payouts(bh)
+            self.pegouts.note_block(block, rnd.height)
         t2 = time.perf_counter()
         self.timings["consensus"] += t1 - t0
         self.timings["storage"] += t2 - t1
         self.blocks[bh] = block
         self.by_election[block.header.l1_block] = block
+        if block.parent_qc is not None and block.parent_qc.block_hash not in self.qcs:
+            self._save_qc(block.parent_qc)  # verified by apply_block: the parent is final
         inference = [t for t in block.txs if t.kind is TxKind.INFERENCE]
         for t in block.txs:
             self.mempool.pop(t.txid(), None)
@@ -519,6 +591,54 @@ class L2Node:
             qc = try_form_qc(self.params.network_id, bh, self._voters(), votes)
             if qc is not None:
                 self._save_qc(qc)
+
+    # --- peg pool and peg-outs (pegout.py) ------------------------------------------------
+    def pool_output(self) -> tuple[int, bytes]:
+        """The L1 output ``(kind, payload)`` a peg-in pays now: the pay-to-quorum peg pool of
+        the current verifier set (rule ``pegin-pool`` also credits earlier sets' pools)."""
+        return int(OutputKind.PAY_TO_QUORUM), self.state.current_pool()
+
+    def pool_status(self) -> dict[str, Any]:
+        """The current pool for wallets (JSON-ready): kind, payload, m and keys, and the
+        pool outputs this node sees on L1."""
+        kind, payload = self.pool_output()
+        keys = sorted(v.key for v in self.state.verifiers())
+        coins = self.pegouts.pool_coins()
+        return {
+            "kind": kind,
+            "payload": payload.hex(),
+            "m": len(keys) // 2 + 1,
+            "keys": [k.hex() for k in keys],
+            "l1_outputs": len(coins),
+            "l1_value": sum(c.out.value for _, c in coins),
+        }
+
+    def pegout_status(self, txid: bytes) -> dict[str, CborValue] | None:
+        """A withdrawal (``PEG_OUT`` txid) in an applied block: its amount, payout and L1 fee,
+        and where the ceremony is: ``requested``, ``signed`` (in a batch ``l1_txid``, with
+        ``signers`` of ``needed``), ``broadcast`` (assembled and handed to L1), ``paid`` (on
+        the active L1 chain at ``l1_height``). None if unknown or not a peg-out."""
+        bh = self.tx_block.get(txid)
+        if bh is None:
+            return None
+        block = self.blocks[bh]
+        tx = next(t for t in block.txs if t.txid() == txid)
+        if tx.kind is not TxKind.PEG_OUT:
+            return None
+        amount, kind, payout = int(tx.payload[0]), int(tx.payload[1]), bytes(tx.payload[2])
+        out: dict[str, CborValue] = {
+            "txid": txid,
+            "amount": amount,
+            "fee": self.params.pegout_fee,
+            "l1_value": amount - self.params.pegout_fee,
+            "payout_kind": kind,
+            "payout": payout,
+            "l2_block": bh,
+            "l2_height": block.header.height,
+            "finalized": bh in self.qcs,
+        }
+        out.update(self.pegouts.status(txid))
+        return out
 
     # --- queries --------------------------------------------------------------------------
     def finalized(self, block_hash: bytes) -> bool:

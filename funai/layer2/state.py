@@ -8,8 +8,10 @@ payout_payload, key] · ``unbond`` release_height(8 BE)||account -> [amount] · 
 account -> [amount] · ``vset`` b"" -> [[key, payout_kind, payout_payload, stake], ...] ·
 ``model`` model_id -> [status, activation_height, description] · ``mvote``
 model_id||account -> [1] · ``escrow`` txid -> [user, executor, gas] · ``pegin`` L1
-outpoint -> [amount] · ``pegout`` txid -> [amount, payout_kind, payout_payload] · ``clarity``
-key -> raw value · ``meta`` name -> [...] (height, tip, supply counters).
+outpoint -> [amount] · ``pegout`` txid -> [amount, payout_kind, payout_payload] · ``pool``
+L1 pay-to-quorum payload -> [m, [keys], height first recorded] (every verifier set the chain
+has had: its peg pool) · ``clarity`` key -> raw value · ``meta`` name -> [...] (height, tip,
+supply counters).
 
 Rule ``state-root``: the Merkle root (``funai.hashing.merkle_root``) of
 ``SHA-256(encode([ns, key, value]))`` over every row in ``(ns, key)`` order; 32 zero bytes
@@ -24,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from funai.hashing import merkle_root, sha256
-from funai.layer2.params import L2Params
+from funai.layer2.params import L2Params, pool_payload, pool_quorum
 from funai.layer2.transactions import account_of
 from funai.ledger.encoding import CborValue, decode, encode
 
@@ -213,6 +215,31 @@ class L2State:
         if chosen:
             self.put("vset", b"", [[v.key, v.payout_kind, v.payout, v.stake] for v in chosen])
         return self.verifiers()
+
+    # --- peg pools ----------------------------------------------------------------------
+    def current_pool(self) -> bytes:
+        """The L1 pay-to-quorum payload of the current verifier set's peg pool (empty
+        without a verifier set)."""
+        keys = [v.key for v in self.verifiers()]
+        return pool_payload(keys) if keys else b""
+
+    def record_pool(self, height: int) -> bytes:
+        """Rule ``pool``: records the current set's peg pool (at genesis and at every epoch
+        boundary) unless already known; returns its payload."""
+        keys = sorted(v.key for v in self.verifiers())
+        if not keys:
+            return b""  # no verifier set (a network without genesis verifiers): no pool
+        payload = pool_payload(keys)
+        if self.get("pool", payload) is None:
+            self.put("pool", payload, [pool_quorum(keys), list(keys), height])
+        return payload
+
+    def pool(self, payload: bytes) -> tuple[int, list[bytes], int] | None:
+        """A known pool: ``(m, sorted keys, L2 height first recorded)``, or None."""
+        v = self.get("pool", payload)
+        if v is None:
+            return None
+        return int(v[0]), [bytes(k) for k in v[1]], int(v[2])
 
     # --- totals (supply invariant) ------------------------------------------------------
     def total_held(self) -> int:

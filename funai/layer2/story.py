@@ -155,7 +155,7 @@ def run_story(
     net = _Devnet(workdir, generate, judge)
     try:
         a, v0 = net.nodes["inference-a"], net.nodes["verifier0"]
-        pool_kind, pool = net.params.peg_pool
+        pool_kind, pool = net.params.genesis_pool()
         user = _key("user")
         user_acct = account_of(_core.schnorr_public_key(user))
 

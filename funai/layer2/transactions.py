@@ -36,6 +36,7 @@ __all__ = [
     "content_hash",
     "receipt_message",
     "sign_tx",
+    "with_receipt",
 ]
 
 MAX_TX_SIZE = 100_000
@@ -48,7 +49,8 @@ class TxKind(enum.IntEnum):
     STAKE = 1  # [amount, payout_kind (0 key / 1 key hash), payout_payload]
     UNSTAKE = 2  # [amount]
     BOND = 3  # [amount]
-    INFERENCE = 4  # [model_id, request_hash, gas, executor_key, content_hash, executor_sig]
+    # [model_id, request_hash, gas_limit, executor_key, content_hash, executor_sig, gas_used]
+    INFERENCE = 4
     DEPLOY = 5  # [name, source]
     CALL = 6  # [contract_id, function, [args...]]
     MODEL_PROPOSE = 7  # [model_id, description]
@@ -103,9 +105,12 @@ def request_hash(model_id: bytes, input_text: str, context: str, system_prompt: 
     )
 
 
-def receipt_message(network_id: bytes, user_txid: bytes, chash: bytes) -> bytes:
-    """What the executor signs: its receipt for the request ``user_txid`` and content."""
-    return tagged_hash(b"FAI2/receipt", network_id + user_txid + chash)
+def receipt_message(network_id: bytes, user_txid: bytes, chash: bytes, gas_used: int) -> bytes:
+    """What the executor signs: its receipt for the request ``user_txid``, the content and
+    the gas it charges (at most the gas limit the user signed)."""
+    return tagged_hash(
+        b"FAI2/receipt", network_id + user_txid + chash + gas_used.to_bytes(8, "big")
+    )
 
 
 def _check_payload(kind: TxKind, p: list[CborValue]) -> None:
@@ -138,13 +143,14 @@ def _check_payload(kind: TxKind, p: list[CborValue]) -> None:
         need(1)
         amount(0)
     elif kind is TxKind.INFERENCE:
-        need(6)
+        need(7)
         blob(0, 32)
         blob(1, 32)
         amount(2)
         blob(3, 32)
         blob(4, 32)
         blob(5, 64)
+        amount(6)
     elif kind is TxKind.DEPLOY:
         need(2)
         if not isinstance(p[0], str) or not isinstance(p[1], str):
@@ -265,7 +271,8 @@ class L2Tx:
 
     # --- inference accessors ---------------------------------------------------------
     def user_txid(self) -> bytes:
-        """For an inference tx: the id of the user's request part (what the receipt signs)."""
+        """For an inference tx: the id of the user's request part (what the receipt signs):
+        model, request hash and the gas limit, not what the executor adds."""
         p = self.payload
         return sha256d(
             encode([int(self.kind), self.sender_key, self.nonce, self.fee, [p[0], p[1], p[2]]])
@@ -286,6 +293,33 @@ def sign_tx(
     return L2Tx(kind, unsigned.sender_key, nonce, fee, tuple(payload), sig)
 
 
+def with_receipt(
+    request: L2Tx, executor_sk: bytes, chash: bytes, gas_used: int, network_id: bytes
+) -> L2Tx:
+    """The completed inference transaction of a signed ``request``: the executor's key,
+    the content hash, the gas it charges and its receipt signature over them."""
+    model_id, rhash, gas_limit = request.payload[0], request.payload[1], request.payload[2]
+    rsig = _core.schnorr_sign(
+        executor_sk, receipt_message(network_id, request.user_txid(), chash, gas_used), None
+    )
+    return L2Tx(
+        TxKind.INFERENCE,
+        request.sender_key,
+        request.nonce,
+        request.fee,
+        (
+            model_id,
+            rhash,
+            gas_limit,
+            _core.schnorr_public_key(executor_sk),
+            chash,
+            rsig,
+            gas_used,
+        ),
+        request.signature,
+    )
+
+
 def make_inference(
     user_sk: bytes,
     executor_sk: bytes,
@@ -295,30 +329,23 @@ def make_inference(
     gas: int,
     network_id: bytes,
     fee: int = 0,
+    *,
+    gas_used: int | None = None,
 ) -> L2Tx:
-    """A completed inference transaction: the user's request plus the executor's receipt.
+    """A completed inference transaction: the user's request (gas limit ``gas``) plus the
+    executor's receipt charging ``gas_used`` (default: the whole limit).
 
     (In the node the user signs the request part first; the executor adds the receipt.)
     """
     rhash = request_hash(model_id, content.input, content.context, content.system_prompt)
-    chash = content.hash()
-    exec_key = _core.schnorr_public_key(executor_sk)
     draft = L2Tx(
         TxKind.INFERENCE,
         _core.schnorr_public_key(user_sk),
         nonce,
         fee,
-        (model_id, rhash, gas, exec_key, chash, bytes(64)),
-    )
-    rsig = _core.schnorr_sign(
-        executor_sk, receipt_message(network_id, draft.user_txid(), chash), bytes(32)
+        (model_id, rhash, gas, bytes(32), bytes(32), bytes(64), gas),
     )
     usig = _core.schnorr_sign(user_sk, draft.sighash(network_id), bytes(32))
-    return L2Tx(
-        TxKind.INFERENCE,
-        draft.sender_key,
-        nonce,
-        fee,
-        (model_id, rhash, gas, exec_key, chash, rsig),
-        usig,
-    )
+    request = L2Tx(draft.kind, draft.sender_key, nonce, fee, draft.payload, usig)
+    used = gas if gas_used is None else gas_used
+    return with_receipt(request, executor_sk, content.hash(), used, network_id)

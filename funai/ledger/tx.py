@@ -4,7 +4,8 @@ Encoding (deterministic CBOR, :mod:`funai.ledger.encoding`), all arrays:
 
 * output ``[kind, value, payload]``: ``kind`` 0 = pay-to-key (payload: 32-byte BIP340 x-only
   key), 1 = pay-to-key-hash (payload: 20-byte HASH160 of the key), 2 = data (payload: at most
-  80 bytes, value 0, unspendable: the OP_RETURN equivalent).
+  80 bytes, value 0, unspendable: the OP_RETURN equivalent), 3 = pay-to-quorum (payload:
+  the 32-byte hash of an m-of-n set of keys, :mod:`funai.ledger.quorum`).
 * input ``[prev_txid, prev_index]``.
 * coinbase ``[height, extra_nonce, witness_root]``: the block height (makes every coinbase
   id unique, as BIP34), up to 100 bytes of extra nonce (the miner rolls it), and the Merkle
@@ -12,7 +13,8 @@ Encoding (deterministic CBOR, :mod:`funai.ledger.encoding`), all arrays:
   the header commit to every signature.
 * transaction ``[version, inputs, outputs, lock_time, coinbase | null, witnesses]``; a
   witness is the list of byte strings that unlock one input: ``[signature]`` for
-  pay-to-key, ``[public_key, signature]`` for pay-to-key-hash.
+  pay-to-key, ``[public_key, signature]`` for pay-to-key-hash, ``[m n, keys..., signatures...]``
+  for pay-to-quorum.
 
 Ids: ``txid = SHA-256d(encoding of the first five fields)`` (without witnesses, so a
 signature cannot change the id, as segwit), ``wtxid = SHA-256d(full encoding)``.
@@ -59,6 +61,7 @@ class OutputKind(enum.IntEnum):
     PAY_TO_KEY = 0
     PAY_TO_KEY_HASH = 1
     DATA = 2
+    PAY_TO_QUORUM = 3
 
 
 def tagged_hash(tag: bytes, msg: bytes) -> bytes:

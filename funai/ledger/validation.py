@@ -20,6 +20,7 @@ from funai.ledger.compact import decode_compact, hash_to_int, median_time_past, 
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import ChainParams, HeaderRules
+from funai.ledger.quorum import check_quorum_witness
 from funai.ledger.supply import l1_subsidy
 from funai.ledger.tx import (
     MAX_DATA_SIZE,
@@ -45,7 +46,11 @@ __all__ = [
     "header_context",
 ]
 
-_PAYLOAD_SIZES = {OutputKind.PAY_TO_KEY: 32, OutputKind.PAY_TO_KEY_HASH: 20}
+_PAYLOAD_SIZES = {
+    OutputKind.PAY_TO_KEY: 32,
+    OutputKind.PAY_TO_KEY_HASH: 20,
+    OutputKind.PAY_TO_QUORUM: 32,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +303,9 @@ def check_tx_inputs(
                 pk, sig = witness
                 if hash160(pk) != coin.out.payload:
                     raise ConsensusError("bad-txns-pubkey-hash", f"input {index}")
+            elif coin.out.kind == OutputKind.PAY_TO_QUORUM:
+                check_quorum_witness(coin.out.payload, witness, msg, index)
+                continue
             else:  # data outputs never enter the UTXO set
                 raise ConsensusError("bad-txns-inputs-missingorspent", "spends a data output")
             if not _verify_sig(pk, msg, sig):

@@ -14,6 +14,7 @@ whitelist = []                # hosts never banned
 
 [api]
 listen = "127.0.0.1:29634"
+public_url = ""               # advertised to peers (executors); default: the bound address
 
 [roles]
 miner = false
@@ -33,6 +34,7 @@ bid = 10000000                # base units bid per sortition round (producers)
 bond = 0                      # executor bond to keep posted; 0: the network's minimum
 fee_rate = 1                  # base units per byte of the node's own L1 transactions
 price_per_token = 100         # gas per token charged for API requests (executors)
+advert_interval = 60.0        # seconds between an executor's model adverts to the network
 
 [storage]
 synchronous = "FULL"          # FULL (default) or NORMAL (throw-away test nodes)
@@ -77,6 +79,7 @@ class NodeConfig:
     ban_seconds: float = 86400.0
     whitelist: list[str] = field(default_factory=list)
     api_listen: str = ""
+    api_public_url: str = ""
     miner: bool = False
     inference: bool = False
     verifier: bool = False
@@ -90,6 +93,7 @@ class NodeConfig:
     l2_bond: int = 0
     l2_fee_rate: int = 1
     price_per_token: int = 100
+    l2_advert_interval: float = 60.0
     synchronous: str = "FULL"
     log_level: str = "info"
     log_json: bool = True
@@ -117,6 +121,10 @@ class NodeConfig:
         ):
             if value < 0:
                 raise ValueError(f"l2.{key} must be >= 0")
+        if not 1.0 <= self.l2_advert_interval <= 3600.0:
+            raise ValueError("l2.advert_interval must be between 1 and 3600 seconds")
+        if self.api_public_url and not self.api_public_url.startswith(("http://", "https://")):
+            raise ValueError("api.public_url must be an http:// or https:// URL")
 
     def to_toml(self) -> str:
         doc: dict[str, Any] = {
@@ -130,7 +138,7 @@ class NodeConfig:
                 "ban_seconds": self.ban_seconds,
                 "whitelist": self.whitelist,
             },
-            "api": {"listen": self.api_listen},
+            "api": {"listen": self.api_listen, "public_url": self.api_public_url},
             "roles": {
                 "miner": self.miner,
                 "inference": self.inference,
@@ -149,6 +157,7 @@ class NodeConfig:
                 "bond": self.l2_bond,
                 "fee_rate": self.l2_fee_rate,
                 "price_per_token": self.price_per_token,
+                "advert_interval": self.l2_advert_interval,
             },
             "storage": {"synchronous": self.synchronous},
             "log": {"level": self.log_level, "json": self.log_json},
@@ -165,6 +174,7 @@ _SECTIONS = {
     ("p2p", "ban_seconds"): "ban_seconds",
     ("p2p", "whitelist"): "whitelist",
     ("api", "listen"): "api_listen",
+    ("api", "public_url"): "api_public_url",
     ("roles", "miner"): "miner",
     ("roles", "inference"): "inference",
     ("roles", "verifier"): "verifier",
@@ -178,6 +188,7 @@ _SECTIONS = {
     ("l2", "bond"): "l2_bond",
     ("l2", "fee_rate"): "l2_fee_rate",
     ("l2", "price_per_token"): "price_per_token",
+    ("l2", "advert_interval"): "l2_advert_interval",
     ("storage", "synchronous"): "synchronous",
     ("log", "level"): "log_level",
     ("log", "json"): "log_json",

@@ -23,15 +23,22 @@ import httpx
 from funai.ledger.params import get_params
 from funai.node.config import NodeConfig
 
-__all__ = ["NodeSpec", "l1_layout", "l2_layout", "start_devnet", "stop_devnet"]
+__all__ = ["NODE_CODE", "NodeSpec", "l1_layout", "l2_layout", "start_devnet", "stop_devnet"]
+
+
+#: The ``python -c`` code that runs a devnet node (the ``funai`` command line).
+NODE_CODE = "from funai.cli import main; main()"
 
 
 @dataclass
 class NodeSpec:
-    """One devnet node: its name (data directory) and its NodeConfig settings."""
+    """One devnet node: its name (data directory), its NodeConfig settings and the
+    ``python -c`` code that runs it (tests launch nodes with a patched behaviour; the code
+    gets the ``funai`` command line as ``sys.argv[1:]``)."""
 
     name: str
     settings: dict[str, Any] = field(default_factory=dict)
+    code: str = NODE_CODE
 
 
 def l1_layout(
@@ -45,6 +52,10 @@ def l1_layout(
         )
         for k in range(nodes)
     ]
+
+
+#: Seconds between an executor's model adverts on a devnet (the default is 60).
+ADVERT_INTERVAL = 5.0
 
 
 def l2_layout(
@@ -69,7 +80,10 @@ def l2_layout(
         for i in range(verifiers)
     ]
     specs += [
-        NodeSpec(f"inference-{chr(ord('a') + i)}", {"inference": True, "models": [model]})
+        NodeSpec(
+            f"inference-{chr(ord('a') + i)}",
+            {"inference": True, "models": [model], "l2_advert_interval": ADVERT_INTERVAL},
+        )
         for i in range(inference)
     ]
     for spec in specs:
@@ -125,7 +139,7 @@ def start_devnet(
                     [
                         sys.executable,
                         "-c",
-                        "from funai.cli import main; main()",
+                        spec.code,
                         "--datadir",
                         str(datadir),
                         "node",

@@ -30,7 +30,7 @@ from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
 from funai.node.devnet import l2_layout, start_devnet, stop_devnet
 
-__all__ = ["L2Devnet", "StoryError", "open_l2_devnet", "run_devnet_story"]
+__all__ = ["DevnetClient", "L2Devnet", "StoryError", "open_l2_devnet", "run_devnet_story"]
 
 Step = Callable[[str, dict[str, Any]], None]
 STAGES = ("in_block", "finalized", "anchored", "confirmed", "reclaimed")
@@ -40,7 +40,7 @@ class StoryError(RuntimeError):
     """The devnet did not reach a step in time (the message says which and where to look)."""
 
 
-class _Net:
+class DevnetClient:
     def __init__(self, endpoints: list[dict[str, Any]], network: str, deadline: float) -> None:
         self.nodes = {e["name"]: e for e in endpoints}
         self.network = network
@@ -84,7 +84,7 @@ class _Net:
 class L2Devnet:
     """A running inference-layer devnet, funded and ready for requests."""
 
-    net: _Net
+    net: DevnetClient
     params: L2Params
     network: str
     executors: list[str]
@@ -119,7 +119,7 @@ def open_l2_devnet(
         model, verifiers=verifiers, inference=inference_nodes, mine_interval=mine_interval
     )
     procs, endpoints = start_devnet(workdir, specs, network=network, timeout=timeout)
-    net = _Net(endpoints, network, started + timeout)
+    net = DevnetClient(endpoints, network, started + timeout)
     try:
         say(
             "network",
@@ -148,7 +148,7 @@ def open_l2_devnet(
         # each inference node's own wallet pays for the API requests it serves (open access)
         accounts = {n: net.get(n, "/wallet", auth=True)["l2_account"] for n in executors}
         account = accounts[client_node]
-        pool_kind, pool = params.peg_pool
+        pool_kind, pool = params.genesis_pool()
         for acct in accounts.values():
             peg = pegin_output(bytes.fromhex(acct))
             net.post(

@@ -5,7 +5,8 @@ joins it to the P2P network and the L1 chain (:class:`~funai.layer2.p2p.L2Gossip
 each role's duties:
 
 * every node follows L1, applies L2 blocks, forms quorum certificates, tracks anchors and
-  reclaims confirmed content;
+  reclaims confirmed content, and puts the peg-out L1 transactions it assembled from the
+  verifier quorum's signatures into its L1 mempool (:meth:`pegouts`);
 * **verifier** (``roles.verifier``): judges every inference transaction of each block with
   the loaded models and votes (its key: ``l2.test_key`` on a test network, else
   ``<netdir>/l2.key``);
@@ -26,6 +27,7 @@ runs (HTTP 402).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,9 +36,11 @@ import trio
 
 from funai import _core
 from funai.errors import FunaiError
+from funai.layer2.errors import L2Error
 from funai.layer2.p2p import L2Gossip
 from funai.layer2.params import L2Params, test_verifier_key
 from funai.layer2.pegs import pegin_output
+from funai.layer2.routing import ModelOffer
 from funai.layer2.service import L2Node, sign_request
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, account_of, sign_tx
 from funai.layer2.votes import Verdict
@@ -74,11 +78,13 @@ class PaymentRequiredError(FunaiError):
 
 @dataclass
 class Reservation:
-    """Gas set aside for one running request."""
+    """Gas set aside for one running request: signed here from ``payer_sk`` once it ran, or
+    ``request``, a request its user signed elsewhere (a forwarding node; ``payer_sk`` empty)."""
 
     payer_sk: bytes
     account: bytes
     max_gas: int
+    request: L2Tx | None = None
 
 
 class L2Runtime:
@@ -107,6 +113,7 @@ class L2Runtime:
         self.sent: dict[str, int] = {}  # what was published -> L1 height it was sent at
         self.last_duty = "starting"
         self.models_ready = trio.Event()
+        self.offers: list[ModelOffer] = []  # what this executor advertises (attach_models)
         self.metrics: NodeMetrics | None = None  # set by the API (judge verdicts, vote latency)
         self.snapshot = (self.l2.state.height, 0)  # (L2 height, L2 mempool) for /metrics
         self._tip = trio.Event()
@@ -147,6 +154,7 @@ class L2Runtime:
             if self.metrics is not None:
                 self.metrics.observe_vote_latency(seconds)
 
+        self.offers = [ModelOffer(mid, names[mid], self.price_per_token) for mid in sorted(ready)]
         with self.gossip.lock:
             if self.node.config.inference:
                 self.l2.models = set(ready)
@@ -167,6 +175,7 @@ class L2Runtime:
         while True:
             await self._tip.wait()
             self._tip = trio.Event()
+            await self.pegouts()
             if self.l2.vrf_sk is None:
                 continue
             try:
@@ -177,6 +186,53 @@ class L2Runtime:
 
     async def _on_tip(self, connected: list[tuple[bytes, int]]) -> None:
         self._tip.set()
+
+    def _take_l1_outbox(self) -> list[Transaction]:
+        out, self.l2.l1_outbox = self.l2.l1_outbox, []
+        return out
+
+    async def pegouts(self) -> None:
+        """Every node: puts the peg-out L1 transactions it assembled from the verifier
+        quorum's signatures (``L2Node.l1_outbox``) into its L1 mempool, which relays them."""
+        txs = await trio.to_thread.run_sync(self.gossip.call, self._take_l1_outbox)
+        for tx in txs:
+            try:
+                await self.node.service.accept_tx(tx)
+            except FunaiError as exc:  # already in the pool, or already mined
+                log.info(
+                    "peg-out transaction not admitted",
+                    extra={"fields": {"txid": tx.txid()[::-1].hex(), "error": str(exc)}},
+                )
+                continue
+            log.info("peg-out transaction sent", extra={"fields": {"txid": tx.txid()[::-1].hex()}})
+
+    def public_url(self) -> str | None:
+        """The API base URL this executor advertises (``api.public_url``, else the bound
+        address unless it is a wildcard one that peers cannot dial)."""
+        url = self.node.config.api_public_url or self.node.api_url
+        if not url or "://0.0.0.0" in url or "://[::]" in url:
+            return None
+        return url.rstrip("/")
+
+    async def advertise(self) -> None:
+        """An executor re-advertises its models to the network every ``l2.advert_interval``
+        seconds (``routing.py``), so nodes that do not serve a model can route to it."""
+        await self.models_ready.wait()
+        url = self.public_url()
+        if not self.node.config.inference or not self.offers:
+            return
+        if url is None:
+            log.warning("no api.public_url: this executor's models are not advertised")
+            return
+        while True:
+            try:
+                await trio.to_thread.run_sync(
+                    self.gossip.call, self.l2.advertise, url, self.offers, int(time.time())
+                )
+            except FunaiError as exc:
+                log.warning("advert failed", extra={"fields": {"error": str(exc)}})
+            self.gossip.flush()
+            await trio.sleep(self.node.config.l2_advert_interval)
 
     # --- producer -------------------------------------------------------------------------
     def _wallet(self) -> Wallet | None:
@@ -222,7 +278,7 @@ class L2Runtime:
                     l2.submit(btx)
                     log.info("posted executor bond", extra={"fields": {"amount": btx.payload[0]}})
                 elif self._due("peg-in", height):
-                    pool_kind, pool = self.params.peg_pool
+                    pool_kind, pool = l2.pool_output()  # the current set's peg pool
                     outs += [
                         TxOut(pool_kind, self.bond_target - bond - balance, pool),
                         pegin_output(l2.account),
@@ -273,7 +329,7 @@ class L2Runtime:
         with self.gossip.lock:
             balance = self.l2.state.balance(account)
             pending = sum(
-                t.fee + (int(t.payload[2]) if t.kind is TxKind.INFERENCE else 0)
+                t.fee + (int(t.payload[6]) if t.kind is TxKind.INFERENCE else 0)
                 for t in self.l2.mempool.values()
                 if t.sender == account
             )
@@ -281,13 +337,37 @@ class L2Runtime:
 
     def reserve(self, payer_sk: bytes, max_tokens: int) -> Reservation:
         """Sets aside the worst-case gas of a request (raises PaymentRequiredError)."""
-        account = account_of(_core.schnorr_public_key(payer_sk))
-        max_gas = self.price_per_token * max_tokens
+        return self.reserve_gas(payer_sk, self.price_per_token * max_tokens)
+
+    def reserve_gas(self, payer_sk: bytes, max_gas: int) -> Reservation:
+        """Sets aside ``max_gas`` of the payer's balance (raises PaymentRequiredError)."""
+        return self._reserve(account_of(_core.schnorr_public_key(payer_sk)), max_gas, payer_sk)
+
+    def _reserve(
+        self, account: bytes, max_gas: int, payer_sk: bytes = b"", request: L2Tx | None = None
+    ) -> Reservation:
         available = self.available(account)
         if available < max_gas or (max_gas == 0 and available < 0):
             raise PaymentRequiredError(account, max(0, available), max_gas)
         self.reserved[account] = self.reserved.get(account, 0) + max_gas
-        return Reservation(payer_sk, account, max_gas)
+        return Reservation(payer_sk, account, max_gas, request)
+
+    def reserve_signed(
+        self, request: L2Tx, model_id: bytes, content: InferenceContent, max_tokens: int
+    ) -> Reservation:
+        """A request its user signed on another node (which forwarded it here): checked as
+        any executor checks a request before running it (``check_request``); its gas limit
+        must cover ``max_tokens`` at this node's price. Raises L2Error (the request is
+        invalid) or PaymentRequiredError (the limit or the user's balance is too small)."""
+        if request.kind is not TxKind.INFERENCE or bytes(request.payload[0]) != model_id:
+            raise L2Error("inference-bad-request", "not a request for this model")
+        limit, need = int(request.payload[2]), self.price_per_token * max_tokens
+        if limit < need:
+            raise PaymentRequiredError(request.sender, limit, need)
+        self.gossip.call(
+            self.l2.check_request, request, content.input, content.context, content.system_prompt
+        )
+        return self._reserve(request.sender, limit, request=request)
 
     def release(self, r: Reservation) -> None:
         left = self.reserved.get(r.account, 0) - r.max_gas
@@ -301,21 +381,51 @@ class L2Runtime:
         pool = [t.nonce + 1 for t in self.l2.mempool.values() if t.sender == account]
         return max([state_nonce, self.next_nonce.get(account, 0), *pool])
 
+    def take_nonce(self, account: bytes) -> int:
+        """The next nonce of ``account`` for a request signed here, reserved for it."""
+        with self.gossip.lock:
+            nonce = self._nonce(account)
+            self.next_nonce[account] = nonce + 1
+            return nonce
+
+    def return_nonce(self, payer_sk: bytes, nonce: int, *, maybe_used: bool) -> None:
+        """A request signed with ``nonce`` produced no transaction here. If no later nonce
+        was taken and no executor can hold the request, the nonce is simply free again;
+        otherwise the hole is filled (a transfer of one base unit to the account itself),
+        so the account's later transactions stay valid; if the executor did record the
+        request after all, exactly one of the two gets into a block."""
+        account = account_of(_core.schnorr_public_key(payer_sk))
+        with self.gossip.lock:
+            if not maybe_used and self.next_nonce.get(account) == nonce + 1:
+                self.next_nonce[account] = nonce
+                return
+            filler = sign_tx(payer_sk, TxKind.TRANSFER, nonce, [account, 1], self.params.network_id)
+            try:
+                self.l2.submit(filler)
+            except FunaiError as exc:
+                log.warning("could not fill nonce %d of %s: %s", nonce, account.hex(), exc)
+        self.gossip.flush()
+
     def _settle(self, r: Reservation, model_id: bytes, content: InferenceContent, gas: int) -> L2Tx:
         with self.gossip.lock:
+            if r.request is not None:  # signed by its user on the forwarding node
+                self.l2.check_request(
+                    r.request, content.input, content.context, content.system_prompt
+                )
+                return self.l2.complete(r.request, content, gas)
             nonce = self._nonce(r.account)
             request = sign_request(
                 r.payer_sk,
                 nonce,
                 model_id,
-                gas,
+                r.max_gas,
                 content.input,
                 self.params.network_id,
                 context=content.context,
                 system_prompt=content.system_prompt,
             )
             self.l2.check_request(request, content.input, content.context, content.system_prompt)
-            tx = self.l2.complete(request, content)
+            tx = self.l2.complete(request, content, gas)
             self.next_nonce[r.account] = nonce + 1
             return tx
 
@@ -323,8 +433,9 @@ class L2Runtime:
         self, r: Reservation, model_id: bytes, content: InferenceContent, tokens: int
     ) -> L2Tx:
         """The inference transaction of a finished request: the user's request signed with
-        the actual gas (``tokens * price_per_token``, at most the reservation), the executor's
-        receipt, queued for gossip. Releases the reservation."""
+        the reservation as its gas limit, the executor's receipt charging the actual gas
+        (``tokens * price_per_token``, at most the limit), queued for gossip. Releases the
+        reservation."""
         gas = min(r.max_gas, self.price_per_token * tokens)
         try:
             tx = await trio.to_thread.run_sync(self._settle, r, model_id, content, gas)
@@ -379,6 +490,7 @@ class L2Runtime:
                 "price_per_token": self.price_per_token,
                 "timings": {k: round(v, 6) for k, v in l2.timings.items()},
                 "producer": None if l2.vrf_sk is None else self.last_duty,
+                "pool": l2.pool_status(),
             }
 
         result: dict[str, Any] = self.query(read)

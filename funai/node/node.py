@@ -153,6 +153,7 @@ class Node:
                 nursery.start_soon(self.miner.run)
                 if self.l2 is not None:
                     nursery.start_soon(self.l2.run)
+                    nursery.start_soon(self.l2.advertise)
                 nursery.start_soon(self._progress)
                 if self.config.miner:
                     self.miner.set_enabled(True)

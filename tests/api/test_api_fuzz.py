@@ -25,6 +25,7 @@ UNSAFE = {
     ("/v1/miner", "enabled"),
     ("/v1/chat/completions", "model"),
     ("/v1/completions", "model"),
+    ("/v1/l2/quote", "request"),
 }
 
 JSON = st.recursive(

@@ -374,7 +374,8 @@ BAD_PAY: list[tuple[Any, str]] = [
     ({"outputs": {"kind": 2}}, "bad_output"),
     ({"outputs": [None]}, "bad_output"),
     ({"outputs": [[2, 0, ""]]}, "bad_output"),
-    ({"outputs": [_out(kind=3)]}, "bad_output"),
+    ({"outputs": [_out(kind=4)]}, "bad_output"),
+    ({"outputs": [_out(kind=3)]}, "bad_output"),  # a quorum payload is 32 bytes
     ({"outputs": [_out(kind=-1)]}, "bad_output"),
     ({"outputs": [_out(kind=True)]}, "bad_output"),
     ({"outputs": [_out(kind="1")]}, "bad_output"),

@@ -12,7 +12,7 @@ from funai.hashing import sha256
 from funai.layer2.block import L2Block
 from funai.layer2.commitment import Commitment
 from funai.layer2.consensus import apply_block, build_block
-from funai.layer2.messages import L2BlockMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.messages import L2AdMsg, L2BlockMsg, L2PegSigMsg, L2TxMsg, L2VoteMsg
 from funai.layer2.params import L2Params
 from funai.layer2.registration import Registration, RegRef
 from funai.layer2.service import Generate, Judge, L2Node
@@ -189,6 +189,7 @@ class Cluster:
         judges: dict[str, Judge],
         executors: dict[str, Generate],
         models: tuple[bytes, ...] = (MODEL,),
+        **overrides: object,
     ) -> None:
         params = make_params(
             genesis_verifiers=tuple(
@@ -198,7 +199,7 @@ class Cluster:
                 )
                 for n in judges
             ),
-            confirmations=2,
+            **{"confirmations": 2, **overrides},
         )
         self.params = params
         self.nodes: dict[str, L2Node] = {}
@@ -248,7 +249,9 @@ class Cluster:
                 while node.outbox:
                     msg = node.outbox.pop(0)
                     wire = decode_payload(encode_payload(msg))
-                    assert isinstance(wire, L2TxMsg | L2BlockMsg | L2VoteMsg)
+                    assert isinstance(
+                        wire, L2TxMsg | L2BlockMsg | L2VoteMsg | L2AdMsg | L2PegSigMsg
+                    )
                     for other, peer in self.nodes.items():
                         if other != name:
                             peer.receive(wire)

@@ -74,11 +74,11 @@ def test_follow_l1_elect_and_peg_in(tmp_path: Path) -> None:
     l1.mine([x.registration_output()])
     step(cluster, followers)
     assert x.reg_ref is not None
-    pool_kind, pool = cluster.params.peg_pool
+    pool_kind, pool = cluster.params.genesis_pool()
     l1.mine([TxOut(pool_kind, COIN, pool), pegin_output(acct("user"))])
     step(cluster, followers)
     v0 = cluster.nodes["v0"]
-    assert v0.pegin_view(*next(iter(v0.pegins))) == (COIN, acct("user"), 1)
+    assert v0.pegin_view(*next(iter(v0.pegins))) == (COIN, acct("user"), 1, pool_kind, pool)
     l1.mine(x.commitment_outputs(COIN // 2))  # the peg-in now has 2 confirmations
     step(cluster, followers)
     assert v0.state.height == 0
@@ -105,7 +105,7 @@ def test_l1_reorg_refeeds_from_the_fork(tmp_path: Path) -> None:
     l1, cluster, followers = setup(tmp_path)
     x = cluster.nodes["x"]
     b1 = l1.mine([x.registration_output()])
-    pool_kind, pool = cluster.params.peg_pool
+    pool_kind, pool = cluster.params.genesis_pool()
     b2 = l1.mine([TxOut(pool_kind, COIN, pool), pegin_output(acct("user"))])
     step(cluster, followers)
     v0 = cluster.nodes["v0"]

@@ -106,7 +106,7 @@ def test_two_nodes_over_loopback(tmp_path: Path) -> None:
 
             await mine([a.l2.registration_output()])
             assert a.l2.reg_ref is not None
-            pool_kind, pool = a.l2.params.peg_pool
+            pool_kind, pool = a.l2.pool_output()
             await mine([TxOut(pool_kind, COIN // 2, pool), pegin_output(acct("user"))])
             await mine([TxOut(pool_kind, COIN // 2, pool), pegin_output(acct("a"))])
             await mine(a.l2.commitment_outputs(COIN // 2))

@@ -12,71 +12,23 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from inference_fixtures import model_dir  # noqa: F401
 
-from funai.api.wallet_routes import read_cookie
 from funai.layer2.params import network_l2_params
 from funai.layer2.pegs import pegin_output
-from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
 from funai.node.devnet import l2_layout, start_devnet, stop_devnet
+from funai.node.devnet_story import DevnetClient
 
 pytestmark = pytest.mark.slow
 
 NETWORK = "devnet"
 TIMEOUT = 240.0  # the whole devnet part; it usually takes well under half of that
 STAGES = ("executed", "in_block", "finalized", "anchored", "confirmed", "reclaimed")
-
-
-class _Net:
-    """HTTP access to the devnet's nodes by name (a trimmed copy of devnet_story's)."""
-
-    def __init__(self, endpoints: list[dict[str, Any]], deadline: float) -> None:
-        self.nodes = {e["name"]: e for e in endpoints}
-        self.deadline = deadline
-        self.client = httpx.Client(timeout=120)
-
-    def root(self, name: str) -> str:
-        return str(self.nodes[name]["api"]).removesuffix("/v1")
-
-    def _auth(self, name: str) -> dict[str, str]:
-        netdir = Path(self.nodes[name]["datadir"]) / get_params(NETWORK).name
-        return {"Authorization": f"Bearer {read_cookie(netdir)}"}
-
-    def get(self, name: str, path: str, *, auth: bool = False) -> Any:
-        r = self.client.get(
-            str(self.nodes[name]["api"]) + path, headers=self._auth(name) if auth else None
-        )
-        r.raise_for_status()
-        return r.json()
-
-    def post(self, name: str, path: str, body: dict[str, Any], *, auth: bool = False) -> Any:
-        r = self.client.post(
-            str(self.nodes[name]["api"]) + path,
-            json=body,
-            headers=self._auth(name) if auth else None,
-        )
-        assert r.status_code < 400, f"{name} {path} answered {r.status_code}: {r.text}"
-        return r.json()
-
-    def wait(self, what: str, check: Callable[[], Any], poll: float = 0.5) -> Any:
-        while True:
-            try:
-                got = check()
-            except (httpx.HTTPError, KeyError, ValueError):
-                got = None
-            if got:
-                return got
-            if time.monotonic() > self.deadline:
-                raise AssertionError(f"the devnet did not reach: {what}")
-            time.sleep(poll)
 
 
 class _Dom(HTMLParser):
@@ -135,7 +87,7 @@ def _dump_dom(browser: str, url: str) -> str:
     return dom
 
 
-def _drive_to_finalized(net: _Net, model: str) -> str:
+def _drive_to_finalized(net: DevnetClient, model: str) -> str:
     """Funds and pegs in for ``inference-a``, waits for its registration and bond, asks it one
     question and waits until verifier0 sees the inference transaction finalized; its txid."""
     params = network_l2_params(NETWORK)
@@ -147,7 +99,7 @@ def _drive_to_finalized(net: _Net, model: str) -> str:
     address = net.get("inference-a", "/wallet", auth=True)["addresses"][0]
     net.post("miner", "/wallet/send", {"to": address, "amount": 5 * COIN}, auth=True)
     account = net.get("inference-a", "/wallet", auth=True)["l2_account"]
-    pool_kind, pool = params.peg_pool
+    pool_kind, pool = params.genesis_pool()
     peg = pegin_output(bytes.fromhex(account))
     net.post(
         "miner",
@@ -171,17 +123,39 @@ def _drive_to_finalized(net: _Net, model: str) -> str:
             and net.get("inference-a", f"/l2/accounts/{account}")["balance"] > 0
         ),
     )
-    answer = net.post(
-        "inference-a",
-        "/chat/completions",
-        {
-            "model": Path(model).name,
-            "messages": [{"role": "user", "content": "What is the capital of France?"}],
-            "max_tokens": 8,
-            "temperature": 0,
-        },
+    # the official openai client, streaming, against the executor (the L2 path of the API)
+    from openai import OpenAI
+
+    from funai.api.openai_compat import verify_receipt
+
+    client = OpenAI(base_url=net.url("inference-a", ""), api_key="unused-on-devnet")
+    stream = client.chat.completions.create(
+        model=Path(model).name,
+        messages=[{"role": "user", "content": "What is the capital of France?"}],
+        max_tokens=8,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
     )
-    txid = str(answer["funai"]["inference_txid"])
+    text, ext, usage = "", None, None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            text += chunk.choices[0].delta.content
+        extra = chunk.model_extra or {}
+        if extra.get("funai"):
+            ext = extra["funai"]
+        if chunk.usage is not None:
+            usage = chunk.usage
+    assert "Paris" in text
+    assert ext is not None
+    assert usage is not None
+    receipt = ext["receipt"]
+    assert receipt["kind"] == "executor"
+    assert verify_receipt(receipt)
+    assert not verify_receipt({**receipt, "content_hash": "00" * 32})
+    price = net.get("inference-a", "/l2/status")["price_per_token"]
+    assert receipt["gas"] == price * usage.total_tokens  # charged per token used
+    txid = str(ext["inference_txid"])
     net.wait(
         "the inference transaction finalized on verifier0",
         lambda: net.get("verifier0", f"/l2/inference/{txid}")["status"] in STAGES[2:],
@@ -201,7 +175,7 @@ def test_status_page_shows_l2(
     specs = l2_layout(str(model_dir), verifiers=3, inference=1, mine_interval=1.5)
     started = time.monotonic()
     procs, endpoints = start_devnet(tmp_path, specs, network=NETWORK, timeout=TIMEOUT)
-    net = _Net(endpoints, started + TIMEOUT)
+    net = DevnetClient(endpoints, NETWORK, started + TIMEOUT)
     try:
         txid = _drive_to_finalized(net, str(model_dir))
         net.wait(
@@ -218,7 +192,7 @@ def test_status_page_shows_l2(
             for e in net.get("verifier0", "/l2/elections?limit=200")["elections"]
             if e["winner"] is not None
         }
-        html = _dump_dom(browser, net.root("verifier0") + "/")
+        html = _dump_dom(browser, net.url("verifier0", "").removesuffix("/v1") + "/")
         (tmp_path / "status_page.html").write_text(html)  # for a failing run's inspection
         dom = _Dom(html)
         after = net.get("verifier0", "/l2/status")["height"]

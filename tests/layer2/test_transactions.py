@@ -20,7 +20,8 @@ from funai.layer2.transactions import (
     sign_tx,
 )
 from funai.ledger.encoding import encode
-from funai.ledger.tx import COIN
+from funai.ledger.quorum import quorum_payload
+from funai.ledger.tx import COIN, OutputKind
 
 
 def test_content_hash_is_length_prefixed() -> None:
@@ -135,9 +136,28 @@ def test_inference_rules(net: Net) -> None:
     p[4] = _core.sha256(b"other content")  # receipt no longer matches the content hash
     tampered = L2Tx(good.kind, good.sender_key, 0, 0, tuple(p), good.signature)
     rejects(net, tampered, "inference-bad-receipt")
+    # the executor charges the gas its receipt signs, never more than the user's limit
+    over = make_inference(
+        skey("user"), skey("exec"), 0, MODEL, content, COIN, nid, gas_used=COIN + 1
+    )
+    rejects(net, over, "inference-gas-over-limit")
+    p = list(good.payload)
+    p[6] = COIN // 2  # a charge the receipt does not sign
+    recharged = L2Tx(good.kind, good.sender_key, 0, 0, tuple(p), good.signature)
+    assert recharged.user_txid() == good.user_txid()  # the user's signature still holds
+    rejects(net, recharged, "inference-bad-receipt")
+    poor = make_inference(skey("nobody"), skey("exec"), 0, MODEL, content, COIN, nid)
+    rejects(net, poor, "tx-insufficient-funds")
     apply(net, good)
     assert net.state.get("escrow", good.txid()) == [acct("user"), acct("exec"), COIN]
     assert net.state.balance(acct("user")) == 99 * COIN
+    # a limit above the balance is fine: only the gas used is taken
+    part = make_inference(
+        skey("user"), skey("exec"), 1, MODEL, content, 500 * COIN, nid, gas_used=3 * COIN
+    )
+    apply(net, part)
+    assert net.state.get("escrow", part.txid()) == [acct("user"), acct("exec"), 3 * COIN]
+    assert net.state.balance(acct("user")) == 96 * COIN
     assert net.state.total_held() == net.state.total_issued()
 
 
@@ -168,9 +188,12 @@ def test_model_governance(net: Net) -> None:
 
 def test_pegs(net: Net) -> None:
     l1_txid = _core.sha256(b"l1 tx")
-    seen = {(l1_txid, 1): (5 * COIN, acct("carol"), 6)}
+    with net.state.atomic():
+        pool = net.state.record_pool(0)  # the genesis set's pool (block 0 records it)
+    q = int(OutputKind.PAY_TO_QUORUM)
+    seen = {(l1_txid, 1): (5 * COIN, acct("carol"), 6, q, pool)}
 
-    def view(txid: bytes, index: int) -> tuple[int, bytes, int] | None:
+    def view(txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:
         return seen.get((txid, index))
 
     c = BlockContext(3, acct("prod"), pegins=view)
@@ -188,9 +211,15 @@ def test_pegs(net: Net) -> None:
         "pegin-unknown",
         c,
     )
-    seen[(l1_txid, 1)] = (5 * COIN, acct("carol"), 5)
+    # rule pegin-pool: only an output paying a known set's pool counts
+    other_pool = quorum_payload(1, [_core.schnorr_public_key(skey("mallory"))])
+    seen[(l1_txid, 1)] = (5 * COIN, acct("carol"), 6, q, other_pool)
+    rejects(net, pegin, "pegin-pool", c)
+    seen[(l1_txid, 1)] = (5 * COIN, acct("carol"), 6, int(OutputKind.PAY_TO_KEY), pool)
+    rejects(net, pegin, "pegin-pool", c)
+    seen[(l1_txid, 1)] = (5 * COIN, acct("carol"), 5, q, pool)
     rejects(net, pegin, "pegin-unconfirmed", c)
-    seen[(l1_txid, 1)] = (5 * COIN, acct("carol"), 6)
+    seen[(l1_txid, 1)] = (5 * COIN, acct("carol"), 6, q, pool)
     apply(net, pegin, c)
     assert net.state.balance(acct("carol")) == 5 * COIN
     rejects(
@@ -203,6 +232,33 @@ def test_pegs(net: Net) -> None:
     apply(net, out)
     assert net.state.get("pegout", out.txid()) == [2 * COIN, 1, bytes(20)]
     assert net.state.total_held() == net.state.total_issued()
+    # rule pegout-below-fee: the L1 payment must be worth something after the L1 fee
+    fee = net.params.pegout_fee
+    rejects(net, t("carol", TxKind.PEG_OUT, 1, [fee, 1, bytes(20)], net), "pegout-below-fee")
+    apply(net, t("carol", TxKind.PEG_OUT, 1, [fee + 1, 1, bytes(20)], net))
+
+
+def test_pool_namespace(net: Net) -> None:
+    """Rule ``pool``: the genesis set's pool, then every new set's, each recorded once."""
+    keys = sorted(_core.schnorr_public_key(skey(n)) for n in VERIFIER_NAMES)
+    assert net.state.current_pool() == quorum_payload(3, keys)
+    assert net.params.genesis_pool() == (int(OutputKind.PAY_TO_QUORUM), quorum_payload(3, keys))
+    with net.state.atomic():
+        p0 = net.state.record_pool(0)
+    assert net.state.pool(p0) == (3, keys, 0)
+    root = net.state.state_root()
+    with net.state.atomic():
+        assert net.state.record_pool(7) == p0  # known: unchanged
+    assert net.state.state_root() == root
+    apply(net, t("user", TxKind.STAKE, 0, [100 * COIN, 1, acct("user")], net))
+    with net.state.atomic():
+        net.state.recompute_verifier_set()
+        p1 = net.state.record_pool(10)
+    user_key = _core.schnorr_public_key(skey("user"))
+    assert p1 == quorum_payload(1, [user_key]) != p0
+    assert net.state.pool(p1) == (1, [user_key], 10)
+    assert net.state.pool(p0) is not None  # earlier pools stay known
+    assert net.state.state_root() != root
 
 
 COUNTER = """

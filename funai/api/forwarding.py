@@ -1,0 +1,267 @@
+"""Routing API requests to an executor that serves the model (docs/api.md, "Routing").
+
+A node that does not execute the requested model (it has no such model, or loads it only to
+judge) sends the request to an executor that advertises it (:mod:`funai.layer2.routing`):
+
+1. **Quote**: ``POST {executor}/l2/quote`` with the OpenAI request gives the executor's
+   prompt token count, the effective ``max_tokens``, its price and so the gas limit
+   ``price_per_token * (prompt_tokens + max_tokens)``. The quoted price must not exceed the
+   advertised one.
+2. **Sign**: this node (which holds the paying wallet) sets the gas limit aside from the
+   account's available balance (402 otherwise) and signs the user's request with it and the
+   account's next nonce (:func:`funai.layer2.service.sign_request`).
+3. **Execute**: the OpenAI request goes to the executor's own endpoint with the signed
+   request in the ``X-FunAI-Request`` header (hex of the transaction). The executor checks it
+   like any request (signature, request hash, nonce, balance), runs it at once, charges the
+   gas actually used (at most the limit) in its receipt and gossips the transaction. The
+   answer, streamed or not, is passed through unchanged; this node verifies the executor's
+   receipt (its key, the request it signed, gas within the limit) before answering.
+
+If the executor refuses the request before running it, the nonce is given back; if it failed
+in the middle, the nonce is filled (``L2Runtime.return_nonce``) so that the account's later
+transactions stay valid. A refused quote or an unreachable executor moves on to the next
+route (cheapest first).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import trio
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from funai.api.openai_compat import ApiError, ParsedRequest, verify_receipt
+from funai.errors import FunaiError
+from funai.layer2.routing import Route
+from funai.layer2.service import sign_request
+from funai.layer2.transactions import L2Tx
+from funai.node.l2runtime import L2Runtime, PaymentRequiredError, Reservation
+
+if TYPE_CHECKING:
+    from funai.api.metrics import NodeMetrics
+
+__all__ = ["REQUEST_HEADER", "Forwarder", "signed_request"]
+
+log = logging.getLogger("funai.api")
+
+#: The header that carries a request signed by its user (hex of the L2 transaction).
+REQUEST_HEADER = "X-FunAI-Request"
+#: Routes tried for one request (an unreachable executor or a refused quote moves on).
+MAX_ROUTES = 3
+TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+
+
+def signed_request(headers: Any) -> L2Tx | None:
+    """The user-signed request of a forwarded API request, if any (ApiError 400 if bad)."""
+    raw = headers.get(REQUEST_HEADER)
+    if raw is None:
+        return None
+    try:
+        return L2Tx.deserialize(bytes.fromhex(raw))
+    except (ValueError, FunaiError) as exc:
+        raise ApiError(400, f"{REQUEST_HEADER} is not a signed L2 transaction: {exc}") from None
+
+
+def _receipt_ok(ext: Any, route: Route, request: L2Tx) -> bool:
+    """The executor's receipt verifies and is for ``request`` with gas within its limit."""
+    try:
+        receipt = ext["receipt"]
+        return (
+            verify_receipt(receipt)
+            and receipt["signer"] == route.ad.executor_key.hex()
+            and receipt["user_txid"] == request.user_txid().hex()
+            and 0 < int(receipt["gas"]) <= int(request.payload[2])
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+class Forwarder:
+    """Sends requests for models this node does not execute to executors that do."""
+
+    def __init__(self, l2: L2Runtime, metrics: NodeMetrics) -> None:
+        self.l2 = l2
+        self.metrics = metrics
+
+    async def routes(self, model: str) -> list[Route]:
+        found: list[Route] = await trio.to_thread.run_sync(
+            self.l2.query, lambda n: n.route(model, int(time.time()))
+        )
+        return found
+
+    async def forward(
+        self, data: dict[str, Any], req: ParsedRequest, chat: bool, routes: list[Route]
+    ) -> Response:
+        """Answers ``req`` through the first executor of ``routes`` that takes it."""
+        endpoint = "chat/completions" if chat else "completions"
+        try:
+            payer_sk = self.l2.payer_key(req.wallet)
+        except PaymentRequiredError as exc:
+            raise ApiError(
+                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
+            ) from None
+        failures = []
+        for route in routes[:MAX_ROUTES]:
+            base = route.ad.api_url
+            try:
+                async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+                    q = await client.post(
+                        f"{base}/l2/quote",
+                        json={"endpoint": endpoint, "request": {**data, "model": route.offer.name}},
+                    )
+            except httpx.HTTPError as exc:
+                failures.append(f"{base}: {exc!r}")
+                continue
+            if 400 <= q.status_code < 500 and q.status_code not in (404, 409):
+                return _passthrough(q)  # the request itself is refused (too long, ...)
+            quote = q.json() if q.status_code == 200 else {}
+            if (
+                q.status_code != 200
+                or quote.get("model_id") != route.offer.model_id.hex()
+                or quote.get("executor_key") != route.ad.executor_key.hex()
+                or int(quote.get("price_per_token", -1)) > route.offer.price_per_token
+                or int(quote.get("gas_limit", 0)) <= 0
+            ):
+                failures.append(f"{base}: quote refused ({q.status_code})")
+                continue
+            return await self._execute(data, req, route, endpoint, quote, payer_sk)
+        log.warning("no executor took the request", extra={"fields": {"tried": failures}})
+        raise ApiError(
+            502,
+            f"No executor serving `{req.model}` took the request ({'; '.join(failures)}).",
+            type_="server_error",
+            code="executor_unavailable",
+        )
+
+    async def _execute(
+        self,
+        data: dict[str, Any],
+        req: ParsedRequest,
+        route: Route,
+        endpoint: str,
+        quote: dict[str, Any],
+        payer_sk: bytes,
+    ) -> Response:
+        gas_limit = int(quote["gas_limit"])
+        try:
+            reservation = self.l2.reserve_gas(payer_sk, gas_limit)
+        except PaymentRequiredError as exc:
+            raise ApiError(
+                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
+            ) from None
+        nonce = self.l2.take_nonce(reservation.account)
+        request = sign_request(
+            payer_sk,
+            nonce,
+            route.offer.model_id,
+            gas_limit,
+            req.input,
+            self.l2.params.network_id,
+            context=req.context,
+            system_prompt=req.system,
+        )
+        body = {**data, "model": route.offer.name, "max_tokens": int(quote["max_tokens"])}
+        body.pop("max_completion_tokens", None)
+        url = f"{route.ad.api_url}/{endpoint}"
+        headers = {REQUEST_HEADER: request.serialize().hex()}
+        client = httpx.AsyncClient(timeout=TIMEOUT)
+        try:
+            sent = client.build_request("POST", url, json=body, headers=headers)
+            r = await client.send(sent, stream=req.stream)
+        except httpx.HTTPError as exc:
+            await client.aclose()
+            self._failed(reservation, payer_sk, nonce, maybe_used=True)
+            raise ApiError(
+                502,
+                f"the executor {url} failed: {exc!r}",
+                type_="server_error",
+                code="executor_unavailable",
+            ) from None
+        if r.status_code != 200:
+            await r.aread()
+            await r.aclose()
+            await client.aclose()
+            self._failed(reservation, payer_sk, nonce, maybe_used=r.status_code >= 500)
+            return _passthrough(r)
+        if req.stream:
+            return StreamingResponse(
+                self._relay(client, r, route, request, reservation, payer_sk, nonce),
+                media_type="text/event-stream",
+                headers=_forward_headers(r, route),
+            )
+        try:
+            answer = r.json()
+        finally:
+            await client.aclose()
+            self.l2.release(reservation)
+        if not _receipt_ok(answer.get("funai"), route, request):
+            log.warning("executor receipt does not verify", extra={"fields": {"url": url}})
+            raise ApiError(
+                502,
+                "the executor's answer carries no valid receipt for this request",
+                type_="server_error",
+                code="bad_executor_receipt",
+            )
+        return JSONResponse(answer, headers=_forward_headers(r, route))
+
+    async def _relay(
+        self,
+        client: httpx.AsyncClient,
+        r: httpx.Response,
+        route: Route,
+        request: L2Tx,
+        reservation: Reservation,
+        payer_sk: bytes,
+        nonce: int,
+    ) -> AsyncIterator[str]:
+        """Passes the executor's event stream through, checking the receipt it ends with."""
+        receipted = False
+        try:
+            async for line in r.aiter_lines():
+                if line.startswith("data: {") and '"funai"' in line:
+                    try:
+                        ext = json.loads(line[6:]).get("funai")
+                    except ValueError:
+                        ext = None
+                    if ext is not None:
+                        receipted = _receipt_ok(ext, route, request)
+                        if not receipted:
+                            err = ApiError(
+                                502,
+                                "the executor's answer carries no valid receipt",
+                                type_="server_error",
+                                code="bad_executor_receipt",
+                            ).body()
+                            yield f"data: {json.dumps(err)}\n\ndata: [DONE]\n\n"
+                            return
+                yield line + "\n"
+        finally:
+            with trio.CancelScope(shield=True):
+                await r.aclose()
+                await client.aclose()
+            if receipted:
+                self.l2.release(reservation)
+            else:
+                self._failed(reservation, payer_sk, nonce, maybe_used=True)
+
+    def _failed(self, r: Reservation, payer_sk: bytes, nonce: int, *, maybe_used: bool) -> None:
+        self.l2.release(r)
+        self.l2.return_nonce(payer_sk, nonce, maybe_used=maybe_used)
+
+
+def _forward_headers(r: httpx.Response, route: Route) -> dict[str, str]:
+    out = {"X-FunAI-Executor": route.ad.executor_key.hex()}
+    for name in ("X-FunAI-Receipt", "X-FunAI-Request-Id", "Cache-Control"):
+        if name in r.headers:
+            out[name] = r.headers[name]
+    return out
+
+
+def _passthrough(r: httpx.Response) -> Response:
+    """The executor's error answer, as it gave it."""
+    return Response(r.content, status_code=r.status_code, media_type=r.headers.get("content-type"))

@@ -1,0 +1,198 @@
+"""Driving a devnet of real node processes over HTTP (tests/layer2/test_devnet_adversarial.py).
+
+:class:`Devnet` wraps :func:`~funai.node.devnet.start_devnet`: GET/POST on a node by name
+(the wallet routes with the node's API cookie), polling with a deadline (a timeout names what
+was awaited and the tail of every node's log), funding from the miner, peg-ins and following
+an inference transaction on every node.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from funai.api.wallet_routes import read_cookie
+from funai.layer2.params import L2Params, network_l2_params
+from funai.layer2.pegs import pegin_output
+from funai.ledger.params import get_params
+from funai.ledger.tx import COIN
+from funai.node.devnet import NodeSpec, start_devnet, stop_devnet
+
+REPO = Path(__file__).resolve().parents[2]
+NETWORK = "devnet"
+
+
+def model_cache() -> Path:
+    """Where the tests keep models (as tests/api/apinode.py)."""
+    return Path(os.environ.get("FUNAI_MODEL_CACHE", REPO / ".cache" / "models"))
+
+
+class DevnetTimeoutError(AssertionError):
+    """The devnet did not reach a state in time."""
+
+
+class Devnet:
+    def __init__(
+        self,
+        workdir: Path,
+        procs: list[subprocess.Popen[bytes]],
+        endpoints: list[dict[str, Any]],
+        deadline: float,
+    ) -> None:
+        self.workdir = workdir
+        self.procs = procs
+        self.nodes = {e["name"]: e for e in endpoints}
+        self.deadline = deadline
+        self.client = httpx.Client(timeout=120)
+        params = network_l2_params(NETWORK)
+        assert params is not None
+        self.params: L2Params = params
+        self.netname = get_params(NETWORK).name
+
+    # --- HTTP ---------------------------------------------------------------------------
+    def netdir(self, name: str) -> Path:
+        return Path(self.nodes[name]["datadir"]) / self.netname
+
+    def _headers(self, name: str, auth: bool) -> dict[str, str] | None:
+        return {"Authorization": f"Bearer {read_cookie(self.netdir(name))}"} if auth else None
+
+    def get(self, name: str, path: str, *, auth: bool = False) -> Any:
+        r = self.client.get(self.nodes[name]["api"] + path, headers=self._headers(name, auth))
+        r.raise_for_status()
+        return r.json()
+
+    def post_raw(
+        self, name: str, path: str, body: dict[str, Any], *, auth: bool = False
+    ) -> httpx.Response:
+        return self.client.post(
+            self.nodes[name]["api"] + path, json=body, headers=self._headers(name, auth)
+        )
+
+    def post(self, name: str, path: str, body: dict[str, Any], *, auth: bool = False) -> Any:
+        r = self.post_raw(name, path, body, auth=auth)
+        assert r.status_code == 200, f"{name} POST {path}: {r.status_code} {r.text}"
+        return r.json()
+
+    def logs(self, lines: int = 15) -> str:
+        out = []
+        for name in self.nodes:
+            path = self.netdir(name) / "stderr.log"
+            text = path.read_text(errors="replace") if path.exists() else ""
+            out.append(f"--- {name}\n" + "\n".join(text.splitlines()[-lines:]))
+        return "\n".join(out)
+
+    def wait(self, what: str, check: Callable[[], Any], poll: float = 0.3) -> Any:
+        """Polls ``check`` until it returns something truthy (HTTP errors count as not yet)."""
+        while True:
+            for proc, name in zip(self.procs, self.nodes, strict=True):
+                assert proc.poll() is None, f"{name} exited ({proc.returncode})\n{self.logs()}"
+            try:
+                got = check()
+            except (httpx.HTTPError, KeyError, ValueError, TypeError):
+                got = None
+            if got:
+                return got
+            if time.monotonic() > self.deadline:
+                raise DevnetTimeoutError(f"the devnet did not reach: {what}\n{self.logs()}")
+            time.sleep(poll)
+
+    # --- the network's parts ------------------------------------------------------------
+    def wallet(self, name: str) -> dict[str, Any]:
+        got: dict[str, Any] = self.get(name, "/wallet", auth=True)
+        return got
+
+    def l2(self, name: str) -> dict[str, Any]:
+        got: dict[str, Any] = self.get(name, "/l2/status")
+        return got
+
+    def account(self, name: str, account: str) -> dict[str, Any]:
+        got: dict[str, Any] = self.get(name, f"/l2/accounts/{account}")
+        return got
+
+    def _miner_can_pay(self, amount: int) -> None:
+        # change outputs are not spendable until mined: wait for enough mature coins
+        self.wait(
+            f"{amount} spendable for the miner",
+            lambda: self.wallet("miner")["balance"]["spendable"] >= amount + COIN // 10,
+        )
+
+    def fund(self, amounts: dict[str, int]) -> None:
+        """The miner pays ``amount`` to each node's L1 wallet."""
+        for name, amount in amounts.items():
+            address = self.wallet(name)["addresses"][0]
+            self._miner_can_pay(amount)
+            self.post("miner", "/wallet/send", {"to": address, "amount": amount}, auth=True)
+
+    def peg_in(self, account: str, amount: int) -> None:
+        """The miner locks ``amount`` on L1 for the L2 ``account``."""
+        self._miner_can_pay(amount)
+        pool_kind, pool = self.params.genesis_pool()
+        peg = pegin_output(bytes.fromhex(account))
+        outputs = [
+            {"kind": pool_kind, "value": amount, "payload": pool.hex()},
+            {"kind": peg.kind, "value": 0, "payload": peg.payload.hex()},
+        ]
+        self.post("miner", "/wallet/pay", {"outputs": outputs}, auth=True)
+
+    def chat(self, name: str, model: str, prompt: str, max_tokens: int = 32) -> httpx.Response:
+        return self.post_raw(
+            name,
+            "/chat/completions",
+            {
+                "model": model,
+                "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": max_tokens,
+                "temperature": 0,
+            },
+        )
+
+    def tx_everywhere(self, txid: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """Waits until every node's record of ``txid`` satisfies ``done``; returns them."""
+
+        def check() -> dict[str, dict[str, Any]] | None:
+            views = {}
+            for name in self.nodes:
+                st: dict[str, Any] = self.get(name, f"/l2/inference/{txid}")
+                if not done(st):
+                    return None
+                views[name] = st
+            return views
+
+        got: dict[str, Any] = self.wait(f"{txid[:16]} settled on every node", check)
+        return got
+
+    def heights_at_least(self, height: int) -> None:
+        self.wait(
+            f"every node at L2 height >= {height}",
+            lambda: all(self.l2(n)["height"] >= height for n in self.nodes),
+        )
+
+    def same_state(self) -> str:
+        def check() -> str | None:
+            roots = {self.l2(n)["state_root"] for n in self.nodes}
+            return roots.pop() if len(roots) == 1 else None
+
+        got: str = self.wait("every node on the same L2 state root", check)
+        return got
+
+
+@contextmanager
+def running_devnet(
+    workdir: Path, specs: list[NodeSpec], *, timeout: float = 300.0
+) -> Iterator[Devnet]:
+    """Starts ``specs`` on the devnet network; stops every process on exit, failure included."""
+    start = time.monotonic()
+    procs, endpoints = start_devnet(workdir, specs, network=NETWORK, timeout=120.0)
+    net = Devnet(workdir, procs, endpoints, start + timeout)
+    try:
+        yield net
+    finally:
+        net.client.close()
+        stop_devnet(procs)

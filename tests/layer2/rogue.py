@@ -1,0 +1,89 @@
+"""Dishonest devnet nodes: ``funai node`` processes with one behaviour patched.
+
+A test gives a :class:`~funai.node.devnet.NodeSpec` the ``code`` of :func:`launch_code`; the
+child process imports this module, applies the patches of its roles, then runs the ``funai``
+command line as usual (``sys.argv[1:]``). Roles:
+
+* ``accept-all``: a verifier whose judge accepts every answer (without running the model);
+* ``reject-all``: a verifier whose judge rejects every answer;
+* ``garbage``: an executor whose answers are :data:`GARBAGE` whatever the request (the
+  request is still generated, for its token counts; only the text is swapped), and which does
+  not top up its executor bond once posted (so a penalty stays visible in its bond).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+#: What the ``garbage`` executor answers: the real judge rejects it for any question
+#: (``loglik`` near -3.7 against the threshold -1.25; checked by the devnet test).
+GARBAGE = "Bananas are yellow. Bananas are yellow."
+
+ROLES = ("accept-all", "reject-all", "garbage")
+
+
+def launch_code(*roles: str) -> str:
+    """The ``python -c`` code of a node process with ``roles`` patched."""
+    for role in roles:
+        if role not in ROLES:
+            raise ValueError(f"unknown rogue role {role!r}")
+    here = str(Path(__file__).resolve().parent)
+    return f"import sys; sys.path.insert(0, {here!r}); import rogue; rogue.run({list(roles)!r})"
+
+
+def _fixed_judge(accept: bool) -> None:
+    import funai.layer2.judging as judging
+    from funai.layer2.transactions import InferenceContent
+    from funai.layer2.votes import Verdict
+
+    def engine_judge(model: Any, cfg: Any = None) -> Any:
+        def run(model_id: bytes, content: InferenceContent) -> Verdict:
+            return Verdict(accept, 1_000_000 if accept else 0, 0 if accept else -(10**6))
+
+        return run
+
+    judging.engine_judge = engine_judge  # L2Runtime.attach_models imports it when models load
+
+
+def _garbage_executor() -> None:
+    from funai.inference.engine import InferenceEngine
+    from funai.inference.generate import Completion
+    from funai.node.l2runtime import L2Runtime
+
+    honest_generate = InferenceEngine.generate
+
+    async def generate(self: InferenceEngine, prompt: Any, params: Any = None) -> Completion:
+        done = await honest_generate(self, prompt, params)
+        ids = tuple(self.model.encode(GARBAGE))
+        return Completion(GARBAGE, ids, "stop", done.prompt_tokens)
+
+    InferenceEngine.generate = generate  # type: ignore[method-assign]
+
+    build = L2Runtime._build_duties
+
+    def build_duties(self: L2Runtime) -> Any:
+        with self.gossip.lock:
+            bonded = self.l2.state.bond(self.l2.account) >= self.params.min_bond
+        if bonded:
+            self.bond_target = 1  # never top the bond up again
+        return build(self)
+
+    L2Runtime._build_duties = build_duties  # type: ignore[method-assign]
+
+
+def run(roles: list[str]) -> None:
+    for role in roles:
+        if role == "accept-all":
+            _fixed_judge(True)
+        elif role == "reject-all":
+            _fixed_judge(False)
+        elif role == "garbage":
+            _garbage_executor()
+        else:
+            raise SystemExit(f"unknown rogue role {role!r}")
+    print(f"rogue node: {', '.join(roles)}", file=sys.stderr, flush=True)
+    from funai.cli import main
+
+    main()
