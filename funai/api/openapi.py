@@ -136,6 +136,37 @@ def _wallet_paths() -> dict[str, Any]:
                 },
             ),
         ),
+        "/v1/wallet/peg-in": (
+            "post",
+            _op(
+                "Lock FAI in the verifier set's peg pool for an L2 account (default: the wallet's)",
+                errors=(400, 401, 404, 409, 413, 422, 503),
+                body={
+                    "type": "object",
+                    "required": ["amount"],
+                    "properties": {
+                        "amount": {"type": "integer", "minimum": 1},
+                        "account": {"type": "string", "pattern": "^[0-9a-f]{40}$"},
+                        "fee_rate": fee_rate,
+                    },
+                },
+            ),
+        ),
+        "/v1/wallet/peg-out": (
+            "post",
+            _op(
+                "Withdraw from the wallet's L2 account to an L1 address (verifier quorum pays)",
+                errors=(400, 401, 404, 409, 413, 503),
+                body={
+                    "type": "object",
+                    "required": ["amount"],
+                    "properties": {
+                        "amount": {"type": "integer", "minimum": 1},
+                        "to": {"type": "string"},
+                    },
+                },
+            ),
+        ),
     }
     out: dict[str, Any] = {}
     for path, (method, op) in ops.items():

@@ -6,6 +6,13 @@
 * ``POST /v1/wallet/send`` ``{"to", "amount", "fee_rate"?}``: pay an address.
 * ``POST /v1/wallet/pay`` ``{"outputs": [{"kind", "value", "payload"}], "fee_rate"?}``: a
   payment with arbitrary outputs (pay-to-key, pay-to-key-hash, data), in this order.
+* ``POST /v1/wallet/peg-in`` ``{"amount", "account"?, "fee_rate"?}``: lock ``amount`` in the
+  current verifier set's peg pool for an L2 account (default: the wallet's, its first key's
+  HASH160); credited on L2 after ``confirmations`` L1 blocks.
+* ``POST /v1/wallet/peg-out`` ``{"amount", "to"?}``: an L2 ``PEG_OUT`` from the wallet's L2
+  account, paid on L1 to ``to`` (default: the wallet's first address) less the network's
+  ``pegout_fee`` once the verifier quorum signs it; follow it at
+  ``GET /v1/l2/pegouts/{txid}``.
 
 Every wallet route needs ``Authorization: Bearer <cookie>``: a bitcoind-style cookie, a random
 token in ``<netdir>/api.cookie`` (mode 0600) made when the API starts if it does not exist
@@ -13,7 +20,8 @@ token in ``<netdir>/api.cookie`` (mode 0600) made when the API starts if it does
 inspect the wallet. :func:`read_cookie` reads it for clients. Errors are the node API's JSON
 body ``{"error": message, "code": ...}``: 401 ``unauthorized``, 404 ``no_wallet``, 400
 ``bad_request`` / ``bad_address`` / ``bad_amount`` / ``bad_fee_rate`` / ``bad_output`` /
-``insufficient_funds``, 413 ``too_large``, 422 ``rejected`` (the mempool's policy, with
+``bad_account`` / ``insufficient_funds``, 409 ``no_inference_layer`` (peg routes on a node
+without L2), 413 ``too_large``, 422 ``rejected`` (the mempool's policy, with
 ``rule`` and ``detail`` as ``POST /v1/tx``), 503 ``wallet_unavailable`` (unreadable file).
 
 Chainstate access goes through the chain service's thread gate; wallet operations are
@@ -38,7 +46,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from funai.errors import MalformedInputError
+from funai.errors import FunaiError, MalformedInputError
+from funai.layer2.pegs import pegin_output
+from funai.layer2.service import L2Node
+from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.address import decode_address
 from funai.ledger.datadir import wallet_path
 from funai.ledger.errors import MempoolError
@@ -46,6 +57,7 @@ from funai.ledger.tx import MAX_DATA_SIZE, MAX_MONEY, OutputKind, Transaction, T
 from funai.ledger.wallet import DUST, Wallet, WalletError
 
 if TYPE_CHECKING:
+    from funai.node.l2runtime import L2Runtime
     from funai.node.node import Node
 
 __all__ = [
@@ -339,7 +351,88 @@ def wallet_routes(node: Node) -> list[Route]:
             lambda w: w.create_payment(service.chain, service.mempool, outputs, fee_rate)
         )
 
+    def layer2() -> L2Runtime:
+        if node.l2 is None:
+            raise _RequestError(
+                409, "no_inference_layer", "this node runs no inference layer (l2.enabled)"
+            )
+        return node.l2
+
+    async def peg_in(request: Request) -> JSONResponse:
+        data = await _json_object(request, {"amount", "account", "fee_rate"})
+        l2 = layer2()
+        if "amount" not in data:
+            raise _RequestError(400, "bad_amount", "amount is required")
+        amount = _int(data["amount"], "amount", DUST + 1, MAX_MONEY, "bad_amount")
+        account_hex = data.get("account")
+        if account_hex is None:
+            account = (await trio.to_thread.run_sync(load)).order[0]
+        else:
+            try:
+                account = bytes.fromhex(account_hex) if isinstance(account_hex, str) else b""
+            except ValueError:
+                account = b""
+            if len(account) != 20:
+                raise _RequestError(400, "bad_account", "account must be 40 hex digits")
+        pool_kind, pool = await trio.to_thread.run_sync(l2.query, L2Node.pool_output)
+        outputs = [TxOut(pool_kind, amount, pool), pegin_output(account)]
+        fee_rate = _fee_rate(data)
+        service = node.service
+        answer = await submit(
+            lambda w: w.create_payment(service.chain, service.mempool, outputs, fee_rate)
+        )
+        body = json.loads(bytes(answer.body))
+        body.update(account=account.hex(), pool={"kind": pool_kind, "payload": pool.hex()})
+        return JSONResponse(body)
+
+    async def peg_out(request: Request) -> JSONResponse:
+        data = await _json_object(request, {"amount", "to"})
+        l2 = layer2()
+        wallet = await trio.to_thread.run_sync(load)
+        to = data.get("to", wallet.address(0))
+        if not isinstance(to, str):
+            raise _RequestError(400, "bad_address", "to must be an address string")
+        try:
+            payout = decode_address(to, node.params.hrp).output(0)
+        except MalformedInputError as exc:
+            raise _RequestError(400, "bad_address", f"bad address: {exc}") from None
+        if "amount" not in data:
+            raise _RequestError(400, "bad_amount", "amount is required")
+        fee = l2.params.pegout_fee
+        amount = _int(data["amount"], "amount", fee + 1, MAX_MONEY, "bad_amount")
+        sk = wallet.secret_key(0)
+        account = wallet.order[0]
+        available = await trio.to_thread.run_sync(l2.available, account)
+        if available < amount:
+            raise _RequestError(
+                400,
+                "insufficient_funds",
+                f"L2 account {account.hex()} has {max(0, available)} base units available",
+            )
+        nonce = l2.take_nonce(account)
+        tx = sign_tx(
+            sk, TxKind.PEG_OUT, nonce, [amount, payout.kind, payout.payload], l2.params.network_id
+        )
+        try:
+            await trio.to_thread.run_sync(l2.gossip.call, l2.l2.submit, tx)
+        except FunaiError as exc:
+            l2.return_nonce(sk, nonce, maybe_used=False)
+            raise _RequestError(400, "rejected", f"peg-out refused: {exc}") from None
+        l2.gossip.flush()
+        txid = tx.txid().hex()
+        return JSONResponse(
+            {
+                "txid": txid,
+                "amount": amount,
+                "pegout_fee": fee,
+                "to": to,
+                "status": f"/v1/l2/pegouts/{txid}",
+            }
+        )
+
     return [
+        Route("/v1/wallet/peg-in", guarded(peg_in), methods=["POST"]),
+        Route("/v1/wallet/peg-out", guarded(peg_out), methods=["POST"]),
         Route("/v1/wallet", guarded(info)),
         Route("/v1/wallet/address", guarded(new_address), methods=["POST"]),
         Route("/v1/wallet/send", guarded(send), methods=["POST"]),

@@ -1,4 +1,5 @@
-"""``funai wallet``: keys, addresses, balance and payments on the local chainstate.
+"""``funai wallet``: keys, addresses, balance and payments on the local chainstate; moving
+FAI between the layers (``peg-in``, ``peg-out``) through the running node's wallet API.
 
 Exit status: 0 on success; 1 when the operation fails (no wallet, wallet already exists,
 insufficient funds, the mempool refuses the payment); 2 for malformed input (unknown
@@ -7,6 +8,9 @@ network, bad amount or address). ``--json`` prints one JSON object (docs/cli.md)
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import typer
 
 from funai.cli.common import EXIT_USAGE, JSON_OPTION, CliState, echo, fail, print_json
@@ -163,5 +167,111 @@ def send(
     print(f"txid {txid}")
     echo(
         f"sent {format_amount(units)} FAI, fee {format_amount(entry.fee)} FAI ({entry.size} bytes)",
+        "green",
+    )
+
+
+NODE_OPTION = typer.Option(
+    None, "--node", help="API base URL of the running node (default: the local node's)."
+)
+
+
+def _node_post(ctx: typer.Context, network: str, node: str | None, path: str, body: Any) -> Any:
+    """POSTs ``body`` to the running node's wallet route ``path`` with its API cookie."""
+    from funai.api.wallet_routes import read_cookie
+    from funai.cli.status import default_node_url
+
+    params = _params(network)
+    netdir = ctx.obj.datadir / params.name
+    url = (node or default_node_url(ctx.obj.datadir, params.name)).rstrip("/")
+    try:
+        cookie = read_cookie(netdir)
+    except (OSError, ValueError) as exc:
+        fail(f"no API cookie for the node in {netdir} (is the node running?): {exc}")
+    try:
+        r = httpx.post(
+            f"{url}{path}", json=body, headers={"Authorization": f"Bearer {cookie}"}, timeout=60
+        )
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the node at {url}: {exc}")
+    try:
+        data = r.json()
+    except ValueError:
+        fail(f"the node answered {r.status_code}: {r.text[:200]}")
+    if r.status_code != 200:
+        code = (
+            EXIT_USAGE if r.status_code == 400 and data.get("code") != "insufficient_funds" else 1
+        )
+        fail(f"{data.get('error', r.text)} ({data.get('code', r.status_code)})", code)
+    return data
+
+
+@app.command("peg-in")
+def peg_in(
+    ctx: typer.Context,
+    amount: str = typer.Argument(..., help="Amount in FAI to move to the inference layer."),
+    account: str | None = typer.Option(
+        None, "--account", help="L2 account to credit (40 hex digits; default: this wallet's)."
+    ),
+    fee_rate: int = typer.Option(2, "--fee-rate", min=1, help="L1 fee in base units per byte."),
+    node: str | None = NODE_OPTION,
+    network: str = NETWORK,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Lock AMOUNT FAI on L1 in the verifier set's peg pool, credited to an L2 account
+    once the payment has the network's confirmations (through the running node's wallet).
+
+    --json fields: txid, fee, size, account, pool.
+    """
+    try:
+        units = parse_amount(amount)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    body: dict[str, Any] = {"amount": units, "fee_rate": fee_rate}
+    if account is not None:
+        body["account"] = account.lower()
+    data = _node_post(ctx, network, node, "/wallet/peg-in", body)
+    if as_json:
+        print_json(data)
+        return
+    print(f"txid {data['txid']}")
+    echo(
+        f"pegged in {format_amount(units)} FAI for L2 account {data['account']} "
+        f"(fee {format_amount(data['fee'])} FAI); credited after the confirmations",
+        "green",
+    )
+
+
+@app.command("peg-out")
+def peg_out(
+    ctx: typer.Context,
+    amount: str = typer.Argument(..., help="Amount in FAI to withdraw from the L2 account."),
+    to: str | None = typer.Option(
+        None, "--to", help="L1 address paid (default: this wallet's first address)."
+    ),
+    node: str | None = NODE_OPTION,
+    network: str = NETWORK,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Withdraw AMOUNT FAI from this wallet's L2 account to L1: a PEG_OUT transaction that
+    the verifier quorum pays from the peg pool, less the network's peg-out fee.
+
+    --json fields: txid (L2), amount, pegout_fee, to, status (the route to follow it).
+    """
+    try:
+        units = parse_amount(amount)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    body: dict[str, Any] = {"amount": units}
+    if to is not None:
+        body["to"] = to
+    data = _node_post(ctx, network, node, "/wallet/peg-out", body)
+    if as_json:
+        print_json(data)
+        return
+    print(f"txid {data['txid']}")
+    echo(
+        f"peg-out of {format_amount(units)} FAI to {data['to']} requested "
+        f"(L1 pays {format_amount(units - data['pegout_fee'])} FAI); follow {data['status']}",
         "green",
     )
