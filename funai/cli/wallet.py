@@ -33,6 +33,14 @@ def _params(network: str) -> ChainParams:
         fail(str(exc), EXIT_USAGE)
 
 
+def _units(amount: str) -> int:
+    """An amount in FAI (``"1.25"``) in base units; exit 2 when malformed."""
+    try:
+        return parse_amount(amount)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
 def _load(ctx: typer.Context, params: ChainParams) -> Wallet:
     state: CliState = ctx.obj
     try:
@@ -134,10 +142,7 @@ def send(
     (base units), size (bytes), fee_rate.
     """
     params = _params(network)
-    try:
-        units = parse_amount(amount)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
+    units = _units(amount)
     try:
         decode_address(to, params.hrp)
     except MalformedInputError as exc:
@@ -223,10 +228,7 @@ def peg_in(
 
     --json fields: txid, fee, size, account, pool.
     """
-    try:
-        units = parse_amount(amount)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
+    units = _units(amount)
     body: dict[str, Any] = {"amount": units, "fee_rate": fee_rate}
     if account is not None:
         body["account"] = account.lower()
@@ -258,10 +260,7 @@ def peg_out(
 
     --json fields: txid (L2), amount, pegout_fee, to, status (the route to follow it).
     """
-    try:
-        units = parse_amount(amount)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
+    units = _units(amount)
     body: dict[str, Any] = {"amount": units}
     if to is not None:
         body["to"] = to

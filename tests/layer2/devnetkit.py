@@ -196,3 +196,26 @@ def running_devnet(
     finally:
         net.client.close()
         stop_devnet(procs)
+
+
+def stream_chat(client: Any, model: str, prompt: str, max_tokens: int) -> tuple[str, Any, Any]:
+    """One streamed chat completion through the official ``openai`` client (greedy, usage
+    requested): the text, the ``funai`` extension object and the usage it ended with."""
+    stream = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": prompt}],
+        max_tokens=max_tokens,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, ext, usage = "", None, None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            text += chunk.choices[0].delta.content
+        extra = chunk.model_extra or {}
+        if extra.get("funai"):
+            ext = extra["funai"]
+        if chunk.usage is not None:
+            usage = chunk.usage
+    return text, ext, usage

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet
+from devnetkit import Devnet, model_cache, running_devnet, stream_chat
 from openai import NotFoundError, OpenAI
 
 from funai.api.openai_compat import verify_receipt
@@ -85,22 +85,7 @@ def test_gateway_routes_to_the_executor(tmp_path: Path) -> None:
         assert receipt["gas"] == price * answer.usage.total_tokens  # charged per token used
         assert receipt["gas_limit"] >= receipt["gas"]
 
-        stream = client.chat.completions.create(
-            model=model.name,
-            messages=[{"role": "user", "content": PROMPT}],
-            max_tokens=12,
-            temperature=0,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        text, s_ext, usage = "", None, None
-        for chunk in stream:
-            if chunk.choices and chunk.choices[0].delta.content:
-                text += chunk.choices[0].delta.content
-            if (chunk.model_extra or {}).get("funai"):
-                s_ext = (chunk.model_extra or {})["funai"]
-            if chunk.usage is not None:
-                usage = chunk.usage
+        text, s_ext, usage = stream_chat(client, model.name, PROMPT, max_tokens=12)
         assert "Paris" in text
         assert s_ext is not None
         assert usage is not None

@@ -5,54 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
+from l1kit import L1
+from l2kit import VERIFIERS, Cluster, acct, fake_judge, good_answer
 
-from funai import _core
 from funai.layer2.follower import L1Follower
 from funai.layer2.pegs import pegin_output
-from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
-from funai.ledger.chainstate import Chainstate
-from funai.ledger.compact import decode_compact, hash_to_int
-from funai.ledger.header import BlockHeader
-from funai.ledger.params import REGTEST
-from funai.ledger.supply import l1_subsidy
-from funai.ledger.tx import COIN, OutputKind, TxOut
-
-MINER = _core.hash160(_core.schnorr_public_key(skey("miner")))
-
-
-class L1:
-    def __init__(self, path: Path) -> None:
-        self.clock = [REGTEST.genesis_time]
-        self.chain = Chainstate(path, REGTEST, clock=lambda: self.clock[0], synchronous="NORMAL")
-
-    def mine(self, extra: list[TxOut], parent: bytes | None = None, salt: int = 0) -> Block:
-        """A block whose coinbase also carries ``extra`` outputs (L2 messages, bids)."""
-        self.clock[0] += 600
-        entry = self.chain.index[parent] if parent is not None else self.chain.tip
-        height = entry.height + 1
-        reward = l1_subsidy(height, REGTEST.halving_interval)
-        outs = [
-            TxOut(int(OutputKind.PAY_TO_KEY_HASH), reward - sum(o.value for o in extra), MINER),
-            *extra,
-        ]
-        extra_nonce = salt.to_bytes(4, "big")
-        cb = make_coinbase(height, outs, extra_nonce, witness_root([make_coinbase(height, outs)]))
-        header = BlockHeader(
-            1,
-            entry.hash,
-            tx_merkle_root([cb]),
-            max(self.clock[0], self.chain.median_time_past(entry) + 1),
-            self.chain.next_bits(entry),
-            0,
-        )
-        target = decode_compact(header.bits).target
-        nonce = 0
-        while hash_to_int(header.with_nonce(nonce).hash()) > target:
-            nonce += 1
-        block = Block(header.with_nonce(nonce), (cb,))
-        self.chain.submit_block(block)
-        return block
+from funai.ledger.tx import COIN, TxOut
 
 
 def setup(tmp_path: Path) -> tuple[L1, Cluster, list[L1Follower]]:

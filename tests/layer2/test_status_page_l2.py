@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from devnetkit import stream_chat
 from inference_fixtures import model_dir  # noqa: F401
 
 from funai.layer2.params import network_l2_params
@@ -129,23 +130,9 @@ def _drive_to_finalized(net: DevnetClient, model: str) -> str:
     from funai.api.openai_compat import verify_receipt
 
     client = OpenAI(base_url=net.url("inference-a", ""), api_key="unused-on-devnet")
-    stream = client.chat.completions.create(
-        model=Path(model).name,
-        messages=[{"role": "user", "content": "What is the capital of France?"}],
-        max_tokens=8,
-        temperature=0,
-        stream=True,
-        stream_options={"include_usage": True},
+    text, ext, usage = stream_chat(
+        client, Path(model).name, "What is the capital of France?", max_tokens=8
     )
-    text, ext, usage = "", None, None
-    for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
-            text += chunk.choices[0].delta.content
-        extra = chunk.model_extra or {}
-        if extra.get("funai"):
-            ext = extra["funai"]
-        if chunk.usage is not None:
-            usage = chunk.usage
     assert "Paris" in text
     assert ext is not None
     assert usage is not None
