@@ -89,6 +89,8 @@ def _block_json(l2: L2Node, block: L2Block, full: bool) -> dict[str, Any]:
         "finalized": qc is not None,
         "anchor_l1_height": l2.anchors.anchor_height(bh),
         "confirmed": l2.confirmed(bh),
+        # rule equivocation: its producer signed another block for the same election
+        "forfeited": l2.state.get("forfeit", h.l1_block) is not None,
     }
     if full:
         out["transactions"] = [tx_json(t) for t in block.txs]

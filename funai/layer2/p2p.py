@@ -109,8 +109,10 @@ class L2Gossip:
         if kind == "l2tx":
             return item_id in node.mempool
         if kind == "l2block":
-            return item_id in node.blocks or any(
-                b.hash() == item_id for waiting in node.early.values() for b, _ in waiting
+            return (
+                item_id in node.blocks
+                or item_id in node.evidence_blocks
+                or any(b.hash() == item_id for waiting in node.early.values() for b, _ in waiting)
             )
         if kind == "l2ad":
             return node.routes.holds(item_id)

@@ -61,7 +61,14 @@ from funai.layer2.transactions import (
     sign_tx,
     with_receipt,
 )
-from funai.layer2.votes import QuorumCertificate, Verdict, Vote, make_vote, try_form_qc
+from funai.layer2.votes import (
+    QuorumCertificate,
+    Verdict,
+    Vote,
+    check_equivocation,
+    make_vote,
+    try_form_qc,
+)
 from funai.ledger.encoding import CborValue, decode, encode
 from funai.ledger.tx import OutputKind, Transaction, TxOut
 from funai.network.messages import Message
@@ -161,6 +168,7 @@ class L2Node:
         self.anchored: set[bytes] = set()
         self.reclaimed: set[bytes] = set()
         self.evidence: list[list[bytes]] = []
+        self.evidence_blocks: set[bytes] = set()  # second blocks of equivocating producers
         self.anchors = AnchorTracker(params.confirmations, self.qcs.__contains__)
         self.outbox: list[Message] = []
         self.early: dict[bytes, list[tuple[L2Block, BlockContents]]] = {}
@@ -343,10 +351,31 @@ class L2Node:
             return True
         return self.state.height < 0 and payload == self.state.current_pool()
 
-    def _pegin_txs(self) -> list[L2Tx]:
+    def _producer_txs(self) -> list[L2Tx]:
+        """What a producer puts first in its block, signed with its own key: a ``PEG_IN``
+        for each confirmed, not yet credited peg-in, then an ``EQUIVOCATION`` for each
+        election whose producer this node caught signing two blocks and that is not
+        forfeited yet (in the block right after the equivocated one, it also forfeits that
+        block's subsidy)."""
+        out = self._pegin_txs(self.state.account(self.account)[1])
+        nonce = self.state.account(self.account)[1] + len(out)
+        forfeited: set[bytes] = set()
+        for evidence in self.evidence:
+            try:
+                election = check_equivocation(self.params.network_id, evidence)
+            except L2Error:
+                continue
+            if election in forfeited or self.state.get("forfeit", election) is not None:
+                continue
+            forfeited.add(election)
+            tx = sign_tx(self.sk, TxKind.EQUIVOCATION, nonce, evidence, self.params.network_id)
+            out.append(tx)
+            nonce += 1
+        return out
+
+    def _pegin_txs(self, nonce: int) -> list[L2Tx]:
         """The producer's PEG_IN transactions for confirmed, not yet credited peg-ins."""
         out: list[L2Tx] = []
-        nonce = self.state.account(self.account)[1]
         for (txid, index), (amount, account, height, kind, pool) in sorted(self.pegins.items()):
             outpoint = txid + index.to_bytes(4, "big")
             if self.l1_height - height + 1 < self.params.confirmations:
@@ -461,7 +490,7 @@ class L2Node:
             if qc is None:
                 log.info("elected but the tip has no QC yet; skipping this round")
                 return
-        pegs = self._pegin_txs()  # first; the producer's own txs wait a block (nonces)
+        pegs = self._producer_txs()  # first; the producer's own txs wait a block (nonces)
         candidates = pegs + sorted(
             (t for t in self.mempool.values() if not pegs or t.sender != self.account),
             key=lambda t: (t.sender, t.nonce),
@@ -505,7 +534,9 @@ class L2Node:
             return
         other = self.by_election.get(block.header.l1_block)
         if other is not None and other.header.producer_key == block.header.producer_key:
-            # rule equivocation: keep the evidence for an EQUIVOCATION transaction
+            # rule equivocation: keep the evidence for an EQUIVOCATION transaction (and
+            # relay the second block, so that every producer can include the evidence)
+            self.evidence_blocks.add(bh)
             self.evidence.append(
                 [
                     other.header.serialize(),

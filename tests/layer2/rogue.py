@@ -8,7 +8,10 @@ command line as usual (``sys.argv[1:]``). Roles:
 * ``reject-all``: a verifier whose judge rejects every answer;
 * ``garbage``: an executor whose answers are :data:`GARBAGE` whatever the request (the
   request is still generated, for its token counts; only the text is swapped), and which does
-  not top up its executor bond once posted (so a penalty stays visible in its bond).
+  not top up its executor bond once posted (so a penalty stays visible in its bond);
+* ``equivocate``: a producer that, the first time it is elected, signs and gossips a second
+  block for the same election (the same block with ``time + 1``, sent right after the
+  first), then stops bidding.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 #: (``loglik`` near -3.7 against the threshold -1.25; checked by the devnet test).
 GARBAGE = "Bananas are yellow. Bananas are yellow."
 
-ROLES = ("accept-all", "reject-all", "garbage")
+ROLES = ("accept-all", "reject-all", "garbage", "equivocate")
 
 
 def launch_code(*roles: str) -> str:
@@ -73,6 +76,48 @@ def _garbage_executor() -> None:
     L2Runtime._build_duties = build_duties  # type: ignore[method-assign]
 
 
+def _equivocating_producer() -> None:
+    from funai import _core
+    from funai.layer2.block import L2Block, L2Header, block_sig_message
+    from funai.layer2.messages import L2BlockMsg
+    from funai.layer2.service import L2Node
+
+    done: list[bytes] = []  # the election it equivocated in
+    honest_produce = L2Node._produce
+    honest_commit = L2Node.commitment_outputs
+
+    def produce(self: L2Node, rnd: Any) -> None:
+        before = len(self.outbox)
+        honest_produce(self, rnd)
+        sent = [m for m in self.outbox[before:] if isinstance(m, L2BlockMsg)]
+        if done or not sent:
+            return
+        block, contents = sent[-1].parse()
+        h = block.header
+        twin = L2Header(
+            h.height,
+            h.parent,
+            h.l1_block,
+            h.vrf_proof,
+            h.producer_key,
+            h.tx_root,
+            h.state_root,
+            h.time + 1,
+        )
+        sig = _core.schnorr_sign(self.sk, block_sig_message(self.params.network_id, twin.hash()))
+        self.outbox.append(
+            L2BlockMsg.make(L2Block(twin, sig, block.txs, block.parent_qc), contents)
+        )
+        done.append(h.l1_block)
+        print(f"rogue: equivocated in election {h.l1_block.hex()}", file=sys.stderr, flush=True)
+
+    def commitment_outputs(self: L2Node, bid: int) -> Any:
+        return [] if done else honest_commit(self, bid)
+
+    L2Node._produce = produce  # type: ignore[method-assign]
+    L2Node.commitment_outputs = commitment_outputs  # type: ignore[method-assign]
+
+
 def run(roles: list[str]) -> None:
     for role in roles:
         if role == "accept-all":
@@ -81,6 +126,8 @@ def run(roles: list[str]) -> None:
             _fixed_judge(False)
         elif role == "garbage":
             _garbage_executor()
+        elif role == "equivocate":
+            _equivocating_producer()
         else:
             raise SystemExit(f"unknown rogue role {role!r}")
     print(f"rogue node: {', '.join(roles)}", file=sys.stderr, flush=True)

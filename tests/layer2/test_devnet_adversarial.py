@@ -10,9 +10,12 @@
    ``POST /v1/l2/tx`` activate it ``model_activation_delay`` blocks later, then it is served,
    billed and its answers are judged and accepted.
 
-A producer that signs two blocks for one election is covered in-process
-(tests/layer2/test_lifecycle.py::test_equivocation_detected and
-tests/layer2/test_consensus.py::test_equivocation_forfeits_subsidy).
+3. An equivocating producer: ``inference-b`` signs and gossips a second block for the
+   election it wins, then stops bidding. Every node detects it (the second block is relayed
+   as evidence), the next producer (``inference-a``) includes the EQUIVOCATION evidence in
+   the very next block, the election is forfeited on every node and its producer gets no
+   subsidy for it (its L1 bid is already with the verifiers: lost); the chain goes on.
+   (In-process: tests/layer2/test_lifecycle.py and test_consensus.py.)
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from funai.inference.defaults import ensure_default_model
 from funai.layer2.judging import engine_judge
 from funai.layer2.params import test_verifier_key as verifier_key
 from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
+from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
 from funai.node.devnet import l2_layout
 
@@ -225,4 +229,40 @@ def test_model_governance(tmp_path: Path) -> None:
         net.heights_at_least(views[node]["l2_height"] + 1)
         for who in net.nodes:
             assert net.account(who, client)["balance"] == PEG - receipt["gas"], who
+        net.same_state()
+
+
+def test_equivocating_producer_forfeits(tmp_path: Path) -> None:
+    model = ensure_default_model(model_cache())
+    specs = l2_layout(str(model), verifiers=3, inference=2, mine_interval=MINE_INTERVAL)
+    by_name = {s.name: s for s in specs}
+    by_name["inference-a"].settings.update(l2_bid=PRODUCER_BID)
+    by_name["inference-b"].settings.update(l2_bid=20 * PRODUCER_BID)  # wins most rounds
+    by_name["inference-b"].code = launch_code("equivocate")
+    with running_devnet(tmp_path, specs) as net:
+        net.fund({"inference-a": 2 * COIN, "inference-b": 2 * COIN})
+        rogue = net.l2("inference-b")
+
+        def equivocated() -> dict[str, Any] | None:
+            for b in net.get("verifier0", "/l2/blocks?limit=200")["blocks"]:
+                if b["producer_key"] == rogue["key"] and b["forfeited"]:
+                    return dict(b)
+            return None
+
+        bad = net.wait("the rogue's equivocation caught and its election forfeited", equivocated)
+        net.heights_at_least(bad["height"] + 2)
+        honest = net.l2("inference-a")
+        for name in net.nodes:
+            if name != "inference-b":  # its own second block never comes back to the rogue
+                assert net.l2(name)["evidence"] >= 1, name
+            block = net.get(name, f"/l2/blocks/{bad['hash']}")
+            assert block["forfeited"], name
+            nxt = net.get(name, f"/l2/blocks/{bad['height'] + 1}")
+            assert nxt["parent"] == bad["hash"], name
+            assert nxt["producer_key"] == honest["key"], name
+            kinds = [t["kind"] for t in nxt["transactions"]]
+            assert "equivocation" in kinds, (name, kinds)
+            # no subsidy for the forfeited block: the rogue holds only what it pegged in
+            assert net.account(name, rogue["account"])["balance"] < l2_subsidy(bad["height"])
+            assert net.account(name, honest["account"])["balance"] >= l2_subsidy(0), name
         net.same_state()

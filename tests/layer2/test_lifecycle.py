@@ -156,6 +156,41 @@ def test_equivocation_detected(world: World) -> None:
     assert v0.state.balance(acct("good")) == 50 * COIN  # no subsidy for block 0
 
 
+def test_next_producer_includes_equivocation_evidence(world: World) -> None:
+    """In a running network nobody submits the evidence by hand: the next producer that
+    holds it includes an EQUIVOCATION, which forfeits the equivocated block's subsidy."""
+    good, other = world.nodes["good"], world.nodes["bad"]  # "bad" only produces here
+    world.mine([[good.registration_output()], [other.registration_output()]])
+    world.fund("good", 50 * COIN)
+    world.fund("bad", 50 * COIN)
+    world.round({"good": 5 * COIN})
+    first = other.blocks[other.state.tip()]
+    from funai.layer2.block import BlockContents, L2Block, L2Header, block_sig_message
+
+    h = first.header
+    twin = L2Header(
+        h.height, h.parent, h.l1_block, h.vrf_proof, h.producer_key, h.tx_root, h.state_root, 7
+    )
+    sig = _core.schnorr_sign(skey("good"), block_sig_message(NETWORK_ID, twin.hash()), None)
+    for node in world.nodes.values():
+        if node is not good:
+            node.receive(L2BlockMsg.make(L2Block(twin, sig, first.txs), BlockContents()))
+    assert len(other.evidence) == 1
+    world.round({"bad": 5 * COIN})  # the other producer wins the next election
+    for name, node in world.nodes.items():
+        assert node.state.height == 1, name
+        block = node.blocks[node.state.tip()]
+        assert [t.kind for t in block.txs] == [TxKind.EQUIVOCATION], name
+        assert block.txs[0].sender == acct("bad"), name
+        assert node.state.get("forfeit", h.l1_block) == [1], name
+        assert node.state.balance(acct("good")) == 50 * COIN, name  # no subsidy for block 0
+    # the evidence is used once: the following block does not repeat it
+    world.round({"bad": 5 * COIN})
+    block = other.blocks[other.state.tip()]
+    assert other.state.height == 2
+    assert TxKind.EQUIVOCATION not in [t.kind for t in block.txs]
+
+
 def test_restart_keeps_blocks_and_qcs(world: World) -> None:
     good = world.nodes["good"]
     world.mine([[good.registration_output()]])
