@@ -7,6 +7,8 @@ Ctrl-C stops mining: the summary is still printed, and the exit code is 130.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 
 import typer
@@ -25,7 +27,7 @@ from funai.ledger.address import decode_address
 from funai.ledger.datadir import format_amount, open_node, wallet_path
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import display_hash
-from funai.ledger.miner import MiningStats, build_template, solve
+from funai.ledger.miner import MiningStats, build_template, solve, too_early
 from funai.ledger.params import get_params
 from funai.ledger.wallet import Wallet, WalletError
 
@@ -72,16 +74,42 @@ def mine(
     interrupted = False
     stats = MiningStats()
     started = time.monotonic()
+    # Ctrl-C sets this flag; the loop stops at its next check (the search stops within a
+    # chunk, a block being stored is stored whole). A KeyboardInterrupt raised anywhere could
+    # be swallowed by a C extension (cbor2's encoder reports it as "Exception ignored") and
+    # the miner would go on. A second Ctrl-C raises at once.
+    interrupt = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if interrupt.is_set():
+            raise KeyboardInterrupt
+        interrupt.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         with Live(console=err, refresh_per_second=4, transient=True) as live:
             while blocks == 0 or found < blocks:
+                if interrupt.is_set():
+                    raise KeyboardInterrupt
                 mempool.reload()
                 template = build_template(chain, mempool, payout)
+                wait = too_early(template, chain)
+                if wait:  # the block times ran 2 h ahead of the clock (rule time-too-new)
+                    live.update(
+                        f"height {template.height}: waiting {wait} s for the clock "
+                        "(block times may be at most 2 h ahead)"
+                    )
+                    time.sleep(min(wait, 1.0))
+                    continue
                 built = time.monotonic()
                 tip = chain.tip.hash
 
                 def stale(built: float = built, tip: bytes = tip) -> bool:
-                    return time.monotonic() - built > refresh or chain.tip.hash != tip
+                    return (
+                        interrupt.is_set()
+                        or time.monotonic() - built > refresh
+                        or chain.tip.hash != tip
+                    )
 
                 def show(s: MiningStats, height: int = template.height, found: int = found) -> None:
                     live.update(
@@ -121,6 +149,7 @@ def mine(
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        signal.signal(signal.SIGINT, previous)
         height, tip_shown = chain.height, display_hash(chain.tip.hash)
         chain.close()
     if as_json:

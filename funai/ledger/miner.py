@@ -140,6 +140,16 @@ def _search(
     return result.nonce, int(result.hashes)
 
 
+def too_early(template: Template, chain: Chainstate) -> int:
+    """Seconds until the template's block time is no longer too far ahead (rule
+    ``time-too-new``): a block must come after the median time past, so mining faster than
+    one block per second per half of the ``mtp_span`` window (regtest, minimum difficulty)
+    runs the block times ahead of the clock; past ``max_future_seconds`` a miner must wait
+    instead of mining blocks nobody accepts. 0 when the block can be mined now."""
+    limit = int(chain.clock()) + chain.params.rules.max_future_seconds
+    return max(0, template.block.header.time - limit)
+
+
 def solve(
     template: Template,
     *,

@@ -11,7 +11,7 @@ import trio
 from funai.ledger.block import Block
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import display_hash
-from funai.ledger.miner import MiningStats, build_template, solve
+from funai.ledger.miner import MiningStats, build_template, solve, too_early
 from funai.ledger.tx import TxOut
 from funai.node.chainservice import ChainService
 
@@ -48,6 +48,10 @@ class Miner:
             template = await service.run(
                 build_template, service.chain, service.mempool, self.payout
             )
+            wait = too_early(template, service.chain)
+            if wait:  # block times 2 h ahead of the clock (rule time-too-new): wait for it
+                await trio.sleep(min(wait, 1.0))
+                return None
             tip = template.block.header.prev_hash
             stop = threading.Event()
             built = time.monotonic()

@@ -80,3 +80,32 @@ def test_retarget_through_chainstate(tmp_path: Path) -> None:
     assert block is not None
     assert k.chain.submit_block(block) == "connected"
     k.chain.close()
+
+
+def test_miner_waits_when_block_times_run_ahead(kit: Kit) -> None:
+    """Mining faster than the median-time-past rule lets time advance pushes block times
+    ahead of the clock; past max_future_seconds a mined block would be refused
+    (time-too-new), so the miner must wait instead (too_early)."""
+    from funai.ledger.errors import ConsensusError
+    from funai.ledger.miner import too_early
+
+    kit.mine_many(12)
+    template = build_template(kit.chain, None, pkh_out(SK_A, 0))
+    assert too_early(template, kit.chain) == 0
+    # the clock falls behind the chain's median time past by more than 2 h
+    mtp = kit.chain.median_time_past(kit.chain.tip)
+    kit.clock[0] = mtp - REGTEST.rules.max_future_seconds - 100
+    template = build_template(kit.chain, None, pkh_out(SK_A, 0))
+    wait = too_early(template, kit.chain)
+    assert template.block.header.time == mtp + 1
+    assert wait == 101
+    block = solve(template, chunk=1 << 12)
+    assert block is not None
+    tip = kit.chain.tip.hash
+    with pytest.raises(ConsensusError, match="time-too-new"):
+        kit.chain.submit_block(block)
+    assert kit.chain.tip.hash == tip
+    kit.clock[0] += wait
+    assert too_early(template, kit.chain) == 0
+    kit.chain.submit_block(block)
+    assert kit.chain.tip.hash == block.hash()
