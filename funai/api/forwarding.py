@@ -196,10 +196,12 @@ class Forwarder:
             )
         try:
             answer = r.json()
+        except ValueError:
+            answer = {}
         finally:
             await client.aclose()
             self.l2.release(reservation)
-        if not _receipt_ok(answer.get("funai"), route, request):
+        if not isinstance(answer, dict) or not _receipt_ok(answer.get("funai"), route, request):
             log.warning("executor receipt does not verify", extra={"fields": {"url": url}})
             raise ApiError(
                 502,
