@@ -9,6 +9,8 @@ command line as usual (``sys.argv[1:]``). Roles:
 * ``garbage``: an executor whose answers are :data:`GARBAGE` whatever the request (the
   request is still generated, for its token counts; only the text is swapped), and which does
   not top up its executor bond once posted (so a penalty stays visible in its bond);
+* ``bad-receipt``: an executor that records every request as usual (a valid transaction is
+  gossiped) but answers the client with a receipt whose signature does not verify;
 * ``equivocate``: a producer that, the first time it is elected, signs and gossips a second
   block for the same election (the same block with ``time + 1``, sent right after the
   first), then stops bidding.
@@ -24,7 +26,7 @@ from typing import Any
 #: (``loglik`` near -3.7 against the threshold -1.25; checked by the devnet test).
 GARBAGE = "Bananas are yellow. Bananas are yellow."
 
-ROLES = ("accept-all", "reject-all", "garbage", "equivocate")
+ROLES = ("accept-all", "reject-all", "garbage", "equivocate", "bad-receipt")
 
 
 def launch_code(*roles: str) -> str:
@@ -118,6 +120,21 @@ def _equivocating_producer() -> None:
     L2Node.commitment_outputs = commitment_outputs  # type: ignore[method-assign]
 
 
+def _bad_receipt_executor() -> None:
+    from funai.layer2.transactions import L2Tx
+    from funai.node.l2runtime import L2Runtime
+
+    honest = L2Runtime.settle
+
+    async def settle(self: L2Runtime, *args: Any) -> L2Tx:
+        tx = await honest(self, *args)
+        p = list(tx.payload)
+        p[5] = bytes([p[5][0] ^ 1]) + p[5][1:]  # the receipt signature, as the client sees it
+        return L2Tx(tx.kind, tx.sender_key, tx.nonce, tx.fee, tuple(p), tx.signature)
+
+    L2Runtime.settle = settle  # type: ignore[method-assign]
+
+
 def run(roles: list[str]) -> None:
     for role in roles:
         if role == "accept-all":
@@ -128,6 +145,8 @@ def run(roles: list[str]) -> None:
             _garbage_executor()
         elif role == "equivocate":
             _equivocating_producer()
+        elif role == "bad-receipt":
+            _bad_receipt_executor()
         else:
             raise SystemExit(f"unknown rogue role {role!r}")
     print(f"rogue node: {', '.join(roles)}", file=sys.stderr, flush=True)

@@ -7,6 +7,10 @@ signed adverts (gossip ``l2ad``) that ``inference-a`` serves the default model, 
 The official ``openai`` client talks to the gateway only; the answers carry the executor's
 receipt, the gateway's account pays the gas actually used, the executor earns it, and the
 gateway never runs the model. A model nobody serves is refused.
+
+A second devnet has a cheaper executor that answers with receipts that do not verify: the
+gateway refuses its answer (502), and once that executor is gone it moves on to the next
+one; the account's nonces stay in order, so every later request is recorded.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 import pytest
 from devnetkit import Devnet, model_cache, running_devnet, stream_chat
 from openai import NotFoundError, OpenAI
+from rogue import launch_code
 
 from funai.api.openai_compat import verify_receipt
 from funai.inference.defaults import ensure_default_model
@@ -115,4 +120,66 @@ def test_gateway_routes_to_the_executor(tmp_path: Path) -> None:
         assert _metric(net, "gateway", "funai_inference_forwarded_total") == 2
         assert _metric(net, "gateway", "funai_inference_completion_tokens_total") == 0
         assert _metric(net, "inference-a", "funai_inference_completion_tokens_total") > 0
+        net.same_state()
+
+
+def test_gateway_refuses_a_bad_receipt_and_fails_over(tmp_path: Path) -> None:
+    model = ensure_default_model(model_cache())
+    specs = l2_layout(str(model), verifiers=3, inference=2, mine_interval=1.5)
+    specs[0].settings.update(inference=True, l2_bid=1_000_000)  # the miner produces
+    by_name = {s.name: s for s in specs}
+    by_name["inference-a"].settings.update(l2_bid=0)
+    by_name["inference-b"].settings.update(l2_bid=0, price_per_token=50)  # cheaper: first
+    by_name["inference-b"].code = launch_code("bad-receipt")
+    specs.append(NodeSpec("gateway", {}))
+    with running_devnet(tmp_path, specs) as net:
+        net.fund({"inference-a": 2 * COIN, "inference-b": 2 * COIN})
+        payer = net.wallet("gateway")["l2_account"]
+        net.peg_in(payer, PEG)
+        honest, rogue = net.l2("inference-a"), net.l2("inference-b")
+        net.wait(
+            "both executors bonded and advertised, the gateway's peg-in credited",
+            lambda: (
+                all(
+                    net.account("gateway", e["account"])["bond"] >= net.params.min_bond
+                    for e in (honest, rogue)
+                )
+                and net.account("gateway", payer)["balance"] == PEG
+                and next(
+                    m
+                    for m in net.get("gateway", "/models")["data"]
+                    if m["id"] == model.name and m["funai"]["executors"] == 2
+                )
+            ),
+        )
+        body = {
+            "model": model.name,
+            "messages": [{"role": "user", "content": PROMPT}],
+            "max_tokens": 8,
+            "temperature": 0,
+        }
+        bad = net.post_raw("gateway", "/chat/completions", body)
+        assert bad.status_code == 502, bad.text
+        assert bad.json()["error"]["code"] == "bad_executor_receipt"
+        # the cheap executor goes away; its advert is still held, so the gateway tries it,
+        # cannot reach it and moves on
+        k = list(net.nodes).index("inference-b")
+        net.procs[k].terminate()
+        net.procs[k].wait(30)
+        del net.procs[k]
+        del net.nodes["inference-b"]
+        good = net.post_raw("gateway", "/chat/completions", body)
+        assert good.status_code == 200, good.text
+        assert good.headers["X-FunAI-Executor"] == honest["key"]
+        receipt = good.json()["funai"]["receipt"]
+        assert verify_receipt(receipt)
+        assert receipt["signer"] == honest["key"]
+        st = net.tx_everywhere(good.json()["funai"]["inference_txid"], lambda s: s["finalized"])
+        net.heights_at_least(st["gateway"]["l2_height"] + 1)
+        for who in net.nodes:
+            acct = net.account(who, payer)
+            # the refused answer was still recorded by its executor (its transaction is
+            # valid): both requests are on chain, in nonce order
+            assert acct["nonce"] == 2, who
+            assert acct["balance"] < PEG - receipt["gas"], who
         net.same_state()
