@@ -1,9 +1,10 @@
-"""Driving a devnet of real node processes over HTTP (tests/layer2/test_devnet_adversarial.py).
+"""Driving a devnet of real node processes over HTTP (tests/layer2/test_devnet_*.py).
 
-:class:`Devnet` wraps :func:`~funai.node.devnet.start_devnet`: GET/POST on a node by name
-(the wallet routes with the node's API cookie), polling with a deadline (a timeout names what
-was awaited and the tail of every node's log), funding from the miner, peg-ins and following
-an inference transaction on every node.
+:class:`Devnet` wraps :func:`~funai.node.devnet.start_devnet` and extends
+:class:`~funai.node.devnet_story.DevnetClient` (GET/POST on a node by name, the wallet
+routes with the node's API cookie): polling with a deadline also checks that the processes
+are alive (a timeout names what was awaited and the tail of every node's log), funding from
+the miner, peg-ins and following an inference transaction on every node.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 
 import httpx
 
-from funai.api.wallet_routes import read_cookie
 from funai.layer2.params import L2Params, network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
 from funai.node.devnet import NodeSpec, start_devnet, stop_devnet
+from funai.node.devnet_story import DevnetClient
 
 REPO = Path(__file__).resolve().parents[2]
 NETWORK = "devnet"
@@ -38,7 +39,11 @@ class DevnetTimeoutError(AssertionError):
     """The devnet did not reach a state in time."""
 
 
-class Devnet:
+class Devnet(DevnetClient):
+    """:class:`~funai.node.devnet_story.DevnetClient` (GET/POST by node name, the wallet
+    routes with the node's cookie) plus the node processes: polling checks that they are
+    alive and a timeout shows their logs."""
+
     def __init__(
         self,
         workdir: Path,
@@ -46,39 +51,23 @@ class Devnet:
         endpoints: list[dict[str, Any]],
         deadline: float,
     ) -> None:
+        super().__init__(endpoints, NETWORK, deadline)
         self.workdir = workdir
         self.procs = procs
-        self.nodes = {e["name"]: e for e in endpoints}
-        self.deadline = deadline
-        self.client = httpx.Client(timeout=120)
         params = network_l2_params(NETWORK)
         assert params is not None
         self.params: L2Params = params
         self.netname = get_params(NETWORK).name
 
-    # --- HTTP ---------------------------------------------------------------------------
     def netdir(self, name: str) -> Path:
         return Path(self.nodes[name]["datadir"]) / self.netname
-
-    def _headers(self, name: str, auth: bool) -> dict[str, str] | None:
-        return {"Authorization": f"Bearer {read_cookie(self.netdir(name))}"} if auth else None
-
-    def get(self, name: str, path: str, *, auth: bool = False) -> Any:
-        r = self.client.get(self.nodes[name]["api"] + path, headers=self._headers(name, auth))
-        r.raise_for_status()
-        return r.json()
 
     def post_raw(
         self, name: str, path: str, body: dict[str, Any], *, auth: bool = False
     ) -> httpx.Response:
         return self.client.post(
-            self.nodes[name]["api"] + path, json=body, headers=self._headers(name, auth)
+            self.url(name, path), json=body, headers=self.auth(name) if auth else None
         )
-
-    def post(self, name: str, path: str, body: dict[str, Any], *, auth: bool = False) -> Any:
-        r = self.post_raw(name, path, body, auth=auth)
-        assert r.status_code == 200, f"{name} POST {path}: {r.status_code} {r.text}"
-        return r.json()
 
     def logs(self, lines: int = 15) -> str:
         out = []
