@@ -105,30 +105,38 @@ class Devnet(DevnetClient):
         got: dict[str, Any] = self.get(name, f"/l2/accounts/{account}")
         return got
 
-    def _miner_can_pay(self, amount: int) -> None:
-        # change outputs are not spendable until mined: wait for enough mature coins
-        self.wait(
-            f"{amount} spendable for the miner",
-            lambda: self.wallet("miner")["balance"]["spendable"] >= amount + COIN // 10,
-        )
+    def _miner_pays(self, amount: int, path: str, body: dict[str, Any]) -> None:
+        """The miner's wallet ``path`` request paying ``amount``, once its mature coins cover
+        it. Change outputs are not spendable until mined, and a miner that also produces L2
+        blocks spends coins of its own between the check and the request: a refusal for
+        insufficient funds waits for the next coins and tries again."""
+
+        def pay() -> bool:
+            if self.wallet("miner")["balance"]["spendable"] < amount + COIN // 10:
+                return False
+            r = self.post_raw("miner", path, body, auth=True)
+            if r.status_code == 400 and r.json().get("code") == "insufficient_funds":
+                return False
+            assert r.status_code == 200, f"miner POST {path}: {r.status_code} {r.text}"
+            return True
+
+        self.wait(f"the miner paid {amount} ({path})", pay)
 
     def fund(self, amounts: dict[str, int]) -> None:
         """The miner pays ``amount`` to each node's L1 wallet."""
         for name, amount in amounts.items():
             address = self.wallet(name)["addresses"][0]
-            self._miner_can_pay(amount)
-            self.post("miner", "/wallet/send", {"to": address, "amount": amount}, auth=True)
+            self._miner_pays(amount, "/wallet/send", {"to": address, "amount": amount})
 
     def peg_in(self, account: str, amount: int) -> None:
         """The miner locks ``amount`` on L1 for the L2 ``account``."""
-        self._miner_can_pay(amount)
         pool_kind, pool = self.params.genesis_pool()
         peg = pegin_output(bytes.fromhex(account))
         outputs = [
             {"kind": pool_kind, "value": amount, "payload": pool.hex()},
             {"kind": peg.kind, "value": 0, "payload": peg.payload.hex()},
         ]
-        self.post("miner", "/wallet/pay", {"outputs": outputs}, auth=True)
+        self._miner_pays(amount, "/wallet/pay", {"outputs": outputs})
 
     def chat(self, name: str, model: str, prompt: str, max_tokens: int = 32) -> httpx.Response:
         return self.post_raw(
