@@ -119,14 +119,8 @@ class Forwarder:
                 continue
             if 400 <= q.status_code < 500 and q.status_code not in (404, 409):
                 return _passthrough(q)  # the request itself is refused (too long, ...)
-            quote = q.json() if q.status_code == 200 else {}
-            if (
-                q.status_code != 200
-                or quote.get("model_id") != route.offer.model_id.hex()
-                or quote.get("executor_key") != route.ad.executor_key.hex()
-                or int(quote.get("price_per_token", -1)) > route.offer.price_per_token
-                or int(quote.get("gas_limit", 0)) <= 0
-            ):
+            quote = _valid_quote(q, route)
+            if quote is None:
                 failures.append(f"{base}: quote refused ({q.status_code})")
                 continue
             return await self._execute(data, req, route, endpoint, quote, payer_sk)
@@ -254,6 +248,29 @@ class Forwarder:
     def _failed(self, r: Reservation, payer_sk: bytes, nonce: int, *, maybe_used: bool) -> None:
         self.l2.release(r)
         self.l2.return_nonce(payer_sk, nonce, maybe_used=maybe_used)
+
+
+def _valid_quote(q: httpx.Response, route: Route) -> dict[str, Any] | None:
+    """The executor's quote if it is well formed and for the advertised executor, model and
+    (at most) price; None otherwise (a malformed answer moves on to the next route)."""
+    if q.status_code != 200:
+        return None
+    try:
+        quote = q.json()
+        ok = (
+            isinstance(quote, dict)
+            and quote.get("model_id") == route.offer.model_id.hex()
+            and quote.get("executor_key") == route.ad.executor_key.hex()
+            and isinstance(quote.get("price_per_token"), int)
+            and quote["price_per_token"] <= route.offer.price_per_token
+            and isinstance(quote.get("gas_limit"), int)
+            and quote["gas_limit"] > 0
+            and isinstance(quote.get("max_tokens"), int)
+            and quote["max_tokens"] > 0
+        )
+    except ValueError:
+        return None
+    return quote if ok else None
 
 
 def _forward_headers(r: httpx.Response, route: Route) -> dict[str, str]:
