@@ -167,6 +167,21 @@ def _wallet_paths() -> dict[str, Any]:
                 },
             ),
         ),
+        "/v1/l2/unbond": (
+            "post",
+            _op(
+                "Withdraw the node's executor bond: an UNBOND signed with its L2 key",
+                errors=(400, 401, 409, 413, 422),
+                body={
+                    "type": "object",
+                    "required": ["amount"],
+                    "properties": {
+                        "amount": {"type": "integer", "minimum": 1},
+                        "force": {"type": "boolean"},
+                    },
+                },
+            ),
+        ),
     }
     out: dict[str, Any] = {}
     for path, (method, op) in ops.items():

@@ -13,6 +13,11 @@
   account, paid on L1 to ``to`` (default: the wallet's first address) less the network's
   ``pegout_fee`` once the verifier quorum signs it; follow it at
   ``GET /v1/l2/pegouts/{txid}``.
+* ``POST /v1/l2/unbond`` ``{"amount", "force"?}``: an L2 ``UNBOND`` of the node's own
+  executor bond, signed with the node's L2 key (not the wallet's); the coins return to that
+  L2 account ``unbonding_delay`` L2 blocks after the block that includes it. On an executor
+  (``roles.inference``) that would leave the bond below ``l2.bond`` (which the node posts
+  again at once) it answers 409 ``bond_target`` unless ``force`` is true.
 
 Every wallet route needs ``Authorization: Bearer <cookie>``: a bitcoind-style cookie, a random
 token in ``<netdir>/api.cookie`` (mode 0600) made when the API starts if it does not exist
@@ -20,9 +25,10 @@ token in ``<netdir>/api.cookie`` (mode 0600) made when the API starts if it does
 inspect the wallet. :func:`read_cookie` reads it for clients. Errors are the node API's JSON
 body ``{"error": message, "code": ...}``: 401 ``unauthorized``, 404 ``no_wallet``, 400
 ``bad_request`` / ``bad_address`` / ``bad_amount`` / ``bad_fee_rate`` / ``bad_output`` /
-``bad_account`` / ``insufficient_funds``, 409 ``no_inference_layer`` (peg routes on a node
-without L2), 413 ``too_large``, 422 ``rejected`` (the mempool's policy, with
-``rule`` and ``detail`` as ``POST /v1/tx``), 503 ``wallet_unavailable`` (unreadable file).
+``bad_account`` / ``insufficient_funds`` / ``exceeds_bond``, 409 ``no_inference_layer`` (peg
+and unbond routes on a node without L2) / ``bond_target``, 413 ``too_large``, 422
+``rejected`` (the mempool's policy, with ``rule`` and ``detail`` as ``POST /v1/tx``; for
+``unbond``, the L2 rule), 503 ``wallet_unavailable`` (unreadable file).
 
 Chainstate access goes through the chain service's thread gate; wallet operations are
 serialized by one lock, so concurrent requests never pick the same coins or lose a key.
@@ -52,7 +58,7 @@ from funai.layer2.service import L2Node
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.address import decode_address
 from funai.ledger.datadir import wallet_path
-from funai.ledger.errors import MempoolError
+from funai.ledger.errors import ConsensusError, MempoolError
 from funai.ledger.tx import MAX_DATA_SIZE, MAX_MONEY, OutputKind, Transaction, TxOut
 from funai.ledger.wallet import DUST, Wallet, WalletError
 
@@ -430,7 +436,60 @@ def wallet_routes(node: Node) -> list[Route]:
             }
         )
 
+    async def unbond(request: Request) -> JSONResponse:
+        data = await _json_object(request, {"amount", "force"})
+        l2 = layer2()
+        if "amount" not in data:
+            raise _RequestError(400, "bad_amount", "amount is required")
+        amount = _int(data["amount"], "amount", 1, MAX_MONEY, "bad_amount")
+        force = data.get("force", False)
+        if not isinstance(force, bool):
+            raise _RequestError(400, "bad_request", "force must be true or false")
+        executor = node.config.inference
+        target = l2.bond_target
+
+        def work(l2node: L2Node) -> tuple[str, int, int]:
+            """Under the L2 lock: checks the bond, signs the UNBOND with the node's own L2
+            key and submits it."""
+            account = l2node.account
+            mine = [t for t in l2node.mempool.values() if t.sender == account]
+            pending = sum(int(t.payload[0]) for t in mine if t.kind is TxKind.UNBOND)
+            left = l2node.state.bond(account) - pending
+            if amount > left:
+                raise _RequestError(
+                    400,
+                    "exceeds_bond",
+                    f"the executor bond of L2 account {account.hex()} is {max(0, left)} base "
+                    "units (less its pending unbonds)",
+                )
+            if executor and left - amount < target and not force:
+                raise _RequestError(
+                    409,
+                    "bond_target",
+                    f"this node is an executor (roles.inference) and keeps its bond at "
+                    f"l2.bond = {target} base units: it would post the bond again at once, "
+                    "pegging in L1 coins if its L2 balance is short. Lower l2.bond or set "
+                    'roles.inference = false and restart the node first, or send "force": true',
+                )
+            nonce = max([l2node.state.account(account)[1], *(t.nonce + 1 for t in mine)])
+            tx = sign_tx(l2node.sk, TxKind.UNBOND, nonce, [amount], l2node.params.network_id)
+            try:
+                l2node.submit(tx)
+            except FunaiError as exc:
+                rule = {"rule": exc.rule} if isinstance(exc, ConsensusError) else {}
+                raise _RequestError(422, "rejected", f"unbond refused: {exc}", **rule) from None
+            release = l2node.state.height + 1 + l2node.params.unbonding_delay
+            return tx.txid().hex(), left - amount, release
+
+        # the L2 node's lock is taken in a worker thread, never on the Trio thread
+        txid, bond, release = await trio.to_thread.run_sync(l2.gossip.call, work, l2.l2)
+        l2.gossip.flush()
+        return JSONResponse(
+            {"txid": txid, "amount": amount, "bond": bond, "release_height": release}
+        )
+
     return [
+        Route("/v1/l2/unbond", guarded(unbond), methods=["POST"]),
         Route("/v1/wallet/peg-in", guarded(peg_in), methods=["POST"]),
         Route("/v1/wallet/peg-out", guarded(peg_out), methods=["POST"]),
         Route("/v1/wallet", guarded(info)),

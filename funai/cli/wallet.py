@@ -1,5 +1,6 @@
 """``funai wallet``: keys, addresses, balance and payments on the local chainstate; moving
-FAI between the layers (``peg-in``, ``peg-out``) through the running node's wallet API.
+FAI between the layers (``peg-in``, ``peg-out``) and withdrawing the node's executor bond
+(``unbond``) through the running node's wallet API.
 
 Exit status: 0 on success; 1 when the operation fails (no wallet, wallet already exists,
 insufficient funds, the mempool refuses the payment); 2 for malformed input (unknown
@@ -204,9 +205,8 @@ def _node_post(ctx: typer.Context, network: str, node: str | None, path: str, bo
     except ValueError:
         fail(f"the node answered {r.status_code}: {r.text[:200]}")
     if r.status_code != 200:
-        code = (
-            EXIT_USAGE if r.status_code == 400 and data.get("code") != "insufficient_funds" else 1
-        )
+        failed = data.get("code") in ("insufficient_funds", "exceeds_bond")  # not usage
+        code = EXIT_USAGE if r.status_code == 400 and not failed else 1
         fail(f"{data.get('error', r.text)} ({data.get('code', r.status_code)})", code)
     return data
 
@@ -272,5 +272,41 @@ def peg_out(
     echo(
         f"peg-out of {format_amount(units)} FAI to {data['to']} requested "
         f"(L1 pays {format_amount(units - data['pegout_fee'])} FAI); follow {data['status']}",
+        "green",
+    )
+
+
+@app.command("unbond")
+def unbond(
+    ctx: typer.Context,
+    amount: str = typer.Argument(..., help="Amount in FAI of the executor bond to withdraw."),
+    force: bool = typer.Option(
+        False, "--force", help="Unbond below l2.bond even though this executor re-posts it."
+    ),
+    node: str | None = NODE_OPTION,
+    network: str = NETWORK,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Withdraw AMOUNT FAI of the running node's executor bond: an UNBOND transaction signed
+    with the node's own L2 key; the coins return to its L2 balance unbonding_delay L2 blocks
+    after the block that includes it. An executor (roles.inference) posts its bond again up
+    to l2.bond, so lower l2.bond or set roles.inference = false and restart first (or --force).
+
+    --json fields: txid (L2), amount, bond (left after this and pending unbonds),
+    release_height (the earliest: the next L2 block + unbonding_delay).
+    """
+    units = _units(amount)
+    body: dict[str, Any] = {"amount": units}
+    if force:
+        body["force"] = True
+    data = _node_post(ctx, network, node, "/l2/unbond", body)
+    if as_json:
+        print_json(data)
+        return
+    print(f"txid {data['txid']}")
+    echo(
+        f"unbonding {format_amount(units)} FAI of the executor bond (left: "
+        f"{format_amount(data['bond'])} FAI); back in the L2 balance at L2 height "
+        f"{data['release_height']} at the earliest",
         "green",
     )

@@ -96,6 +96,12 @@ def _apply(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
     elif kind is TxKind.BOND:
         state.debit(sender, int(p[0]))
         state.set_bond(sender, state.bond(sender) + int(p[0]))
+    elif kind is TxKind.UNBOND:
+        bond = state.bond(sender)
+        if bond < int(p[0]):
+            raise L2Error("unbond-exceeds-bond", f"unbonding {p[0]}, the bond is {bond}")
+        state.set_bond(sender, bond - int(p[0]))
+        state.add_unbonding(sender, ctx.height + state.params.unbonding_delay, int(p[0]))
     elif kind is TxKind.INFERENCE:
         _apply_inference(state, tx, ctx)
     elif kind is TxKind.MODEL_PROPOSE:

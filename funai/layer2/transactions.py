@@ -58,6 +58,7 @@ class TxKind(enum.IntEnum):
     PEG_IN = 9  # [l1_txid, l1_index, to (20), amount]   (sender: the producer)
     PEG_OUT = 10  # [amount, payout_kind, payout_payload]
     EQUIVOCATION = 11  # [header_a, sig_a, header_b, sig_b]
+    UNBOND = 12  # [amount]   (executor bond -> unbonding, released after unbonding_delay)
 
 
 def account_of(key: bytes) -> bytes:
@@ -139,7 +140,7 @@ def _check_payload(kind: TxKind, p: list[CborValue]) -> None:
         need(3)
         amount(0)
         payout(1)
-    elif kind in (TxKind.UNSTAKE, TxKind.BOND):
+    elif kind in (TxKind.UNSTAKE, TxKind.BOND, TxKind.UNBOND):
         need(1)
         amount(0)
     elif kind is TxKind.INFERENCE:
