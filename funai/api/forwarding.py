@@ -14,13 +14,19 @@ judge) sends the request to an executor that advertises it (:mod:`funai.layer2.r
    request in the ``X-FunAI-Request`` header (hex of the transaction). The executor checks it
    like any request (signature, request hash, nonce, balance), runs it at once, charges the
    gas actually used (at most the limit) in its receipt and gossips the transaction. The
-   answer, streamed or not, is passed through unchanged; this node verifies the executor's
-   receipt (its key, the request it signed, gas within the limit) before answering.
+   answer, streamed or not, is passed through; this node verifies the executor's receipt
+   before answering: its signature and key, the request it signed, this node's network, gas
+   within the limit, and that its content hash is the hash of this request's input, context
+   and system prompt with the text the client gets (:func:`_receipt_ok`). A stream is relayed
+   event by event as an SSE client reads it, its text added up and checked against the
+   receipt it ends with; text after the receipt, or a stream that ends without one, is
+   refused too. An answer that fails the check is a 502 ``bad_executor_receipt`` (in a
+   stream: an error event, then ``[DONE]``).
 
 If the executor refuses the request before running it, the nonce is given back; if it failed
-in the middle, the nonce is filled (``L2Runtime.return_nonce``) so that the account's later
-transactions stay valid. A refused quote or an unreachable executor moves on to the next
-route (cheapest first).
+in the middle or its answer is refused, the nonce is filled (``L2Runtime.return_nonce``) so
+that the account's later transactions stay valid. A refused quote or an unreachable executor
+moves on to the next route (cheapest first).
 """
 
 from __future__ import annotations
@@ -35,11 +41,11 @@ import httpx
 import trio
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from funai.api.openai_compat import ApiError, ParsedRequest, verify_receipt
+from funai.api.openai_compat import ApiError, ParsedRequest, encode_receipt, verify_receipt
 from funai.errors import FunaiError
 from funai.layer2.routing import Route
 from funai.layer2.service import sign_request
-from funai.layer2.transactions import L2Tx
+from funai.layer2.transactions import InferenceContent, L2Tx
 from funai.node.l2runtime import L2Runtime, PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
@@ -67,18 +73,84 @@ def signed_request(headers: Any) -> L2Tx | None:
         raise ApiError(400, f"{REQUEST_HEADER} is not a signed L2 transaction: {exc}") from None
 
 
-def _receipt_ok(ext: Any, route: Route, request: L2Tx) -> bool:
-    """The executor's receipt verifies and is for ``request`` with gas within its limit."""
+def _receipt_ok(
+    ext: Any,
+    route: Route,
+    request: L2Tx,
+    req: ParsedRequest,
+    output: str,
+    network_id: bytes,
+) -> bool:
+    """The executor's receipt verifies, is by the routed executor for ``request`` on
+    ``network_id`` with gas within its limit, and covers the answer the client gets: its
+    content hash is that of ``req``'s input, context and system prompt with ``output``."""
+    content = InferenceContent(req.input, output, req.context, req.system)
     try:
         receipt = ext["receipt"]
         return (
-            verify_receipt(receipt)
+            receipt["kind"] == "executor"
+            and verify_receipt(receipt)
             and receipt["signer"] == route.ad.executor_key.hex()
             and receipt["user_txid"] == request.user_txid().hex()
+            and bytes.fromhex(receipt["network_id"]) == network_id
+            and bytes.fromhex(receipt["content_hash"]) == content.hash()
             and 0 < int(receipt["gas"]) <= int(request.payload[2])
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         return False
+
+
+def _answer_text(answer: dict[str, Any], chat: bool) -> str | None:
+    """The text a client reads in a non-streamed answer (its one choice); None if the answer
+    is not one choice with a text."""
+    choices = answer.get("choices")
+    if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
+        return None
+    choice = choices[0]
+    if chat:
+        message = choice.get("message")
+        text = message.get("content") if isinstance(message, dict) else None
+    else:
+        text = choice.get("text")
+    return text if isinstance(text, str) else None
+
+
+def _chunk_text(chunk: dict[str, Any], chat: bool) -> str | None:
+    """The text a streamed chunk adds (its choices' ``delta.content`` or ``text``); None if
+    its choices are malformed (not a list of choice 0 with string text)."""
+    choices = chunk.get("choices", [])
+    if not isinstance(choices, list):
+        return None
+    out = []
+    for choice in choices:
+        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            return None
+        if chat:
+            delta = choice.get("delta", {})
+            if not isinstance(delta, dict):
+                return None
+            piece = delta.get("content")
+        else:
+            piece = choice.get("text")
+        if piece is not None and not isinstance(piece, str):
+            return None
+        out.append(piece or "")
+    return "".join(out)
+
+
+async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The data of each server-sent event, as an SSE client reads it: its ``data:`` lines
+    joined with newlines (other fields and comments are dropped); an unterminated event at
+    the end counts too."""
+    data: list[str] = []
+    async for line in lines:
+        if line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
+        elif not line and data:
+            yield "\n".join(data)
+            data = []
+    if data:
+        yield "\n".join(data)
 
 
 class Forwarder:
@@ -123,7 +195,7 @@ class Forwarder:
             if quote is None:
                 failures.append(f"{base}: quote refused ({q.status_code})")
                 continue
-            return await self._execute(data, req, route, endpoint, quote, payer_sk)
+            return await self._execute(data, req, route, chat, quote, payer_sk)
         log.warning("no executor took the request", extra={"fields": {"tried": failures}})
         raise ApiError(
             502,
@@ -137,10 +209,11 @@ class Forwarder:
         data: dict[str, Any],
         req: ParsedRequest,
         route: Route,
-        endpoint: str,
+        chat: bool,
         quote: dict[str, Any],
         payer_sk: bytes,
     ) -> Response:
+        endpoint = "chat/completions" if chat else "completions"
         gas_limit = int(quote["gas_limit"])
         try:
             reservation = self.l2.reserve_gas(payer_sk, gas_limit)
@@ -184,7 +257,7 @@ class Forwarder:
             return _passthrough(r)
         if req.stream:
             return StreamingResponse(
-                self._relay(client, r, route, request, reservation, payer_sk, nonce),
+                self._relay(client, r, route, request, req, chat, reservation, payer_sk, nonce),
                 media_type="text/event-stream",
                 headers=_forward_headers(r, route),
             )
@@ -194,16 +267,19 @@ class Forwarder:
             answer = {}
         finally:
             await client.aclose()
-            self.l2.release(reservation)
-        if not isinstance(answer, dict) or not _receipt_ok(answer.get("funai"), route, request):
+        text = _answer_text(answer, chat) if isinstance(answer, dict) else None
+        network_id = self.l2.params.network_id
+        if text is None or not _receipt_ok(
+            answer.get("funai"), route, request, req, text, network_id
+        ):
             log.warning("executor receipt does not verify", extra={"fields": {"url": url}})
-            raise ApiError(
-                502,
-                "the executor's answer carries no valid receipt for this request",
-                type_="server_error",
-                code="bad_executor_receipt",
-            )
-        return JSONResponse(answer, headers=_forward_headers(r, route))
+            # the executor may have recorded the request all the same: fill the nonce
+            self._failed(reservation, payer_sk, nonce, maybe_used=True)
+            raise _bad_receipt("the executor's answer carries no valid receipt for it")
+        self.l2.release(reservation)
+        headers = _forward_headers(r, route)
+        headers["X-FunAI-Receipt"] = encode_receipt(answer["funai"]["receipt"])
+        return JSONResponse(answer, headers=headers)
 
     async def _relay(
         self,
@@ -211,31 +287,59 @@ class Forwarder:
         r: httpx.Response,
         route: Route,
         request: L2Tx,
+        req: ParsedRequest,
+        chat: bool,
         reservation: Reservation,
         payer_sk: bytes,
         nonce: int,
     ) -> AsyncIterator[str]:
-        """Passes the executor's event stream through, checking the receipt it ends with."""
+        """Relays the executor's event stream event by event, adding up the text it sends
+        and checking the receipt it ends with against that text (the events are re-encoded
+        from what was checked, so the client reads what the check read)."""
+        network_id = self.l2.params.network_id
+        text: list[str] = []
         receipted = False
+        failed = False  # the executor reported an error: it ends the stream, no receipt
+        refused: str | None = None
         try:
-            async for line in r.aiter_lines():
-                if line.startswith("data: {") and '"funai"' in line:
-                    try:
-                        ext = json.loads(line[6:]).get("funai")
-                    except ValueError:
-                        ext = None
-                    if ext is not None:
-                        receipted = _receipt_ok(ext, route, request)
-                        if not receipted:
-                            err = ApiError(
-                                502,
-                                "the executor's answer carries no valid receipt",
-                                type_="server_error",
-                                code="bad_executor_receipt",
-                            ).body()
-                            yield f"data: {json.dumps(err)}\n\ndata: [DONE]\n\n"
-                            return
-                yield line + "\n"
+            async for data in _sse_events(r.aiter_lines()):
+                if data == "[DONE]":
+                    break
+                try:
+                    chunk = json.loads(data)
+                except ValueError:
+                    chunk = None
+                if not isinstance(chunk, dict):
+                    refused = "the executor's stream carries an event that is not a JSON object"
+                    break
+                piece = _chunk_text(chunk, chat)
+                if piece is None:
+                    refused = "the executor's stream carries malformed choices"
+                    break
+                if piece and receipted:
+                    refused = "the executor's stream carries text after its receipt"
+                    break
+                text.append(piece)
+                if "funai" in chunk:
+                    ok = _receipt_ok(chunk["funai"], route, request, req, "".join(text), network_id)
+                    if not ok:
+                        refused = "the executor's answer carries no valid receipt for it"
+                        break
+                    receipted = True
+                yield f"data: {json.dumps(chunk, separators=(',', ':'))}\n\n"
+                if "error" in chunk:
+                    failed = True
+                    break
+            if refused is None and not receipted and not failed:
+                refused = "the executor's stream ended without a receipt"
+            if refused is not None:
+                log.warning(
+                    "executor stream refused",
+                    extra={"fields": {"url": str(r.url), "why": refused}},
+                )
+                receipted = False
+                yield f"data: {json.dumps(_bad_receipt(refused).body())}\n\n"
+            yield "data: [DONE]\n\n"
         finally:
             with trio.CancelScope(shield=True):
                 await r.aclose()
@@ -273,9 +377,15 @@ def _valid_quote(q: httpx.Response, route: Route) -> dict[str, Any] | None:
     return quote if ok else None
 
 
+def _bad_receipt(why: str) -> ApiError:
+    return ApiError(502, why, type_="server_error", code="bad_executor_receipt")
+
+
 def _forward_headers(r: httpx.Response, route: Route) -> dict[str, str]:
+    """The executor's headers this node passes on (its receipt header is never one: a
+    non-streamed answer carries the receipt checked in its body, a stream none)."""
     out = {"X-FunAI-Executor": route.ad.executor_key.hex()}
-    for name in ("X-FunAI-Receipt", "X-FunAI-Request-Id", "Cache-Control"):
+    for name in ("X-FunAI-Request-Id", "Cache-Control"):
         if name in r.headers:
             out[name] = r.headers[name]
     return out

@@ -66,6 +66,7 @@ __all__ = [
     "InferenceService",
     "ServedModel",
     "content_hash",
+    "encode_receipt",
     "http_error_handler",
     "openai_routes",
     "receipt_message",
@@ -187,6 +188,13 @@ def verify_receipt(receipt: Mapping[str, Any]) -> bool:
         )
     except (KeyError, ValueError, TypeError, FunaiError):
         return False
+
+
+def encode_receipt(receipt: Mapping[str, Any]) -> str:
+    """A receipt as the ``X-FunAI-Receipt`` header carries it: base64url (unpadded) of its
+    compact JSON with sorted keys."""
+    raw = json.dumps(receipt, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def split_chat(messages: Sequence[Mapping[str, str]]) -> tuple[str, str, str]:
@@ -617,9 +625,8 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         return await node.l2.settle(r, bytes.fromhex(served.model_id), content, tokens)
 
     def receipt_header(ext: dict[str, Any]) -> dict[str, str]:
-        raw = json.dumps(ext["receipt"], separators=(",", ":"), sort_keys=True).encode()
         return {
-            "X-FunAI-Receipt": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            "X-FunAI-Receipt": encode_receipt(ext["receipt"]),
             "X-FunAI-Request-Id": ext["request_id"],
         }
 
