@@ -216,12 +216,12 @@ class Forwarder:
         endpoint = "chat/completions" if chat else "completions"
         gas_limit = int(quote["gas_limit"])
         try:
-            reservation = self.l2.reserve_gas(payer_sk, gas_limit)
+            reservation = await self.l2.reserve_gas(payer_sk, gas_limit)
         except PaymentRequiredError as exc:
             raise ApiError(
                 402, str(exc), type_="insufficient_quota", code="insufficient_funds"
             ) from None
-        nonce = self.l2.take_nonce(reservation.account)
+        nonce = await self.l2.take_nonce(reservation.account)
         request = sign_request(
             payer_sk,
             nonce,
@@ -242,7 +242,7 @@ class Forwarder:
             r = await client.send(sent, stream=req.stream)
         except httpx.HTTPError as exc:
             await client.aclose()
-            self._failed(reservation, payer_sk, nonce, maybe_used=True)
+            await self._failed(reservation, payer_sk, nonce, maybe_used=True)
             raise ApiError(
                 502,
                 f"the executor {url} failed: {exc!r}",
@@ -253,7 +253,7 @@ class Forwarder:
             await r.aread()
             await r.aclose()
             await client.aclose()
-            self._failed(reservation, payer_sk, nonce, maybe_used=r.status_code >= 500)
+            await self._failed(reservation, payer_sk, nonce, maybe_used=r.status_code >= 500)
             return _passthrough(r)
         if req.stream:
             return StreamingResponse(
@@ -274,7 +274,7 @@ class Forwarder:
         ):
             log.warning("executor receipt does not verify", extra={"fields": {"url": url}})
             # the executor may have recorded the request all the same: fill the nonce
-            self._failed(reservation, payer_sk, nonce, maybe_used=True)
+            await self._failed(reservation, payer_sk, nonce, maybe_used=True)
             raise _bad_receipt("the executor's answer carries no valid receipt for it")
         self.l2.release(reservation)
         headers = _forward_headers(r, route)
@@ -344,14 +344,16 @@ class Forwarder:
             with trio.CancelScope(shield=True):
                 await r.aclose()
                 await client.aclose()
-            if receipted:
-                self.l2.release(reservation)
-            else:
-                self._failed(reservation, payer_sk, nonce, maybe_used=True)
+                if receipted:
+                    self.l2.release(reservation)
+                else:
+                    await self._failed(reservation, payer_sk, nonce, maybe_used=True)
 
-    def _failed(self, r: Reservation, payer_sk: bytes, nonce: int, *, maybe_used: bool) -> None:
+    async def _failed(
+        self, r: Reservation, payer_sk: bytes, nonce: int, *, maybe_used: bool
+    ) -> None:
         self.l2.release(r)
-        self.l2.return_nonce(payer_sk, nonce, maybe_used=maybe_used)
+        await self.l2.return_nonce(payer_sk, nonce, maybe_used=maybe_used)
 
 
 def _valid_quote(q: httpx.Response, route: Route) -> dict[str, Any] | None:

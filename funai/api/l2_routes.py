@@ -128,7 +128,7 @@ def l2_routes(node: Node) -> list[Route]:
     async def read(fn: Any) -> Any:
         rt = runtime()
         assert rt is not None
-        return await trio.to_thread.run_sync(rt.query, fn)
+        return await rt.aquery(fn)
 
     def guarded(handler: Any) -> Any:
         async def wrapped(request: Request) -> JSONResponse:
@@ -313,7 +313,7 @@ def l2_routes(node: Node) -> list[Route]:
             tx = L2Tx.deserialize(bytes.fromhex(raw))
             if tx.kind is TxKind.INFERENCE:
                 return _error(400, "inference requests go through /v1/chat/completions")
-            await trio.to_thread.run_sync(rt.query, lambda l2: l2.submit(tx))
+            await rt.aquery(lambda l2: l2.submit(tx))
         except ValueError as exc:
             return _error(400, f"malformed transaction: {exc}")
         except FunaiError as exc:

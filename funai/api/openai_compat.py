@@ -560,7 +560,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             return None
         await check_executes(served)
         try:
-            return node.l2.reserve(
+            return await node.l2.reserve(
                 node.l2.payer_key(req.wallet), prompt_tokens + req.params.max_tokens
             )
         except PaymentRequiredError as exc:
@@ -603,9 +603,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 param="model",
                 code="model_not_served",
             )
-        active = await trio.to_thread.run_sync(
-            l2.query, lambda n: is_active(n.state, mid, n.state.height + 1)
-        )
+        active = await l2.aquery(lambda n: is_active(n.state, mid, n.state.height + 1))
         if not active:  # rule model-active: the transaction could not be recorded
             raise ApiError(
                 409,
@@ -914,7 +912,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         def read(n: Any) -> dict[bytes, list[ModelRoute]]:
             return {mid: n.route(mid, now) for mid in n.routes.models(now)}
 
-        by_model = await trio.to_thread.run_sync(node.l2.query, read)
+        by_model = await node.l2.aquery(read)
         out = []
         for mid, routes in sorted(by_model.items()):
             if not routes or mid.hex() in local:

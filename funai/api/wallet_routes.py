@@ -408,23 +408,22 @@ def wallet_routes(node: Node) -> list[Route]:
         amount = _int(data["amount"], "amount", fee + 1, MAX_MONEY, "bad_amount")
         sk = wallet.secret_key(0)
         account = wallet.order[0]
-        available = await trio.to_thread.run_sync(l2.available, account)
+        available = await l2.call(l2.available, account)
         if available < amount:
             raise _RequestError(
                 400,
                 "insufficient_funds",
                 f"L2 account {account.hex()} has {max(0, available)} base units available",
             )
-        nonce = l2.take_nonce(account)
+        nonce = await l2.take_nonce(account)
         tx = sign_tx(
             sk, TxKind.PEG_OUT, nonce, [amount, payout.kind, payout.payload], l2.params.network_id
         )
         try:
-            await trio.to_thread.run_sync(l2.gossip.call, l2.l2.submit, tx)
+            await l2.call(l2.l2.submit, tx)
         except FunaiError as exc:
-            l2.return_nonce(sk, nonce, maybe_used=False)
+            await l2.return_nonce(sk, nonce, maybe_used=False)
             raise _RequestError(400, "rejected", f"peg-out refused: {exc}") from None
-        l2.gossip.flush()
         txid = tx.txid().hex()
         return JSONResponse(
             {

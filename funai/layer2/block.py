@@ -2,13 +2,20 @@
 
 Header (deterministic CBOR array)::
 
-    [version, height, parent, l1_block, vrf_proof, producer_key, tx_root, state_root, time]
+    [version, height, parent, l1_block, vrf_proof, producer_key, tx_root, state_root, time,
+     qc_hash]
 
 ``l1_block`` is the L1 block whose sortition elected the producer; ``vrf_proof`` is the
 winning commitment's proof; ``producer_key`` is the x-only key whose HASH160 is the
 registration's L2 account. ``block_hash = SHA-256d(encode(header))``; the producer signs
 ``tagged_hash("FAI2/block", network_id || block_hash)``. ``tx_root`` is
-``merkle_root`` of the txids (32 zero bytes when empty).
+``merkle_root`` of the txids (32 zero bytes when empty); an inference transaction's txid
+covers its content hash, so the header commits to every inference content and a copy of the
+contents that was stripped or swapped on the way is detected (rule ``block-contents``: each
+content is checked against its transaction's hash, and a missing or mismatching one is
+fetched again, never judged). ``qc_hash`` is ``SHA-256(encode(parent_qc))`` (32 zero bytes
+without one): the block hash covers the header, and so the whole block (rule
+``block-qc-hash``); the BIP340 signature is not malleable.
 
 Block: ``[header, signature, [tx, ...], parent_qc | null]``: ``parent_qc`` is the quorum
 certificate of the parent block, which settles the parent's rewards (:mod:`rewards`).
@@ -22,14 +29,14 @@ from dataclasses import dataclass, field
 
 from funai import _core
 from funai.errors import MalformedInputError
-from funai.hashing import merkle_root, sha256d
+from funai.hashing import merkle_root, sha256, sha256d
 from funai.layer2.errors import L2Error
 from funai.layer2.transactions import InferenceContent, L2Tx
 from funai.layer2.votes import QuorumCertificate
 from funai.ledger.encoding import CborValue, decode, encode
 from funai.ledger.tx import tagged_hash
 
-__all__ = ["BlockContents", "L2Block", "L2Header", "block_sig_message", "tx_root"]
+__all__ = ["BlockContents", "L2Block", "L2Header", "block_sig_message", "qc_hash", "tx_root"]
 
 MAX_BLOCK_SIZE = 8_000_000
 
@@ -42,6 +49,11 @@ def block_sig_message(network_id: bytes, block_hash: bytes) -> bytes:
     return tagged_hash(b"FAI2/block", network_id + block_hash)
 
 
+def qc_hash(qc: QuorumCertificate | None) -> bytes:
+    """What a header's ``qc_hash`` must be for ``parent_qc`` (rule ``block-qc-hash``)."""
+    return bytes(32) if qc is None else sha256(encode(qc.to_cbor()))
+
+
 @dataclass(frozen=True)
 class L2Header:
     height: int
@@ -52,6 +64,7 @@ class L2Header:
     tx_root: bytes
     state_root: bytes
     time: int
+    qc_hash: bytes = bytes(32)
     version: int = 1
 
     def to_cbor(self) -> list[CborValue]:
@@ -65,6 +78,7 @@ class L2Header:
             self.tx_root,
             self.state_root,
             self.time,
+            self.qc_hash,
         ]
 
     def serialize(self) -> bytes:
@@ -75,17 +89,25 @@ class L2Header:
 
     @classmethod
     def from_cbor(cls, v: CborValue) -> L2Header:
-        if not isinstance(v, list) or len(v) != 9:
-            raise MalformedInputError("an L2 header has 9 fields")
-        ver, height, parent, l1, proof, key, troot, sroot, time = v
-        sizes = ((parent, 32), (l1, 32), (proof, 80), (key, 32), (troot, 32), (sroot, 32))
+        if not isinstance(v, list) or len(v) != 10:
+            raise MalformedInputError("an L2 header has 10 fields")
+        ver, height, parent, l1, proof, key, troot, sroot, time, qch = v
+        sizes = (
+            (parent, 32),
+            (l1, 32),
+            (proof, 80),
+            (key, 32),
+            (troot, 32),
+            (sroot, 32),
+            (qch, 32),
+        )
         if not all(isinstance(b, bytes) and len(b) == n for b, n in sizes):
             raise MalformedInputError("L2 header field of the wrong size")
         if ver != 1 or not isinstance(height, int) or height < 0:
             raise MalformedInputError("bad L2 header version or height")
-        if not isinstance(time, int) or time < 0:
-            raise MalformedInputError("bad L2 header time")
-        return cls(height, parent, l1, proof, key, troot, sroot, time, ver)
+        if not isinstance(time, int) or not 0 <= time < 2**63 or height >= 2**63:
+            raise MalformedInputError("bad L2 header time or height")
+        return cls(height, parent, l1, proof, key, troot, sroot, time, qch, ver)
 
     @classmethod
     def deserialize(cls, data: bytes) -> L2Header:

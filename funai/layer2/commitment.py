@@ -21,7 +21,7 @@ from funai.layer2.params import MAGIC
 from funai.layer2.registration import RegRef
 from funai.ledger.tx import OutputKind, Transaction, TxOut
 
-__all__ = ["Commitment", "bid_of", "find_commitments"]
+__all__ = ["Commitment", "bid_from", "bid_of", "find_commitments"]
 
 TAG_A = b"C"
 TAG_B = b"c"
@@ -64,14 +64,20 @@ def find_commitments(tx: Transaction) -> list[Commitment]:
 
 def bid_of(tx: Transaction, payouts: Sequence[tuple[int, bytes]]) -> int:
     """Rule ``commit-even-split``: the bid, or 0 when the split is not even or incomplete."""
-    if not payouts:
-        return 0
     paid: dict[tuple[int, bytes], int] = {}
     for out in tx.outputs:
         key = (out.kind, out.payload)
-        if key in payouts:
-            paid[key] = paid.get(key, 0) + out.value
-    amounts = {paid.get(p, 0) for p in set(payouts)}
+        paid[key] = paid.get(key, 0) + out.value
+    return bid_from(paid, payouts)
+
+
+def bid_from(paid: dict[tuple[int, bytes], int], payouts: Sequence[tuple[int, bytes]]) -> int:
+    """:func:`bid_of` from what a transaction pays each output (``(kind, payload) ->
+    value``): every payout gets the same positive amount, and the bid is their sum."""
+    targets = set(payouts)
+    if not targets:
+        return 0
+    amounts = {paid.get(p, 0) for p in targets}
     if len(amounts) != 1 or 0 in amounts:
         return 0
-    return sum(paid.values())
+    return sum(paid.get(p, 0) for p in targets)

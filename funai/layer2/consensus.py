@@ -6,7 +6,9 @@ Rule order for block ``N`` (one SQLite transaction; any failure changes nothing)
 2. ``block-election``: the sortition round of ``l1_block`` has a winner whose commitment
    names this parent, whose proof is the header's ``vrf_proof`` and whose registration's L2
    account is ``HASH160(producer_key)``; ``block-forfeit``: the election was not forfeited.
-3. ``block-bad-signature``; ``block-tx-root``; ``block-too-many-txs``.
+3. ``block-bad-signature``; ``block-too-many-txs``; ``block-too-many-inferences``
+   (``max_block_inferences``: the judging work of one block is bounded); ``block-tx-root``;
+   ``block-qc-hash`` (the header commits to the parent QC it carries).
 4. every transaction (:func:`execution.apply_tx`); a failing one makes the block invalid
    (``block-bad-tx``, the detail names the transaction's rule).
 5. settle the parent (:func:`rewards.settle` with ``parent_qc``), after the transactions so
@@ -23,15 +25,16 @@ from collections.abc import Sequence
 
 from funai import _core
 from funai.layer2 import rewards
-from funai.layer2.block import L2Block, L2Header, block_sig_message, tx_root
+from funai.layer2.block import L2Block, L2Header, block_sig_message, qc_hash, tx_root
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, PegInView, apply_tx
+from funai.layer2.params import L2Params
 from funai.layer2.sortition import Round
 from funai.layer2.state import L2State
 from funai.layer2.transactions import L2Tx, TxKind, account_of
-from funai.layer2.votes import QuorumCertificate
+from funai.layer2.votes import Elected, QuorumCertificate
 
-__all__ = ["apply_block", "build_block"]
+__all__ = ["apply_block", "build_block", "check_block_shape"]
 
 
 class _RollbackError(Exception):
@@ -59,12 +62,20 @@ def _run(
     parent_qc: QuorumCertificate | None,
     pegins: PegInView | None,
     skip_bad: bool,
+    elected: Elected | None = None,
 ) -> list[L2Tx]:
-    ctx = BlockContext(header.height, account_of(header.producer_key), pegins=pegins)
+    ctx = BlockContext(
+        header.height, account_of(header.producer_key), pegins=pegins, elected=elected
+    )
     if header.height == 0:
         state.record_pool(0)  # rule ``pool``: the genesis set's peg pool
     applied: list[L2Tx] = []
+    inferences = 0
     for tx in txs:
+        if tx.kind is TxKind.INFERENCE:
+            if skip_bad and inferences >= state.params.max_block_inferences:
+                continue
+            inferences += 1
         try:
             apply_tx(state, tx, ctx)
         except L2Error as exc:
@@ -87,21 +98,39 @@ def _run(
     return applied
 
 
+def check_block_shape(params: L2Params, block: L2Block) -> None:
+    """The rules that need no state: ``block-too-many-txs``,
+    ``block-too-many-inferences``, ``block-tx-root``, ``block-qc-hash``."""
+    h = block.header
+    if len(block.txs) > params.max_block_txs:
+        raise L2Error("block-too-many-txs", str(len(block.txs)))
+    if sum(1 for t in block.txs if t.kind is TxKind.INFERENCE) > params.max_block_inferences:
+        raise L2Error("block-too-many-inferences", f"more than {params.max_block_inferences}")
+    if tx_root(block.txs) != h.tx_root:
+        raise L2Error("block-tx-root", "tx_root does not match the transactions")
+    if qc_hash(block.parent_qc) != h.qc_hash:
+        raise L2Error("block-qc-hash", "qc_hash does not match the parent QC")
+
+
 def apply_block(
-    state: L2State, block: L2Block, rnd: Round | None, pegins: PegInView | None = None
+    state: L2State,
+    block: L2Block,
+    rnd: Round | None,
+    pegins: PegInView | None = None,
+    elected: Elected | None = None,
 ) -> None:
-    """Validates and applies ``block``, or raises L2Error with nothing changed."""
+    """Validates and applies ``block``, or raises L2Error with nothing changed. ``pegins``
+    sees L1 as of the block's electing L1 block (rule ``pegin-as-of-election``);
+    ``elected`` names the producers of elections on its chain (rule
+    ``equivocation-not-elected``)."""
     h = block.header
     if h.parent != state.tip() or h.height != state.height + 1:
         raise L2Error("block-parent", f"expected height {state.height + 1} on {state.tip().hex()}")
     _check_election(state, h, rnd)
     h.verify_signature(state.params.network_id, block.signature)
-    if len(block.txs) > state.params.max_block_txs:
-        raise L2Error("block-too-many-txs", str(len(block.txs)))
-    if tx_root(block.txs) != h.tx_root:
-        raise L2Error("block-tx-root", "tx_root does not match the transactions")
+    check_block_shape(state.params, block)
     with state.atomic():
-        _run(state, h, block.txs, block.parent_qc, pegins, skip_bad=False)
+        _run(state, h, block.txs, block.parent_qc, pegins, False, elected)
         root = state.state_root()
         if root != h.state_root:
             raise L2Error("block-state-root", f"{root.hex()} != {h.state_root.hex()}")
@@ -116,6 +145,7 @@ def build_block(
     parent_qc: QuorumCertificate | None,
     time: int,
     pegins: PegInView | None = None,
+    elected: Elected | None = None,
 ) -> L2Block:
     """The elected producer's block: valid candidates in order, state root computed by a
     dry run that is rolled back (the state changes when the block is applied)."""
@@ -131,13 +161,20 @@ def build_block(
         bytes(32),
         bytes(32),
         time,
+        qc_hash(parent_qc),
     )
     applied: list[L2Tx] = []
     root = bytes(32)
     try:
         with state.atomic():
             applied = _run(
-                state, draft, candidates[: state.params.max_block_txs], parent_qc, pegins, True
+                state,
+                draft,
+                candidates[: state.params.max_block_txs],
+                parent_qc,
+                pegins,
+                True,
+                elected,
             )
             root = state.state_root()
             raise _RollbackError
@@ -160,4 +197,5 @@ def _finish(draft: L2Header, txs: list[L2Tx], root: bytes) -> L2Header:
         tx_root(txs),
         root,
         draft.time,
+        draft.qc_hash,
     )

@@ -19,6 +19,7 @@ from funai.layer2 import models
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
 from funai.layer2.transactions import L2Tx, TxKind, account_of, receipt_message
+from funai.layer2.votes import Elected
 from funai.ledger.tx import OutputKind
 
 __all__ = ["BlockContext", "PegInView", "apply_tx"]
@@ -37,6 +38,9 @@ class BlockContext:
     burn_height: int = 0
     pegins: PegInView | None = None
     forfeit: set[bytes] = field(default_factory=set)
+    #: the elected producer of an election on this block's chain (rule
+    #: ``equivocation-not-elected``); None refuses every EQUIVOCATION
+    elected: Elected | None = None
 
 
 class _ClarityStore:
@@ -125,7 +129,7 @@ def _apply(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
     elif kind is TxKind.EQUIVOCATION:
         from funai.layer2.votes import check_equivocation
 
-        election = check_equivocation(state.params.network_id, p)
+        election = check_equivocation(state.params.network_id, p, ctx.elected or (lambda _l1: None))
         if state.get("forfeit", election) is not None:
             raise L2Error("equivocation-duplicate", "this election is already forfeited")
         state.put("forfeit", election, [1])

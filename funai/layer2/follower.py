@@ -9,8 +9,11 @@ owns it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from funai.layer2.service import L2Node
 from funai.ledger.chainstate import Chainstate
+from funai.ledger.tx import Transaction
 
 __all__ = ["L1Follower"]
 
@@ -31,15 +34,19 @@ class L1Follower:
         while keep > 0 and self.processed[keep - 1] != active[keep]:
             keep -= 1  # the fork point
         del self.processed[keep:]
-        fed = 0
-        for height in range(keep + 1, len(active)):
-            block = self.chain.get_block(active[height])
-            if block is None:
-                raise RuntimeError(f"active L1 block at height {height} is missing")
-            if replay:
-                self.node.replay_l1([(block.hash(), block.header.prev_hash, height, block.txs)])
-            else:
-                self.node.on_l1_block(block.hash(), block.header.prev_hash, height, block.txs)
-            self.processed.append(block.hash())
-            fed += 1
-        return fed
+        heights = range(keep + 1, len(active))
+
+        def blocks() -> Iterator[tuple[bytes, bytes, int, Sequence[Transaction]]]:
+            for height in heights:
+                block = self.chain.get_block(active[height])
+                if block is None:
+                    raise RuntimeError(f"active L1 block at height {height} is missing")
+                self.processed.append(block.hash())
+                yield block.hash(), block.header.prev_hash, height, block.txs
+
+        if replay:
+            self.node.replay_l1(blocks())  # one pass, then one fork choice
+        else:
+            for l1_hash, prev, height, txs in blocks():
+                self.node.on_l1_block(l1_hash, prev, height, txs)
+        return len(heights)

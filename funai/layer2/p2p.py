@@ -1,29 +1,55 @@
-"""L2 gossip over the node's P2P network (the additive plug-in of docs/protocol.md).
+"""L2 gossip and sync over the node's P2P network (the additive plug-in of docs/protocol.md).
 
 :class:`L2Gossip` joins an :class:`~funai.layer2.service.L2Node` to a running
 :class:`~funai.network.manager.PeerManager` and :class:`~funai.node.chainservice.ChainService`:
 
 * L1: a tip listener runs :meth:`L1Follower.sync` through ``ChainService.run`` (the
   chainstate's thread), so every L1 block reaches the L2 node in order, reorgs included.
-* L2: handlers for ``l2tx``, ``l2block``, ``l2vote`` and ``l2ad`` hand each message to the node in a
-  worker thread (one L2 call at a time, under :attr:`lock`); inventory kinds of the same names
-  announce new items (ids: txid, block hash, ``L2VoteMsg.id()``) and serve them on request.
-  A message the node accepted is relayed (announced) to the other peers; the node's own
-  output (:attr:`L2Node.outbox`) is announced to every peer.
+* L2 gossip: handlers for ``l2tx``, ``l2block``, ``l2vote``, ``l2ad`` and ``l2pegsig`` hand
+  each message to the node, which admits it by its named rules (``admission.py``) before
+  anything is stored or relayed; a refused message costs the peer the rule's misbehaviour
+  score (:meth:`PeerManager.punish`). An id is recorded as seen only once its message was
+  admitted, so a malleated copy never blocks the real one. Items are served on request from
+  the node's own state (never from a cache of contents: what the content store reclaimed is
+  gone); votes, adverts and peg-out signatures from a bounded relay cache.
+* L2 sync (rule ``l2-sync``): on connect, whenever a block arrives whose parent is unknown,
+  and after each L1 block (one peer in turn), the node asks for the canonical blocks after
+  its locator (``l2getblocks`` → ``l2blocks`` with the tip's QC); an answer nobody asked for
+  is ``sync-unsolicited``. A verifier that lacks a block's content asks every peer for it
+  (``l2getcontent`` → ``l2content``).
+* One owner of the L2 lock: every call into the node runs in a worker thread under
+  :attr:`lock`, admitted by a one-slot :class:`trio.CapacityLimiter`, so the Trio thread
+  never blocks on it (:meth:`run`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import trio
 
-from funai.errors import FunaiError
+from funai.errors import FunaiError, MalformedInputError
+from funai.layer2.admission import AdmissionError
+from funai.layer2.errors import L2Error
 from funai.layer2.follower import L1Follower
-from funai.layer2.messages import L2AdMsg, L2BlockMsg, L2PegSigMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.messages import (
+    MAX_SYNC_BLOCKS,
+    L2AdMsg,
+    L2BlockMsg,
+    L2BlocksMsg,
+    L2ContentMsg,
+    L2GetBlocksMsg,
+    L2GetContentMsg,
+    L2PegSigMsg,
+    L2TxMsg,
+    L2VoteMsg,
+)
 from funai.layer2.service import L2Node
+from funai.network.errors import Misbehaviour
 from funai.network.manager import InvKind, PeerManager
 from funai.network.messages import Inv, Message
 from funai.network.peer import Peer
@@ -33,7 +59,11 @@ __all__ = ["L2Gossip", "item_of"]
 
 T = TypeVar("T")
 KINDS = ("l2tx", "l2block", "l2vote", "l2ad", "l2pegsig")
-MAX_CACHE = 100_000
+#: Ids remembered as seen (admitted), and messages kept to relay (no inference content).
+MAX_SEEN = 200_000
+MAX_RELAY = 20_000
+#: Seconds before an id, a content or a sync request is asked for again.
+RETRY = 5.0
 
 
 def item_of(msg: Message) -> tuple[str, bytes] | None:
@@ -54,6 +84,18 @@ def item_of(msg: Message) -> tuple[str, bytes] | None:
     return None
 
 
+class _Lru(OrderedDict[bytes, T]):
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def put(self, key: bytes, value: T) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+
 class L2Gossip:
     """Runs one L2 node on one P2P network and L1 chain service."""
 
@@ -63,17 +105,58 @@ class L2Gossip:
         self.node = node
         self.follower = L1Follower(service.chain, node)
         self.lock = threading.Lock()
-        self.cache: dict[bytes, Message] = {}
-        self.seen: set[bytes] = set()
+        self.limiter = trio.CapacityLimiter(1)
+        self.seen: _Lru[bool] = _Lru(MAX_SEEN)
+        self.relay: _Lru[Message] = _Lru(MAX_RELAY)
+        self.asked: _Lru[float] = _Lru(MAX_SEEN)  # ids requested by getdata, and when
+        self.sync_asked: dict[int, float] = {}  # peer id -> when we sent l2getblocks
+        self.content_asked: _Lru[float] = _Lru(10_000)
+        self.turn = 0
+        #: set when a verifier may have judging to do (funai.node.l2runtime waits on it)
+        self.judging = trio.Event()
+        # what the node produced, drained under the lock by :meth:`call` and handed out on
+        # the Trio thread by :meth:`flush` (which never takes the lock)
+        self._out: deque[Message] = deque()
+        self._sync: deque[object] = deque()
+        self._contents: list[bytes] = []
+        self._jobs = False
+        self._locator: list[bytes] = node.locator()
         for kind in KINDS:
             net.add_handler(kind, self._on_message)
-            net.add_inv_kind(kind, InvKind(wanted=self._wanted, fetch=self._fetch))
+            net.add_inv_kind(kind, InvKind(wanted=self._wanted, fetch=self._fetcher(kind)))
+        net.add_handler("l2getblocks", self._on_getblocks)
+        net.add_handler("l2blocks", self._on_blocks)
+        net.add_handler("l2getcontent", self._on_getcontent)
+        net.add_handler("l2content", self._on_content)
+        net.peer_listeners.append(self._on_peer)
         service.tip_listeners.append(self._on_tip)
 
+    # --- the node, one call at a time --------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: object) -> T:
-        """Runs ``fn(*args)`` on the L2 node, one call at a time (from a worker thread)."""
+        """Runs ``fn(*args)`` on the L2 node under the lock (from a worker thread)."""
         with self.lock:
-            return fn(*args)
+            try:
+                return fn(*args)
+            finally:
+                self._drain()
+
+    def _drain(self) -> None:
+        """Takes the node's output (under the lock) for :meth:`flush`."""
+        node = self.node
+        if node.outbox:
+            self._out.extend(node.outbox)
+            node.outbox = []
+        if node.sync_wanted:
+            self._sync.extend(node.sync_wanted)
+            node.sync_wanted = set()
+        self._contents = node.wanted_contents()
+        self._jobs = bool(node.verifying.jobs)
+        self._locator = node.locator()
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Runs ``fn(*args)`` on the L2 node in a worker thread; the Trio thread waits on a
+        one-slot limiter, never on the lock."""
+        return await trio.to_thread.run_sync(self.call, fn, *args, limiter=self.limiter)
 
     async def start(self) -> None:
         """Catches up with the L1 chain (call once the network is running)."""
@@ -83,62 +166,163 @@ class L2Gossip:
     async def _on_tip(self, connected: list[tuple[bytes, int]]) -> None:
         await self.service.run(self.call, self.follower.sync)
         self.flush()
+        peers = self.net.ready_peers()
+        if peers:  # periodic sync: one peer in turn
+            self.turn = (self.turn + 1) % len(peers)
+            self._ask_blocks(peers[self.turn])
 
+    # --- gossip ---------------------------------------------------------------------------------
     async def _wanted(self, ids: list[bytes]) -> list[bytes]:
-        return [i for i in ids if i not in self.seen]
+        now = time.monotonic()
+        out = []
+        for i in ids:
+            if i in self.seen or now - self.asked.get(i, -RETRY) < RETRY:
+                continue
+            self.asked.put(i, now)
+            out.append(i)
+        return out
 
-    async def _fetch(self, item_id: bytes) -> Message | None:
-        return self.cache.get(item_id)
+    def _fetcher(self, kind: str) -> Callable[[bytes], Any]:
+        async def fetch(item_id: bytes) -> Message | None:
+            if kind == "l2tx":
+                return await self.run(self._tx_msg, item_id)
+            if kind == "l2block":
+                return await self.run(self._block_msg, item_id)
+            return self.relay.get(item_id)
+
+        return fetch
+
+    def _tx_msg(self, txid: bytes) -> Message | None:
+        tx = self.node.mempool.get(txid)
+        if tx is None:
+            return None
+        return L2TxMsg.make(tx, self.node.content.get(txid))
+
+    def _block_msg(self, bh: bytes) -> Message | None:
+        block = self.node.blocks.get(bh)
+        if block is None:
+            return None
+        return L2BlockMsg.make(block, self.node.producer.contents_of(block))
 
     async def _on_message(self, peer: Peer, msg: Message) -> None:
         item = item_of(msg)
-        if item is None or item[1] in self.seen:
-            return
+        if item is None:
+            raise Misbehaviour("l2-malformed", 100)
         kind, item_id = item
         peer.remember(item_id)
-        self.seen.add(item_id)
-        accepted = await trio.to_thread.run_sync(self.call, self._receive, msg, kind, item_id)
-        if accepted:
-            self._remember(item_id, msg)
+        if item_id in self.seen:
+            return
+        try:
+            adm = await self.run(self.node.receive, msg, peer.id)
+        except AdmissionError as exc:
+            self._refused(peer, kind, exc.rule, exc.score)
+            return
+        except MalformedInputError as exc:
+            self._refused(peer, kind, f"l2-malformed: {exc}", 100)
+            return
+        except L2Error as exc:
+            self._refused(peer, kind, exc.rule, 0)
+            return
+        finally:
+            self.flush()
+        if adm.accepted:
+            self.seen.put(item_id, True)
+            if kind in ("l2vote", "l2ad", "l2pegsig"):
+                self.relay.put(item_id, msg)
+        if adm.relay:
             self.announce(kind, item_id, source=peer)
-        self.flush()
 
-    def _receive(self, msg: Message, kind: str, item_id: bytes) -> bool:
-        node = self.node
-        node.receive(msg)
-        if kind == "l2tx":
-            return item_id in node.mempool
-        if kind == "l2block":
-            return (
-                item_id in node.blocks
-                or item_id in node.evidence_blocks
-                or any(b.hash() == item_id for waiting in node.early.values() for b, _ in waiting)
-            )
-        if kind == "l2ad":
-            return node.routes.holds(item_id)
-        if kind == "l2pegsig":
-            return item_id in node.pegsigs_accepted
-        return True  # votes: the node keeps valid ones; relaying a duplicate is harmless
-
-    def _remember(self, item_id: bytes, msg: Message) -> None:
-        if len(self.cache) > MAX_CACHE:
-            self.cache.clear()
-        self.cache[item_id] = msg
+    def _refused(self, peer: Peer, kind: str, rule: str, score: int) -> None:
+        if score > 0:
+            self.net.punish(peer, score, f"{kind}: {rule}")
 
     def flush(self) -> None:
-        """Announces the node's own new messages to every peer."""
-        with self.lock:
-            out, self.node.outbox = self.node.outbox, []
-        for msg in out:
+        """Announces the node's own new messages, asks for the blocks and contents it lacks,
+        and wakes the judging loop (on the Trio thread; never takes the lock)."""
+        while self._out:
+            msg = self._out.popleft()
             item = item_of(msg)
             if item is None:
                 continue
-            self.seen.add(item[1])
-            self._remember(item[1], msg)
+            self.seen.put(item[1], True)
+            if item[0] in ("l2vote", "l2ad", "l2pegsig"):
+                self.relay.put(item[1], msg)
             self.announce(*item)
+        want: set[object] = set()
+        while self._sync:
+            want.add(self._sync.popleft())
+        for peer in self.net.ready_peers():
+            if peer.id in want:
+                self._ask_blocks(peer)
+        self._ask_contents(self._contents)
+        if self._jobs:
+            self.judging.set()
 
     def announce(self, kind: str, item_id: bytes, source: Peer | None = None) -> None:
         for peer in self.net.ready_peers():
             if peer is not source and item_id not in peer.known:
                 peer.remember(item_id)
-                self.net._queue(peer, Inv([(kind, item_id)]))  # the manager's send queue
+                self.net.send(peer, Inv([(kind, item_id)]))
+
+    # --- sync (rule l2-sync) ------------------------------------------------------------------
+    def _on_peer(self, peer: Peer) -> None:
+        self._ask_blocks(peer)
+
+    def _ask_blocks(self, peer: Peer) -> None:
+        now = time.monotonic()
+        if now - self.sync_asked.get(peer.id, -RETRY) < RETRY:
+            return
+        self.sync_asked[peer.id] = now
+        self.net.send(peer, L2GetBlocksMsg(list(self._locator)))
+
+    async def _on_getblocks(self, peer: Peer, msg: Message) -> None:
+        assert isinstance(msg, L2GetBlocksMsg)
+        blocks, qcs = await self.run(self.node.blocks_after, msg.locator, MAX_SYNC_BLOCKS)
+        self.net.send(peer, L2BlocksMsg.make(blocks, qcs))
+
+    async def _on_blocks(self, peer: Peer, msg: Message) -> None:
+        assert isinstance(msg, L2BlocksMsg)
+        if self.sync_asked.pop(peer.id, None) is None:
+            self._refused(peer, "l2blocks", "sync-unsolicited", 10)
+            return
+        try:
+            blocks, qcs = msg.parse()
+            stored = await self.run(self.node.receive_blocks, blocks, qcs, peer.id)
+        except AdmissionError as exc:
+            self._refused(peer, "l2blocks", exc.rule, exc.score)
+            return
+        except MalformedInputError as exc:
+            self._refused(peer, "l2blocks", f"l2-malformed: {exc}", 100)
+            return
+        finally:
+            self.flush()
+        if len(blocks) >= MAX_SYNC_BLOCKS and stored:
+            self._ask_blocks(peer)  # more to come
+
+    def _ask_contents(self, txids: list[bytes]) -> None:
+        now = time.monotonic()
+        ask = [t for t in txids if now - self.content_asked.get(t, -RETRY) >= RETRY]
+        if not ask:
+            return
+        for t in ask:
+            self.content_asked.put(t, now)
+        for peer in self.net.ready_peers():
+            self.net.send(peer, L2GetContentMsg(ask))
+
+    async def _on_getcontent(self, peer: Peer, msg: Message) -> None:
+        assert isinstance(msg, L2GetContentMsg)
+        items = await self.run(self.node.contents_for, msg.txids)
+        if items:
+            self.net.send(peer, L2ContentMsg.make(items))
+
+    async def _on_content(self, peer: Peer, msg: Message) -> None:
+        assert isinstance(msg, L2ContentMsg)
+        try:
+            items = msg.parse()
+            await self.run(self.node.receive_contents, items)
+        except AdmissionError as exc:
+            self._refused(peer, "l2content", exc.rule, exc.score)
+        except MalformedInputError as exc:
+            self._refused(peer, "l2content", f"l2-malformed: {exc}", 100)
+        finally:
+            self.flush()

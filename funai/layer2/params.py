@@ -65,6 +65,12 @@ class L2Params:
     l1_coinbase_maturity: int = 100
     #: Most transactions in one L2 block.
     max_block_txs: int = 10_000
+    #: Most inference transactions in one L2 block (each is judged by every verifier: this
+    #: bounds a block's judging work).
+    max_block_inferences: int = 256
+    #: L1 blocks a transaction may wait in the mempool before it expires (and the content
+    #: of an inference that never reached a block is securely deleted). Not consensus.
+    tx_expiry: int = 144
 
     def __post_init__(self) -> None:
         if self.verifier_count < 1 or self.epoch_length < 1 or self.median_window < 1:
@@ -81,6 +87,8 @@ class L2Params:
             raise ValueError("genesis verifier keys must be distinct")
         if self.pegout_fee < 0 or self.l1_coinbase_maturity < 0:
             raise ValueError("pegout_fee and l1_coinbase_maturity must be >= 0")
+        if self.max_block_inferences < 1 or self.tx_expiry < 1:
+            raise ValueError("max_block_inferences and tx_expiry must be >= 1")
 
     @property
     def quorum(self) -> int:
@@ -151,6 +159,7 @@ def network_l2_params(network: str) -> L2Params | None:
         genesis_models=(DEFAULT_MODEL_ID,),
         genesis_verifiers=_test_verifiers(),
         confirmations=2,
+        tx_expiry=30,
         min_bond=COIN // 10,
         bond_penalty=COIN // 100,
         l1_coinbase_maturity=l1.coinbase_maturity,

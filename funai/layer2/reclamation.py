@@ -1,4 +1,7 @@
-"""Rule ``reclamation``: inference content is deleted once its block is confirmed (DESIGN 5).
+"""Rule ``reclamation``: inference content is deleted once its block is final (confirmed on
+L1, DESIGN 5), and rule ``content-expiry``: content whose transaction left the mempool
+without reaching a final block (expired, evicted, or in a block that was reorganised away
+and never came back) is deleted too, so nothing stays for good.
 
 The content store is its own SQLite database (``content.sqlite`` in WAL mode) with
 ``PRAGMA secure_delete = ON``: deleted rows' pages are overwritten with zeros. After the
@@ -33,19 +36,32 @@ class ContentStore:
         if self.conn.execute("PRAGMA secure_delete").fetchone()[0] != 1:
             raise ReclamationError("SQLite secure_delete is unavailable")
         self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS content (txid BLOB PRIMARY KEY, block BLOB, data BLOB)"
+            "CREATE TABLE IF NOT EXISTS content ("
+            "txid BLOB PRIMARY KEY, block BLOB, data BLOB, seen INTEGER NOT NULL DEFAULT 0)"
         )
         self.conn.execute("CREATE INDEX IF NOT EXISTS content_block ON content (block)")
+        #: the L1 height new content is stamped with (for ``content-expiry``)
+        self.l1_height = 0
 
     def close(self) -> None:
         self.conn.close()
 
     def put(self, txid: bytes, content: InferenceContent, block: bytes | None = None) -> None:
+        """Keeps ``content`` (checked against its transaction by the caller); content
+        already held stays as it is (a txid has one content)."""
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT OR REPLACE INTO content (txid, block, data) VALUES (?, ?, ?)",
-                (txid, block, encode(content.to_cbor())),
+                "INSERT OR IGNORE INTO content (txid, block, data, seen) VALUES (?, ?, ?, ?)",
+                (txid, block, encode(content.to_cbor()), self.l1_height),
             )
+            if block is not None:
+                self.conn.execute("UPDATE content SET block = ? WHERE txid = ?", (block, txid))
+
+    def has(self, txid: bytes) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM content WHERE txid = ?", (txid,)).fetchone()
+            is not None
+        )
 
     def get(self, txid: bytes) -> InferenceContent | None:
         row = self.conn.execute("SELECT data FROM content WHERE txid = ?", (txid,)).fetchone()
@@ -58,14 +74,45 @@ class ContentStore:
                 "UPDATE content SET block = ? WHERE txid = ?", [(block, t) for t in txids]
             )
 
+    def unassign(self, block: bytes) -> None:
+        """``block`` left the canonical chain: its content is loose again (back in the
+        mempool, or expiring)."""
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE content SET block = NULL, seen = ? WHERE block = ?", (self.l1_height, block)
+            )
+
     def reclaim(self, block: bytes) -> int:
-        """Securely deletes the content of a confirmed block; returns the rows deleted."""
+        """Securely deletes the content of a final block; returns the rows deleted."""
         with transaction(self.conn):
             n = self.conn.execute("DELETE FROM content WHERE block = ?", (block,)).rowcount
+        self._checkpoint()
+        return int(n)
+
+    def delete(self, txids: list[bytes]) -> int:
+        """Securely deletes the content of ``txids`` (rule ``content-expiry``)."""
+        if not txids:
+            return 0
+        with transaction(self.conn):
+            n = sum(
+                self.conn.execute("DELETE FROM content WHERE txid = ?", (t,)).rowcount
+                for t in txids
+            )
+        self._checkpoint()
+        return int(n)
+
+    def sweep(self, keep: set[bytes], seen_before: int) -> int:
+        """Rule ``content-expiry``: securely deletes loose content (in no canonical block)
+        stamped before L1 height ``seen_before`` whose txid is not in ``keep``."""
+        rows = self.conn.execute(
+            "SELECT txid FROM content WHERE block IS NULL AND seen < ?", (seen_before,)
+        ).fetchall()
+        return self.delete([bytes(t) for (t,) in rows if bytes(t) not in keep])
+
+    def _checkpoint(self) -> None:
         busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             raise ReclamationError("WAL checkpoint blocked by a reader; retry")
-        return int(n)
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM content").fetchone()[0])

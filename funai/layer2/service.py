@@ -1,12 +1,21 @@
 """One node's inference layer, transport-agnostic: the producer, executor and verifier roles.
 
-:class:`L2Node` owns the node's L2 state (``l2.sqlite``), content store
-(``content.sqlite``), sortition rounds, mempool, votes and anchors. Its inputs are L1 blocks
-(:meth:`on_l1_block`), client requests (:meth:`execute`) and gossip (:meth:`receive`); its
-outputs are messages in :attr:`outbox` (``funai.layer2.messages``) for the transport to
-broadcast, and L1 outputs to publish (:meth:`registration_output`,
-:meth:`commitment_outputs`, :meth:`anchor_outputs`). The network wiring (PeerManager
-handlers) and the API sit on top of this class.
+:class:`L2Node` owns the node's L2 state (``l2.sqlite``), block tree (:mod:`chain`),
+content store (``content.sqlite``), sortition rounds, mempool (:mod:`mempool`), votes and
+anchors. Its inputs are L1 blocks (:meth:`on_l1_block`), client requests (:meth:`execute`)
+and gossip (:meth:`receive`, which admits each message by the named rules of
+:mod:`admission` before anything is stored or relayed); its outputs are messages in
+:attr:`outbox` (``funai.layer2.messages``) for the transport to announce, fetch wishes
+(:attr:`sync_wanted`, :meth:`wanted_contents`) and L1 outputs to publish
+(:meth:`registration_output`, :meth:`commitment_outputs`, :meth:`anchor_outputs`). The
+network wiring (``p2p.py``) and the API sit on top of this class.
+
+Parts: the block tree and fork choice (:class:`~funai.layer2.chain.L2Chain`, rules
+``l2-fork-choice``, ``l2-undo``, ``l2-finality``), admission (:mod:`admission`), the mempool
+(:class:`~funai.layer2.mempool.L2Mempool`), the producer
+(:class:`~funai.layer2.producer.Producer`), the verifier
+(:class:`~funai.layer2.verifier.Verifier`: judging outside the lock) and the state
+(:class:`~funai.layer2.state.L2State`).
 
 Roles:
 
@@ -15,39 +24,56 @@ Roles:
   content and gossips the completed transaction; a request for another model raises
   :class:`ModelNotServedError` (``model-not-served``) and never executes.
 * **producer** (``vrf_sk`` given): registers, commits each round, and builds a block when
-  elected (on the current tip, with the tip's QC).
-* **verifier** (``verifier=True``, ``judge`` given): applies each block, judges each of its
-  inference transactions (missing or mismatching content is a rejection) and votes once per
-  election.
+  elected.
+* **verifier** (``verifier=True``, ``judge`` given): judges each inference of every block it
+  votes on once all contents are here and votes once per block.
 
-Every node applies blocks, forms QCs from votes, tracks anchors and reclaims the content of
-confirmed blocks (rule ``reclamation``), and takes part in the peg-out ceremony
-(:mod:`funai.layer2.pegout`: a verifier signs, any node assembles into :attr:`l1_outbox`).
+**L2 follows L1** (rule ``l1-follow``): the sortition of every active L1 block is re-run when
+a commitment's parent arrives late (rule ``commit-payout-set``), and after an L1 reorg the
+blocks elected by orphaned L1 blocks leave the canonical chain (their state undone) while
+the new branch's are applied; peg-ins count confirmations at the block's electing L1 block
+(rule ``pegin-as-of-election``), so every node decides a block's validity alike.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from funai import _core
-from funai.errors import FunaiError, MalformedInputError
-from funai.layer2 import rewards
+from funai.errors import MalformedInputError
+from funai.layer2.admission import (
+    MAX_EARLY_VOTE_BLOCKS,
+    MAX_EVIDENCE,
+    MAX_PER_ELECTION,
+    Admission,
+    AdmissionError,
+    BoundedBuffer,
+)
 from funai.layer2.anchoring import Anchor, AnchorTracker
 from funai.layer2.block import BlockContents, L2Block
-from funai.layer2.commitment import Commitment
-from funai.layer2.consensus import apply_block, build_block
+from funai.layer2.chain import GENESIS_PARENT, INVALID, L2Chain
+from funai.layer2.consensus import check_block_shape
 from funai.layer2.errors import L2Error
-from funai.layer2.messages import L2AdMsg, L2BlockMsg, L2PegSigMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.execution import PegInView
+from funai.layer2.mempool import L2Mempool
+from funai.layer2.messages import (
+    L2AdMsg,
+    L2BlockMsg,
+    L2PegSigMsg,
+    L2TxMsg,
+    L2VoteMsg,
+)
 from funai.layer2.models import is_active
 from funai.layer2.params import L2Params
 from funai.layer2.pegout import PegOuts
 from funai.layer2.pegs import find_pegins
+from funai.layer2.producer import Producer
 from funai.layer2.reclamation import ContentStore
-from funai.layer2.registration import Registration, RegRef
+from funai.layer2.registration import RegRef
 from funai.layer2.routing import ModelOffer, Route, RouteTable, ServiceAd
 from funai.layer2.sortition import Round, Sortition
 from funai.layer2.state import L2State
@@ -58,18 +84,18 @@ from funai.layer2.transactions import (
     account_of,
     receipt_message,
     request_hash,
-    sign_tx,
     with_receipt,
 )
+from funai.layer2.verifier import Verifier
 from funai.layer2.votes import (
+    Elected,
     QuorumCertificate,
     Verdict,
     Vote,
     check_equivocation,
-    make_vote,
     try_form_qc,
 )
-from funai.ledger.encoding import CborValue, decode, encode
+from funai.ledger.encoding import CborValue
 from funai.ledger.tx import OutputKind, Transaction, TxOut
 from funai.network.messages import Message
 from funai.storage.sqlite import connect
@@ -83,13 +109,10 @@ Generate = Callable[[bytes, str, str, str], str]
 #: ``(model_id, content) -> verdict``
 Judge = Callable[[bytes, InferenceContent], Verdict]
 
-GENESIS_PARENT = bytes(32)
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS l2_blocks (hash BLOB PRIMARY KEY, height INTEGER, data BLOB)",
-    "CREATE TABLE IF NOT EXISTS l2_qcs (hash BLOB PRIMARY KEY, data BLOB)",
-    "CREATE TABLE IF NOT EXISTS l2_payouts (hash BLOB PRIMARY KEY, data BLOB)",
-)
+#: Version of the layout of ``l2.sqlite``; an older one is wiped and re-synced (L2 sync).
+SCHEMA_VERSION = 2
+#: Most txids asked for in one content request, and answered.
+MAX_CONTENT_REQUEST = 256
 
 
 class ModelNotServedError(L2Error):
@@ -125,6 +148,19 @@ def sign_request(
     return L2Tx(draft.kind, draft.sender_key, nonce, fee, draft.payload, sig)
 
 
+def _open_db(path: Path, synchronous: str) -> Any:
+    """``l2.sqlite``; one of an older layout is emptied (blocks come back by L2 sync)."""
+    conn = connect(path, synchronous=synchronous)
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if version != SCHEMA_VERSION and tables:
+        log.warning("l2.sqlite has an older layout: starting the inference layer afresh")
+        for t in tables:
+            conn.execute(f'DROP TABLE IF EXISTS "{t}"')
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return conn
+
+
 class L2Node:
     """The inference layer of one node (see the module docstring)."""
 
@@ -140,6 +176,7 @@ class L2Node:
         generate: Generate | None = None,
         judge: Judge | None = None,
         synchronous: str = "FULL",
+        judge_inline: bool = True,
     ) -> None:
         datadir.mkdir(parents=True, exist_ok=True)
         self.params = params
@@ -151,27 +188,32 @@ class L2Node:
         self.models = set(models)
         self.generate = generate
         self.judge = judge
-        self.conn = connect(datadir / "l2.sqlite", synchronous=synchronous)
+        #: judge ready blocks at once, in the calling thread (in-process use); a running
+        #: node judges outside its L2 lock instead (``funai.node.l2runtime``)
+        self.judge_inline = judge_inline
+        self.conn = _open_db(datadir / "l2.sqlite", synchronous)
         self.state = L2State(self.conn, params)
+        self.chain = L2Chain(self.conn, self.state)
         self.content = ContentStore(datadir / "content.sqlite", synchronous=synchronous)
         self.sortition = Sortition(params.network_id, params.median_window)
         self.l1_tip = bytes(32)
         self.l1_height = 0
+        self.l1_active: dict[int, bytes] = {}  # L1 height -> hash on the active chain
         self.reg_ref: RegRef | None = None
-        self.payout_sets: dict[bytes, list[tuple[int, bytes]]] = {}
-        self.mempool: dict[bytes, L2Tx] = {}
-        self.blocks: dict[bytes, L2Block] = {}
-        self.by_election: dict[bytes, L2Block] = {}
+        self.mempool = L2Mempool()
         self.votes: dict[bytes, list[Vote]] = {}
-        self.qcs: dict[bytes, QuorumCertificate] = {}
-        self.voted: set[bytes] = set()
-        self.anchored: set[bytes] = set()
-        self.reclaimed: set[bytes] = set()
+        self.early_votes: dict[bytes, dict[bytes, Vote]] = {}
+        #: L1 block hash -> blocks waiting for it (or for its round to change)
+        self.early_blocks: BoundedBuffer[tuple[L2Block, BlockContents]] = BoundedBuffer()
+        #: parent hash -> blocks waiting for it
+        self.orphans: BoundedBuffer[tuple[L2Block, BlockContents]] = BoundedBuffer()
         self.evidence: list[list[bytes]] = []
+        self.evidence_elections: set[bytes] = set()
         self.evidence_blocks: set[bytes] = set()  # second blocks of equivocating producers
-        self.anchors = AnchorTracker(params.confirmations, self.qcs.__contains__)
+        self.anchors = AnchorTracker(params.confirmations, lambda _h: True)
         self.outbox: list[Message] = []
-        self.early: dict[bytes, list[tuple[L2Block, BlockContents]]] = {}
+        #: peers (the ``source`` of a message) to ask for the L2 blocks we lack (``l2-sync``)
+        self.sync_wanted: set[object] = set()
         #: peg-ins seen on the active L1 chain: (txid, index) -> (amount, account, L1 height,
         #: output kind, output payload)
         self.pegins: dict[tuple[bytes, int], tuple[int, bytes, int, int, bytes]] = {}
@@ -181,13 +223,23 @@ class L2Node:
         self.timings: dict[str, float] = {"consensus": 0.0, "storage": 0.0, "judging": 0.0}
         #: called with the seconds from a block's arrival to this verifier's vote on it
         self.on_vote: Callable[[float], None] | None = None
-        #: txid -> hash of the applied L2 block that holds it
+        #: txid -> hash of the canonical L2 block that holds it
         self.tx_block: dict[bytes, bytes] = {}
+        for bh in self.chain.canonical:
+            for t in self.chain.entries[bh].block.txs:
+                self.tx_block[t.txid()] = bh
         #: the executors' model adverts (``routing.py``)
         self.routes = RouteTable(params.network_id)
-        self._load()
-        if GENESIS_PARENT not in self.payout_sets and self.state.height < 0:
-            self._save_payouts(GENESIS_PARENT)
+        self.reclaimed: set[bytes] = set()
+        self.reclaimed_upto = -1
+        self._rerun_at: int | None = None
+        self._pending_admits: list[tuple[L2Block, BlockContents, object]] = []
+        self._dirty = False  # a new QC may change the fork choice
+        self._missing: dict[bytes, set[bytes]] = {}  # L2 parent -> L1 rounds that lacked it
+        self.producer = Producer(self)
+        self.verifying = Verifier(self)
+        for vote in self.verifying.mine.values():
+            self.votes.setdefault(vote.block_hash, []).append(vote)
         #: peg-out L1 transactions assembled from the quorum's signatures, for the node to
         #: put into its L1 mempool (``funai.node.l2runtime`` drains it)
         self.l1_outbox: list[Transaction] = []
@@ -196,112 +248,109 @@ class L2Node:
             self.conn,
             self.state,
             sk,
-            blocks=self.blocks,
-            finalized=self.qcs.__contains__,
+            blocks=_BlockMap(self.chain),
+            finalized=self.chain.is_final,
             can_sign=lambda: self.verifier,
             emit_msg=lambda tx, key, sigs: self.outbox.append(L2PegSigMsg.make(tx, key, sigs)),
             emit_l1=lambda tx: self.l1_outbox.append(tx),
         )
 
-    # --- persistence (non-consensus tables beside the state) ---------------------------------
-    def _load(self) -> None:
-        """Blocks, QCs and payout sets survive a restart; sortition rounds and anchors are
-        rebuilt by replaying the active L1 chain (:meth:`replay_l1`)."""
-        for ddl in _SCHEMA:
-            self.conn.execute(ddl)
-        for (data,) in self.conn.execute("SELECT data FROM l2_blocks ORDER BY height"):
-            block = L2Block.deserialize(bytes(data))
-            self.blocks[block.hash()] = block
-            self.by_election[block.header.l1_block] = block
-            for t in block.txs:
-                self.tx_block[t.txid()] = block.hash()
-        for h, data in self.conn.execute("SELECT hash, data FROM l2_qcs"):
-            self.qcs[bytes(h)] = QuorumCertificate.from_cbor(decode(bytes(data)))
-        for h, data in self.conn.execute("SELECT hash, data FROM l2_payouts"):
-            self.payout_sets[bytes(h)] = [(int(k), bytes(p)) for k, p in decode(bytes(data))]
-        self.voted.update(self.blocks)  # never vote twice for one block, even after a restart
+    # --- compatibility views ----------------------------------------------------------------
+    @property
+    def blocks(self) -> Mapping[bytes, L2Block]:
+        """Every stored, not invalid, block by hash (a live view)."""
+        return _BlockMap(self.chain)
 
-    def _save_payouts(self, block_hash: bytes) -> None:
-        payouts = self._payouts()
-        self.payout_sets[block_hash] = payouts
-        self.conn.execute(
-            "INSERT OR REPLACE INTO l2_payouts (hash, data) VALUES (?, ?)",
-            (block_hash, encode([[k, p] for k, p in payouts])),
-        )
+    @property
+    def qcs(self) -> dict[bytes, QuorumCertificate]:
+        return self.chain.qcs
 
-    def _save_qc(self, qc: QuorumCertificate) -> None:
-        self.qcs[qc.block_hash] = qc
-        self.conn.execute(
-            "INSERT OR REPLACE INTO l2_qcs (hash, data) VALUES (?, ?)",
-            (qc.block_hash, encode(qc.to_cbor())),
-        )
-        if not self.replaying:
-            self.pegouts.advance()  # a finalized block: its withdrawals (peg-out ceremony)
+    @property
+    def by_election(self) -> dict[bytes, L2Block]:
+        """The canonical block of each election that has one."""
+        return {
+            self.chain.entries[h].block.header.l1_block: self.chain.entries[h].block
+            for h in self.chain.canonical
+        }
 
+    @property
+    def payout_sets(self) -> dict[bytes, list[tuple[int, bytes]]]:
+        out = {h: [(v.payout_kind, v.payout) for v in vs] for h, vs in self.chain.sets.items()}
+        out[GENESIS_PARENT] = self._genesis_payouts()
+        return out
+
+    @property
+    def voted(self) -> set[bytes]:
+        return set(self.verifying.mine)
+
+    @property
+    def anchored(self) -> set[bytes]:
+        return {h for h in self.anchors.anchored if h in self.chain.qcs}
+
+    # --- persistence ---------------------------------------------------------------------------
     def replay_l1(self, blocks: Iterable[tuple[bytes, bytes, int, Sequence[Transaction]]]) -> None:
         """Re-runs the rounds and anchors of the active L1 chain after a restart (no block
-        production while replaying)."""
+        production or votes while replaying); then the fork choice checks the stored chain
+        against them."""
         self.replaying = True
         try:
             for l1_hash, prev, height, txs in blocks:
                 self.on_l1_block(l1_hash, prev, height, txs)
         finally:
             self.replaying = False
+        self._update()
 
     def close(self) -> None:
         self.content.close()
         self.conn.close()
 
-    def _payouts(self) -> list[tuple[int, bytes]]:
-        return [(v.payout_kind, v.payout) for v in self.state.verifiers()]
+    def _genesis_payouts(self) -> list[tuple[int, bytes]]:
+        return [(1 if len(p) == 20 else 0, p) for _k, p in self.params.genesis_verifiers]
 
-    def _payouts_for(self, parent: bytes) -> list[tuple[int, bytes]] | None:
+    def payouts_for(self, parent: bytes) -> list[tuple[int, bytes]] | None:
         """Rule ``commit-payout-set``: commitments building on ``parent`` pay the verifier
-        set of the state after ``parent``."""
-        return self.payout_sets.get(parent)
+        set of the state after ``parent`` (None: that block has not been applied here)."""
+        if parent == GENESIS_PARENT:
+            return self._genesis_payouts()
+        vs = self.chain.sets.get(parent)
+        return None if vs is None else [(v.payout_kind, v.payout) for v in vs]
 
-    # --- L1 side ------------------------------------------------------------------------
+    # --- L1 side ------------------------------------------------------------------------------
     def registration_output(self) -> TxOut:
-        if self.vrf_sk is None:
-            raise L2Error("not-a-producer", "this node has no VRF key")
-        reg = Registration(_core.vrf_public_key(self.vrf_sk), self.account)
-        return TxOut(int(OutputKind.DATA), 0, reg.encode())
+        return self.producer.registration_output()
 
     def commitment_outputs(self, bid: int) -> list[TxOut]:
-        """A bid of ``bid`` (split evenly) for the block after the current tip."""
-        if self.vrf_sk is None or self.reg_ref is None:
-            raise L2Error("not-registered", "no confirmed registration yet")
-        payouts = self._payouts()
-        each = bid // len(payouts)
-        if each <= 0:
-            raise L2Error("commit-even-split", "bid too small for the verifier set")
-        proof = _core.vrf_prove(self.vrf_sk, self.sortition.seed_after(self.l1_tip))
-        commit = Commitment(self.state.tip(), self.reg_ref, proof)
-        return [TxOut(k, each, p) for k, p in payouts] + commit.outputs()
+        """A bid of ``bid`` (split evenly) for the block after the commitment parent."""
+        return self.producer.commitment_outputs(bid)
 
     def anchor_outputs(self) -> list[TxOut]:
-        """Anchors for finalized blocks not anchored yet (whoever publishes them on L1)."""
+        """Anchors for canonical blocks with a QC not anchored yet (whoever publishes them)."""
         out = []
-        for h in self.qcs:
-            if h not in self.anchored and h in self.blocks:
-                out.append(Anchor(self.blocks[h].header.height, h).output())
+        for h in self.chain.canonical:
+            if h in self.chain.qcs and self.anchors.anchor_height(h) is None:
+                out.append(Anchor(self.chain.entries[h].height, h).output())
         return out
 
     def on_l1_block(
         self, l1_hash: bytes, prev: bytes, height: int, txs: Sequence[Transaction]
     ) -> Round:
-        """An L1 block joined the active chain: sortition, anchors, reclamation, election."""
+        """An L1 block joined the active chain: sortition, anchors, peg-ins, the fork choice,
+        reclamation and, when elected, block production."""
         if prev != self.l1_tip and height <= self.l1_height:
             # an L1 reorg: drop what the disconnected blocks said (rounds stay keyed by hash)
             for h in range(self.l1_height, height - 1, -1):
                 self.anchors.disconnect(h)
-            self.anchored.intersection_update(self.anchors.anchored)
+                self.l1_active.pop(h, None)
             if self.reg_ref is not None and self.reg_ref.l1_height >= height:
                 self.reg_ref = None
             self.pegins = {k: v for k, v in self.pegins.items() if v[2] < height}
             self.pegouts.disconnect_l1(height)
-        rnd = self.sortition.process_block(l1_hash, prev, height, txs, self._payouts_for)
+        rnd = self.sortition.process_block(l1_hash, prev, height, txs, self.payouts_for)
         self.l1_tip, self.l1_height = l1_hash, height
+        self.l1_active[height] = l1_hash
+        self.content.l1_height = height
+        for parent in rnd.missing_parents:
+            self._missing.setdefault(parent, set()).add(l1_hash)
         for tx in txs:
             for peg in find_pegins(tx):  # rule ``pegin-pool`` decides which count
                 self.pegins[(peg.l1_txid, peg.index)] = (
@@ -317,79 +366,200 @@ class L2Node:
             for ref, reg in rnd.registrations.items():
                 if reg.vrf_key == mine and reg.l2_account == self.account:
                     self.reg_ref = ref
-        for l2_hash in self.anchors.connect(height, txs):
-            self.anchored.add(l2_hash)
-        self.anchored.update(self.anchors.anchored)
-        for l2_hash in list(self.anchors.anchored):
-            if self.anchors.confirmed(l2_hash) and l2_hash not in self.reclaimed:
-                t = time.perf_counter()
-                self.content.reclaim(l2_hash)
-                self.timings["storage"] += time.perf_counter() - t
-                self.reclaimed.add(l2_hash)
-        for block, contents in self.early.pop(l1_hash, []):
-            self._on_block(block, contents)
-        w = rnd.winner
+        self.anchors.connect(height, txs)
+        for item, source in self.early_blocks.pop(l1_hash):
+            self._try_admit(item[0], item[1], source)
         if self.replaying:
             return rnd
+        self._update()
         self.pegouts.advance()
         self.pegouts.tick()
-        if w is not None and self.reg_ref == w.reg and w.commitment.parent == self.state.tip():
-            self._produce(rnd)
+        self.producer.maybe_produce(rnd)
+        self._update()
+        self._housekeeping()
+        self._judge_inline()
         return rnd
 
-    def pegin_view(self, txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:
-        """Rule ``peg-in`` as this node's L1 view sees it: (amount, account, confirmations,
-        output kind, output payload)."""
-        seen = self.pegins.get((txid, index))
-        if seen is None:
-            return None
-        return seen[0], seen[1], self.l1_height - seen[2] + 1, seen[3], seen[4]
+    def pegin_view_at(self, as_of: int) -> PegInView:
+        """Rule ``pegin-as-of-election``: the peg-ins of the active L1 chain up to height
+        ``as_of`` (a block's electing L1 block), with their confirmations there."""
 
-    def _known_pool(self, payload: bytes) -> bool:
+        def view(txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:
+            seen = self.pegins.get((txid, index))
+            if seen is None or seen[2] > as_of:
+                return None
+            return seen[0], seen[1], as_of - seen[2] + 1, seen[3], seen[4]
+
+        return view
+
+    def pegin_view(self, txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:
+        """A peg-in as of the L1 tip (for status pages)."""
+        return self.pegin_view_at(self.l1_height)(txid, index)
+
+    def elected_view(self, as_of: int) -> Elected:
+        """Rule ``equivocation-not-elected``: the winner of an election on the active L1
+        chain at or below height ``as_of``."""
+
+        def elected(l1_block: bytes) -> tuple[bytes, bytes] | None:
+            rnd = self.sortition.rounds.get(l1_block)
+            if rnd is None or rnd.height > as_of or self.l1_active.get(rnd.height) != l1_block:
+                return None
+            if rnd.winner is None:
+                return None
+            return rnd.winner.registration.l2_account, rnd.winner.commitment.proof
+
+        return elected
+
+    def known_pool(self, payload: bytes) -> bool:
         """Rule ``pegin-pool`` for the next block (block 0 records the genesis pool first)."""
         if self.state.pool(payload) is not None:
             return True
         return self.state.height < 0 and payload == self.state.current_pool()
 
-    def _producer_txs(self) -> list[L2Tx]:
-        """What a producer puts first in its block, signed with its own key: a ``PEG_IN``
-        for each confirmed, not yet credited peg-in, then an ``EQUIVOCATION`` for each
-        election whose producer this node caught signing two blocks and that is not
-        forfeited yet (in the block right after the equivocated one, it also forfeits that
-        block's subsidy)."""
-        out = self._pegin_txs(self.state.account(self.account)[1])
-        nonce = self.state.account(self.account)[1] + len(out)
-        forfeited: set[bytes] = set()
-        for evidence in self.evidence:
+    # --- the chain view (chain.ChainView) ------------------------------------------------------
+    def election_holds(self, block: L2Block) -> bool:
+        h = block.header
+        rnd = self.sortition.rounds.get(h.l1_block)
+        if rnd is None or self.l1_active.get(rnd.height) != h.l1_block or rnd.winner is None:
+            return False
+        w = rnd.winner
+        return (
+            w.commitment.parent == h.parent
+            and w.commitment.proof == h.vrf_proof
+            and account_of(h.producer_key) == w.registration.l2_account
+        )
+
+    def election_height(self, block: L2Block) -> int:
+        rnd = self.sortition.rounds.get(block.header.l1_block)
+        return -1 if rnd is None else rnd.height
+
+    def context(self, block: L2Block) -> tuple[Round | None, PegInView, Elected]:
+        rnd = self.sortition.rounds.get(block.header.l1_block)
+        as_of = -1 if rnd is None else rnd.height
+        return rnd, self.pegin_view_at(as_of), self.elected_view(as_of)
+
+    def connected(self, block: L2Block, first: bool) -> None:
+        bh = block.hash()
+        rnd = self.sortition.rounds.get(block.header.l1_block)
+        self.pegouts.note_block(block, -1 if rnd is None else rnd.height)
+        self.mempool.remove([t.txid() for t in block.txs])
+        inference = [t.txid() for t in block.txs if t.kind is TxKind.INFERENCE]
+        for t in block.txs:
+            self.tx_block[t.txid()] = bh
+        self.content.assign(inference, bh)
+        if first and bh in self._missing:
+            rounds = [self.sortition.rounds[r] for r in self._missing.pop(bh)]
+            active = [r.height for r in rounds if self.l1_active.get(r.height) == r.l1_hash]
+            if active:
+                low = min(active)
+                self._rerun_at = low if self._rerun_at is None else min(self._rerun_at, low)
+        for vote in self.early_votes.pop(bh, {}).values():
             try:
-                election = check_equivocation(self.params.network_id, evidence)
+                self._admit_vote(vote)
             except L2Error:
                 continue
-            if election in forfeited or self.state.get("forfeit", election) is not None:
-                continue
-            forfeited.add(election)
-            tx = sign_tx(self.sk, TxKind.EQUIVOCATION, nonce, evidence, self.params.network_id)
-            out.append(tx)
-            nonce += 1
-        return out
+            self.outbox.append(L2VoteMsg.make(vote))
+        self._try_qc(bh)
+        if not self.replaying:
+            if first:
+                self.outbox.append(L2BlockMsg.make(block, self.producer.contents_of(block)))
+            if bh not in self.chain.qcs:
+                self.verifying.queue(bh, list(block.txs))
+        for item, source in self.orphans.pop(bh):
+            self._pending_admits.append((item[0], item[1], source))
 
-    def _pegin_txs(self, nonce: int) -> list[L2Tx]:
-        """The producer's PEG_IN transactions for confirmed, not yet credited peg-ins."""
-        out: list[L2Tx] = []
-        for (txid, index), (amount, account, height, kind, pool) in sorted(self.pegins.items()):
-            outpoint = txid + index.to_bytes(4, "big")
-            if self.l1_height - height + 1 < self.params.confirmations:
+    def disconnected(self, block: L2Block) -> None:
+        bh = block.hash()
+        self.content.unassign(bh)
+        for t in block.txs:
+            self.tx_block.pop(t.txid(), None)
+            if t.kind is TxKind.PEG_IN:
+                continue  # the producer's own, made again by the next producer
+            if t.kind is TxKind.INFERENCE and not self.content.has(t.txid()):
                 continue
-            if self.state.get("pegin", outpoint) is not None:
-                continue
-            if kind != OutputKind.PAY_TO_QUORUM or not self._known_pool(pool):
-                continue  # rule ``pegin-pool``: not a known set's pool
-            payload: list[CborValue] = [txid, index, account, amount]
-            out.append(sign_tx(self.sk, TxKind.PEG_IN, nonce, payload, self.params.network_id))
-            nonce += 1
-        return out
+            self.mempool.readd(t, self.l1_height)
 
-    # --- executor -----------------------------------------------------------------------
+    # --- fork choice driver ------------------------------------------------------------------
+    def _update(self) -> None:
+        """Fork choice (with the finality checkpoint), sortition re-runs for parents that
+        arrived late, and the blocks that were waiting for them."""
+        self._dirty = False
+        for _ in range(100):
+            anchors = sorted((at, h) for h, at in self.anchors.anchored.items())
+            self.chain.update_final(anchors, self.l1_height, self)
+            t0 = time.perf_counter()
+            changed = self.chain.activate(self)
+            self.timings["consensus"] += time.perf_counter() - t0
+            if changed:
+                for t in self.mempool.revalidate(self.state, self.elected_view(self.l1_height)):
+                    self._dropped(t)
+            if self._rerun_at is not None:
+                low, self._rerun_at = self._rerun_at, None
+                self._rerun(low)
+                continue
+            if self._pending_admits:
+                waiting, self._pending_admits = self._pending_admits, []
+                for block, contents, source in waiting:
+                    self._try_admit(block, contents, source)
+                continue
+            break
+
+    def _rerun(self, low: int) -> None:
+        """Re-runs the rounds of the active L1 chain from height ``low`` (a commitment's
+        parent arrived: rule ``commit-payout-set``), then re-examines the blocks they
+        elect."""
+        log.info("re-running sortition rounds", extra={"fields": {"from": low}})
+        for height in range(low, self.l1_height + 1):
+            l1 = self.l1_active.get(height)
+            if l1 is None:
+                continue
+            old = self.sortition.rounds.get(l1)
+            if old is None or old.scan is None:
+                continue
+            rnd = self.sortition.process_block(
+                l1, old.prev_hash, height, old.scan, self.payouts_for
+            )
+            for parent in rnd.missing_parents:
+                self._missing.setdefault(parent, set()).add(l1)
+            for item, source in self.early_blocks.pop(l1):
+                self._pending_admits.append((item[0], item[1], source))
+
+    def _housekeeping(self) -> None:
+        """After each L1 block: reclaim final content, expire the mempool and loose
+        content (rules ``reclamation``, ``tx-expiry``, ``content-expiry``)."""
+        t = time.perf_counter()
+        final = self.chain.final
+        if final is not None and self.chain.on_canonical(final):
+            top = self.chain.entries[final].height
+            for height in range(self.reclaimed_upto + 1, top + 1):
+                bh = self.chain.canonical[height]
+                self.content.reclaim(bh)
+                self.reclaimed.add(bh)
+            self.reclaimed_upto = max(self.reclaimed_upto, top)
+        for tx in self.mempool.expire(self.l1_height, self.params.tx_expiry):
+            self._dropped(tx)
+        keep = set(self.mempool) | set(self.verifying.wanted)
+        for job in self.verifying.jobs.values():
+            keep.update(t.txid() for t in job.txs)
+        self.content.sweep(keep, self.l1_height - self.params.tx_expiry)
+        self.timings["storage"] += time.perf_counter() - t
+
+    def _dropped(self, tx: L2Tx) -> None:
+        """A transaction left the mempool without a block: its content goes (unless a
+        canonical block holds it)."""
+        if tx.kind is TxKind.INFERENCE and tx.txid() not in self.tx_block:
+            self.content.delete([tx.txid()])
+
+    def evict(self, txids: list[bytes]) -> None:
+        for tx in self.mempool.remove(txids):
+            self._dropped(tx)
+
+    def store_own_block(self, block: L2Block) -> None:
+        """The producer's block: stored and chosen like any other."""
+        self.chain.add(block)
+        self._update()
+
+    # --- executor -----------------------------------------------------------------------------
     def execute(
         self, request: L2Tx, input_text: str, context: str = "", system_prompt: str = ""
     ) -> tuple[str, L2Tx]:
@@ -441,7 +611,7 @@ class L2Node:
         self.outbox.append(L2TxMsg.make(tx, content))
         return tx
 
-    # --- model routing (routing.py) ----------------------------------------------------------
+    # --- model routing (routing.py) -----------------------------------------------------------
     def advertise(self, api_url: str, offers: Iterable[ModelOffer], now: int) -> ServiceAd:
         """Signs this executor's advert of ``offers`` (models it serves), keeps it in its own
         table and queues it for gossip."""
@@ -463,11 +633,12 @@ class L2Node:
         return self.routes.routes(model, now, eligible, exclude=self.key)
 
     def submit(self, tx: L2Tx) -> None:
-        """A non-inference transaction from a local client."""
+        """A non-inference transaction from a local client (mempool rules apply)."""
         self._accept_tx(tx, None)
         self.outbox.append(L2TxMsg.make(tx, None))
 
     def _accept_tx(self, tx: L2Tx, content: InferenceContent | None) -> None:
+        """Rule set ``l2tx``: the content and receipt of an inference, then the mempool's."""
         tx.verify_signature(self.params.network_id)
         if tx.kind is TxKind.INFERENCE:
             if content is None or content.hash() != tx.payload[4]:
@@ -477,151 +648,282 @@ class L2Node:
             )
             if not _core.schnorr_verify(bytes(tx.payload[3]), msg, bytes(tx.payload[5])):
                 raise L2Error("inference-bad-receipt", "executor signature does not verify")
+        self.mempool.admit(
+            tx, self.state, self.l1_height, verified=True, elected=self.elected_view(self.l1_height)
+        )
+        if content is not None:
             t = time.perf_counter()
             self.content.put(tx.txid(), content)
             self.timings["storage"] += time.perf_counter() - t
-        self.mempool[tx.txid()] = tx
 
-    # --- producer -----------------------------------------------------------------------
-    def _produce(self, rnd: Round) -> None:
-        qc = None
-        if rewards.pending(self.state) is not None:
-            qc = self.qcs.get(self.state.tip())
-            if qc is None:
-                log.info("elected but the tip has no QC yet; skipping this round")
-                return
-        pegs = self._producer_txs()  # first; the producer's own txs wait a block (nonces)
-        candidates = pegs + sorted(
-            (t for t in self.mempool.values() if not pegs or t.sender != self.account),
-            key=lambda t: (t.sender, t.nonce),
-        )
-        block = build_block(
-            self.state, self.sk, rnd, candidates, qc, rnd.height, pegins=self.pegin_view
-        )
-        contents = BlockContents(
-            {t.txid(): c for t in block.txs if (c := self.content.get(t.txid())) is not None}
-        )
-        self.outbox.append(L2BlockMsg.make(block, contents))
-        self._on_block(block, contents)
-
-    # --- gossip -------------------------------------------------------------------------
-    def receive(self, msg: Message) -> None:
-        """Handles one gossip message; invalid ones are dropped (logged), never fatal."""
+    # --- gossip (admission: admission.py) -----------------------------------------------------
+    def receive(self, msg: Message, source: object = None) -> Admission:
+        """Admits one gossip message by its rules (raises AdmissionError/L2Error/
+        MalformedInputError when refused: nothing was stored, counted or relayed)."""
         try:
             if isinstance(msg, L2TxMsg):
                 tx, content = msg.parse()
-                if tx.txid() not in self.mempool:
-                    self._accept_tx(tx, content)
-            elif isinstance(msg, L2BlockMsg):
+                if tx.txid() in self.mempool or tx.txid() in self.tx_block:
+                    return Admission(True, False, "tx-known")
+                self._accept_tx(tx, content)
+                return Admission(True, True)
+            if isinstance(msg, L2BlockMsg):
                 block, contents = msg.parse()
-                self._on_block(block, contents)
-            elif isinstance(msg, L2VoteMsg):
-                self._on_vote(msg.parse())
-            elif isinstance(msg, L2PegSigMsg):
-                self.pegouts.receive(*msg.parse())
+                return self._try_admit(block, contents, source)
+            if isinstance(msg, L2VoteMsg):
+                return self._admit_vote(msg.parse())
+            if isinstance(msg, L2PegSigMsg):
+                try:
+                    self.pegouts.receive(*msg.parse())
+                except L2Error as exc:
+                    bad = exc.rule == "pegsig-bad-signature"  # a member's key, a forged sig
+                    raise AdmissionError(exc.rule, str(exc), score=100 if bad else 0) from None
                 if len(self.pegsigs_accepted) > 100_000:
                     self.pegsigs_accepted.clear()
                 self.pegsigs_accepted.add(msg.id())
-            elif isinstance(msg, L2AdMsg):
-                self.routes.offer(msg.parse(), int(time.time()))
-        except FunaiError as exc:
-            log.info("dropped %s: %s", type(msg).__name__, exc)
+                return Admission(True, True)
+            if isinstance(msg, L2AdMsg):
+                ad = msg.parse()
+                if self.state.bond(account_of(ad.executor_key)) < self.params.min_bond:
+                    raise AdmissionError("ad-unbonded", "the executor has no bond")
+                self.routes.offer(ad, int(time.time()))
+                return Admission(True, True)
+            raise AdmissionError("unknown-message", type(msg).__name__)
+        finally:
+            if self._dirty:
+                self._update()
+            self._judge_inline()
 
-    def _on_block(self, block: L2Block, contents: BlockContents) -> None:
-        arrived = time.perf_counter()
+    def _try_admit(self, block: L2Block, contents: BlockContents, source: object) -> Admission:
+        try:
+            return self._admit_block(block, contents, source)
+        except L2Error as exc:
+            log.info("refused L2 block %s: %s", block.hash().hex()[:16], exc)
+            raise
+
+    def _take_contents(self, block: L2Block, contents: BlockContents) -> None:
+        """Rule ``block-contents``: keeps each content that hashes to its transaction's
+        content hash (a stripped or swapped copy is ignored, never judged)."""
+        if not contents.items:
+            return
+        by_txid = {t.txid(): t for t in block.txs if t.kind is TxKind.INFERENCE}
+        for txid, c in contents.items.items():
+            tx = by_txid.get(txid)
+            if tx is not None and c.hash() == tx.payload[4] and not self.content.has(txid):
+                self.content.put(txid, c)
+
+    def _admit_block(self, block: L2Block, contents: BlockContents, source: object) -> Admission:
         bh = block.hash()
-        if bh in self.blocks:
-            return
-        other = self.by_election.get(block.header.l1_block)
-        if other is not None and other.header.producer_key == block.header.producer_key:
-            # rule equivocation: keep the evidence for an EQUIVOCATION transaction (and
-            # relay the second block, so that every producer can include the evidence)
-            self.evidence_blocks.add(bh)
-            self.evidence.append(
-                [
-                    other.header.serialize(),
-                    other.signature,
-                    block.header.serialize(),
-                    block.signature,
-                ]
-            )
-            return
-        rnd = self.sortition.rounds.get(block.header.l1_block)
-        if rnd is None:  # the L1 block has not reached us yet: keep the block until it does
-            self.early.setdefault(block.header.l1_block, []).append((block, contents))
-            return
-        t0 = time.perf_counter()
-        with self.state.atomic():  # the block, its state and its record commit together
-            apply_block(self.state, block, rnd, pegins=self.pegin_view)
-            t1 = time.perf_counter()
-            self.conn.execute(
-                "INSERT INTO l2_blocks (hash, height, data) VALUES (?, ?, ?)",
-                (bh, block.header.height, block.serialize()),
-            )
-            self._save_payouts(bh)
-            self.pegouts.note_block(block, rnd.height)
-        t2 = time.perf_counter()
-        self.timings["consensus"] += t1 - t0
-        self.timings["storage"] += t2 - t1
-        self.blocks[bh] = block
-        self.by_election[block.header.l1_block] = block
-        if block.parent_qc is not None and block.parent_qc.block_hash not in self.qcs:
-            self._save_qc(block.parent_qc)  # verified by apply_block: the parent is final
-        inference = [t for t in block.txs if t.kind is TxKind.INFERENCE]
-        for t in block.txs:
-            self.mempool.pop(t.txid(), None)
-            self.tx_block[t.txid()] = bh
-        t3 = time.perf_counter()
-        for t in inference:
-            c = contents.items.get(t.txid())
-            if c is not None and self.verifier and self.content.get(t.txid()) is None:
-                self.content.put(t.txid(), c, bh)
-        self.content.assign([t.txid() for t in inference], bh)
-        self.timings["storage"] += time.perf_counter() - t3
-        stored = self.votes.get(bh, [])
-        if stored:
-            qc = try_form_qc(self.params.network_id, bh, self._voters(), stored)
-            if qc is not None:
-                self._save_qc(qc)
-        if self.verifier and self.key in self._voters() and bh not in self.voted:
-            self.voted.add(bh)
-            t4 = time.perf_counter()
-            verdicts = [self._judge(t, contents.items.get(t.txid())) for t in inference]
-            self.timings["judging"] += time.perf_counter() - t4
-            vote = make_vote(self.sk, self.params.network_id, bh, verdicts)
-            if self.on_vote is not None:
-                self.on_vote(time.perf_counter() - arrived)
-            self.outbox.append(L2VoteMsg.make(vote))
-            self._on_vote(vote)
+        h = block.header
+        if bh in self.chain.entries:
+            if self.chain.entries[bh].status != INVALID:
+                self._take_contents(block, contents)
+            return Admission(True, False, "block-known")
+        check_block_shape(self.params, block)
+        rnd = self.sortition.rounds.get(h.l1_block)
+        if rnd is None:
+            self.early_blocks.add(h.l1_block, (block, contents), source)
+            return Admission(False, False, "block-unknown-election")
+        if self.l1_active.get(rnd.height) != h.l1_block:
+            raise AdmissionError("block-stale-election", "its L1 block is not on the active chain")
+        if not self.election_holds(block):
+            if rnd.missing_parents:  # the round may change once the parent arrives
+                self.early_blocks.add(h.l1_block, (block, contents), source)
+                return Admission(False, False, "block-election")
+            raise AdmissionError("block-election", "not the producer this election chose")
+        try:
+            h.verify_signature(self.params.network_id, block.signature)
+        except L2Error as exc:
+            raise AdmissionError("block-bad-signature", str(exc), score=100) from None
+        same = self.chain.by_election.get(h.l1_block, [])
+        evidence = False
+        if same:
+            if len(same) >= MAX_PER_ELECTION:
+                raise AdmissionError("equivocation", "evidence for this election is kept")
+            evidence = self._note_equivocation(self.chain.entries[same[0]].block, block, rnd.height)
+        if h.parent != GENESIS_PARENT and h.parent not in self.chain.entries:
+            self.orphans.add(h.parent, (block, contents), source)
+            if source is not None:
+                self.sync_wanted.add(source)
+            return Admission(False, False, "block-orphan")
+        want = 0 if h.parent == GENESIS_PARENT else self.chain.entries[h.parent].height + 1
+        if h.height != want:
+            raise AdmissionError("block-height", f"height {h.height}, its parent's child is {want}")
+        self._take_contents(block, contents)
+        self.chain.add(block)
+        self._update()
+        status = self.chain.entries[bh].status
+        return Admission(status != INVALID, evidence and status != INVALID, "accepted")
 
-    def _voters(self) -> list[bytes]:
-        pend = rewards.pending(self.state)
-        return [] if pend is None else pend[3]
+    def _note_equivocation(self, first: L2Block, second: L2Block, as_of: int) -> bool:
+        """Rule ``equivocation`` evidence (checked: both signed by the elected producer);
+        kept once per election."""
+        evidence: list[bytes] = [
+            first.header.serialize(),
+            first.signature,
+            second.header.serialize(),
+            second.signature,
+        ]
+        election = check_equivocation(self.params.network_id, evidence, self.elected_view(as_of))
+        if election in self.evidence_elections or len(self.evidence) >= MAX_EVIDENCE:
+            return False
+        self.evidence_elections.add(election)
+        self.evidence.append(evidence)
+        self.evidence_blocks.add(second.hash())
+        return True
 
-    def _judge(self, tx: L2Tx, content: InferenceContent | None) -> Verdict:
-        if content is None or content.hash() != tx.payload[4]:
-            return Verdict(False)
-        rhash = request_hash(
-            bytes(tx.payload[0]), content.input, content.context, content.system_prompt
-        )
-        if rhash != tx.payload[1] or self.judge is None:
-            return Verdict(False)
-        return self.judge(bytes(tx.payload[0]), content)
+    def _known_verifier(self, key: bytes) -> bool:
+        """In the set of the canonical tip, of the genesis, or of any pool the chain had."""
+        if any(v.key == key for v in self.state.verifiers()):
+            return True
+        if any(k == key for k, _ in self.params.genesis_verifiers):
+            return True
+        return any(key in [bytes(k) for k in v[1]] for _, v in self.state.scan("pool"))
 
-    def _on_vote(self, vote: Vote) -> None:
+    def _admit_vote(self, vote: Vote) -> Admission:
+        """Rule set ``l2vote`` (admission.py)."""
         bh = vote.block_hash
-        votes = self.votes.setdefault(bh, [])
-        if len(votes) >= 4 * self.params.verifier_count:
-            return  # bounded: a block has at most verifier_count honest voters
-        if any(v.verifier_key == vote.verifier_key for v in votes):
-            return
+        voters = self.chain.sets.get(bh)
+        if voters is None:  # the block is not applied here yet
+            if not self._known_verifier(vote.verifier_key):
+                raise AdmissionError("vote-not-verifier", vote.verifier_key.hex())
+            if not vote.verify(self.params.network_id):
+                raise AdmissionError("vote-bad-signature", vote.verifier_key.hex(), score=100)
+            waiting = self.early_votes.get(bh)
+            if waiting is None:
+                if len(self.early_votes) >= MAX_EARLY_VOTE_BLOCKS:
+                    del self.early_votes[next(iter(self.early_votes))]
+                waiting = self.early_votes[bh] = {}
+            if vote.verifier_key not in waiting and len(waiting) < self.params.verifier_count * 4:
+                waiting[vote.verifier_key] = vote
+            return Admission(False, False, "vote-early")
+        if vote.verifier_key not in [v.key for v in voters]:
+            raise AdmissionError("vote-not-verifier", vote.verifier_key.hex(), score=10)
+        held = self.votes.setdefault(bh, [])
+        if vote in held:
+            return Admission(True, False, "vote-duplicate")
+        block = self.chain.entries[bh].block
+        n = sum(1 for t in block.txs if t.kind is TxKind.INFERENCE)
+        if len(vote.verdicts) != n:
+            raise AdmissionError("vote-verdict-count", f"{len(vote.verdicts)} != {n}", score=10)
         if not vote.verify(self.params.network_id):
-            raise L2Error("vote-bad-signature", vote.verifier_key.hex())
-        votes.append(vote)  # kept after the QC too: the record of every verdict
-        if bh == self.state.tip() and bh not in self.qcs:
-            qc = try_form_qc(self.params.network_id, bh, self._voters(), votes)
+            raise AdmissionError("vote-bad-signature", vote.verifier_key.hex(), score=100)
+        if any(v.verifier_key == vote.verifier_key for v in held):
+            raise AdmissionError("vote-conflict", vote.verifier_key.hex())
+        held.append(vote)  # kept after the QC too: the record of every verdict
+        self._try_qc(bh)
+        return Admission(True, True)
+
+    def _try_qc(self, bh: bytes) -> None:
+        voters = self.chain.sets.get(bh)
+        if voters is None or bh in self.chain.qcs:
+            return
+        held = self.votes.get(bh, [])
+        qc = try_form_qc(self.params.network_id, bh, [v.key for v in voters], held)
+        if qc is not None and self.chain.save_qc(qc):
+            self._dirty = True
+
+    def emit_vote(self, vote: Vote) -> None:
+        """This node's own vote (``verifier.py``): admitted here and gossiped."""
+        try:
+            self._admit_vote(vote)
+        except L2Error as exc:
+            log.warning("own vote refused: %s", exc)
+            return
+        self.outbox.append(L2VoteMsg.make(vote))
+
+    def _judge_inline(self) -> None:
+        if self.judge_inline and self.verifier and not self.replaying:
+            self.verifying.run_inline()
+            if self._dirty:
+                self._update()
+
+    # --- sync (rule l2-sync) -------------------------------------------------------------------
+    def locator(self) -> list[bytes]:
+        return self.chain.locator()
+
+    def blocks_after(
+        self, locator: Sequence[bytes], limit: int = 64
+    ) -> tuple[list[L2Block], list[QuorumCertificate]]:
+        """An ``l2blocks`` answer: canonical blocks after the locator and the QC of the last
+        one (each block carries its parent's)."""
+        blocks = self.chain.after(locator, limit, 3_000_000)
+        qcs = []
+        if blocks:
+            qc = self.chain.qcs.get(blocks[-1].hash())
             if qc is not None:
-                self._save_qc(qc)
+                qcs.append(qc)
+        return blocks, qcs
+
+    def receive_blocks(
+        self, blocks: Sequence[L2Block], qcs: Sequence[QuorumCertificate], source: object
+    ) -> int:
+        """An ``l2blocks`` answer this node asked for: each block admitted in order, each
+        QC checked against its block's verifier set; returns the blocks newly stored."""
+        stored = 0
+        for block in blocks:
+            try:
+                got = self._admit_block(block, BlockContents(), source)
+            except AdmissionError as exc:
+                if exc.score:
+                    raise
+                continue
+            except L2Error:
+                continue
+            stored += got.accepted and got.rule == "accepted"
+        for qc in qcs:
+            self.receive_qc(qc)
+        self._update()
+        self._judge_inline()
+        return stored
+
+    def receive_qc(self, qc: QuorumCertificate) -> bool:
+        """A QC from sync: kept when it verifies against its block's verifier set."""
+        e = self.chain.entries.get(qc.block_hash)
+        voters = self.chain.sets.get(qc.block_hash)
+        if e is None or voters is None or qc.block_hash in self.chain.qcs:
+            return False
+        n = sum(1 for t in e.block.txs if t.kind is TxKind.INFERENCE)
+        try:
+            qc.verify(self.params.network_id, qc.block_hash, [v.key for v in voters], n)
+        except L2Error as exc:
+            raise AdmissionError(exc.rule, str(exc), score=100) from None
+        self.chain.save_qc(qc)
+        for v in qc.votes:
+            held = self.votes.setdefault(qc.block_hash, [])
+            if all(x.verifier_key != v.verifier_key for x in held):
+                held.append(v)
+        self._update()
+        return True
+
+    def wanted_contents(self) -> list[bytes]:
+        """Txids whose content a verifier waits for (to ask peers: ``l2getcontent``)."""
+        return list(self.verifying.wanted)[:MAX_CONTENT_REQUEST]
+
+    def contents_for(self, txids: Sequence[bytes]) -> list[tuple[bytes, InferenceContent]]:
+        """An ``l2content`` answer: the content this node still holds (not reclaimed)."""
+        out = []
+        for txid in list(txids)[:MAX_CONTENT_REQUEST]:
+            c = self.content.get(txid)
+            if c is not None:
+                out.append((txid, c))
+        return out
+
+    def receive_contents(self, items: Sequence[tuple[bytes, InferenceContent]]) -> int:
+        """Content this node asked for; rules ``content-unwanted``, ``content-mismatch``."""
+        took = 0
+        for txid, c in items:
+            bh = self.verifying.wanted.get(txid)
+            if bh is None:
+                continue  # content-unwanted: answered twice, or too late
+            e = self.chain.entries.get(bh)
+            tx = None if e is None else next((t for t in e.block.txs if t.txid() == txid), None)
+            if tx is None or c.hash() != tx.payload[4]:
+                raise AdmissionError("content-mismatch", txid.hex(), score=100)
+            self.content.put(txid, c)
+            took += 1
+        self._judge_inline()
+        return took
 
     # --- peg pool and peg-outs (pegout.py) ------------------------------------------------
     def pool_output(self) -> tuple[int, bytes]:
@@ -673,10 +975,12 @@ class L2Node:
 
     # --- queries --------------------------------------------------------------------------
     def finalized(self, block_hash: bytes) -> bool:
-        return block_hash in self.qcs
+        """The block has a quorum certificate (its verdicts are decided)."""
+        return block_hash in self.chain.qcs
 
     def confirmed(self, block_hash: bytes) -> bool:
-        return self.anchors.confirmed(block_hash)
+        """The block is final: at or below the L1-confirmed checkpoint (``l2-finality``)."""
+        return self.chain.is_final(block_hash)
 
     def tx_status(self, txid: bytes) -> dict[str, CborValue] | None:
         """Where a transaction is in its lifecycle: ``executed`` (in the mempool), ``in_block``,
@@ -719,3 +1023,26 @@ class L2Node:
             qc = self.qcs.get(bh)
             out["accepted"] = None if qc is None else qc.decision[index]
         return out
+
+
+class _BlockMap(Mapping[bytes, L2Block]):
+    """The stored, not invalid, blocks of a chain by hash (a live view)."""
+
+    def __init__(self, chain: L2Chain) -> None:
+        self.chain = chain
+
+    def __getitem__(self, h: bytes) -> L2Block:
+        e = self.chain.entries[h]
+        if e.status == INVALID:
+            raise KeyError(h)
+        return e.block
+
+    def __contains__(self, h: object) -> bool:
+        e = self.chain.entries.get(h)  # type: ignore[call-overload]
+        return e is not None and e.status != INVALID
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (h for h, e in self.chain.entries.items() if e.status != INVALID)
+
+    def __len__(self) -> int:
+        return sum(1 for e in self.chain.entries.values() if e.status != INVALID)

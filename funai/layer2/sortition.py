@@ -6,7 +6,9 @@ For L1 block ``B`` (height ``h``, parent ``P``) with the parent's seed ``seed(P)
    block of the same branch; rule ``commit-vrf``: its proof verifies under that
    registration's VRF key over ``alpha = seed(P)``; rule ``commit-even-split``: it pays
    every current verifier the same positive amount (the bid); rule ``commit-once``: one
-   commitment per registration per block (the first counts). Invalid commitments are
+   commitment per registration per block (the first counts); rule ``commit-one-per-tx``:
+   one commitment per L1 transaction (the first in output order; the others are ignored, so
+   one payment never weighs twice). Invalid commitments are
    ignored (they cannot make the block invalid: L1 does not know L2 rules).
 2. Rule ``bid-damping`` (Stacks): weight = ``min(bid, median(bids of that registration in
    the last median_window blocks including B, 0 where it did not bid))``; the median of
@@ -32,11 +34,11 @@ from dataclasses import dataclass, field
 from funai import _core
 from funai.errors import FunaiError, MalformedInputError
 from funai.hashing import sha256
-from funai.layer2.commitment import Commitment, bid_of, find_commitments
+from funai.layer2.commitment import Commitment, bid_from, find_commitments
 from funai.layer2.registration import Registration, RegRef
 from funai.ledger.tx import OutputKind, Transaction
 
-__all__ = ["PayoutsFor", "Round", "Sortition", "Winner", "median", "pick"]
+__all__ = ["L1Scan", "PayoutsFor", "Round", "Sortition", "Winner", "median", "pick"]
 
 #: L2 parent block hash -> the payout set commitments building on it must pay (or None).
 PayoutsFor = Callable[[bytes], "Sequence[tuple[int, bytes]] | None"]
@@ -69,6 +71,17 @@ class Round:
     total_bids: int = 0
     weights: dict[RegRef, int] = field(default_factory=dict)
     missing_parents: set[bytes] = field(default_factory=set)
+    scan: L1Scan | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class L1Scan:
+    """The sortition's view of one L1 block: its registrations (by where they were mined)
+    and, per transaction holding a commitment, that commitment and what the transaction
+    pays to each non-data output (``(kind, payload) -> value``)."""
+
+    registrations: dict[RegRef, Registration]
+    commitments: list[tuple[Commitment, dict[tuple[int, bytes], int]]]
 
 
 def median(values: Sequence[int]) -> int:
@@ -123,26 +136,13 @@ class Sortition:
             r = self.rounds.get(r.prev_hash)
         return None
 
-    def process_block(
-        self,
-        l1_hash: bytes,
-        prev_hash: bytes,
-        height: int,
-        txs: Sequence[Transaction],
-        payouts: Sequence[tuple[int, bytes]] | PayoutsFor,
-    ) -> Round:
-        """Runs (or re-runs) the round of one L1 block; deterministic in its inputs.
-
-        ``payouts`` is the verifier payout set, or (rule ``commit-payout-set``) a function
-        from a commitment's L2 parent to the payout set of the verifiers who vote on that
-        parent's child (None when this node does not have the parent yet: the commitment
-        is skipped, the parent is listed in ``Round.missing_parents``, and the round and
-        its descendants must be re-run once the parent arrives)."""
-        prev_seed = self.seed_after(prev_hash)
-        missing: set[bytes] = set()
+    @staticmethod
+    def scan(height: int, txs: Sequence[Transaction]) -> L1Scan:
+        """What one L1 block says to the sortition, kept so that its round can be re-run
+        (rule ``commit-one-per-tx``: only the first commitment of a transaction counts, so
+        one payment is never counted twice)."""
         regs: dict[RegRef, Registration] = {}
-        commits: list[tuple[RegRef, Registration, Commitment, int, bytes]] = []
-        seen: set[RegRef] = set()
+        commits: list[tuple[Commitment, dict[tuple[int, bytes], int]]] = []
         for ti, tx in enumerate(txs):
             for oi, out in enumerate(tx.outputs):
                 if out.kind != OutputKind.DATA:
@@ -157,25 +157,53 @@ class Sortition:
                 found = find_commitments(tx)
             except MalformedInputError:
                 continue
-            if not found:
+            if found:
+                paid: dict[tuple[int, bytes], int] = {}
+                for out in tx.outputs:
+                    if out.kind != OutputKind.DATA and out.value > 0:
+                        paid[(out.kind, out.payload)] = paid.get((out.kind, out.payload), 0) + (
+                            out.value
+                        )
+                commits.append((found[0], paid))
+        return L1Scan(regs, commits)
+
+    def process_block(
+        self,
+        l1_hash: bytes,
+        prev_hash: bytes,
+        height: int,
+        txs: Sequence[Transaction] | L1Scan,
+        payouts: Sequence[tuple[int, bytes]] | PayoutsFor,
+    ) -> Round:
+        """Runs (or re-runs) the round of one L1 block; deterministic in its inputs.
+
+        ``payouts`` is the verifier payout set, or (rule ``commit-payout-set``) a function
+        from a commitment's L2 parent to the payout set of the verifiers who vote on that
+        parent's child (None when this node does not have the parent yet: the commitment
+        is skipped, the parent is listed in ``Round.missing_parents``, and the round and
+        its descendants are re-run once the parent arrives: :meth:`rerun`)."""
+        scan = txs if isinstance(txs, L1Scan) else self.scan(height, txs)
+        prev_seed = self.seed_after(prev_hash)
+        missing: set[bytes] = set()
+        commits: list[tuple[RegRef, Registration, Commitment, int, bytes]] = []
+        seen: set[RegRef] = set()
+        for c, paid in scan.commitments:
+            pay = payouts(c.parent) if callable(payouts) else payouts
+            if pay is None:
+                missing.add(c.parent)
                 continue
-            for c in found:
-                pay = payouts(c.parent) if callable(payouts) else payouts
-                if pay is None:
-                    missing.add(c.parent)
-                    continue
-                bid = bid_of(tx, pay)
-                if bid <= 0 or c.reg in seen:
-                    continue  # rules commit-even-split, commit-once
-                registration = self._find_registration(prev_hash, c.reg)
-                if registration is None:
-                    continue  # rule commit-registration
-                try:
-                    beta = _core.vrf_verify(registration.vrf_key, prev_seed, c.proof)
-                except FunaiError:
-                    continue  # rule commit-vrf
-                seen.add(c.reg)
-                commits.append((c.reg, registration, c, bid, beta))
+            bid = bid_from(paid, pay)
+            if bid <= 0 or c.reg in seen:
+                continue  # rules commit-even-split, commit-once
+            registration = self._find_registration(prev_hash, c.reg)
+            if registration is None:
+                continue  # rule commit-registration
+            try:
+                beta = _core.vrf_verify(registration.vrf_key, prev_seed, c.proof)
+            except FunaiError:
+                continue  # rule commit-vrf
+            seen.add(c.reg)
+            commits.append((c.reg, registration, c, bid, beta))
         history = self._ancestors(prev_hash, self.median_window - 1)
         weights = []
         for ref, _, _, bid, _ in commits:
@@ -200,10 +228,11 @@ class Sortition:
             prev_seed,
             winner,
             {c[0]: c[3] for c in commits},
-            regs,
+            dict(scan.registrations),
             sum(c[3] for c in commits),
             {c[0]: w for c, w in zip(commits, weights, strict=True)},
             missing,
+            scan,
         )
         self.rounds[l1_hash] = rnd
         return rnd

@@ -34,7 +34,11 @@ __all__ = ["L2State", "Verifier"]
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS l2_state ("
-    "ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key))"
+    "ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key))",
+    # the undo journal of the block being applied: the value each touched row had before it
+    # (NULL: the row did not exist); rolled back with the savepoint that wrote it
+    "CREATE TABLE IF NOT EXISTS l2_journal ("
+    "ns TEXT NOT NULL, key BLOB NOT NULL, old BLOB, PRIMARY KEY (ns, key))",
 )
 _UNIT_NS = {"clarity"}  # values stored raw, not CBOR
 
@@ -59,7 +63,11 @@ class L2State:
     def __init__(self, conn: sqlite3.Connection, params: L2Params) -> None:
         self.conn = conn
         self.params = params
-        conn.execute(_SCHEMA)
+        for ddl in _SCHEMA:
+            conn.execute(ddl)
+        #: while True, every write records the row's previous value in ``l2_journal``
+        #: (:meth:`journal`), so that a block can be undone (:meth:`undo`)
+        self.journaling = False
 
     # --- raw access -------------------------------------------------------------------
     @contextmanager
@@ -83,6 +91,12 @@ class L2State:
         return bytes(row[0]) if ns in _UNIT_NS else decode(bytes(row[0]))
 
     def put(self, ns: str, key: bytes, value: CborValue) -> None:
+        if self.journaling:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO l2_journal (ns, key, old) VALUES (?, ?, "
+                "(SELECT value FROM l2_state WHERE ns = ? AND key = ?))",
+                (ns, key, ns, key),
+            )
         if value is None:
             self.conn.execute("DELETE FROM l2_state WHERE ns = ? AND key = ?", (ns, key))
             return
@@ -96,6 +110,36 @@ class L2State:
             "SELECT key, value FROM l2_state WHERE ns = ? ORDER BY key", (ns,)
         ).fetchall()
         return [(bytes(k), bytes(v) if ns in _UNIT_NS else decode(bytes(v))) for k, v in rows]
+
+    # --- undo (rule ``l2-undo``) -------------------------------------------------------
+    @contextmanager
+    def journal(self) -> Iterator[list[bytes]]:
+        """Records the previous value of every row written inside the block; on a normal
+        exit the list it yields holds the undo data (:meth:`undo` restores them)."""
+        self.conn.execute("DELETE FROM l2_journal")
+        self.journaling = True
+        out: list[bytes] = []
+        try:
+            yield out
+        finally:
+            self.journaling = False
+        rows = self.conn.execute("SELECT ns, key, old FROM l2_journal ORDER BY ns, key")
+        out.append(encode([[ns, bytes(k), None if o is None else bytes(o)] for ns, k, o in rows]))
+        self.conn.execute("DELETE FROM l2_journal")
+
+    def undo(self, data: bytes) -> None:
+        """Puts back the rows a block's journal recorded (inside the caller's savepoint)."""
+        rows = decode(data)
+        if not isinstance(rows, list):
+            raise ValueError("corrupt undo data")
+        for ns, key, old in rows:
+            if old is None:
+                self.conn.execute("DELETE FROM l2_state WHERE ns = ? AND key = ?", (ns, key))
+            else:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO l2_state (ns, key, value) VALUES (?, ?, ?)",
+                    (ns, key, old),
+                )
 
     def state_root(self) -> bytes:
         """Rule ``state-root``."""

@@ -13,14 +13,15 @@ exactly the decision's accept bits ("matching" votes). With at most 2 of 5 disho
 verifiers no other decision can reach 3 matching votes.
 
 Rule ``equivocation``: two headers signed by the same producer for the same election
-(``l1_block``) with different hashes prove equivocation; the evidence transaction forfeits
+(``l1_block``) with different hashes prove equivocation (``equivocation-not-elected``: the
+signer must be the producer that election chose); the evidence transaction forfeits
 that election: no block of it settles and the producer gets no subsidy (its L1 bid, already
 paid to the verifiers, is lost).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from funai import _core
@@ -30,6 +31,7 @@ from funai.ledger.encoding import CborValue, encode
 from funai.ledger.tx import tagged_hash
 
 __all__ = [
+    "Elected",
     "QuorumCertificate",
     "Verdict",
     "Vote",
@@ -191,8 +193,22 @@ def try_form_qc(
     return None
 
 
-def check_equivocation(network_id: bytes, payload: Sequence[CborValue]) -> bytes:
-    """Rule ``equivocation``: validates evidence, returns the forfeited election (L1 hash)."""
+#: ``l1_block -> (producer account, vrf_proof)`` of the elected producer of that election on
+#: the chain being validated, or None when there was no such election
+Elected = Callable[[bytes], "tuple[bytes, bytes] | None"]
+
+
+def check_equivocation(
+    network_id: bytes, payload: Sequence[CborValue], elected: Elected | None = None
+) -> bytes:
+    """Rule ``equivocation``: validates evidence, returns the forfeited election (L1 hash).
+
+    Two headers of one election, signed by one key, with different hashes; rule
+    ``equivocation-not-elected``: that key is the producer the election chose (its account is
+    the winning registration's and both headers carry the winning VRF proof), so that no key
+    can forfeit an honest producer's election by signing headers in its name. ``elected``
+    is required for the check (None only for a malformed-evidence pre-check).
+    """
     from funai.layer2.block import L2Header
 
     raw_a, sig_a, raw_b, sig_b = payload
@@ -205,6 +221,15 @@ def check_equivocation(network_id: bytes, payload: Sequence[CborValue]) -> bytes
         raise L2Error("equivocation-same-block", "the two headers are one block")
     if a.l1_block != b.l1_block or a.producer_key != b.producer_key:
         raise L2Error("equivocation-unrelated", "not one producer in one election")
+    if elected is not None:
+        winner = elected(a.l1_block)
+        if (
+            winner is None
+            or _core.hash160(a.producer_key) != winner[0]
+            or a.vrf_proof != winner[1]
+            or b.vrf_proof != winner[1]
+        ):
+            raise L2Error("equivocation-not-elected", "the key is not the elected producer")
     a.verify_signature(network_id, bytes(sig_a))
     b.verify_signature(network_id, bytes(sig_b))
     return a.l1_block

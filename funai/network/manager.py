@@ -85,6 +85,8 @@ _POLICY_RULES = {
     "bad-txns-nonfinal",
 }
 _BENIGN_BLOCK_RULES = {"time-too-new"}
+#: Addresses shared by every process of the machine: never banned, only the peer's key is.
+SHARED_HOSTS = {"127.0.0.1", "::1", "localhost"}
 _CONN_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError)
 
 
@@ -150,6 +152,8 @@ class PeerManager:
         self.tx_requested: dict[bytes, float] = {}
         self.tx_rejected: dict[bytes, float] = {}
         self.handlers: dict[str, Handler] = {}
+        #: called with each peer once its handshake is done (other layers start their sync)
+        self.peer_listeners: list[Callable[[Peer], None]] = []
         self.inv_kinds: dict[str, InvKind] = {}
         self.wake = trio.Event()
         self.process_event = trio.Event()
@@ -168,6 +172,14 @@ class PeerManager:
 
     def add_inv_kind(self, kind: str, inv_kind: InvKind) -> None:
         self.inv_kinds[kind] = inv_kind
+
+    def send(self, peer: Peer, msg: Message) -> None:
+        """Queues ``msg`` for ``peer`` (other layers' requests, answers and inventory)."""
+        self._queue(peer, msg)
+
+    def punish(self, peer: Peer, score: int, reason: str) -> None:
+        """Adds ``score`` misbehaviour points to ``peer`` (100 disconnects and bans)."""
+        self._punish(peer, score, reason)
 
     # --- queries --------------------------------------------------------------------------
 
@@ -358,6 +370,8 @@ class PeerManager:
                     if self.config.discover:
                         self._queue(peer, GetAddr())
                     self._queue(peer, MempoolReq())
+                    for listener in self.peer_listeners:
+                        listener(peer)
                     try:
                         await self._receive_loop(peer)
                     except ProtocolError as exc:
@@ -428,6 +442,13 @@ class PeerManager:
         if peer.score >= 100:
             self._close(peer)
             if peer.host in self.config.whitelist:
+                return
+            if peer.host in SHARED_HOSTS:
+                # every local process (a devnet's nodes) shares this address: banning it
+                # would cut honest neighbours off; the node key is discouraged instead
+                if peer.key is not None:
+                    self.addrbook.ban("key:" + peer.key.hex(), self.config.ban_seconds, reason)
+                log.warning("discouraged", extra={"fields": {"peer": peer.addr, "reason": reason}})
                 return
             self.addrbook.ban(peer.host, self.config.ban_seconds, reason)
             if peer.key is not None:

@@ -27,6 +27,7 @@ runs (HTTP 402).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ import trio
 from funai import _core
 from funai.errors import FunaiError
 from funai.layer2.errors import L2Error
+from funai.layer2.mempool import spend_of
 from funai.layer2.p2p import L2Gossip
 from funai.layer2.params import L2Params, test_verifier_key
 from funai.layer2.pegs import pegin_output
@@ -104,11 +106,19 @@ class L2Runtime:
             if cfg.inference
             else None
         )
-        self.l2 = L2Node(netdir / "l2", params, sk, vrf_sk=vrf_sk, synchronous=cfg.synchronous)
+        self.l2 = L2Node(
+            netdir / "l2",
+            params,
+            sk,
+            vrf_sk=vrf_sk,
+            synchronous=cfg.synchronous,
+            judge_inline=False,  # judged by judge_loop, outside the L2 lock
+        )
         self.gossip = L2Gossip(node.net, node.service, self.l2)
         self.bond_target = cfg.l2_bond or params.min_bond
         self.price_per_token = cfg.price_per_token
         self.reserved: dict[bytes, int] = {}
+        self._books = threading.Lock()  # guards ``reserved`` only (held for microseconds)
         self.next_nonce: dict[bytes, int] = {}
         self.sent: dict[str, int] = {}  # what was published -> L1 height it was sent at
         self.last_duty = "starting"
@@ -155,23 +165,57 @@ class L2Runtime:
                 self.metrics.observe_vote_latency(seconds)
 
         self.offers = [ModelOffer(mid, names[mid], self.price_per_token) for mid in sorted(ready)]
-        with self.gossip.lock:
-            if self.node.config.inference:
-                self.l2.models = set(ready)
-            if self.node.config.verifier:
-                self.l2.judge = judge
-                self.l2.on_vote = voted
-                self.l2.verifier = True
+        # plain attribute writes, read by the node under its lock: no need to wait for it here
+        if self.node.config.inference:
+            self.l2.models = set(ready)
+        if self.node.config.verifier:
+            self.l2.judge = judge
+            self.l2.on_vote = voted
+            self.l2.verifier = True
         self.models_ready.set()
+        self.gossip.judging.set()  # blocks applied before the models loaded
         log.info(
             "inference layer roles ready",
             extra={"fields": {"models": [m.hex() for m in ready], "verifier": self.l2.verifier}},
         )
 
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Runs ``fn(*args)`` on the L2 node (in a worker thread, under its lock: the Trio
+        thread never waits on the lock itself)."""
+        result = await self.gossip.run(fn, *args)
+        self.gossip.flush()
+        return result
+
+    async def judge_loop(self) -> None:
+        """The verifier's judging, outside the L2 lock: takes the blocks whose contents are
+        all here, runs the judge in a worker thread while the node goes on, then signs and
+        gossips the vote (``funai.layer2.verifier``)."""
+        verifying = self.l2.verifying
+        while True:
+            await self.gossip.judging.wait()
+            self.gossip.judging = trio.Event()
+            judge = self.l2.judge
+            if judge is None:
+                continue
+            jobs = await self.call(verifying.ready)
+            for job in jobs:
+                t = time.perf_counter()
+                verdicts = await trio.to_thread.run_sync(verifying.judge, job, judge)
+                self.l2.timings["judging"] += time.perf_counter() - t
+                await self.call(self._cast, job, verdicts)
+
+    def _cast(self, job: Any, verdicts: list[Verdict]) -> None:
+        self.l2.verifying.cast(job, verdicts)
+
     async def run(self) -> None:
         """Catches up with L1, then does the producer's duties after every L1 block."""
         await self.gossip.start()
         self._tip.set()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.judge_loop)
+            await self._duty_loop()
+
+    async def _duty_loop(self) -> None:
         while True:
             await self._tip.wait()
             self._tip = trio.Event()
@@ -194,7 +238,7 @@ class L2Runtime:
     async def pegouts(self) -> None:
         """Every node: puts the peg-out L1 transactions it assembled from the verifier
         quorum's signatures (``L2Node.l1_outbox``) into its L1 mempool, which relays them."""
-        txs = await trio.to_thread.run_sync(self.gossip.call, self._take_l1_outbox)
+        txs = await self.gossip.run(self._take_l1_outbox)
         for tx in txs:
             try:
                 await self.node.service.accept_tx(tx)
@@ -226,9 +270,7 @@ class L2Runtime:
             return
         while True:
             try:
-                await trio.to_thread.run_sync(
-                    self.gossip.call, self.l2.advertise, url, self.offers, int(time.time())
-                )
+                await self.gossip.run(self.l2.advertise, url, self.offers, int(time.time()))
             except FunaiError as exc:
                 log.warning("advert failed", extra={"fields": {"error": str(exc)}})
             self.gossip.flush()
@@ -325,31 +367,32 @@ class L2Runtime:
         return wallet.secret_key(0)
 
     def available(self, account: bytes) -> int:
-        """Balance minus the gas of this account's pending transactions and running requests."""
-        with self.gossip.lock:
-            balance = self.l2.state.balance(account)
-            pending = sum(
-                t.fee + (int(t.payload[6]) if t.kind is TxKind.INFERENCE else 0)
-                for t in self.l2.mempool.values()
-                if t.sender == account
-            )
-        return balance - pending - self.reserved.get(account, 0)
+        """Balance minus what this account's mempool transactions and running requests may
+        take (call with the L2 lock held, from a worker thread)."""
+        balance = self.l2.state.balance(account)
+        pending = sum(spend_of(t) for t in self.l2.mempool.of_sender(account))
+        with self._books:
+            return balance - pending - self.reserved.get(account, 0)
 
-    def reserve(self, payer_sk: bytes, max_tokens: int) -> Reservation:
+    async def reserve(self, payer_sk: bytes, max_tokens: int) -> Reservation:
         """Sets aside the worst-case gas of a request (raises PaymentRequiredError)."""
-        return self.reserve_gas(payer_sk, self.price_per_token * max_tokens)
+        return await self.reserve_gas(payer_sk, self.price_per_token * max_tokens)
 
-    def reserve_gas(self, payer_sk: bytes, max_gas: int) -> Reservation:
+    async def reserve_gas(self, payer_sk: bytes, max_gas: int) -> Reservation:
         """Sets aside ``max_gas`` of the payer's balance (raises PaymentRequiredError)."""
-        return self._reserve(account_of(_core.schnorr_public_key(payer_sk)), max_gas, payer_sk)
+        account = account_of(_core.schnorr_public_key(payer_sk))
+        result: Reservation = await self.gossip.run(self._reserve, account, max_gas, payer_sk)
+        return result
 
     def _reserve(
         self, account: bytes, max_gas: int, payer_sk: bytes = b"", request: L2Tx | None = None
     ) -> Reservation:
+        """(Under the L2 lock.)"""
         available = self.available(account)
         if available < max_gas or (max_gas == 0 and available < 0):
             raise PaymentRequiredError(account, max(0, available), max_gas)
-        self.reserved[account] = self.reserved.get(account, 0) + max_gas
+        with self._books:
+            self.reserved[account] = self.reserved.get(account, 0) + max_gas
         return Reservation(payer_sk, account, max_gas, request)
 
     def reserve_signed(
@@ -358,7 +401,8 @@ class L2Runtime:
         """A request its user signed on another node (which forwarded it here): checked as
         any executor checks a request before running it (``check_request``); its gas limit
         must cover ``max_tokens`` at this node's price. Raises L2Error (the request is
-        invalid) or PaymentRequiredError (the limit or the user's balance is too small)."""
+        invalid) or PaymentRequiredError (the limit or the user's balance is too small).
+        Runs in a worker thread."""
         if request.kind is not TxKind.INFERENCE or bytes(request.payload[0]) != model_id:
             raise L2Error("inference-bad-request", "not a request for this model")
         limit, need = int(request.payload[2]), self.price_per_token * max_tokens
@@ -367,67 +411,72 @@ class L2Runtime:
         self.gossip.call(
             self.l2.check_request, request, content.input, content.context, content.system_prompt
         )
-        return self._reserve(request.sender, limit, request=request)
+        return self.gossip.call(self._reserve, request.sender, limit, b"", request)
 
     def release(self, r: Reservation) -> None:
-        left = self.reserved.get(r.account, 0) - r.max_gas
-        if left > 0:
-            self.reserved[r.account] = left
-        else:
-            self.reserved.pop(r.account, None)
+        """Gives a reservation back (never waits on the L2 lock)."""
+        with self._books:
+            left = self.reserved.get(r.account, 0) - r.max_gas
+            if left > 0:
+                self.reserved[r.account] = left
+            else:
+                self.reserved.pop(r.account, None)
 
     def _nonce(self, account: bytes) -> int:
+        """(Under the L2 lock.)"""
         state_nonce = self.l2.state.account(account)[1]
-        pool = [t.nonce + 1 for t in self.l2.mempool.values() if t.sender == account]
+        pool = [t.nonce + 1 for t in self.l2.mempool.of_sender(account)]
         return max([state_nonce, self.next_nonce.get(account, 0), *pool])
 
-    def take_nonce(self, account: bytes) -> int:
-        """The next nonce of ``account`` for a request signed here, reserved for it."""
-        with self.gossip.lock:
-            nonce = self._nonce(account)
-            self.next_nonce[account] = nonce + 1
-            return nonce
+    def _take_nonce(self, account: bytes) -> int:
+        nonce = self._nonce(account)
+        self.next_nonce[account] = nonce + 1
+        return nonce
 
-    def return_nonce(self, payer_sk: bytes, nonce: int, *, maybe_used: bool) -> None:
+    async def take_nonce(self, account: bytes) -> int:
+        """The next nonce of ``account`` for a request signed here, reserved for it."""
+        nonce: int = await self.gossip.run(self._take_nonce, account)
+        return nonce
+
+    def _return_nonce(self, payer_sk: bytes, nonce: int, maybe_used: bool) -> None:
+        account = account_of(_core.schnorr_public_key(payer_sk))
+        if not maybe_used and self.next_nonce.get(account) == nonce + 1:
+            self.next_nonce[account] = nonce
+            return
+        filler = sign_tx(payer_sk, TxKind.TRANSFER, nonce, [account, 1], self.params.network_id)
+        try:
+            self.l2.submit(filler)
+        except FunaiError as exc:
+            log.warning("could not fill nonce %d of %s: %s", nonce, account.hex(), exc)
+
+    async def return_nonce(self, payer_sk: bytes, nonce: int, *, maybe_used: bool) -> None:
         """A request signed with ``nonce`` produced no transaction here. If no later nonce
         was taken and no executor can hold the request, the nonce is simply free again;
         otherwise the hole is filled (a transfer of one base unit to the account itself),
         so the account's later transactions stay valid; if the executor did record the
         request after all, exactly one of the two gets into a block."""
-        account = account_of(_core.schnorr_public_key(payer_sk))
-        with self.gossip.lock:
-            if not maybe_used and self.next_nonce.get(account) == nonce + 1:
-                self.next_nonce[account] = nonce
-                return
-            filler = sign_tx(payer_sk, TxKind.TRANSFER, nonce, [account, 1], self.params.network_id)
-            try:
-                self.l2.submit(filler)
-            except FunaiError as exc:
-                log.warning("could not fill nonce %d of %s: %s", nonce, account.hex(), exc)
-        self.gossip.flush()
+        await self.call(self._return_nonce, payer_sk, nonce, maybe_used)
 
     def _settle(self, r: Reservation, model_id: bytes, content: InferenceContent, gas: int) -> L2Tx:
-        with self.gossip.lock:
-            if r.request is not None:  # signed by its user on the forwarding node
-                self.l2.check_request(
-                    r.request, content.input, content.context, content.system_prompt
-                )
-                return self.l2.complete(r.request, content, gas)
-            nonce = self._nonce(r.account)
-            request = sign_request(
-                r.payer_sk,
-                nonce,
-                model_id,
-                r.max_gas,
-                content.input,
-                self.params.network_id,
-                context=content.context,
-                system_prompt=content.system_prompt,
-            )
-            self.l2.check_request(request, content.input, content.context, content.system_prompt)
-            tx = self.l2.complete(request, content, gas)
-            self.next_nonce[r.account] = nonce + 1
-            return tx
+        """(Under the L2 lock.)"""
+        if r.request is not None:  # signed by its user on the forwarding node
+            self.l2.check_request(r.request, content.input, content.context, content.system_prompt)
+            return self.l2.complete(r.request, content, gas)
+        nonce = self._nonce(r.account)
+        request = sign_request(
+            r.payer_sk,
+            nonce,
+            model_id,
+            r.max_gas,
+            content.input,
+            self.params.network_id,
+            context=content.context,
+            system_prompt=content.system_prompt,
+        )
+        self.l2.check_request(request, content.input, content.context, content.system_prompt)
+        tx = self.l2.complete(request, content, gas)
+        self.next_nonce[r.account] = nonce + 1
+        return tx
 
     async def settle(
         self, r: Reservation, model_id: bytes, content: InferenceContent, tokens: int
@@ -438,10 +487,9 @@ class L2Runtime:
         reservation."""
         gas = min(r.max_gas, self.price_per_token * tokens)
         try:
-            tx = await trio.to_thread.run_sync(self._settle, r, model_id, content, gas)
+            tx: L2Tx = await self.call(self._settle, r, model_id, content, gas)
         finally:
             self.release(r)
-        self.gossip.flush()
         return tx
 
     def serves(self, model_id: bytes) -> bool:
@@ -452,6 +500,10 @@ class L2Runtime:
         """Runs a read-only query on the L2 node under its lock (from a worker thread)."""
         with self.gossip.lock:
             return fn(self.l2)
+
+    async def aquery(self, fn: Callable[[L2Node], Any]) -> Any:
+        """:meth:`query` from the Trio thread: in a worker thread, behind the L2 limiter."""
+        return await self.gossip.run(fn, self.l2)
 
     def heights(self) -> tuple[int, int]:
         """(L2 height, L2 mempool size) without waiting: the last values seen when the L2

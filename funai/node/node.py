@@ -136,7 +136,7 @@ class Node:
                 "blocks_mined": self.miner.found,
                 "sync": self.net.sync_status(),
                 "uptime": round(time.time() - self.started, 1),
-                "l2_height": None if self.l2 is None else self.l2.l2.state.height,
+                "l2_height": None if self.l2 is None else self.l2.heights()[0],
             }
         )
         return out

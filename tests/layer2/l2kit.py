@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from funai import _core
+from funai.errors import FunaiError
 from funai.hashing import sha256
 from funai.layer2.block import L2Block
 from funai.layer2.commitment import Commitment
 from funai.layer2.consensus import apply_block, build_block
-from funai.layer2.messages import L2AdMsg, L2BlockMsg, L2PegSigMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.messages import (
+    L2AdMsg,
+    L2BlockMsg,
+    L2BlocksMsg,
+    L2PegSigMsg,
+    L2TxMsg,
+    L2VoteMsg,
+)
 from funai.layer2.params import L2Params
 from funai.layer2.registration import Registration, RegRef
 from funai.layer2.service import Generate, Judge, L2Node
@@ -21,7 +30,7 @@ from funai.layer2.state import L2State
 from funai.layer2.transactions import InferenceContent, L2Tx, account_of
 from funai.layer2.votes import QuorumCertificate, Verdict, make_vote, try_form_qc
 from funai.ledger.tx import COIN, OutputKind, Transaction, TxOut
-from funai.network.messages import decode_payload, encode_payload
+from funai.network.messages import Message, decode_payload, encode_payload
 from funai.storage.sqlite import connect
 
 NETWORK_ID = sha256(b"l2 test network")
@@ -149,9 +158,19 @@ class Net:
     ) -> L2Block:
         assert rnd.winner is not None
         name = next(n for n in self.regs if self.regs[n] == rnd.winner.reg)
-        block = build_block(self.state, skey(name), rnd, list(txs), qc, 1_700_000_000)
-        apply_block(self.state, block, rnd)
+        block = build_block(
+            self.state, skey(name), rnd, list(txs), qc, 1_700_000_000, elected=self.elected
+        )
+        apply_block(self.state, block, rnd, elected=self.elected)
         return block
+
+    def elected(self, l1_block: bytes) -> tuple[bytes, bytes] | None:
+        """The elected producer of an election: ``(account, vrf_proof)`` (rule
+        ``equivocation-not-elected``)."""
+        r = self.sortition.rounds.get(l1_block)
+        if r is None or r.winner is None:
+            return None
+        return r.winner.registration.l2_account, r.winner.commitment.proof
 
     def vote_all(
         self, block: L2Block, decisions: dict[str, list[bool]]
@@ -222,6 +241,10 @@ class Cluster:
         self.delivered = 0
         self.tmp = tmp
         self.l1_blocks: list[tuple[bytes, bytes, int, list[Transaction]]] = []
+        #: ``(sender, receiver, message) -> deliver now?``; what it refuses waits in held
+        self.deliver: Callable[[str, str, Message], bool] | None = None
+        self.held: list[tuple[str, str, Message]] = []
+        self.offline: set[str] = set()
         self.judges = judges
 
     def fund(self, name: str, amount: int) -> None:
@@ -230,19 +253,58 @@ class Cluster:
                 node.state.credit(acct(name), amount)
                 node.state.add_meta("pegged_in", amount)
 
-    def mine(self, outputs: list[list[TxOut]]) -> None:
-        """One L1 block holding one transaction per output list; every node sees it."""
+    def mine(self, outputs: list[list[TxOut]], salt: bytes = b"") -> None:
+        """One L1 block holding one transaction per output list; every online node sees
+        it."""
         txs = [Transaction(1, (), tuple(o)) for o in outputs if o]
         self.l1_height += 1
-        h = sha256(b"L1" + self.l1_tip + self.l1_height.to_bytes(4, "big"))
+        h = sha256(b"L1" + self.l1_tip + self.l1_height.to_bytes(4, "big") + salt)
         prev, self.l1_tip = self.l1_tip, h
         self.l1_blocks.append((h, prev, self.l1_height, txs))
-        for node in self.nodes.values():
-            node.on_l1_block(h, prev, self.l1_height, txs)
+        for name, node in self.nodes.items():
+            if self.online(name):
+                node.on_l1_block(h, prev, self.l1_height, txs)
+        self.pump()
+
+    def reorg(self, depth: int, blocks: list[list[list[TxOut]]]) -> None:
+        """An L1 reorganisation: the last ``depth`` blocks are replaced by ``blocks`` (each a
+        list of output lists); every online node is fed the new branch from the fork point,
+        as ``L1Follower`` does."""
+        assert len(blocks) > depth
+        del self.l1_blocks[len(self.l1_blocks) - depth :]
+        self.l1_height -= depth
+        self.l1_tip = self.l1_blocks[-1][0] if self.l1_blocks else bytes(32)
+        fork = len(self.l1_blocks)
+        for outputs in blocks:
+            txs = [Transaction(1, (), tuple(o)) for o in outputs if o]
+            self.l1_height += 1
+            h = sha256(b"L1 fork" + self.l1_tip + self.l1_height.to_bytes(4, "big"))
+            self.l1_blocks.append((h, self.l1_tip, self.l1_height, txs))
+            self.l1_tip = h
+        for name, node in self.nodes.items():
+            if self.online(name):
+                for h, prev, height, txs in self.l1_blocks[fork:]:
+                    node.on_l1_block(h, prev, height, txs)
+        self.pump()
+
+    def catch_up(self, name: str) -> None:
+        """``name`` comes back online: it follows the L1 blocks it missed, then syncs L2."""
+        self.offline.discard(name)
+        node = self.nodes[name]
+        heights = {h: i for i, (h, _, _, _) in enumerate(self.l1_blocks)}
+        start = heights.get(node.l1_tip, -1) + 1
+        for h, prev, height, txs in self.l1_blocks[start:]:
+            node.on_l1_block(h, prev, height, txs)
+        for peer in self.nodes:
+            if peer != name and self.online(peer):
+                self.sync(name, peer)
         self.pump()
 
     def pump(self) -> None:
-        """Delivers every outbox message to every other node until all are empty."""
+        """Delivers every outbox message to every other node until all are empty, as the
+        P2P layer would: through the wire encoding, each from its sender (so a refused one
+        is dropped), with the L2 sync and content fetches the nodes ask for. A message for
+        which :attr:`deliver` returns False is kept in :attr:`held` instead."""
         while True:
             moved = False
             for name, node in self.nodes.items():
@@ -252,13 +314,70 @@ class Cluster:
                     assert isinstance(
                         wire, L2TxMsg | L2BlockMsg | L2VoteMsg | L2AdMsg | L2PegSigMsg
                     )
-                    for other, peer in self.nodes.items():
-                        if other != name:
-                            peer.receive(wire)
+                    for other in self.nodes:
+                        if other == name or not self.online(other):
+                            continue
+                        if self.deliver is not None and not self.deliver(name, other, wire):
+                            self.held.append((name, other, wire))
+                            continue
+                        self.send(name, other, wire)
                     self.delivered += 1
                     moved = True
+            for name in self.nodes:
+                if self.online(name):
+                    moved |= self.fetch(name)
             if not moved:
                 return
+
+    def send(self, sender: str, to: str, msg: Message) -> None:
+        """One message to one node (a refused one is dropped: its rule is logged)."""
+        with contextlib.suppress(FunaiError):
+            self.nodes[to].receive(msg, sender)
+
+    def release(self, which: Callable[[str, str, Message], bool] = lambda *_: True) -> None:
+        """Delivers the held messages ``which`` selects, then pumps."""
+        keep = []
+        for sender, to, msg in self.held:
+            if which(sender, to, msg):
+                self.send(sender, to, msg)
+            else:
+                keep.append((sender, to, msg))
+        self.held = keep
+        self.pump()
+
+    def fetch(self, name: str) -> bool:
+        """What ``name`` asks its peers for: the L2 blocks after its locator from the peers
+        it wants to sync with (rule ``l2-sync``), and the contents its judging waits for."""
+        node = self.nodes[name]
+        moved = False
+        wanted, node.sync_wanted = node.sync_wanted, set()
+        for peer in sorted(str(w) for w in wanted if w in self.nodes):
+            moved |= self.sync(name, peer) > 0
+        txids = node.wanted_contents()
+        if txids:
+            for peer, other in self.nodes.items():
+                if peer != name and self.online(peer):
+                    got = other.contents_for(txids)
+                    if got and node.receive_contents(got):
+                        moved = True
+        return moved
+
+    def online(self, name: str) -> bool:
+        return name not in self.offline
+
+    def sync(self, name: str, peer: str) -> int:
+        """``name`` fetches the L2 blocks it lacks from ``peer`` (l2getblocks/l2blocks)."""
+        node, other = self.nodes[name], self.nodes[peer]
+        total = 0
+        for _ in range(100):
+            blocks, qcs = other.blocks_after(node.locator())
+            wire = decode_payload(encode_payload(L2BlocksMsg.make(blocks, qcs)))
+            assert isinstance(wire, L2BlocksMsg)
+            got = node.receive_blocks(*wire.parse(), peer)
+            total += got
+            if not got:
+                break
+        return total
 
     def round(self, bids: dict[str, int]) -> None:
         """Every bidder commits on its tip; L1 also carries any pending anchors."""

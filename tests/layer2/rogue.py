@@ -79,35 +79,30 @@ def _garbage_executor() -> None:
 
 
 def _equivocating_producer() -> None:
+    import dataclasses
+
     from funai import _core
-    from funai.layer2.block import L2Block, L2Header, block_sig_message
+    from funai.layer2.block import L2Block, block_sig_message
     from funai.layer2.messages import L2BlockMsg
+    from funai.layer2.producer import Producer
     from funai.layer2.service import L2Node
 
     done: list[bytes] = []  # the election it equivocated in
-    honest_produce = L2Node._produce
+    honest_produce = Producer.maybe_produce
     honest_commit = L2Node.commitment_outputs
 
-    def produce(self: L2Node, rnd: Any) -> None:
-        before = len(self.outbox)
+    def produce(self: Producer, rnd: Any) -> None:
+        node = self.node
+        before = len(node.outbox)
         honest_produce(self, rnd)
-        sent = [m for m in self.outbox[before:] if isinstance(m, L2BlockMsg)]
+        sent = [m for m in node.outbox[before:] if isinstance(m, L2BlockMsg)]
         if done or not sent:
             return
         block, contents = sent[-1].parse()
         h = block.header
-        twin = L2Header(
-            h.height,
-            h.parent,
-            h.l1_block,
-            h.vrf_proof,
-            h.producer_key,
-            h.tx_root,
-            h.state_root,
-            h.time + 1,
-        )
-        sig = _core.schnorr_sign(self.sk, block_sig_message(self.params.network_id, twin.hash()))
-        self.outbox.append(
+        twin = dataclasses.replace(h, time=h.time + 1)
+        sig = _core.schnorr_sign(node.sk, block_sig_message(node.params.network_id, twin.hash()))
+        node.outbox.append(
             L2BlockMsg.make(L2Block(twin, sig, block.txs, block.parent_qc), contents)
         )
         done.append(h.l1_block)
@@ -116,7 +111,7 @@ def _equivocating_producer() -> None:
     def commitment_outputs(self: L2Node, bid: int) -> Any:
         return [] if done else honest_commit(self, bid)
 
-    L2Node._produce = produce  # type: ignore[method-assign]
+    Producer.maybe_produce = produce  # type: ignore[method-assign]
     L2Node.commitment_outputs = commitment_outputs  # type: ignore[method-assign]
 
 

@@ -8,7 +8,7 @@ import pytest
 from l2kit import MODEL, VERIFIER_NAMES, Net, acct, skey
 
 from funai import _core
-from funai.layer2.block import L2Block, L2Header, block_sig_message
+from funai.layer2.block import L2Block, L2Header, block_sig_message, qc_hash
 from funai.layer2.consensus import apply_block, build_block
 from funai.layer2.errors import L2Error
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
@@ -140,7 +140,7 @@ def test_equivocation_forfeits_subsidy(tmp_path: Path) -> None:
     from funai.layer2.execution import BlockContext, apply_tx
 
     with pytest.raises(L2Error, match="equivocation-duplicate"):
-        apply_tx(net.state, again, BlockContext(5, acct("prod2")))
+        apply_tx(net.state, again, BlockContext(5, acct("prod2"), elected=net.elected))
     same = sign_tx(
         skey("evil"),
         TxKind.EQUIVOCATION,
@@ -167,6 +167,7 @@ def _header(h: L2Header, **kw: object) -> L2Header:
         "tx_root": h.tx_root,
         "state_root": h.state_root,
         "time": h.time,
+        "qc_hash": h.qc_hash,
     }
     fields.update(kw)
     return L2Header(**fields)  # type: ignore[arg-type]
@@ -179,6 +180,7 @@ def test_block_rules_reject_without_state_change(tmp_path: Path) -> None:
     good = build_block(net.state, skey("prod"), r0, [bond("exec", 0, 20 * COIN, net)], None, 1)
     root = net.state.state_root()
     h = good.header
+    stray_qc = QuorumCertificate(bytes(32), (), ())
     cases = {
         "block-state-root": _resign(good, _header(h, state_root=bytes(32)), "prod", nid),
         "block-bad-signature": L2Block(h, bytes(64), good.txs),
@@ -187,9 +189,13 @@ def test_block_rules_reject_without_state_change(tmp_path: Path) -> None:
             good, _header(h, producer_key=_core.schnorr_public_key(skey("prod2"))), "prod2", nid
         ),
         "block-parent": _resign(good, _header(h, height=5), "prod", nid),
-        "block-unexpected-qc": L2Block(
-            h, good.signature, good.txs, QuorumCertificate(bytes(32), (), ())
+        "block-unexpected-qc": _resign(
+            L2Block(h, good.signature, good.txs, stray_qc),
+            _header(h, qc_hash=qc_hash(stray_qc)),
+            "prod",
+            nid,
         ),
+        "block-qc-hash": L2Block(h, good.signature, good.txs, stray_qc),
         "block-bad-tx": _resign(
             L2Block(h, good.signature, (*good.txs, bond("exec", 0, COIN, net))),
             _header(h, tx_root=_tx_root([*good.txs, bond("exec", 0, COIN, net)])),

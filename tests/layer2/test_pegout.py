@@ -59,8 +59,16 @@ class World:
         return block
 
     def round(self, txs: list[Transaction] | None = None) -> Block:
-        """An L1 block with x's commitment (x builds the next L2 block, the verifiers vote)."""
-        return self.mine(self.x.commitment_outputs(COIN // 2), txs)
+        """An L1 block with x's commitment (x builds the next L2 block, the verifiers vote)
+        and the anchors of blocks with a QC."""
+        return self.mine(self.x.commitment_outputs(COIN // 2) + self.v0.anchor_outputs(), txs)
+
+    def confirm(self) -> None:
+        """Anchors the blocks with a QC and buries the anchor ``confirmations`` deep: they
+        are final (rule ``l2-finality``), and only then are withdrawals paid on L1."""
+        self.mine(self.v0.anchor_outputs())
+        for _ in range(self.cluster.params.confirmations - 1):
+            self.mine()
 
     def pool(self) -> tuple[int, bytes]:
         return self.cluster.params.genesis_pool()
@@ -167,7 +175,10 @@ def test_pegout_signed_by_the_quorum_and_paid_on_l1(tmp_path: Path) -> None:
     w = funded(tmp_path)
     txid = w.withdraw(0, COIN // 2)
     assert w.v0.pegout_status(txid) is None  # in the mempool, no block yet
-    w.round()  # L2 block 1 holds the PEG_OUT; its QC starts the ceremony
+    w.round()  # L2 block 1 holds the PEG_OUT and gets its QC
+    assert w.v0.pegout_status(txid)["status"] == "requested"  # type: ignore[index]
+    assert w.drain() == []  # not final yet: nothing leaves L2
+    w.confirm()  # anchored and buried: final, the ceremony starts
     for n in w.nodes.values():
         assert n.state.height == 1
         assert n.state.balance(acct("user")) == COIN // 2  # burned on L2 at once
@@ -222,6 +233,7 @@ def test_two_signatures_are_not_enough(tmp_path: Path) -> None:
         w.nodes[name].pegouts.can_sign = lambda: False
     txid = w.withdraw(0, COIN // 2)
     w.round()
+    w.confirm()
     st = w.v0.pegout_status(txid)
     assert st is not None
     assert (st["status"], st["signers"], st["needed"]) == ("signed", 2, 3)
@@ -251,6 +263,7 @@ def test_outsider_and_bad_signatures_are_dropped(tmp_path: Path) -> None:
         w.nodes[name].pegouts.can_sign = lambda: False
     txid = w.withdraw(0, COIN // 2)
     w.round()
+    w.confirm()
     st = w.x.pegout_status(txid)
     assert st is not None
     assert st["signers"] == 1
@@ -263,13 +276,15 @@ def test_outsider_and_bad_signatures_are_dropped(tmp_path: Path) -> None:
     )
     with pytest.raises(L2Error, match="pegsig-not-verifier"):
         w.x.pegouts.receive(*forged.parse())
-    w.x.receive(forged)  # from the network: dropped, nothing kept, not relayed
+    with pytest.raises(L2Error, match="pegsig-not-verifier"):
+        w.x.receive(forged)  # from the network: refused, nothing kept, not relayed
     assert forged.id() not in w.x.pegsigs_accepted
     v1_key = _core.schnorr_public_key(skey("v1"))
     bad = L2PegSigMsg.make(batch.tx, v1_key, [_core.schnorr_sign(skey("v1"), bytes(32))])
     with pytest.raises(L2Error, match="pegsig-bad-signature"):
         w.x.pegouts.receive(*bad.parse())
-    w.x.receive(bad)
+    with pytest.raises(L2Error, match="pegsig-bad-signature"):
+        w.x.receive(bad)
     assert bad.id() not in w.x.pegsigs_accepted
     assert batch.sigs == before
     assert w.drain() == []
@@ -284,6 +299,7 @@ def test_a_withdrawal_is_never_paid_twice(tmp_path: Path) -> None:
     w = funded(tmp_path)
     first = w.withdraw(0, COIN // 4)
     w.round()
+    w.confirm()
     payout = w.drain()[0]
     w.mine(txs=[payout])
     batch: Batch = w.v0.pegouts.batches[payout.txid()]
@@ -302,6 +318,7 @@ def test_a_withdrawal_is_never_paid_twice(tmp_path: Path) -> None:
     w.mine()
     second = w.withdraw(1, COIN // 4)
     w.round()
+    w.confirm()
     sent = w.drain()
     assert len({t.txid() for t in sent}) == 1
     batch2 = w.v0.pegouts.batches[sent[0].txid()]
@@ -319,6 +336,7 @@ def test_l1_reorg_that_drops_the_payout_makes_it_unpaid(tmp_path: Path) -> None:
     w = funded(tmp_path)
     txid = w.withdraw(0, COIN // 2)
     w.round()
+    w.confirm()
     payout = w.drain()[0]
     fork = w.l1.chain.tip.hash
     paid = w.mine(txs=[payout])
@@ -383,6 +401,7 @@ def test_pegout_state_survives_a_restart(tmp_path: Path) -> None:
         w.nodes[name].pegouts.can_sign = lambda: False
     txid = w.withdraw(0, COIN // 2)
     w.round()
+    w.confirm()
     v0 = w.v0
     l1_txid = v0.pegout_status(txid)["l1_txid"]  # type: ignore[index]
     v0.close()
@@ -427,7 +446,12 @@ def test_pegout_route(tmp_path: Path) -> None:
     w = funded(tmp_path)
     txid = w.withdraw(0, COIN // 2)
     w.round()
-    node = types.SimpleNamespace(l2=types.SimpleNamespace(query=lambda fn: fn(w.v0)))
+    w.confirm()
+
+    async def aquery(fn: object) -> object:
+        return fn(w.v0)  # type: ignore[operator]
+
+    node = types.SimpleNamespace(l2=types.SimpleNamespace(aquery=aquery))
     app = Starlette(routes=l2_routes(node))  # type: ignore[arg-type]
     got: dict[str, httpx.Response] = {}
 
