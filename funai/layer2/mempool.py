@@ -9,7 +9,7 @@ nothing):
 * ``mempool-duplicate``: not already held; ``mempool-conflict``: no other transaction of
   the sender with the same nonce is held (first seen wins);
 * ``mempool-stale-nonce``: the nonce is at least the account's; ``mempool-nonce-gap``: it
-  is less than the account's nonce + :data:`MAX_PER_SENDER` (requests signed in order may
+  is less than the account's nonce + :data:`MAX_NONCE_AHEAD` (requests signed in order may
   finish out of order, so a bounded gap is allowed);
 * ``mempool-sender-limit``: at most :data:`MAX_PER_SENDER` transactions per sender;
 * ``mempool-insufficient-funds``: the balance covers the fees and amounts (gas for an
@@ -45,10 +45,12 @@ from funai.layer2.state import L2State
 from funai.layer2.transactions import L2Tx, TxKind
 from funai.layer2.votes import Elected
 
-__all__ = ["MAX_PER_SENDER", "MAX_TXS", "L2Mempool", "spend_of"]
+__all__ = ["CURABLE", "MAX_NONCE_AHEAD", "MAX_PER_SENDER", "MAX_TXS", "L2Mempool", "spend_of"]
 
-#: Most transactions one sender may have waiting (and the widest nonce gap allowed).
+#: Most transactions one sender may have waiting.
 MAX_PER_SENDER = 64
+#: How far ahead of the account's nonce a waiting transaction's nonce may be.
+MAX_NONCE_AHEAD = 128
 #: Most transactions held in all.
 MAX_TXS = 20_000
 
@@ -95,9 +97,15 @@ class _Entry:
 class L2Mempool:
     """Transactions waiting for a block (see the module docstring). Dict-like by txid."""
 
-    def __init__(self, max_txs: int = MAX_TXS, max_per_sender: int = MAX_PER_SENDER) -> None:
+    def __init__(
+        self,
+        max_txs: int = MAX_TXS,
+        max_per_sender: int = MAX_PER_SENDER,
+        max_ahead: int = MAX_NONCE_AHEAD,
+    ) -> None:
         self.max_txs = max_txs
         self.max_per_sender = max_per_sender
+        self.max_ahead = max_ahead
         self._txs: dict[bytes, _Entry] = {}
         self._by_sender: dict[bytes, dict[int, bytes]] = {}
 
@@ -146,7 +154,7 @@ class L2Mempool:
         held = self._by_sender.get(sender, {})
         if tx.nonce < nonce:
             raise L2Error("mempool-stale-nonce", f"nonce {tx.nonce} < {nonce}")
-        if tx.nonce >= nonce + self.max_per_sender:
+        if tx.nonce >= nonce + self.max_ahead:
             raise L2Error("mempool-nonce-gap", f"nonce {tx.nonce} too far ahead of {nonce}")
         if tx.nonce in held:
             raise L2Error("mempool-conflict", f"nonce {tx.nonce} is taken by another tx")
@@ -217,7 +225,7 @@ class L2Mempool:
             for n in sorted(held):
                 tx = self._txs[held[n]].tx
                 spent += spend_of(tx)
-                if n < nonce or n >= nonce + self.max_per_sender or spent > balance:
+                if n < nonce or n >= nonce + self.max_ahead or spent > balance:
                     drop.append(held[n])
                     continue
                 if n == nonce:

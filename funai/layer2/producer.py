@@ -2,8 +2,10 @@
 assembly and the transactions only a producer puts in its block.
 
 Rule ``commit-parent``: a producer's commitment names the canonical tip when the tip has a
-quorum certificate (or there is no block yet), else the tip's parent: a block that does not
-get its QC is built around at the next election instead of stalling the chain.
+quorum certificate, when there is no block yet, or when the tip was elected by the latest L1
+block (its votes are on their way); else the tip's parent. So a block that never gets its QC
+costs at most the one election whose commitments trusted it: the commitments of the next L1
+block build around it.
 When its registration wins a round, the producer builds on the commitment's parent if that
 is the canonical tip or the tip's parent (the new block then competes with the tip under
 ``l2-fork-choice``), with the parent's QC, its own ``PEG_IN`` and ``EQUIVOCATION``
@@ -53,10 +55,13 @@ class Producer:
 
     def commit_parent(self) -> bytes:
         """Rule ``commit-parent``."""
-        chain = self.node.chain
+        node = self.node
+        chain = node.chain
         tip = chain.tip
         if tip == GENESIS_PARENT or tip in chain.qcs:
             return tip
+        if chain.entries[tip].block.header.l1_block == node.l1_tip:
+            return tip  # elected by the latest L1 block: its votes are on their way
         return chain.entries[tip].parent
 
     def commitment_outputs(self, bid: int) -> list[TxOut]:

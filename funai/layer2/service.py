@@ -111,6 +111,8 @@ Judge = Callable[[bytes, InferenceContent], Verdict]
 
 #: Version of the layout of ``l2.sqlite``; an older one is wiped and re-synced (L2 sync).
 SCHEMA_VERSION = 2
+#: Rules only a forged or tampered transaction breaks (what an honest relay never sends).
+_FORGERIES = frozenset({"tx-bad-signature", "inference-bad-receipt", "inference-content-mismatch"})
 #: Most txids asked for in one content request, and answered.
 MAX_CONTENT_REQUEST = 256
 
@@ -665,7 +667,12 @@ class L2Node:
                 tx, content = msg.parse()
                 if tx.txid() in self.mempool or tx.txid() in self.tx_block:
                     return Admission(True, False, "tx-known")
-                self._accept_tx(tx, content)
+                try:
+                    self._accept_tx(tx, content)
+                except L2Error as exc:
+                    # an honest peer checks these before relaying: a forgery costs the peer
+                    score = 100 if exc.rule in _FORGERIES else 0
+                    raise AdmissionError(exc.rule, str(exc), score=score) from None
                 return Admission(True, True)
             if isinstance(msg, L2BlockMsg):
                 block, contents = msg.parse()

@@ -245,6 +245,9 @@ class Cluster:
         self.deliver: Callable[[str, str, Message], bool] | None = None
         self.held: list[tuple[str, str, Message]] = []
         self.offline: set[str] = set()
+        #: everything that happened, in order: ``("l1", (hash, prev, height, txs))`` and
+        #: ``("msg", (sender, message))`` (replayed in other orders by the arrival tests)
+        self.journal: list[tuple[str, object]] = []
         self.judges = judges
 
     def fund(self, name: str, amount: int) -> None:
@@ -261,6 +264,7 @@ class Cluster:
         h = sha256(b"L1" + self.l1_tip + self.l1_height.to_bytes(4, "big") + salt)
         prev, self.l1_tip = self.l1_tip, h
         self.l1_blocks.append((h, prev, self.l1_height, txs))
+        self.journal.append(("l1", (h, prev, self.l1_height, txs)))
         for name, node in self.nodes.items():
             if self.online(name):
                 node.on_l1_block(h, prev, self.l1_height, txs)
@@ -314,6 +318,7 @@ class Cluster:
                     assert isinstance(
                         wire, L2TxMsg | L2BlockMsg | L2VoteMsg | L2AdMsg | L2PegSigMsg
                     )
+                    self.journal.append(("msg", (name, wire)))
                     for other in self.nodes:
                         if other == name or not self.online(other):
                             continue
