@@ -90,7 +90,7 @@ def test_sender_limit_and_full_pool(tmp_path: Path) -> None:
         pool.admit(_transfer("user", 0, fee=1), state, 0)  # type: ignore[arg-type]
     pool.admit(_transfer("user", 0, fee=50), state, 0)  # a higher fee evicts the cheapest
     assert len(pool) == 4
-    assert [t.sender for t in pool.select(state, 10)][0] == acct("user")
+    assert pool.select(state, 10)[0].sender == acct("user")
 
 
 def test_expiry(tmp_path: Path) -> None:
