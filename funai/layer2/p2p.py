@@ -34,6 +34,7 @@ import trio
 
 from funai.errors import FunaiError, MalformedInputError
 from funai.layer2.admission import AdmissionError
+from funai.layer2.block import BlockContents
 from funai.layer2.errors import L2Error
 from funai.layer2.follower import L1Follower
 from funai.layer2.messages import (
@@ -187,7 +188,8 @@ class L2Gossip:
             if kind == "l2tx":
                 return await self.run(self._tx_msg, item_id)
             if kind == "l2block":
-                return await self.run(self._block_msg, item_id)
+                got = await self.run(self._block_msg, item_id)
+                return got if got is not None else self.relay.get(item_id)
             return self.relay.get(item_id)
 
         return fetch
@@ -247,6 +249,10 @@ class L2Gossip:
             self.seen.put(item[1], True)
             if item[0] in ("l2vote", "l2ad", "l2pegsig"):
                 self.relay.put(item[1], msg)
+            elif isinstance(msg, L2BlockMsg):
+                # served from the chain while stored; a block this node sent without storing
+                # it (its own second block, say) from here, without its contents
+                self.relay.put(item[1], L2BlockMsg(msg.block, BlockContents().serialize()))
             self.announce(*item)
         want: set[object] = set()
         while self._sync:

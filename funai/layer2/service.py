@@ -37,8 +37,10 @@ the new branch's are applied; peg-ins count confirmations at the block's electin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -113,6 +115,8 @@ Judge = Callable[[bytes, InferenceContent], Verdict]
 SCHEMA_VERSION = 2
 #: Rules only a forged or tampered transaction breaks (what an honest relay never sends).
 _FORGERIES = frozenset({"tx-bad-signature", "inference-bad-receipt", "inference-content-mismatch"})
+#: Adverts of executors not bonded yet, kept aside.
+MAX_UNBONDED_ADS = 256
 #: Most txids asked for in one content request, and answered.
 MAX_CONTENT_REQUEST = 256
 
@@ -232,6 +236,8 @@ class L2Node:
                 self.tx_block[t.txid()] = bh
         #: the executors' model adverts (``routing.py``)
         self.routes = RouteTable(params.network_id)
+        #: adverts of executors without a bond yet (rule ``ad-unbonded``), newest last
+        self.unbonded_ads: OrderedDict[bytes, ServiceAd] = OrderedDict()
         self.reclaimed: set[bytes] = set()
         self.reclaimed_upto = -1
         self._rerun_at: int | None = None
@@ -449,6 +455,8 @@ class L2Node:
         for t in block.txs:
             self.tx_block[t.txid()] = bh
         self.content.assign(inference, bh)
+        if self.unbonded_ads:
+            self._promote_ads(int(time.time()))
         if first and bh in self._missing:
             rounds = [self.sortition.rounds[r] for r in self._missing.pop(bh)]
             active = [r.height for r in rounds if self.l1_active.get(r.height) == r.l1_hash]
@@ -627,12 +635,22 @@ class L2Node:
         """Executors other than this node that advertise ``model`` and can be paid for it
         now: bonded (``min_bond``) and the model active at the next height."""
         height = self.state.height + 1
+        self._promote_ads(now)
 
         def eligible(key: bytes, model_id: bytes) -> bool:
             bonded = self.state.bond(account_of(key)) >= self.params.min_bond
             return bonded and is_active(self.state, model_id, height)
 
         return self.routes.routes(model, now, eligible, exclude=self.key)
+
+    def _promote_ads(self, now: int) -> None:
+        """Adverts kept aside (``ad-unbonded``) whose executor is bonded now join the route
+        table."""
+        for key, ad in list(self.unbonded_ads.items()):
+            if self.state.bond(account_of(key)) >= self.params.min_bond:
+                del self.unbonded_ads[key]
+                with contextlib.suppress(L2Error):
+                    self.routes.offer(ad, now)
 
     def submit(self, tx: L2Tx) -> None:
         """A non-inference transaction from a local client (mempool rules apply)."""
@@ -692,7 +710,14 @@ class L2Node:
             if isinstance(msg, L2AdMsg):
                 ad = msg.parse()
                 if self.state.bond(account_of(ad.executor_key)) < self.params.min_bond:
-                    raise AdmissionError("ad-unbonded", "the executor has no bond")
+                    # rule ad-unbonded: not in the route table, not relayed; kept aside
+                    # (bounded, checked) in case the bond is on its way
+                    ad.verify(self.params.network_id)
+                    self.unbonded_ads[ad.executor_key] = ad
+                    self.unbonded_ads.move_to_end(ad.executor_key)
+                    while len(self.unbonded_ads) > MAX_UNBONDED_ADS:
+                        self.unbonded_ads.popitem(last=False)
+                    return Admission(True, False, "ad-unbonded")
                 self.routes.offer(ad, int(time.time()))
                 return Admission(True, True)
             raise AdmissionError("unknown-message", type(msg).__name__)

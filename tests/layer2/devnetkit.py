@@ -84,7 +84,7 @@ class Devnet(DevnetClient):
                 assert proc.poll() is None, f"{name} exited ({proc.returncode})\n{self.logs()}"
             try:
                 got = check()
-            except (httpx.HTTPError, KeyError, ValueError, TypeError):
+            except (httpx.HTTPError, KeyError, ValueError, TypeError, StopIteration):
                 got = None
             if got:
                 return got
