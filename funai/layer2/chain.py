@@ -106,6 +106,8 @@ class L2Chain:
         self.qcs: dict[bytes, QuorumCertificate] = {}
         self.sets: dict[bytes, list[Verifier]] = {}
         self.final: bytes | None = None
+        #: counts every change of the tree, its statuses and QCs (callers cache on it)
+        self.version = 0
         for status, data in conn.execute("SELECT status, data FROM l2_blocks ORDER BY height"):
             self._index(L2Block.deserialize(bytes(data)), int(status))
         for h, data in conn.execute("SELECT hash, data FROM l2_qcs"):
@@ -123,6 +125,7 @@ class L2Chain:
 
     # --- the tree --------------------------------------------------------------------------
     def _index(self, block: L2Block, status: int) -> None:
+        self.version += 1
         h = block.hash()
         self.entries[h] = Entry(block, status)
         self.by_height.setdefault(block.header.height, set()).add(h)
@@ -141,6 +144,7 @@ class L2Chain:
         self._index(block, STORED)
 
     def _set_status(self, h: bytes, status: int) -> None:
+        self.version += 1
         self.entries[h].status = status
         self.conn.execute("UPDATE l2_blocks SET status = ? WHERE hash = ?", (status, h))
 
@@ -148,6 +152,7 @@ class L2Chain:
         """Keeps a verified QC; True if it is new."""
         if qc.block_hash in self.qcs:
             return False
+        self.version += 1
         self.qcs[qc.block_hash] = qc
         self.conn.execute(
             "INSERT OR REPLACE INTO l2_qcs (hash, data) VALUES (?, ?)",
@@ -247,10 +252,9 @@ class L2Chain:
                 memo[p] = ok
             return ok
 
-        for height in sorted(self.by_height, reverse=True):
-            if height < final_height:
-                break
-            cands = [h for h in self.by_height[height] if usable(h)]
+        top = max(self.by_height, default=-1)
+        for height in range(top, max(final_height, 0) - 1, -1):
+            cands = [h for h in self.by_height.get(height, ()) if usable(h)]
             if cands:
                 return max(
                     cands,

@@ -243,6 +243,8 @@ class L2Node:
         self._rerun_at: int | None = None
         self._pending_admits: list[tuple[L2Block, BlockContents, object]] = []
         self._dirty = False  # a new QC may change the fork choice
+        self._final_key: tuple[object, ...] = ()
+        self._reruns = 0
         self._missing: dict[bytes, set[bytes]] = {}  # L2 parent -> L1 rounds that lacked it
         self.producer = Producer(self)
         self.verifying = Verifier(self)
@@ -495,8 +497,12 @@ class L2Node:
         arrived late, and the blocks that were waiting for them."""
         self._dirty = False
         for _ in range(100):
-            anchors = sorted((at, h) for h, at in self.anchors.anchored.items())
-            self.chain.update_final(anchors, self.l1_height, self)
+            # the checkpoint depends on the anchors, the L1 tip, the blocks and the QCs
+            key = (self.l1_tip, len(self.anchors.anchored), self.chain.version, self._reruns)
+            if key != self._final_key:
+                anchors = sorted((at, h) for h, at in self.anchors.anchored.items())
+                self.chain.update_final(anchors, self.l1_height, self)
+                self._final_key = key
             t0 = time.perf_counter()
             changed = self.chain.activate(self)
             self.timings["consensus"] += time.perf_counter() - t0
@@ -519,6 +525,7 @@ class L2Node:
         parent arrived: rule ``commit-payout-set``), then re-examines the blocks they
         elect."""
         log.info("re-running sortition rounds", extra={"fields": {"from": low}})
+        self._reruns += 1
         for height in range(low, self.l1_height + 1):
             l1 = self.l1_active.get(height)
             if l1 is None:
