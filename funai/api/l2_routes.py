@@ -86,6 +86,7 @@ def _block_json(l2: L2Node, block: L2Block, full: bool) -> dict[str, Any]:
         "time": h.time,
         "txs": len(block.txs),
         "votes": len(l2.votes.get(bh, [])),
+        "canonical": l2.chain.on_canonical(bh),
         "finalized": qc is not None,
         "anchor_l1_height": l2.anchors.anchor_height(bh),
         "confirmed": l2.confirmed(bh),
@@ -207,8 +208,8 @@ def l2_routes(node: Node) -> list[Route]:
         limit = _limit(request)
 
         def q(l2: L2Node) -> list[dict[str, Any]]:
-            chain = sorted(l2.blocks.values(), key=lambda b: -b.header.height)[:limit]
-            return [_block_json(l2, b, False) for b in chain]
+            chain = list(reversed(l2.chain.canonical))[:limit]  # the canonical chain
+            return [_block_json(l2, l2.chain.entries[h].block, False) for h in chain]
 
         return JSONResponse({"blocks": await read(q)})
 
@@ -216,12 +217,11 @@ def l2_routes(node: Node) -> list[Route]:
         ident = request.path_params["ident"]
 
         def q(l2: L2Node) -> dict[str, Any] | None:
-            if ident.isdigit():
-                found = [b for b in l2.blocks.values() if b.header.height == int(ident)]
-                tip = l2.state.tip()
-                found.sort(key=lambda b: b.hash() != tip)
-                b = found[0] if found else None
-            else:
+            if ident.isdigit():  # the canonical block at that height
+                height = int(ident)
+                canonical = l2.chain.canonical
+                b = l2.chain.entries[canonical[height]].block if height < len(canonical) else None
+            else:  # any stored block (``canonical`` says whether it is on the chain)
                 b = l2.blocks.get(_hash(ident))
             return None if b is None else _block_json(l2, b, True)
 

@@ -536,6 +536,10 @@ class L2Runtime:
                 "mempool": len(l2.mempool),
                 "blocks": len(l2.blocks),
                 "finalized": len(l2.qcs),
+                "final_height": (
+                    None if l2.chain.final is None else l2.chain.entries[l2.chain.final].height
+                ),
+                "waiting_blocks": len(l2.early_blocks) + len(l2.orphans),
                 "anchored": len(l2.anchored),
                 "reclaimed": len(l2.reclaimed),
                 "evidence": len(l2.evidence),
