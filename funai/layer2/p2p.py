@@ -65,6 +65,9 @@ MAX_SEEN = 200_000
 MAX_RELAY = 20_000
 #: Seconds before an id, a content or a sync request is asked for again.
 RETRY = 5.0
+#: Sync answers of one kind one peer gets in a window of seconds.
+SERVE_BURST = 20
+SERVE_WINDOW = 2.0
 
 
 def item_of(msg: Message) -> tuple[str, bytes] | None:
@@ -112,6 +115,7 @@ class L2Gossip:
         self.asked: _Lru[float] = _Lru(MAX_SEEN)  # ids requested by getdata, and when
         self.sync_asked: dict[int, float] = {}  # peer id -> when we sent l2getblocks
         self.content_asked: _Lru[float] = _Lru(10_000)
+        self.served: dict[tuple[int, str], tuple[float, int]] = {}
         self.turn = 0
         #: set when a verifier may have judging to do (funai.node.l2runtime waits on it)
         self.judging = trio.Event()
@@ -281,8 +285,26 @@ class L2Gossip:
         self.sync_asked[peer.id] = now
         self.net.send(peer, L2GetBlocksMsg(list(self._locator)))
 
+    def _too_often(self, peer: Peer, what: str) -> bool:
+        """At most :data:`SERVE_BURST` sync answers of one kind per peer in any
+        :data:`SERVE_WINDOW` seconds; a peer that asks faster gets nothing until the window
+        passes (an honest one asks again after :data:`RETRY`)."""
+        now = time.monotonic()
+        key = (peer.id, what)
+        start, count = self.served.get(key, (now, 0))
+        if now - start >= SERVE_WINDOW:
+            start, count = now, 0
+        if count >= SERVE_BURST:
+            return True
+        self.served[key] = (start, count + 1)
+        if len(self.served) > 4096:
+            self.served.clear()
+        return False
+
     async def _on_getblocks(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, L2GetBlocksMsg)
+        if self._too_often(peer, "l2getblocks"):
+            return
         blocks, qcs = await self.run(self.node.blocks_after, msg.locator, MAX_SYNC_BLOCKS)
         self.net.send(peer, L2BlocksMsg.make(blocks, qcs))
 
@@ -317,6 +339,8 @@ class L2Gossip:
 
     async def _on_getcontent(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, L2GetContentMsg)
+        if self._too_often(peer, "l2getcontent"):
+            return
         items = await self.run(self.node.contents_for, msg.txids)
         if items:
             self.net.send(peer, L2ContentMsg.make(items))

@@ -309,6 +309,9 @@ class L2Node:
         finally:
             self.replaying = False
         self._update()
+        for bh in self.chain.canonical[-3:]:  # blocks a crash may have left unjudged
+            if bh not in self.chain.qcs:
+                self.verifying.queue(bh, list(self.chain.entries[bh].block.txs))
 
     def close(self) -> None:
         self.content.close()
