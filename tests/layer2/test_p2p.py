@@ -1,6 +1,7 @@
 """Two nodes on a loopback P2P network, in-process: L1 blocks mined on A reach B through the
 network, both follow L1, A is elected and produces, both verify and vote over the gossip,
-and both end with the same finalized L2 state."""
+and both end with the same finalized L2 state; a third node that joins late catches up by
+L2 sync (rule ``l2-sync``)."""
 
 from __future__ import annotations
 
@@ -140,6 +141,18 @@ def test_two_nodes_over_loopback(tmp_path: Path) -> None:
             assert b.l2.qcs[tip2].decision == (True,)
             assert len(b.l2.qcs[tip2].votes) == 2
             assert b.l2.state.state_root() == a.l2.state.state_root()
+
+            # a late joiner: it syncs L1 headers-first, then the L2 blocks by locator
+            # (l2getblocks/l2blocks), QCs included, without any block being gossiped again
+            c = P2PNode(tmp_path, "c", [f"127.0.0.1:{port}"], producer=False)
+            await nursery.start(c.net.run)
+            await c.gossip.start()
+            await wait_for(
+                "the late joiner on A's L2 tip",
+                lambda: c.l2.state.tip() == a.l2.state.tip() and c.l2.finalized(tip2),
+            )
+            assert c.l2.state.state_root() == a.l2.state.state_root()
+            assert c.l2.state.balance(acct("user")) == b.l2.state.balance(acct("user"))
             nursery.cancel_scope.cancel()
 
     trio.run(main)
