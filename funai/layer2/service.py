@@ -381,7 +381,7 @@ class L2Node:
                     self.reg_ref = ref
         self.anchors.connect(height, txs)
         for item, source in self.early_blocks.pop(l1_hash):
-            self._try_admit(item[0], item[1], source)
+            self._admit_waiting(item[0], item[1], source)
         if self.replaying:
             return rnd
         self._update()
@@ -519,7 +519,7 @@ class L2Node:
             if self._pending_admits:
                 waiting, self._pending_admits = self._pending_admits, []
                 for block, contents, source in waiting:
-                    self._try_admit(block, contents, source)
+                    self._admit_waiting(block, contents, source)
                 continue
             break
 
@@ -735,6 +735,12 @@ class L2Node:
             if self._dirty:
                 self._update()
             self._judge_inline()
+
+    def _admit_waiting(self, block: L2Block, contents: BlockContents, source: object) -> None:
+        """A block that waited (for its L1 block, its round or its parent): admitted now, or
+        dropped with its rule logged (its sender is gone by now)."""
+        with contextlib.suppress(L2Error, MalformedInputError):
+            self._try_admit(block, contents, source)
 
     def _try_admit(self, block: L2Block, contents: BlockContents, source: object) -> Admission:
         try:
