@@ -176,3 +176,67 @@ def test_bench_l2_pipeline_with_model(benchmark, tmp_path: Path, model) -> None:
             ),
         }
     )
+
+
+# --- undo (rule l2-undo): the cost of recording undo data and of disconnecting ------------
+def _built(path: Path):  # type: ignore[no-untyped-def]
+    from funai.layer2.consensus import build_block
+
+    net, (qc, txs) = _setup(path)
+    rnd = net.elect({"prod": 5 * COIN})
+    block = build_block(net.state, skey("prod"), rnd, txs, qc, 1, elected=net.elected)
+    return net, rnd, block
+
+
+def test_bench_l2_apply_baseline_no_journal(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Baseline: applying the 200-inference block as before undo data existed."""
+    from funai.layer2.consensus import apply_block
+
+    counter = iter(range(10**6))
+
+    def setup():  # type: ignore[no-untyped-def]
+        return _built(tmp_path / f"n{next(counter)}.sqlite"), {}
+
+    def run(net, rnd, block) -> None:  # type: ignore[no-untyped-def]
+        with net.state.atomic():
+            apply_block(net.state, block, rnd, elected=net.elected)
+
+    benchmark.pedantic(run, setup=setup, rounds=5)
+
+
+def test_bench_l2_apply_with_undo_journal(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same block applied while the journal records every row's previous value."""
+    from funai.layer2.consensus import apply_block
+
+    counter = iter(range(10**6))
+
+    def setup():  # type: ignore[no-untyped-def]
+        return _built(tmp_path / f"j{next(counter)}.sqlite"), {}
+
+    def run(net, rnd, block) -> None:  # type: ignore[no-untyped-def]
+        with net.state.atomic(), net.state.journal() as undo:
+            apply_block(net.state, block, rnd, elected=net.elected)
+        assert undo
+
+    benchmark.pedantic(run, setup=setup, rounds=5)
+
+
+def test_bench_l2_undo_block(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Disconnecting that block: restoring the rows its journal recorded."""
+    from funai.layer2.consensus import apply_block
+
+    counter = iter(range(10**6))
+
+    def setup():  # type: ignore[no-untyped-def]
+        net, rnd, block = _built(tmp_path / f"u{next(counter)}.sqlite")
+        before = net.state.state_root()
+        with net.state.atomic(), net.state.journal() as undo:
+            apply_block(net.state, block, rnd, elected=net.elected)
+        return (net, undo[0], before), {}
+
+    def run(net, data, before) -> None:  # type: ignore[no-untyped-def]
+        with net.state.atomic():
+            net.state.undo(data)
+        assert net.state.state_root() == before
+
+    benchmark.pedantic(run, setup=setup, rounds=5)
