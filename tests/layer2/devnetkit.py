@@ -105,22 +105,24 @@ class Devnet(DevnetClient):
         got: dict[str, Any] = self.get(name, f"/l2/accounts/{account}")
         return got
 
-    def _miner_pays(self, amount: int, path: str, body: dict[str, Any]) -> None:
+    def _miner_pays(self, amount: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """The miner's wallet ``path`` request paying ``amount``, once its mature coins cover
         it. Change outputs are not spendable until mined, and a miner that also produces L2
         blocks spends coins of its own between the check and the request: a refusal for
         insufficient funds waits for the next coins and tries again."""
 
-        def pay() -> bool:
+        def pay() -> dict[str, Any] | None:
             if self.wallet("miner")["balance"]["spendable"] < amount + COIN // 10:
-                return False
+                return None
             r = self.post_raw("miner", path, body, auth=True)
             if r.status_code == 400 and r.json().get("code") == "insufficient_funds":
-                return False
+                return None
             assert r.status_code == 200, f"miner POST {path}: {r.status_code} {r.text}"
-            return True
+            got: dict[str, Any] = r.json()
+            return got
 
-        self.wait(f"the miner paid {amount} ({path})", pay)
+        paid: dict[str, Any] = self.wait(f"the miner paid {amount} ({path})", pay)
+        return paid
 
     def fund(self, amounts: dict[str, int]) -> None:
         """The miner pays ``amount`` to each node's L1 wallet."""
@@ -128,15 +130,16 @@ class Devnet(DevnetClient):
             address = self.wallet(name)["addresses"][0]
             self._miner_pays(amount, "/wallet/send", {"to": address, "amount": amount})
 
-    def peg_in(self, account: str, amount: int) -> None:
-        """The miner locks ``amount`` on L1 for the L2 ``account``."""
+    def peg_in(self, account: str, amount: int) -> str:
+        """The miner locks ``amount`` on L1 for the L2 ``account``; returns the L1 txid."""
         pool_kind, pool = self.params.genesis_pool()
         peg = pegin_output(bytes.fromhex(account))
         outputs = [
             {"kind": pool_kind, "value": amount, "payload": pool.hex()},
             {"kind": peg.kind, "value": 0, "payload": peg.payload.hex()},
         ]
-        self._miner_pays(amount, "/wallet/pay", {"outputs": outputs})
+        txid: str = self._miner_pays(amount, "/wallet/pay", {"outputs": outputs})["txid"]
+        return txid
 
     def chat(self, name: str, model: str, prompt: str, max_tokens: int = 32) -> httpx.Response:
         return self.post_raw(
@@ -171,6 +174,17 @@ class Devnet(DevnetClient):
             lambda: all(self.l2(n)["height"] >= height for n in self.nodes),
         )
 
+    def same_tip(self) -> tuple[str, str, int]:
+        """Waits until every node has the same L2 tip and state root; returns (tip, root,
+        height)."""
+
+        def check() -> tuple[str, str, int] | None:
+            views = {(st["tip"], st["state_root"], st["height"]) for st in map(self.l2, self.nodes)}
+            return views.pop() if len(views) == 1 else None
+
+        got: tuple[str, str, int] = self.wait("every node on the same L2 tip and state root", check)
+        return got
+
     def same_state(self) -> str:
         def check() -> str | None:
             roots = {self.l2(n)["state_root"] for n in self.nodes}
@@ -178,6 +192,64 @@ class Devnet(DevnetClient):
 
         got: str = self.wait("every node on the same L2 state root", check)
         return got
+
+    # --- faults ---------------------------------------------------------------------------
+    def start_node(self, spec: NodeSpec, connect: list[str]) -> None:
+        """Starts one more node process (a new one, or ``spec.name`` again on its data
+        directory after :meth:`kill`) and connects it to the nodes named in ``connect``."""
+        assert spec.name not in self.nodes, f"{spec.name} is running"
+        procs, endpoints = start_devnet(self.workdir, [spec], network=NETWORK, timeout=120.0)
+        self.procs.append(procs[0])  # the list running_devnet stops
+        self.nodes[spec.name] = endpoints[0]
+        for other in connect:
+            self.post(spec.name, "/peers/connect", {"addr": self.nodes[other]["p2p"]})
+        self.wait(
+            f"{spec.name} connected to {', '.join(connect)}",
+            lambda: self.links(spec.name) >= {self.nodes[o]["p2p"] for o in connect},
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process ends at once, no shutdown; it leaves :attr:`nodes` (the
+        others keep trying to reconnect to it, in vain) until started again."""
+        k = list(self.nodes).index(name)
+        proc = self.procs.pop(k)
+        del self.nodes[name]
+        proc.kill()
+        proc.wait()
+
+    def links(self, name: str) -> set[str]:
+        """The listening addresses of ``name``'s connected peers."""
+        return {p["listen"] for p in self.get(name, "/peers")["peers"] if p["listen"]}
+
+    def partition(self, side: list[str]) -> None:
+        """Cuts the nodes of ``side`` off from the others: both ends close the connection
+        and forget the manual peer (run the nodes with ``discover = false``, or the address
+        book dials them again)."""
+        rest = [n for n in self.nodes if n not in side]
+        for a in side:
+            for b in rest:
+                self.post(a, "/peers/disconnect", {"addr": self.nodes[b]["p2p"]})
+                self.post(b, "/peers/disconnect", {"addr": self.nodes[a]["p2p"]})
+        addrs = {n: self.nodes[n]["p2p"] for n in self.nodes}
+
+        def split() -> bool:
+            for a in side:
+                if self.links(a) & {addrs[b] for b in rest}:
+                    return False
+            return all(not self.links(b) & {addrs[a] for a in side} for b in rest)
+
+        self.wait(f"{', '.join(side)} cut off", split)
+
+    def heal(self, side: list[str]) -> None:
+        """Connects every node of ``side`` to every other node again."""
+        rest = [n for n in self.nodes if n not in side]
+        for a in side:
+            for b in rest:
+                self.post(a, "/peers/connect", {"addr": self.nodes[b]["p2p"]})
+        self.wait(
+            f"{', '.join(side)} connected again",
+            lambda: all(self.links(a) >= {self.nodes[b]["p2p"] for b in rest} for a in side),
+        )
 
 
 @contextmanager

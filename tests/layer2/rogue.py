@@ -14,6 +14,8 @@ command line as usual (``sys.argv[1:]``). Roles:
 * ``equivocate``: a producer that, the first time it is elected, signs and gossips a second
   block for the same election (the same block with ``time + 1``, sent right after the
   first), then stops bidding.
+* ``silent``: a producer that bids (its commitments go out after every L1 block as usual)
+  but never builds a block when elected.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 #: (``loglik`` near -3.7 against the threshold -1.25; checked by the devnet test).
 GARBAGE = "Bananas are yellow. Bananas are yellow."
 
-ROLES = ("accept-all", "reject-all", "garbage", "equivocate", "bad-receipt")
+ROLES = ("accept-all", "reject-all", "garbage", "equivocate", "bad-receipt", "silent")
 
 
 def launch_code(*roles: str) -> str:
@@ -130,6 +132,19 @@ def _bad_receipt_executor() -> None:
     L2Runtime.settle = settle  # type: ignore[method-assign]
 
 
+def _silent_producer() -> None:
+    from funai.layer2.producer import Producer
+    from funai.layer2.sortition import Round
+
+    def produce(self: Producer, rnd: Round) -> None:
+        w = rnd.winner
+        if w is not None and w.reg == self.node.reg_ref and rnd.l1_hash not in self.produced:
+            self.produced.add(rnd.l1_hash)
+            print(f"rogue: silent in election {rnd.l1_hash.hex()}", file=sys.stderr, flush=True)
+
+    Producer.maybe_produce = produce  # type: ignore[method-assign]
+
+
 def run(roles: list[str]) -> None:
     for role in roles:
         if role == "accept-all":
@@ -142,6 +157,8 @@ def run(roles: list[str]) -> None:
             _equivocating_producer()
         elif role == "bad-receipt":
             _bad_receipt_executor()
+        elif role == "silent":
+            _silent_producer()
         else:
             raise SystemExit(f"unknown rogue role {role!r}")
     print(f"rogue node: {', '.join(roles)}", file=sys.stderr, flush=True)
