@@ -4,7 +4,8 @@
 :class:`~funai.node.devnet_story.DevnetClient` (GET/POST on a node by name, the wallet
 routes with the node's API cookie): polling with a deadline also checks that the processes
 are alive (a timeout names what was awaited and the tail of every node's log), funding from
-the miner, peg-ins and following an inference transaction on every node.
+the miner, peg-ins and following an inference transaction on every node. Faults: a node
+started later (or again on its data directory), SIGKILL, a partition and its healing.
 """
 
 from __future__ import annotations
