@@ -286,6 +286,24 @@ class L2Chain:
                     break
         return self.tip != start
 
+    def visit(self, h: bytes, view: ChainView) -> None:
+        """Applies the branch to stored block ``h`` (undoing the canonical chain down to the
+        fork point), so that its validity and verifier set are known; the next
+        :meth:`activate` goes back to the best chain."""
+        path: list[bytes] = []
+        cur = h
+        while cur != GENESIS_PARENT and not self.on_canonical(cur):
+            e = self.entries.get(cur)
+            if e is None or e.status == INVALID:
+                return
+            path.append(cur)
+            cur = e.parent
+        while self.tip != cur:
+            self.disconnect_tip(view)
+        for b in reversed(path):
+            if not self._connect(b, view):
+                return
+
     def _connect(self, h: bytes, view: ChainView) -> bool:
         e = self.entries[h]
         rnd, pegins, elected = view.context(e.block)

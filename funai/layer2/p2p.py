@@ -16,7 +16,8 @@
   and after each L1 block (one peer in turn), the node asks for the canonical blocks after
   its locator (``l2getblocks`` → ``l2blocks`` with the tip's QC); an answer nobody asked for
   is ``sync-unsolicited``. A verifier that lacks a block's content asks every peer for it
-  (``l2getcontent`` → ``l2content``).
+  (``l2getcontent`` → ``l2content``); a block some commitment names that the node lacks (a
+  sibling of the canonical chain) is asked of every peer by hash (``getdata``).
 * One owner of the L2 lock: every call into the node runs in a worker thread under
   :attr:`lock`, admitted by a one-slot :class:`trio.CapacityLimiter`, so the Trio thread
   never blocks on it (:meth:`run`).
@@ -52,7 +53,7 @@ from funai.layer2.messages import (
 from funai.layer2.service import L2Node
 from funai.network.errors import Misbehaviour
 from funai.network.manager import InvKind, PeerManager
-from funai.network.messages import Inv, Message
+from funai.network.messages import GetData, Inv, Message
 from funai.network.peer import Peer
 from funai.node.chainservice import ChainService
 
@@ -124,6 +125,7 @@ class L2Gossip:
         self._out: deque[Message] = deque()
         self._sync: deque[object] = deque()
         self._contents: list[bytes] = []
+        self._blocks: list[bytes] = []
         self._jobs = False
         self._locator: list[bytes] = node.locator()
         for kind in KINDS:
@@ -155,6 +157,7 @@ class L2Gossip:
             self._sync.extend(node.sync_wanted)
             node.sync_wanted = set()
         self._contents = node.wanted_contents()
+        self._blocks = node.wanted_blocks()
         self._jobs = bool(node.verifying.jobs)
         self._locator = node.locator()
 
@@ -164,8 +167,10 @@ class L2Gossip:
         return await trio.to_thread.run_sync(self.call, fn, *args, limiter=self.limiter)
 
     async def start(self) -> None:
-        """Catches up with the L1 chain (call once the network is running)."""
-        await self.service.run(self.call, self.follower.sync)
+        """Catches up with the L1 chain the node already has (call once the network is
+        running): a replay, so that no old round makes the producer build or the verifier
+        vote again after a restart; later blocks are followed live."""
+        await self.service.run(self.call, lambda: self.follower.sync(replay=True))
         self.flush()
 
     async def _on_tip(self, connected: list[tuple[bytes, int]]) -> None:
@@ -265,6 +270,7 @@ class L2Gossip:
             if peer.id in want:
                 self._ask_blocks(peer)
         self._ask_contents(self._contents)
+        self._ask_missing_blocks(self._blocks)
         if self._jobs:
             self.judging.set()
 
@@ -326,6 +332,18 @@ class L2Gossip:
             self.flush()
         if len(blocks) >= MAX_SYNC_BLOCKS and stored:
             self._ask_blocks(peer)  # more to come
+
+    def _ask_missing_blocks(self, hashes: list[bytes]) -> None:
+        """Blocks a commitment names that this node lacks (siblings of the canonical chain
+        ``l2getblocks`` does not serve): asked of every peer by hash."""
+        now = time.monotonic()
+        ask = [h for h in hashes if now - self.asked.get(h, -RETRY) >= RETRY]
+        if not ask:
+            return
+        for h in ask:
+            self.asked.put(h, now)
+        for peer in self.net.ready_peers():
+            self.net.send(peer, GetData([("l2block", h) for h in ask]))
 
     def _ask_contents(self, txids: list[bytes]) -> None:
         now = time.monotonic()

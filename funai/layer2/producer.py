@@ -86,6 +86,14 @@ class Producer:
         w = rnd.winner
         if w is None or node.reg_ref != w.reg or rnd.l1_hash in self.produced:
             return
+        mine = [
+            h
+            for h in node.chain.by_election.get(rnd.l1_hash, [])
+            if node.chain.entries[h].block.header.producer_key == node.key
+        ]
+        if mine:  # built before a restart: never a second block for one election
+            self.produced.add(rnd.l1_hash)
+            return
         chain = node.chain
         parent = w.commitment.parent
         tip = chain.tip

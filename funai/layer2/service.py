@@ -63,6 +63,7 @@ from funai.layer2.errors import L2Error
 from funai.layer2.execution import PegInView
 from funai.layer2.mempool import L2Mempool
 from funai.layer2.messages import (
+    MAX_SYNC_BLOCKS,
     L2AdMsg,
     L2BlockMsg,
     L2PegSigMsg,
@@ -79,6 +80,7 @@ from funai.layer2.registration import RegRef
 from funai.layer2.routing import ModelOffer, Route, RouteTable, ServiceAd
 from funai.layer2.sortition import Round, Sortition
 from funai.layer2.state import L2State
+from funai.layer2.state import Verifier as SetMember
 from funai.layer2.transactions import (
     InferenceContent,
     L2Tx,
@@ -245,6 +247,7 @@ class L2Node:
         self._dirty = False  # a new QC may change the fork choice
         self._final_key: tuple[object, ...] = ()
         self._reruns = 0
+        self._need_sets: set[bytes] = set()
         self._missing: dict[bytes, set[bytes]] = {}  # L2 parent -> L1 rounds that lacked it
         self.producer = Producer(self)
         self.verifying = Verifier(self)
@@ -325,8 +328,38 @@ class L2Node:
         set of the state after ``parent`` (None: that block has not been applied here)."""
         if parent == GENESIS_PARENT:
             return self._genesis_payouts()
-        vs = self.chain.sets.get(parent)
+        vs = self.chain.sets.get(parent) or self._derived_set(parent)
         return None if vs is None else [(v.payout_kind, v.payout) for v in vs]
+
+    def _derived_set(self, h: bytes) -> list[SetMember] | None:
+        """The verifier set after a stored block that was never applied here (a sibling of
+        the canonical chain some commitment names): the set only changes at epoch
+        boundaries, so it is the nearest applied ancestor's when no boundary lies between;
+        across a boundary the block is applied once to learn it (``_need_sets``)."""
+        cur = h
+        while cur != GENESIS_PARENT:
+            e = self.chain.entries.get(cur)
+            if e is None or e.status == INVALID:
+                return None
+            if e.height % self.params.epoch_length == 0:
+                if cur not in self.chain.sets:
+                    self._need_sets.add(cur)
+                return self.chain.sets.get(cur)
+            cur = e.parent
+            if cur in self.chain.sets:
+                return self.chain.sets[cur]
+        return [
+            SetMember(k, kind, p, 0)
+            for (k, _), (kind, p) in zip(
+                self.params.genesis_verifiers, self._genesis_payouts(), strict=True
+            )
+        ]
+
+    def wanted_blocks(self) -> list[bytes]:
+        """Blocks some active round's commitments name that this node does not have: it asks
+        its peers for them by hash (they serve any stored block), since ``l2getblocks``
+        serves only the canonical chain (rule ``l2-sync``)."""
+        return [h for h in self._missing if h not in self.chain.entries][:MAX_SYNC_BLOCKS]
 
     # --- L1 side ------------------------------------------------------------------------------
     def registration_output(self) -> TxOut:
@@ -462,12 +495,8 @@ class L2Node:
         self.content.assign(inference, bh)
         if self.unbonded_ads:
             self._promote_ads(int(time.time()))
-        if first and bh in self._missing:
-            rounds = [self.sortition.rounds[r] for r in self._missing.pop(bh)]
-            active = [r.height for r in rounds if self.l1_active.get(r.height) == r.l1_hash]
-            if active:
-                low = min(active)
-                self._rerun_at = low if self._rerun_at is None else min(self._rerun_at, low)
+        if first:
+            self._schedule_rerun(bh)
         for vote in self.early_votes.pop(bh, {}).values():
             try:
                 self._admit_vote(vote)
@@ -512,6 +541,13 @@ class L2Node:
             if changed:
                 for t in self.mempool.revalidate(self.state, self.elected_view(self.l1_height)):
                     self._dropped(t)
+            if self._need_sets:
+                need, self._need_sets = self._need_sets, set()
+                for h in need:  # applied once (then the choice goes back): its set is known
+                    if h in self.chain.entries and h not in self.chain.sets:
+                        self.chain.visit(h, self)
+                    self._schedule_rerun(h)
+                continue
             if self._rerun_at is not None:
                 low, self._rerun_at = self._rerun_at, None
                 self._rerun(low)
@@ -576,8 +612,27 @@ class L2Node:
 
     def store_own_block(self, block: L2Block) -> None:
         """The producer's block: stored and chosen like any other."""
-        self.chain.add(block)
+        self._store(block)
         self._update()
+
+    def _store(self, block: L2Block) -> None:
+        """Adds an admitted block to the tree; rounds that named it as a parent run again
+        (rule ``commit-payout-set``)."""
+        bh = block.hash()
+        self.chain.add(block)
+        self._schedule_rerun(bh)
+
+    def _schedule_rerun(self, bh: bytes) -> None:
+        if bh not in self._missing:
+            return
+        rounds = [self.sortition.rounds[r] for r in self._missing[bh]]
+        active = [r.height for r in rounds if self.l1_active.get(r.height) == r.l1_hash]
+        if self.payouts_for(bh) is None:
+            return  # waits for the set (``_need_sets``, applied in ``_update``)
+        del self._missing[bh]
+        if active:
+            low = min(active)
+            self._rerun_at = low if self._rerun_at is None else min(self._rerun_at, low)
 
     # --- executor -----------------------------------------------------------------------------
     def execute(
@@ -798,7 +853,7 @@ class L2Node:
         if h.height != want:
             raise AdmissionError("block-height", f"height {h.height}, its parent's child is {want}")
         self._take_contents(block, contents)
-        self.chain.add(block)
+        self._store(block)
         self._update()
         status = self.chain.entries[bh].status
         return Admission(status != INVALID, evidence and status != INVALID, "accepted")

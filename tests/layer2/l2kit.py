@@ -358,6 +358,14 @@ class Cluster:
         wanted, node.sync_wanted = node.sync_wanted, set()
         for peer in sorted(str(w) for w in wanted if w in self.nodes):
             moved |= self.sync(name, peer) > 0
+        for h in node.wanted_blocks():  # siblings a commitment names, asked by hash
+            for peer, other in self.nodes.items():
+                block = other.blocks.get(h) if peer != name and self.online(peer) else None
+                if block is not None:
+                    contents = other.producer.contents_of(block)
+                    self.send(peer, name, L2BlockMsg.make(block, contents))
+                    moved |= h in node.chain.entries
+                    break
         txids = node.wanted_contents()
         if txids:
             for peer, other in self.nodes.items():

@@ -74,13 +74,6 @@ def test_killed_producer_restarts_and_produces(tmp_path: Path) -> None:
             assert not [b for b in blocks if b["forfeited"]], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: a node that missed a block some commitment named (a sibling that never "
-    "got its QC, not on the canonical chain, so never served by l2getblocks) computes a "
-    "different sortition seed for every later round and refuses all later blocks "
-    "(block-election)",
-)
 def test_killed_verifier_of_an_exact_quorum_rejoins(tmp_path: Path) -> None:
     """3 of the 5 genesis verifiers, a quorum of exactly 3: while ``verifier2`` is down no
     block gets a QC, and each L1 block elects a new sibling of the uncertified tip (rule
