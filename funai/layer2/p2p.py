@@ -336,24 +336,23 @@ class L2Gossip:
     def _ask_missing_blocks(self, hashes: list[bytes]) -> None:
         """Blocks a commitment names that this node lacks (siblings of the canonical chain
         ``l2getblocks`` does not serve): asked of every peer by hash."""
-        now = time.monotonic()
-        ask = [h for h in hashes if now - self.asked.get(h, -RETRY) >= RETRY]
-        if not ask:
-            return
-        for h in ask:
-            self.asked.put(h, now)
-        for peer in self.net.ready_peers():
-            self.net.send(peer, GetData([("l2block", h) for h in ask]))
+        self._ask_everyone(self.asked, hashes, lambda ids: GetData([("l2block", h) for h in ids]))
 
     def _ask_contents(self, txids: list[bytes]) -> None:
+        self._ask_everyone(self.content_asked, txids, L2GetContentMsg)
+
+    def _ask_everyone(
+        self, asked: _Lru[float], ids: list[bytes], make: Callable[[list[bytes]], Message]
+    ) -> None:
+        """Asks every peer for the ``ids`` not asked for in the last :data:`RETRY` seconds."""
         now = time.monotonic()
-        ask = [t for t in txids if now - self.content_asked.get(t, -RETRY) >= RETRY]
+        ask = [i for i in ids if now - asked.get(i, -RETRY) >= RETRY]
         if not ask:
             return
-        for t in ask:
-            self.content_asked.put(t, now)
+        for i in ask:
+            asked.put(i, now)
         for peer in self.net.ready_peers():
-            self.net.send(peer, L2GetContentMsg(ask))
+            self.net.send(peer, make(ask))
 
     async def _on_getcontent(self, peer: Peer, msg: Message) -> None:
         assert isinstance(msg, L2GetContentMsg)
