@@ -362,6 +362,23 @@ def test_infer_and_judge_json(default_model: Path) -> None:
     assert verdict["model_id"] == model_id
 
 
+def test_infer_seed_and_verify_json(default_model: Path) -> None:
+    """`funai infer` prints the seed of a sampled answer; `funai verify` replays it."""
+    common = ["--model", str(default_model), "--device", "cpu"]
+    q = "Name three prime numbers."
+    sampling = ["--temperature", "1.0", "--top-p", "0.9", "--max-tokens", "24"]
+    assert isinstance(_json(None, "infer", q, *sampling, "-n", "2", *common)["seed"], int)
+    out = _json(None, "infer", q, *sampling, "--seed", "20261205", *common)
+    assert out["seed"] == 20261205
+    check = ["--request", q, "--response", out["text"], *sampling, *common]
+    ok = _json(None, "verify", *check, "--seed", str(out["seed"]))
+    assert ok["accept"] is True
+    assert ok["matched"] == ok["tokens"] > 0
+    wrong = _json(None, "verify", *check, "--seed", str(out["seed"] + 1), code=1)
+    assert wrong["accept"] is False
+    assert wrong["rule"] == "replay-token"
+
+
 # --- api keys, status ---------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from funai.cli.infer import infer
 from funai.cli.judge import judge
 from funai.cli.model import app as model_app
 from funai.cli.security import security
+from funai.cli.verify import verify
 from funai.errors import FunaiError
 
 
@@ -79,6 +80,7 @@ app.command("mine")(mine.mine)
 app.add_typer(model_app, name="model")
 app.command("infer")(infer)
 app.command("judge")(judge)
+app.command("verify")(verify)
 app.command("demo")(demo)
 app.command("node")(node_cli.node)
 app.command("devnet")(devnet_cli.devnet)

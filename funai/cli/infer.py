@@ -18,7 +18,12 @@ def infer(
     top_k: int = typer.Option(0, "--top-k", help="Sample among the k likeliest (0 = all)."),
     top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass."),
     repetition_penalty: float = typer.Option(1.0, "--repetition-penalty"),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (reproducible output)."),
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        help="Sampling seed (reproducible, verifiable output; a random one is chosen and "
+        "printed with --json when sampling without it).",
+    ),
     stop: list[str] = typer.Option([], "--stop", help="Stop string (repeatable)."),
     system: str | None = typer.Option(None, "--system", help="System prompt."),
     raw: bool = typer.Option(False, "--raw", help="Send the prompt as is, no chat template."),
@@ -31,15 +36,19 @@ def infer(
 ) -> None:
     """Generate a reply locally with the model, streaming tokens as they come.
 
-    --json (no streaming) fields: text, finish_reason, prompt_tokens,
-    completion_tokens, seconds, tokens_per_s, model_id, provider.
+    --json (no streaming) fields: text, seed, finish_reason, prompt_tokens,
+    completion_tokens, seconds, tokens_per_s, model_id, provider. `funai verify` with the
+    same seed and parameters checks the answer.
     """
+    import secrets
     import time
 
     from funai.inference import SamplingParams, generate, load_model
     from funai.inference.store import resolve_model_dir
 
     state: CliState = ctx.obj
+    if seed is None and temperature > 0:
+        seed = secrets.randbits(63)  # the seeded sampler: the answer can be replayed
     try:
         params = SamplingParams(
             max_tokens=max_tokens,
@@ -71,6 +80,7 @@ def infer(
         print_json(
             {
                 "text": result.text,
+                "seed": seed,
                 "finish_reason": result.finish_reason,
                 "prompt_tokens": result.prompt_tokens,
                 "completion_tokens": result.completion_tokens,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ import numpy.typing as npt
 
 from funai.inference.errors import GenerationParamsError
 
-__all__ = ["Sampler", "SamplingParams"]
+__all__ = ["Sampler", "SamplingParams", "distribution", "draw", "penalized", "pick"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -58,41 +59,74 @@ class SamplingParams:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+def draw(seed: int, position: int) -> float:
+    """Rule ``seeded-draw``: the uniform number in [0, 1) the sampler uses for the token at
+    ``position`` (0 = the first generated token) of an answer with ``seed``: the first 8
+    bytes of ``SHA-256("FAI2/sample" || seed (8 BE) || position (8 BE))`` over 2**64. A
+    counter-based generator: anyone can recompute any position's draw without the others."""
+    digest = hashlib.sha256(
+        b"FAI2/sample" + seed.to_bytes(8, "big") + position.to_bytes(8, "big")
+    ).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def distribution(logits: F32, history: Sequence[int], p: SamplingParams) -> npt.NDArray[np.float64]:
+    """The probabilities the sampler draws from after repetition penalty, temperature,
+    top-k and top-p (``temperature > 0``), in float64."""
+    x = penalized(logits, history, p)
+    x /= p.temperature
+    if p.top_k and p.top_k < x.shape[0]:
+        kth = np.partition(x, -p.top_k)[-p.top_k]
+        x[x < kth] = -np.inf
+    x -= x.max()
+    probs = np.exp(x)
+    probs /= probs.sum()
+    if p.top_p < 1.0:
+        order = np.argsort(-probs, kind="stable")
+        cum = np.cumsum(probs[order])
+        keep = int(np.searchsorted(cum, p.top_p)) + 1
+        mask = np.zeros_like(probs, dtype=bool)
+        mask[order[:keep]] = True
+        probs = np.where(mask, probs, 0.0)
+        probs /= probs.sum()
+    out: npt.NDArray[np.float64] = probs
+    return out
+
+
+def penalized(logits: F32, history: Sequence[int], p: SamplingParams) -> npt.NDArray[np.float64]:
+    """The logits after the repetition penalty (float64 copy)."""
+    x = np.asarray(logits, dtype=np.float64).copy()
+    if p.repetition_penalty != 1.0 and len(history):
+        seen = np.unique(np.asarray(history, dtype=np.int64))
+        seen = seen[(seen >= 0) & (seen < x.shape[0])]
+        vals = x[seen]
+        x[seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+    return x
+
+
+def pick(probs: npt.NDArray[np.float64], u: float) -> int:
+    """Inverse-CDF sampling with one uniform draw ``u``: portable and reproducible."""
+    cdf = np.cumsum(probs)
+    idx = int(np.searchsorted(cdf, u * cdf[-1], side="right"))
+    return min(idx, int(probs.shape[0]) - 1)
+
+
 class Sampler:
-    """Picks the next token of one sequence; holds that sequence's random generator."""
+    """Picks the next token of one sequence. With a seed, the draw for each position is
+    :func:`draw` (seed, position), so a verifier can recompute it (``funai.inference.replay``);
+    without one, a private random generator."""
 
     def __init__(self, params: SamplingParams) -> None:
         self.params = params
-        seed = params.seed
-        self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._rng = np.random.Generator(np.random.PCG64(params.seed))
+        self.position = 0
 
     def __call__(self, logits: F32, history: Sequence[int]) -> int:
         p = self.params
-        x = np.asarray(logits, dtype=np.float64).copy()
-        if p.repetition_penalty != 1.0 and len(history):
-            seen = np.unique(np.asarray(history, dtype=np.int64))
-            seen = seen[(seen >= 0) & (seen < x.shape[0])]
-            vals = x[seen]
-            x[seen] = np.where(vals > 0, vals / p.repetition_penalty, vals * p.repetition_penalty)
+        position = self.position
+        self.position += 1
         if p.temperature == 0.0:
-            return int(np.argmax(x).item())
-        x /= p.temperature
-        if p.top_k and p.top_k < x.shape[0]:
-            kth = np.partition(x, -p.top_k)[-p.top_k]
-            x[x < kth] = -np.inf
-        x -= x.max()
-        probs = np.exp(x)
-        probs /= probs.sum()
-        if p.top_p < 1.0:
-            order = np.argsort(-probs, kind="stable")
-            cum = np.cumsum(probs[order])
-            keep = int(np.searchsorted(cum, p.top_p)) + 1
-            mask = np.zeros_like(probs, dtype=bool)
-            mask[order[:keep]] = True
-            probs = np.where(mask, probs, 0.0)
-            probs /= probs.sum()
-        # Inverse-CDF sampling with one uniform draw: portable and reproducible.
-        u = float(self._rng.random())
-        cdf = np.cumsum(probs)
-        idx = int(np.searchsorted(cdf, u * cdf[-1], side="right"))
-        return min(idx, int(x.shape[0]) - 1)
+            return int(np.argmax(penalized(logits, history, p)).item())
+        probs = distribution(logits, history, p)
+        u = draw(p.seed, position) if p.seed is not None else float(self._rng.random())
+        return pick(probs, u)
