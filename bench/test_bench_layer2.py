@@ -107,11 +107,12 @@ def test_bench_l2_pipeline_with_model(benchmark, tmp_path: Path, model) -> None:
 
     from l2kit import VERIFIERS, Cluster
 
-    from funai.inference import SamplingParams
     from funai.layer2.judging import engine_generate, engine_judge
+    from funai.layer2.request_params import RequestParams
     from funai.layer2.service import sign_request
 
-    gen = engine_generate(model, SamplingParams(max_tokens=24))
+    gen = engine_generate(model)
+    params = RequestParams(max_tokens=24, temperature_ppm=700_000, top_p_ppm=900_000)
     judge = engine_judge(model)
     spent = {"inference": 0.0, "judging": 0.0}
 
@@ -152,7 +153,9 @@ def test_bench_l2_pipeline_with_model(benchmark, tmp_path: Path, model) -> None:
         nid = c.params.network_id
         for i in range(N_PIPE):
             q = f"Name a famous city number {i}."
-            x.execute(sign_request(skey("user"), i, MODEL, COIN, q, nid), q)
+            x.execute(
+                sign_request(skey("user"), i, MODEL, COIN, q, nid, params=params), q, params=params
+            )
         c.pump()
         c.round({"x": 5 * COIN})  # the block with the requests, judged and voted on
         tip = c.nodes["v0"].state.tip()

@@ -31,6 +31,7 @@ moves on to the next route (cheapest first).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -45,7 +46,7 @@ from funai.api.openai_compat import ApiError, ParsedRequest, encode_receipt, ver
 from funai.errors import FunaiError
 from funai.layer2.routing import Route
 from funai.layer2.service import sign_request
-from funai.layer2.transactions import InferenceContent, L2Tx
+from funai.layer2.transactions import L2Tx
 from funai.node.l2runtime import L2Runtime, PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
@@ -83,9 +84,15 @@ def _receipt_ok(
 ) -> bool:
     """The executor's receipt verifies, is by the routed executor for ``request`` on
     ``network_id`` with gas within its limit, and covers the answer the client gets: its
-    content hash is that of ``req``'s input, context and system prompt with ``output``."""
-    content = InferenceContent(req.input, output, req.context, req.system)
+    content hash is that of ``req``'s request part (input, context, system prompt and the
+    signed sampling parameters) with ``output`` and the token ids and finish the executor
+    names (whether those tokens decode to ``output`` is the verifiers' rule
+    ``content-tokens``: an executor that lies there loses its bond)."""
     try:
+        tokens, finish = ext["tokens"], ext["finish"]
+        if not isinstance(tokens, list) or not all(type(t) is int for t in tokens):
+            return False
+        content = req.asked().answered(output, tuple(tokens), str(finish))
         receipt = ext["receipt"]
         return (
             receipt["kind"] == "executor"
@@ -96,7 +103,7 @@ def _receipt_ok(
             and bytes.fromhex(receipt["content_hash"]) == content.hash()
             and 0 < int(receipt["gas"]) <= int(request.payload[2])
         )
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, FunaiError):
         return False
 
 
@@ -221,6 +228,8 @@ class Forwarder:
             raise ApiError(
                 402, str(exc), type_="insufficient_quota", code="insufficient_funds"
             ) from None
+        # the executor is sent (and parses) max_tokens from the quote: sign the same
+        req.params = dataclasses.replace(req.params, max_tokens=int(quote["max_tokens"]))
         nonce = await self.l2.take_nonce(reservation.account)
         request = sign_request(
             payer_sk,
@@ -231,6 +240,7 @@ class Forwarder:
             self.l2.params.network_id,
             context=req.context,
             system_prompt=req.system,
+            params=req.asked().params,
         )
         body = {**data, "model": route.offer.name, "max_tokens": int(quote["max_tokens"])}
         body.pop("max_completion_tokens", None)

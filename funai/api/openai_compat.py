@@ -40,7 +40,6 @@ from starlette.routing import Route
 from funai import _core
 from funai.api.auth import ApiKeys
 from funai.errors import FunaiError
-from funai.hashing import sha256
 from funai.inference import (
     GenerationParamsError,
     InferenceEngine,
@@ -48,9 +47,12 @@ from funai.inference import (
     LoadedModel,
     SamplingParams,
 )
+from funai.inference.generate import MAX_TOP_LOGPROBS, Completion, TokenLogprob
+from funai.layer2.chat_content import canonical_chat, split_chat
 from funai.layer2.models import is_active
+from funai.layer2.request_params import RequestParams
 from funai.layer2.routing import Route as ModelRoute
-from funai.layer2.transactions import InferenceContent, L2Tx
+from funai.layer2.transactions import InferenceContent, L2Tx, content_hash
 from funai.layer2.transactions import receipt_message as l2_receipt_message
 from funai.ledger.tx import tagged_hash
 from funai.ledger.wallet import Wallet
@@ -70,6 +72,7 @@ __all__ = [
     "http_error_handler",
     "openai_routes",
     "receipt_message",
+    "split_chat",
     "verify_receipt",
 ]
 
@@ -139,14 +142,6 @@ def _lp(data: bytes) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
-def content_hash(input_text: str, output_text: str, context: str, system_prompt: str) -> bytes:
-    """DESIGN section 5: ``SHA-256(lp(input) || lp(output) || lp(context) || lp(system))``,
-    ``lp(x) = 8-byte big-endian length || UTF-8 x``."""
-    return sha256(
-        b"".join(_lp(s.encode()) for s in (input_text, output_text, context, system_prompt))
-    )
-
-
 def receipt_message(model_id: bytes, chash: bytes, request_id: str) -> bytes:
     """What the provisional receipt signs: ``tagged_hash("FunAI/api-receipt-v0", model_id ||
     content_hash || lp(request_id))``."""
@@ -195,17 +190,6 @@ def encode_receipt(receipt: Mapping[str, Any]) -> str:
     compact JSON with sorted keys."""
     raw = json.dumps(receipt, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def split_chat(messages: Sequence[Mapping[str, str]]) -> tuple[str, str, str]:
-    """(input, context, system prompt) of a chat, provisionally (issue 7 owns the rule): the
-    last message is the input, the earlier non-system messages are the context (compact JSON),
-    the system messages joined by newlines are the system prompt."""
-    system = "\n".join(m["content"] for m in messages if m["role"] == "system")
-    rest = [dict(m) for m in messages if m["role"] != "system"]
-    last = rest[-1]["content"] if rest else ""
-    context = json.dumps(rest[:-1], separators=(",", ":"), sort_keys=True) if rest[:-1] else ""
-    return last, context, system
 
 
 # --- models --------------------------------------------------------------------------------
@@ -332,6 +316,8 @@ class InferenceService:
 @dataclass
 class ParsedRequest:
     model: str
+    #: what the engine is given: the raw prompt of a completion, or the chat as the
+    #: verifiers rebuild it from the transaction's content (rule ``chat-content``)
     prompt: str | list[dict[str, str]]
     params: SamplingParams
     stream: bool
@@ -340,6 +326,20 @@ class ParsedRequest:
     context: str
     system: str
     wallet: Wallet | None = None  # the API key's wallet (pays on the inference layer)
+    chat: bool = True
+    #: None: no log-probabilities; n: each token's and the n most likely alternatives
+    logprobs: int | None = None
+
+    def request_params(self) -> RequestParams:
+        """The signed sampling parameters of this request (rule ``request-params``)."""
+        try:
+            return RequestParams.from_sampling(self.params, raw=not self.chat)
+        except FunaiError as exc:
+            raise ApiError(400, str(exc)) from None
+
+    def asked(self) -> InferenceContent:
+        """The request part of this request's inference content."""
+        return InferenceContent(self.input, "", self.context, self.system, self.request_params())
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -420,8 +420,9 @@ def parse_request(data: dict[str, Any], chat: bool) -> ParsedRequest:
         raise ApiError(400, "`model` is required.", param="model")
     n = _int(data, "n", 1, 1)
     del n
-    if data.get("logprobs") not in (None, False) or data.get("echo") not in (None, False):
-        raise ApiError(400, "`logprobs` and `echo` are not supported.", param="logprobs")
+    if data.get("echo") not in (None, False):
+        raise ApiError(400, "`echo` is not supported.", param="echo")
+    logprobs = _logprobs(data, chat)
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
         raise ApiError(400, "`stream` must be a boolean.", param="stream")
@@ -462,9 +463,11 @@ def parse_request(data: dict[str, Any], chat: bool) -> ParsedRequest:
     except InferenceError as exc:
         raise ApiError(400, str(exc)) from None
     if chat:
-        messages = _messages(data)
-        inp, ctx, system = split_chat(messages)
-        return ParsedRequest(model, messages, params, stream, include_usage, inp, ctx, system)
+        inp, ctx, system = split_chat(_messages(data))
+        messages = [dict(m) for m in canonical_chat(_messages(data))]
+        return ParsedRequest(
+            model, messages, params, stream, include_usage, inp, ctx, system, None, True, logprobs
+        )
     prompt = data.get("prompt")
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
         prompt = prompt[0]
@@ -472,18 +475,61 @@ def parse_request(data: dict[str, Any], chat: bool) -> ParsedRequest:
         raise ApiError(
             400, "`prompt` must be a string (batches are not supported).", param="prompt"
         )
-    return ParsedRequest(model, prompt, params, stream, include_usage, prompt, "", "")
+    return ParsedRequest(
+        model, prompt, params, stream, include_usage, prompt, "", "", None, False, logprobs
+    )
+
+
+def _logprobs(data: dict[str, Any], chat: bool) -> int | None:
+    """How many alternatives per token a request wants (None: no log-probabilities):
+    chat: ``logprobs: true`` and ``top_logprobs`` 0-20; completions: ``logprobs`` 0-5."""
+    if not chat:
+        return _int(data, "logprobs", 0, 5)
+    want = data.get("logprobs")
+    if want is not None and not isinstance(want, bool):
+        raise ApiError(400, "`logprobs` must be a boolean.", param="logprobs")
+    top = _int(data, "top_logprobs", 0, MAX_TOP_LOGPROBS)
+    if top is not None and not want:
+        raise ApiError(400, "`top_logprobs` needs `logprobs: true`.", param="top_logprobs")
+    return (top or 0) if want else None
+
+
+def _token_text(model: LoadedModel, token_id: int) -> str:
+    return model.decode([token_id], skip_special=False)
+
+
+def chat_logprobs(model: LoadedModel, lps: Sequence[TokenLogprob]) -> list[dict[str, Any]]:
+    """OpenAI's ``choices[].logprobs.content`` items for generated tokens."""
+
+    def item(token_id: int, logprob: float) -> dict[str, Any]:
+        text = _token_text(model, token_id)
+        return {"token": text, "logprob": logprob, "bytes": list(text.encode())}
+
+    return [
+        {**item(t.token_id, t.logprob), "top_logprobs": [item(i, lp) for i, lp in t.top]}
+        for t in lps
+    ]
+
+
+def completion_logprobs(
+    model: LoadedModel, lps: Sequence[TokenLogprob], offset: int = 0
+) -> dict[str, Any]:
+    """OpenAI's legacy ``choices[].logprobs`` of /v1/completions (``text_offset`` counts
+    characters of the answer from ``offset``)."""
+    tokens = [_token_text(model, t.token_id) for t in lps]
+    offsets = []
+    for tok in tokens:
+        offsets.append(offset)
+        offset += len(tok)
+    return {
+        "tokens": tokens,
+        "token_logprobs": [t.logprob for t in lps],
+        "top_logprobs": [{_token_text(model, i): lp for i, lp in t.top} for t in lps],
+        "text_offset": offsets,
+    }
 
 
 # --- endpoints --------------------------------------------------------------------------------
-
-
-def _finish(completion_tokens: int, max_tokens: int, reason: str | None = None) -> str:
-    if reason in ("length",):
-        return "length"
-    if reason is None and completion_tokens >= max_tokens:
-        return "length"
-    return "stop"
 
 
 def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
@@ -495,9 +541,21 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
     forwarder = Forwarder(node.l2, metrics) if node is not None and node.l2 is not None else None
 
     def sign(
-        served: ServedModel, req: ParsedRequest, output: str, rid: str, tx: L2Tx | None = None
+        served: ServedModel,
+        content: InferenceContent,
+        seed: int,
+        rid: str,
+        tx: L2Tx | None = None,
     ) -> dict[str, Any]:
-        chash = content_hash(req.input, output, req.context, req.system)
+        """The ``funai`` extension of an answer: the request's signed sampling parameters,
+        the seed it was drawn with, its token ids and finish, and its receipt."""
+        chash = content.hash()
+        answer = {
+            "seed": seed,
+            "params": content.params.to_json(),
+            "tokens": list(content.tokens),
+            "finish": content.finish,
+        }
         if tx is not None and node is not None and node.l2 is not None:
             txid = tx.txid().hex()
             executor: dict[str, Any] = {
@@ -513,6 +571,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 "payer": tx.sender.hex(),
                 "gas": int(tx.payload[6]),
                 "gas_limit": int(tx.payload[2]),
+                "seed": seed,
                 "signer": bytes(tx.payload[3]).hex(),
                 "signature": bytes(tx.payload[5]).hex(),
             }
@@ -520,6 +579,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 "request_id": rid,
                 "model_id": served.model_id,
                 "inference_txid": txid,
+                **answer,
                 "receipt": executor,
             }
         model_id = bytes.fromhex(served.model_id) if served.model_id else b""
@@ -530,6 +590,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "model_id": served.model_id,
             "content_hash": chash.hex(),
             "inference_txid": None,
+            "seed": seed,
             "status": "no inference layer on this node: no inference transaction",
         }
         if node is not None:
@@ -543,6 +604,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "request_id": rid,
             "model_id": served.model_id,
             "inference_txid": None,
+            **answer,
             "receipt": receipt,
         }
 
@@ -574,13 +636,12 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         if node is None or node.l2 is None:
             raise ApiError(400, "This node runs no inference layer: it takes no signed requests.")
         await check_executes(served)
-        content = InferenceContent(req.input, "", req.context, req.system)
         try:
             return await trio.to_thread.run_sync(
                 node.l2.reserve_signed,
                 signed,
                 bytes.fromhex(served.model_id),
-                content,
+                req.asked(),
                 prompt_tokens_of(served, req) + req.params.max_tokens,
             )
         except PaymentRequiredError as exc:
@@ -614,13 +675,33 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 code="model_inactive",
             )
 
-    async def settle(
-        served: ServedModel, req: ParsedRequest, r: Reservation | None, text: str, tokens: int
-    ) -> L2Tx | None:
+    async def seed_for(served: ServedModel, asked: InferenceContent, r: Reservation | None) -> int:
+        """The seed the answer is drawn with. On the inference layer the request is signed
+        first (or, signed by its user elsewhere, checked) and the seed follows from it (rule
+        ``inference-seed``); without it, the client's seed or a fresh random one."""
         if r is None or node is None or node.l2 is None:
-            return None
-        content = InferenceContent(req.input, text, req.context, req.system)
-        return await node.l2.settle(r, bytes.fromhex(served.model_id), content, tokens)
+            return asked.params.seed if asked.params.seed is not None else secrets.randbits(64)
+        try:
+            return await node.l2.sign_reserved(r, bytes.fromhex(served.model_id), asked)
+        except FunaiError as exc:
+            release(r)
+            raise ApiError(
+                503,
+                f"the request could not be signed as an inference transaction: {exc}",
+                type_="server_error",
+                code="inference_not_recorded",
+            ) from None
+
+    async def settle(
+        r: Reservation | None, asked: InferenceContent, done: Completion
+    ) -> tuple[InferenceContent, L2Tx | None]:
+        """The answered content and, on the inference layer, its transaction."""
+        finish = done.finish_reason if done.finish_reason in ("eos", "stop") else "length"
+        content = asked.answered(done.text, done.token_ids, finish)
+        if r is None or node is None or node.l2 is None:
+            return content, None
+        tokens = done.prompt_tokens + done.completion_tokens
+        return content, await node.l2.settle(r, content, tokens)
 
     def receipt_header(ext: dict[str, Any]) -> dict[str, str]:
         return {
@@ -691,6 +772,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                     return await forwarder.forward(data, req, chat, routed)
             served = service.find(req.model)
             prompt_tokens = prepare(served, req)
+            asked = req.asked()
             if signed is not None:
                 reservation: Reservation | None = await pay_signed(served, req, signed)
             else:
@@ -709,18 +791,25 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 type_="requests",
                 code="rate_limit_exceeded",
             ).response()
+        try:
+            seed = await seed_for(served, asked, reservation)
+        except ApiError as exc:
+            metrics.observe_failure(served.name, endpoint, "unrecorded")
+            return exc.response()
         rid = ("chatcmpl-" if chat else "cmpl-") + secrets.token_hex(12)
         created = int(time.time())
         if req.stream:
             return StreamingResponse(
-                _stream(served, req, rid, created, chat, prompt_tokens, reservation),
+                _stream(served, req, asked, seed, rid, created, prompt_tokens, reservation),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-FunAI-Request-Id": rid},
             )
         start = time.perf_counter()
         served.inflight += 1
         try:
-            done = await served.engine.generate(req.prompt, req.params)
+            done = await served.engine.generate(
+                req.prompt, asked.params.sampling(seed), logprobs=req.logprobs
+            )
         except GenerationParamsError as exc:
             release(reservation)
             metrics.observe_failure(served.name, endpoint, "rejected")
@@ -736,9 +825,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         finally:
             served.inflight -= 1
         try:
-            tx = await settle(
-                served, req, reservation, done.text, done.prompt_tokens + done.completion_tokens
-            )
+            content, tx = await settle(reservation, asked, done)
         except FunaiError as exc:
             metrics.observe_failure(served.name, endpoint, "unrecorded")
             return ApiError(
@@ -758,9 +845,13 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "completion_tokens": done.completion_tokens,
             "total_tokens": done.prompt_tokens + done.completion_tokens,
         }
-        finish = "length" if done.finish_reason == "length" else "stop"
-        ext = sign(served, req, done.text, rid, tx)
-        choice: dict[str, Any] = {"index": 0, "finish_reason": finish, "logprobs": None}
+        finish = "length" if content.finish == "length" else "stop"
+        ext = sign(served, content, seed, rid, tx)
+        choice: dict[str, Any] = {
+            "index": 0,
+            "finish_reason": finish,
+            "logprobs": choice_logprobs(served, req, done.logprobs),
+        }
         if chat:
             choice["message"] = {"role": "assistant", "content": done.text, "refusal": None}
         else:
@@ -777,15 +868,26 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
         }
         return JSONResponse(body, headers=receipt_header(ext))
 
+    def choice_logprobs(
+        served: ServedModel, req: ParsedRequest, lps: Sequence[TokenLogprob], offset: int = 0
+    ) -> dict[str, Any] | None:
+        if req.logprobs is None:
+            return None
+        if req.chat:
+            return {"content": chat_logprobs(served.model, lps), "refusal": None}
+        return completion_logprobs(served.model, lps, offset)
+
     async def _stream(
         served: ServedModel,
         req: ParsedRequest,
+        asked: InferenceContent,
+        seed: int,
         rid: str,
         created: int,
-        chat: bool,
         prompt_tokens: int,
         reservation: Reservation | None,
     ) -> AsyncIterator[str]:
+        chat = req.chat
         endpoint = "chat" if chat else "completions"
         assert served.engine is not None
         obj = "chat.completion.chunk" if chat else "text_completion"
@@ -796,22 +898,31 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "model": served.name,
             "system_fingerprint": f"fp_{served.model_id[:12]}",
         }
+        offset = 0
 
-        def chunk(delta: str | None, finish: str | None, **extra: Any) -> str:
+        def chunk(
+            delta: str | None,
+            finish: str | None,
+            lps: Sequence[TokenLogprob] = (),
+            **extra: Any,
+        ) -> str:
+            nonlocal offset
+            logprobs = choice_logprobs(served, req, lps, offset) if lps else None
+            offset += len(delta or "")
             if chat:
                 d: dict[str, Any] = {} if delta is None else {"content": delta}
                 choice: dict[str, Any] = {
                     "index": 0,
                     "delta": d,
                     "finish_reason": finish,
-                    "logprobs": None,
+                    "logprobs": logprobs,
                 }
             else:
                 choice = {
                     "index": 0,
                     "text": delta or "",
                     "finish_reason": finish,
-                    "logprobs": None,
+                    "logprobs": logprobs,
                 }
             body = {**base, "choices": [choice], **extra}
             if req.include_usage:
@@ -835,15 +946,20 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             yield f"data: {json.dumps(first, separators=(',', ':'))}\n\n"
         start = time.perf_counter()
         first_s: float | None = None
-        pieces: list[str] = []
+        done: Completion | None = None
         served.inflight += 1
         try:
-            async with aclosing(served.engine.stream(req.prompt, req.params)) as gen:  # type: ignore[type-var]
-                async for piece in gen:
-                    if first_s is None:
-                        first_s = time.perf_counter() - start
-                    pieces.append(piece)
-                    yield chunk(piece, None)
+            events = served.engine.events(
+                req.prompt, asked.params.sampling(seed), logprobs=req.logprobs
+            )
+            async with aclosing(events) as gen:  # type: ignore[type-var]
+                async for piece, finished, lps in gen:
+                    if finished is not None:
+                        done = finished
+                    if piece or lps:
+                        if first_s is None:
+                            first_s = time.perf_counter() - start
+                        yield chunk(piece, None, lps)
         except Exception as exc:
             release(reservation)
             metrics.observe_failure(served.name, endpoint, "error")
@@ -858,9 +974,8 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             raise
         finally:
             served.inflight -= 1
-        text = "".join(pieces)
-        # The public stream API yields text only: count the tokens by re-encoding the text.
-        completion_tokens = len(served.model.encode(text)) if text else 0
+        assert done is not None
+        completion_tokens = done.completion_tokens
         metrics.observe_generation(
             served.name,
             endpoint,
@@ -870,7 +985,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             time.perf_counter() - start,
         )
         try:
-            tx = await settle(served, req, reservation, text, prompt_tokens + completion_tokens)
+            content, tx = await settle(reservation, asked, done)
         except FunaiError as exc:
             metrics.observe_failure(served.name, endpoint, "unrecorded")
             err = ApiError(
@@ -882,8 +997,8 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             yield f"data: {json.dumps(err)}\n\n"
             yield "data: [DONE]\n\n"
             return
-        ext = sign(served, req, text, rid, tx)
-        finish = _finish(completion_tokens, req.params.max_tokens)
+        ext = sign(served, content, seed, rid, tx)
+        finish = "length" if content.finish == "length" else "stop"
         yield chunk(None, finish, funai=ext)
         if req.include_usage:
             usage = {

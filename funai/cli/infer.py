@@ -36,7 +36,7 @@ def infer(
 ) -> None:
     """Generate a reply locally with the model, streaming tokens as they come.
 
-    --json (no streaming) fields: text, seed, finish_reason, prompt_tokens,
+    --json (no streaming) fields: text, seed, finish_reason, tokens, prompt_tokens,
     completion_tokens, seconds, tokens_per_s, model_id, provider. `funai verify` with the
     same seed and parameters checks the answer.
     """
@@ -82,6 +82,7 @@ def infer(
                 "text": result.text,
                 "seed": seed,
                 "finish_reason": result.finish_reason,
+                "tokens": list(result.token_ids),
                 "prompt_tokens": result.prompt_tokens,
                 "completion_tokens": result.completion_tokens,
                 "seconds": round(dt, 4),

@@ -35,46 +35,64 @@ def verify(
     finish: str = typer.Option(
         "auto",
         "--finish",
-        help="How it ended: eos (end of turn), length (max tokens) or auto (length when it "
-        "has max-tokens tokens, else eos).",
+        help="How it ended: eos (end of turn), stop (a stop string), length (max tokens) or "
+        "auto (length when it has max-tokens tokens, else eos).",
     ),
+    stop: list[str] = typer.Option([], "--stop", help="A stop string it was sampled with."),
+    tokens: str | None = typer.Option(
+        None,
+        "--tokens",
+        help="The answer's token ids (comma-separated, as `funai infer --json` prints); "
+        "default: the response's own tokenization.",
+    ),
+    raw: bool = typer.Option(False, "--raw", help="REQUEST is a raw prompt (no chat template)."),
     system: str | None = typer.Option(None, "--system", help="System prompt."),
     as_json: bool = JSON_OPTION,
     model: str = typer.Option("smollm2-135m-instruct", "--model", "-m", help="Name or dir."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
 ) -> None:
     """Check that RESPONSE is what the model samples for REQUEST with this seed and these
-    parameters (the same chat template as `funai infer`).
+    parameters (the same chat template as `funai infer`; the verifiers' replay check,
+    docs/verification.md).
 
     Exit 0 accept, 1 reject. --json fields: accept, tokens, matched, first_mismatch, rule,
     seed, model_id.
     """
     from funai.inference import SamplingParams, load_model
-    from funai.inference.replay import replay
     from funai.inference.store import resolve_model_dir
+    from funai.layer2.judging import replay_content
+    from funai.layer2.request_params import RequestParams
+    from funai.layer2.transactions import InferenceContent
 
     state: CliState = ctx.obj
-    if finish not in ("auto", "eos", "length"):
-        fail("--finish is auto, eos or length", EXIT_USAGE)
+    if finish not in ("auto", "eos", "stop", "length"):
+        fail("--finish is auto, eos, stop or length", EXIT_USAGE)
     if temperature > 0 and seed is None:
         fail("a sampled answer (temperature > 0) needs its --seed", EXIT_USAGE)
     try:
-        params = SamplingParams(
-            max_tokens=max_tokens,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            repetition_penalty=repetition_penalty,
-            seed=seed,
+        ids = tuple(int(t) for t in tokens.replace(",", " ").split()) if tokens else ()
+    except ValueError:
+        fail("--tokens is a comma-separated list of token ids", EXIT_USAGE)
+    try:
+        params = RequestParams.from_sampling(
+            SamplingParams(
+                max_tokens=max_tokens,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                repetition_penalty=repetition_penalty,
+                seed=seed,
+                stop=tuple(stop),
+            ),
+            raw=raw,
         )
         m = load_model(resolve_model_dir(state.datadir, model), device=device)
-        msgs = [{"role": "system", "content": system}] if system else []
-        prompt_ids = m.encode(m.render_chat([*msgs, {"role": "user", "content": request}]))
-        answer_ids = m.encode(response)
         how = finish
         if how == "auto":
-            how = "length" if len(answer_ids) >= max_tokens else "eos"
-        result = replay(m, prompt_ids, answer_ids, params, how)  # type: ignore[arg-type]
+            n = len(ids) if ids else len(m.encode(response))
+            how = "length" if n >= max_tokens else "eos"
+        content = InferenceContent(request, response, "", system or "", params, ids, how)
+        result = replay_content(m, content, seed if seed is not None else 0)
     except FunaiError as exc:
         fail_with(exc)
     if as_json:

@@ -21,13 +21,15 @@ from typing import Any, TypeVar
 import trio
 
 from funai.inference.chat import Message
-from funai.inference.generate import Completion, SeqState, run_batch
+from funai.inference.generate import Completion, SeqState, TokenLogprob, run_batch
 from funai.inference.model import LoadedModel
 from funai.inference.sampling import SamplingParams
 
 __all__ = ["InferenceEngine"]
 
 T = TypeVar("T")
+#: (text piece, the completion once finished, log-probabilities of the new tokens)
+_Event = tuple[str, Completion | None, tuple[TokenLogprob, ...]]
 
 
 class InferenceEngine:
@@ -69,7 +71,7 @@ class InferenceEngine:
     ) -> AsyncIterator[str]:
         """Yields text pieces as they are generated. Closing the iterator early cancels the
         request (its row leaves the batch at the next step)."""
-        async for delta, _done in self._events(prompt, params):
+        async for delta, _done, _lps in self.events(prompt, params):
             if delta:
                 yield delta
 
@@ -77,35 +79,47 @@ class InferenceEngine:
         self,
         prompt: str | Sequence[Message] | Sequence[int],
         params: SamplingParams | None = None,
+        *,
+        logprobs: int | None = None,
     ) -> Completion:
+        """The whole completion (with per-token log-probabilities and ``logprobs``
+        alternatives each when ``logprobs`` is not None)."""
         result: Completion | None = None
-        async for _delta, done in self._events(prompt, params):
+        async for _delta, done, _lps in self.events(prompt, params, logprobs=logprobs):
             if done is not None:
                 result = done
         assert result is not None
         return result
 
-    async def _events(
+    async def events(
         self,
         prompt: str | Sequence[Message] | Sequence[int],
-        params: SamplingParams | None,
-    ) -> AsyncIterator[tuple[str, Completion | None]]:
+        params: SamplingParams | None = None,
+        *,
+        logprobs: int | None = None,
+    ) -> AsyncIterator[_Event]:
+        """``(text piece, the completion once finished, log-probabilities of the tokens
+        generated since the previous event)`` as generation goes (the last event carries the
+        :class:`Completion`). Closing the iterator early cancels the request."""
         ids = self.prompt_ids(prompt)
-        send, recv = trio.open_memory_channel[tuple[str, Completion | None] | BaseException](
-            math.inf
-        )
+        send, recv = trio.open_memory_channel[_Event | BaseException](math.inf)
         token = trio.lowlevel.current_trio_token()
-        seq = SeqState(ids, params or SamplingParams())
+        seq = SeqState(ids, params or SamplingParams(), logprobs=logprobs)
+        sent = 0
 
-        def deliver(item: tuple[str, Completion | None] | BaseException) -> None:
+        def deliver(item: _Event | BaseException) -> None:
             try:
                 send.send_nowait(item)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 seq.cancelled.set()
 
         def on_event(delta: str, done: Completion | None) -> None:
+            # called on the generating thread, right after the token was recorded
+            nonlocal sent
+            lps = tuple(seq.token_logprobs[sent:])
+            sent += len(lps)
             try:
-                token.run_sync_soon(deliver, (delta, done))
+                token.run_sync_soon(deliver, (delta, done, lps))
             except trio.RunFinishedError:
                 seq.cancelled.set()
 

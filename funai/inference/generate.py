@@ -16,10 +16,38 @@ from funai.inference.errors import GenerationParamsError
 from funai.inference.model import KVCache, LoadedModel
 from funai.inference.sampling import Sampler, SamplingParams
 
-__all__ = ["Completion", "SeqState", "generate", "generate_many", "run_batch"]
+__all__ = ["Completion", "SeqState", "TokenLogprob", "generate", "generate_many", "run_batch"]
 
 I64 = npt.NDArray[np.int64]
 FinishReason = Literal["eos", "stop", "length", "cancelled"]
+
+
+#: The most alternatives reported per position (OpenAI's ``top_logprobs`` limit).
+MAX_TOP_LOGPROBS = 20
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """The model's log-probability of a generated token (before temperature, top-k/top-p and
+    the repetition penalty: the distribution the model gave), and the ``top`` most likely
+    tokens at that position as ``(token_id, logprob)``, most likely first."""
+
+    token_id: int
+    logprob: float
+    top: tuple[tuple[int, float], ...] = ()
+
+
+def token_logprob(row: npt.NDArray[np.float32], token: int, top: int) -> TokenLogprob:
+    """:class:`TokenLogprob` of ``token`` from one position's logits."""
+    x = row.astype(np.float64)
+    m = float(x.max())
+    lse = m + float(np.log(np.exp(x - m).sum()))
+    best: tuple[tuple[int, float], ...] = ()
+    if top > 0:
+        idx = np.argpartition(-x, top - 1)[:top]
+        idx = idx[np.lexsort((idx, -x[idx]))]
+        best = tuple((int(i), float(x[i]) - lse) for i in idx)
+    return TokenLogprob(int(token), float(x[token]) - lse, best)
 
 
 @dataclass(frozen=True)
@@ -28,6 +56,8 @@ class Completion:
     token_ids: tuple[int, ...]
     finish_reason: FinishReason
     prompt_tokens: int
+    #: per generated token (EOS excluded) when asked for (``SeqState.logprobs``)
+    logprobs: tuple[TokenLogprob, ...] = ()
 
     @property
     def completion_tokens(self) -> int:
@@ -51,6 +81,9 @@ class SeqState:
     finish: FinishReason | None = None
     result: Completion | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    #: None: no log-probabilities; n >= 0: each token's, with the n most likely alternatives
+    logprobs: int | None = None
+    token_logprobs: list[TokenLogprob] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sampler = Sampler(self.params)
@@ -75,6 +108,20 @@ def _safe_end(text: str, stops: Sequence[str]) -> int:
     return end - hold
 
 
+def _sample(model: LoadedModel, seq: SeqState, row: npt.NDArray[np.float32]) -> None:
+    """Samples the next token of ``seq`` from its logits ``row`` and appends it."""
+    token = seq.sampler(row, seq.prompt_ids + seq.out)
+    if seq.logprobs is not None and token not in model.eos_ids:
+        seq.token_logprobs.append(token_logprob(row, token, seq.logprobs))
+    _push(model, seq, token)
+
+
+def _result(seq: SeqState, finish: FinishReason) -> Completion:
+    return Completion(
+        seq.text, tuple(seq.out), finish, len(seq.prompt_ids), tuple(seq.token_logprobs)
+    )
+
+
 def _push(model: LoadedModel, seq: SeqState, token: int) -> None:
     """Appends a sampled token, updates the text and emits what became final."""
     p = seq.params
@@ -83,25 +130,24 @@ def _push(model: LoadedModel, seq: SeqState, token: int) -> None:
     else:
         seq.out.append(token)
         seq.text = model.decode(seq.out)
-        for s in p.stop:
-            idx = seq.text.find(s)
-            if idx >= 0:
-                seq.text = seq.text[:idx]
-                seq.finish = "stop"
+        cuts = [i for i in (seq.text.find(s) for s in p.stop) if i >= 0]
+        if cuts:  # cut before the earliest stop string (as replay's rule content-tokens)
+            seq.text = seq.text[: min(cuts)]
+            seq.finish = "stop"
         if seq.finish is None and len(seq.out) >= p.max_tokens:
             seq.finish = "length"
     end = _safe_end(seq.text, p.stop) if seq.finish is None else len(seq.text)
     delta = seq.text[seq.emitted : end] if end > seq.emitted else ""
     seq.emitted = max(seq.emitted, end)
     if seq.finish is not None:
-        seq.result = Completion(seq.text, tuple(seq.out), seq.finish, len(seq.prompt_ids))
+        seq.result = _result(seq, seq.finish)
     if seq.on_event is not None and (delta or seq.result is not None):
         seq.on_event(delta, seq.result)
 
 
 def _cancel(seq: SeqState) -> None:
     seq.finish = "cancelled"
-    seq.result = Completion(seq.text, tuple(seq.out), "cancelled", len(seq.prompt_ids))
+    seq.result = _result(seq, "cancelled")
 
 
 @dataclass
@@ -124,7 +170,7 @@ def _prefill(model: LoadedModel, seqs: list[SeqState]) -> _Batch:
     pos = np.clip(np.cumsum(mask, axis=1) - 1, 0, None).astype(np.int64)
     logits, cache = model.forward(ids, mask, pos, None, keep=1)
     for i, s in enumerate(seqs):
-        _push(model, s, s.sampler(logits[i, -1], s.prompt_ids))
+        _sample(model, s, logits[i, -1])
     return _Batch(list(seqs), cache, mask, mask.sum(axis=1).astype(np.int64))
 
 
@@ -213,14 +259,14 @@ def run_batch(
             for s in active:
                 if batch.next_pos[batch.seqs.index(s)] + 1 >= model.max_length:
                     s.finish = "length"
-                    s.result = Completion(s.text, tuple(s.out), "length", len(s.prompt_ids))
+                    s.result = _result(s, "length")
                     if s.on_event is not None:
                         s.on_event(s.text[s.emitted :], s.result)
             continue
         logits, cache = model.forward(ids, mask, pos, batch.cache, keep=1)
         for i, s in enumerate(batch.seqs):
             if not s.done:
-                _push(model, s, s.sampler(logits[i, -1], s.prompt_ids + s.out))
+                _sample(model, s, logits[i, -1])
         batch = _Batch(batch.seqs, cache, mask, batch.next_pos + 1)
 
 

@@ -82,7 +82,7 @@ def distribution(logits: F32, history: Sequence[int], p: SamplingParams) -> npt.
     probs = np.exp(x)
     probs /= probs.sum()
     if p.top_p < 1.0:
-        order = np.argsort(-probs, kind="stable")
+        order = _nucleus_order(probs, p.top_p)
         cum = np.cumsum(probs[order])
         keep = int(np.searchsorted(cum, p.top_p)) + 1
         mask = np.zeros_like(probs, dtype=bool)
@@ -91,6 +91,31 @@ def distribution(logits: F32, history: Sequence[int], p: SamplingParams) -> npt.
         probs /= probs.sum()
     out: npt.NDArray[np.float64] = probs
     return out
+
+
+#: Candidates sorted first by the top-p cut (the rest only when they are needed).
+_NUCLEUS_CANDIDATES = 1024
+
+
+def _nucleus_order(probs: npt.NDArray[np.float64], top_p: float) -> npt.NDArray[np.intp]:
+    """Token ids by falling probability (ties by id), at least as far as the top-p cut
+    reaches: the same prefix as a full stable sort, sorting only the most likely
+    :data:`_NUCLEUS_CANDIDATES` when their mass passes ``top_p`` with a strict gap to the
+    rest (otherwise the full sort)."""
+    n = int(probs.shape[0])
+    k = _NUCLEUS_CANDIDATES
+    if n > 2 * k:
+        idx = np.argpartition(-probs, k)
+        part = np.sort(idx[:k])  # ids ascending, so the stable sort below breaks ties by id
+        order = part[np.argsort(-probs[part], kind="stable")]
+        cum = np.cumsum(probs[order])
+        keep = int(np.searchsorted(cum, top_p)) + 1
+        outside = float(probs[idx[k]])  # the most likely token left out
+        if keep < k and float(probs[order[keep - 1]]) > outside:
+            out: npt.NDArray[np.intp] = order
+            return out
+    full: npt.NDArray[np.intp] = np.argsort(-probs, kind="stable")
+    return full
 
 
 def penalized(logits: F32, history: Sequence[int], p: SamplingParams) -> npt.NDArray[np.float64]:

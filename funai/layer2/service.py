@@ -77,6 +77,7 @@ from funai.layer2.pegs import find_pegins
 from funai.layer2.producer import Producer
 from funai.layer2.reclamation import ContentStore
 from funai.layer2.registration import RegRef
+from funai.layer2.request_params import RequestParams, inference_seed
 from funai.layer2.routing import ModelOffer, Route, RouteTable, ServiceAd
 from funai.layer2.sortition import Round, Sortition
 from funai.layer2.state import L2State
@@ -108,13 +109,14 @@ __all__ = ["Generate", "Judge", "L2Node", "ModelNotServedError", "sign_request"]
 
 log = logging.getLogger("funai.layer2")
 
-#: ``(model_id, input, context, system_prompt) -> output``
-Generate = Callable[[bytes, str, str, str], str]
-#: ``(model_id, content) -> verdict``
-Judge = Callable[[bytes, InferenceContent], Verdict]
+#: ``(model_id, request, seed) -> the request answered``: ``request`` is the content's
+#: request part (no output yet); the answer is drawn with ``seed`` (rule ``inference-seed``)
+Generate = Callable[[bytes, InferenceContent, int], InferenceContent]
+#: ``(model_id, content, seed) -> verdict``
+Judge = Callable[[bytes, InferenceContent, int], Verdict]
 
 #: Version of the layout of ``l2.sqlite``; an older one is wiped and re-synced (L2 sync).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Rules only a forged or tampered transaction breaks (what an honest relay never sends).
 _FORGERIES = frozenset({"tx-bad-signature", "inference-bad-receipt", "inference-content-mismatch"})
 #: Adverts of executors not bonded yet, kept aside.
@@ -141,10 +143,12 @@ def sign_request(
     context: str = "",
     system_prompt: str = "",
     fee: int = 0,
+    params: RequestParams | None = None,
 ) -> L2Tx:
     """A client's signed request with gas limit ``gas``: an inference transaction whose
-    executor part is empty (the executor fills it in and says how much of ``gas`` it uses)."""
-    rhash = request_hash(model_id, input_text, context, system_prompt)
+    executor part is empty (the executor fills it in and says how much of ``gas`` it uses).
+    ``params`` (default :class:`RequestParams`): how its answer is sampled, signed too."""
+    rhash = request_hash(model_id, input_text, context, system_prompt, params)
     draft = L2Tx(
         TxKind.INFERENCE,
         _core.schnorr_public_key(user_sk),
@@ -636,22 +640,32 @@ class L2Node:
 
     # --- executor -----------------------------------------------------------------------------
     def execute(
-        self, request: L2Tx, input_text: str, context: str = "", system_prompt: str = ""
+        self,
+        request: L2Tx,
+        input_text: str,
+        context: str = "",
+        system_prompt: str = "",
+        params: RequestParams | None = None,
     ) -> tuple[str, L2Tx]:
-        """Immediate execution: the output and the completed, receipt-signed transaction."""
-        model_id = self.check_request(request, input_text, context, system_prompt)
+        """Immediate execution: the output and the completed, receipt-signed transaction
+        (the answer drawn with the request's seed, rule ``inference-seed``)."""
+        asked = InferenceContent(input_text, "", context, system_prompt, params or RequestParams())
+        model_id = self.check_request(request, asked)
         assert self.generate is not None
-        output = self.generate(model_id, input_text, context, system_prompt)
-        return output, self.complete(
-            request, InferenceContent(input_text, output, context, system_prompt)
-        )
+        content = self.generate(model_id, asked, self.seed_of(request, asked))
+        if content.request_only() != asked:
+            raise L2Error("inference-bad-request", "the engine answered another request")
+        return content.output, self.complete(request, content)
 
-    def check_request(
-        self, request: L2Tx, input_text: str, context: str = "", system_prompt: str = ""
-    ) -> bytes:
+    def seed_of(self, request: L2Tx, content: InferenceContent) -> int:
+        """Rule ``inference-seed`` for ``request`` (whose request part is ``content``'s)."""
+        return inference_seed(self.params.network_id, request.user_txid(), content.params)
+
+    def check_request(self, request: L2Tx, content: InferenceContent) -> bytes:
         """What an executor checks before running a request (returns its model id): the
-        model is served here and active, the request hash matches the input, the user's
-        signature verifies, the nonce is unused and the user can pay the gas."""
+        model is served here and active, the request hash matches ``content``'s request
+        part (input, context, system prompt, sampling parameters), the user's signature
+        verifies, the nonce is unused and the user can pay the gas."""
         if request.kind is not TxKind.INFERENCE:
             raise MalformedInputError("not an inference request")
         model_id, rhash, gas = bytes(request.payload[0]), request.payload[1], request.payload[2]
@@ -659,7 +673,7 @@ class L2Node:
             raise ModelNotServedError(model_id)
         if not is_active(self.state, model_id, self.state.height + 1):
             raise L2Error("inference-model-inactive", model_id.hex())
-        if request_hash(model_id, input_text, context, system_prompt) != rhash:
+        if content.request_hash(model_id) != rhash:
             raise L2Error("inference-bad-request", "request hash does not match the input")
         request.verify_signature(self.params.network_id)
         balance, nonce = self.state.account(request.sender)

@@ -11,9 +11,15 @@ Encoding (deterministic CBOR, :mod:`funai.ledger.encoding`)::
 * ``payload`` per kind (see :class:`TxKind`); inference transactions carry only hashes: the
   content (input, output, context, system prompt) travels beside the block.
 
-Rule ``content-hash``: ``SHA-256(lp(input) || lp(output) || lp(context) || lp(system_prompt))``
-where ``lp(x) = len(x) as 8 bytes big-endian || x`` (UTF-8), so two different contents can
-never share a hash (the paper's plain concatenation could).
+Rule ``content-hash``: ``SHA-256(lp(input) || lp(output) || lp(context) || lp(system_prompt)
+|| lp(encode(params)) || lp(encode(tokens)) || lp(finish))`` where ``lp(x) = len(x) as 8
+bytes big-endian || x`` (text in UTF-8), so two different contents can never share a hash
+(the paper's plain concatenation could). ``params`` is the request's sampling part
+(:class:`~funai.layer2.request_params.RequestParams`), ``tokens`` the answer's token ids and
+``finish`` how it ended (``eos``, ``stop`` or ``length``): what a verifier needs to replay it.
+
+Rule ``request-hash``: ``SHA-256(lp(model_id) || lp(input) || lp(context) ||
+lp(system_prompt) || lp(encode(params)))``: what the user signs before any output exists.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from funai import _core
 from funai.errors import MalformedInputError
 from funai.hashing import sha256, sha256d
 from funai.layer2.errors import L2Error
+from funai.layer2.request_params import RequestParams
 from funai.ledger.encoding import CborValue, decode, encode
 from funai.ledger.tx import MAX_MONEY, tagged_hash
 
@@ -70,40 +77,124 @@ def _lp(data: bytes) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
-def content_hash(input_text: str, output_text: str, context: str, system_prompt: str) -> bytes:
+FINISHES = ("eos", "stop", "length")
+#: The most token ids an answer's content may list.
+MAX_CONTENT_TOKENS = 1 << 16
+
+
+def _text(s: str) -> bytes:
+    """UTF-8 of ``s``; a lone surrogate cannot be hashed or sent (MalformedInputError)."""
+    try:
+        return s.encode()
+    except UnicodeEncodeError:
+        raise MalformedInputError("text is not valid Unicode (a lone surrogate)") from None
+
+
+def content_hash(
+    input_text: str,
+    output_text: str,
+    context: str,
+    system_prompt: str,
+    params: RequestParams | None = None,
+    tokens: tuple[int, ...] = (),
+    finish: str = "eos",
+) -> bytes:
     """Rule ``content-hash`` (length-prefixed, unambiguous)."""
-    return sha256(
-        b"".join(_lp(s.encode()) for s in (input_text, output_text, context, system_prompt))
+    texts = b"".join(_lp(_text(s)) for s in (input_text, output_text, context, system_prompt))
+    rest = (
+        encode((params or RequestParams()).to_cbor()),
+        encode(list(tokens)),
+        finish.encode(),
     )
+    return sha256(texts + b"".join(_lp(x) for x in rest))
 
 
 @dataclass(frozen=True)
 class InferenceContent:
-    """What an inference transaction's hash commits to; lives in the content store only."""
+    """What an inference transaction's hash commits to; lives in the content store only.
+
+    The request part (input, context, system prompt, ``params``) is what the user signed
+    (its hash is the transaction's ``request_hash``); ``output``, ``tokens`` (the answer's
+    token ids, end-of-sequence not included; empty: the output's own tokenization) and
+    ``finish`` are the executor's answer."""
 
     input: str
     output: str
     context: str = ""
     system_prompt: str = ""
+    params: RequestParams = field(default_factory=RequestParams)
+    tokens: tuple[int, ...] = ()
+    finish: str = "eos"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", tuple(self.tokens))
+        if self.finish not in FINISHES:
+            raise MalformedInputError(f"content finish must be one of {FINISHES}")
+        if len(self.tokens) > MAX_CONTENT_TOKENS or not all(
+            isinstance(t, int) and not isinstance(t, bool) and 0 <= t < 2**32 for t in self.tokens
+        ):
+            raise MalformedInputError("content tokens are at most 65536 ids in [0, 2**32)")
 
     def hash(self) -> bytes:
-        return content_hash(self.input, self.output, self.context, self.system_prompt)
+        return content_hash(
+            self.input,
+            self.output,
+            self.context,
+            self.system_prompt,
+            self.params,
+            self.tokens,
+            self.finish,
+        )
+
+    def request_hash(self, model_id: bytes) -> bytes:
+        """Rule ``request-hash`` of this content's request part."""
+        return request_hash(model_id, self.input, self.context, self.system_prompt, self.params)
+
+    def request_only(self) -> InferenceContent:
+        """The request part alone (no answer yet)."""
+        return InferenceContent(self.input, "", self.context, self.system_prompt, self.params)
+
+    def answered(self, output: str, tokens: tuple[int, ...], finish: str) -> InferenceContent:
+        """This request with an answer."""
+        return InferenceContent(
+            self.input, output, self.context, self.system_prompt, self.params, tokens, finish
+        )
 
     def to_cbor(self) -> list[CborValue]:
-        return [self.input, self.output, self.context, self.system_prompt]
+        return [
+            self.input,
+            self.output,
+            self.context,
+            self.system_prompt,
+            self.params.to_cbor(),
+            list(self.tokens),
+            self.finish,
+        ]
 
     @classmethod
     def from_cbor(cls, v: CborValue) -> InferenceContent:
-        if not isinstance(v, list) or len(v) != 4 or not all(isinstance(s, str) for s in v):
-            raise MalformedInputError("inference content is [input, output, context, prompt]")
-        return cls(v[0], v[1], v[2], v[3])
+        if (
+            not isinstance(v, list)
+            or len(v) != 7
+            or not all(isinstance(s, str) for s in (*v[:4], v[6]))
+            or not isinstance(v[5], list)
+        ):
+            raise MalformedInputError(
+                "inference content is [input, output, context, prompt, params, tokens, finish]"
+            )
+        return cls(v[0], v[1], v[2], v[3], RequestParams.from_cbor(v[4]), tuple(v[5]), v[6])
 
 
-def request_hash(model_id: bytes, input_text: str, context: str, system_prompt: str) -> bytes:
-    """Hash of a request (what the user signs before any output exists)."""
-    return sha256(
-        _lp(model_id) + b"".join(_lp(s.encode()) for s in (input_text, context, system_prompt))
-    )
+def request_hash(
+    model_id: bytes,
+    input_text: str,
+    context: str,
+    system_prompt: str,
+    params: RequestParams | None = None,
+) -> bytes:
+    """Rule ``request-hash``: what the user signs before any output exists."""
+    texts = b"".join(_lp(_text(s)) for s in (input_text, context, system_prompt))
+    return sha256(_lp(model_id) + texts + _lp(encode((params or RequestParams()).to_cbor())))
 
 
 def receipt_message(network_id: bytes, user_txid: bytes, chash: bytes, gas_used: int) -> bytes:
@@ -338,7 +429,7 @@ def make_inference(
 
     (In the node the user signs the request part first; the executor adds the receipt.)
     """
-    rhash = request_hash(model_id, content.input, content.context, content.system_prompt)
+    rhash = content.request_hash(model_id)
     draft = L2Tx(
         TxKind.INFERENCE,
         _core.schnorr_public_key(user_sk),

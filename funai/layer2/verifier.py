@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, request_hash
+from funai.layer2.request_params import inference_seed
+from funai.layer2.transactions import InferenceContent, L2Tx, TxKind
 from funai.layer2.votes import Verdict, Vote, make_vote
 from funai.ledger.encoding import decode, encode
 
@@ -98,18 +99,21 @@ class Verifier:
         return out
 
     def judge(
-        self, job: JudgeJob, judge: Callable[[bytes, InferenceContent], Verdict]
+        self, job: JudgeJob, judge: Callable[[bytes, InferenceContent, int], Verdict]
     ) -> list[Verdict]:
-        """The verdicts of one job (runs without the L2 lock)."""
+        """The verdicts of one job (runs without the L2 lock): a content whose request part
+        does not hash to the transaction's ``request_hash`` answered another request (rule
+        ``inference-bad-request``: refused); otherwise the judge replays it with the seed of
+        rule ``inference-seed``."""
         out = []
+        network_id = self.node.params.network_id
         for tx, content in zip(job.txs, job.contents, strict=True):
-            rhash = request_hash(
-                bytes(tx.payload[0]), content.input, content.context, content.system_prompt
-            )
-            if rhash != tx.payload[1]:
-                out.append(Verdict(False))  # the executor answered another request
+            model_id = bytes(tx.payload[0])
+            if content.request_hash(model_id) != tx.payload[1]:
+                out.append(Verdict(False))
             else:
-                out.append(judge(bytes(tx.payload[0]), content))
+                seed = inference_seed(network_id, tx.user_txid(), content.params)
+                out.append(judge(model_id, content, seed))
         return out
 
     def cast(self, job: JudgeJob, verdicts: list[Verdict]) -> Vote | None:

@@ -80,13 +80,18 @@ class PaymentRequiredError(FunaiError):
 
 @dataclass
 class Reservation:
-    """Gas set aside for one running request: signed here from ``payer_sk`` once it ran, or
-    ``request``, a request its user signed elsewhere (a forwarding node; ``payer_sk`` empty)."""
+    """Gas set aside for one running request: ``request`` is signed here from ``payer_sk``
+    before the answer is generated (:meth:`L2Runtime.sign_reserved`, so the answer's seed is
+    fixed first, rule ``inference-seed``), or a request its user signed elsewhere (a
+    forwarding node; ``payer_sk`` empty)."""
 
     payer_sk: bytes
     account: bytes
     max_gas: int
     request: L2Tx | None = None
+    #: the nonce of a request signed here (-1: none), given back if it is never settled
+    nonce: int = -1
+    settled: bool = False
 
 
 class L2Runtime:
@@ -120,6 +125,8 @@ class L2Runtime:
         self.reserved: dict[bytes, int] = {}
         self._books = threading.Lock()  # guards ``reserved`` only (held for microseconds)
         self.next_nonce: dict[bytes, int] = {}
+        #: nonces of requests signed here that were never settled (see ``release``)
+        self._unused_nonces: list[tuple[bytes, int]] = []
         self.sent: dict[str, int] = {}  # what was published -> L1 height it was sent at
         self.last_duty = "starting"
         self.models_ready = trio.Event()
@@ -148,13 +155,13 @@ class L2Runtime:
             for mid in [bytes.fromhex(m.model_id)]
         }
 
-        def judge(model_id: bytes, content: InferenceContent) -> Verdict:
+        def judge(model_id: bytes, content: InferenceContent, seed: int) -> Verdict:
             run = judges.get(model_id)
             if run is None:
                 log.warning("no model to judge with", extra={"fields": {"model": model_id.hex()}})
                 verdict = Verdict(False)
             else:
-                verdict = run(model_id, content)
+                verdict = run(model_id, content, seed)
             if self.metrics is not None:
                 label = names.get(model_id, model_id.hex()[:16])
                 self.metrics.observe_verdict(label, "accept" if verdict.accept else "reject")
@@ -408,14 +415,16 @@ class L2Runtime:
         limit, need = int(request.payload[2]), self.price_per_token * max_tokens
         if limit < need:
             raise PaymentRequiredError(request.sender, limit, need)
-        self.gossip.call(
-            self.l2.check_request, request, content.input, content.context, content.system_prompt
-        )
+        self.gossip.call(self.l2.check_request, request, content.request_only())
         return self.gossip.call(self._reserve, request.sender, limit, b"", request)
 
     def release(self, r: Reservation) -> None:
-        """Gives a reservation back (never waits on the L2 lock)."""
+        """Gives a reservation back (never waits on the L2 lock). The nonce of a request
+        signed here that was never settled is returned at the next nonce taken."""
         with self._books:
+            if r.payer_sk and r.nonce >= 0 and not r.settled:
+                self._unused_nonces.append((r.payer_sk, r.nonce))
+                r.nonce = -1
             left = self.reserved.get(r.account, 0) - r.max_gas
             if left > 0:
                 self.reserved[r.account] = left
@@ -424,6 +433,10 @@ class L2Runtime:
 
     def _nonce(self, account: bytes) -> int:
         """(Under the L2 lock.)"""
+        with self._books:
+            unused, self._unused_nonces = self._unused_nonces, []
+        for payer_sk, nonce in reversed(unused):  # the latest first: each may simply rewind
+            self._return_nonce(payer_sk, nonce, False)
         state_nonce = self.l2.state.account(account)[1]
         pool = [t.nonce + 1 for t in self.l2.mempool.of_sender(account)]
         return max([state_nonce, self.next_nonce.get(account, 0), *pool])
@@ -457,12 +470,9 @@ class L2Runtime:
         request after all, exactly one of the two gets into a block."""
         await self.call(self._return_nonce, payer_sk, nonce, maybe_used)
 
-    def _settle(self, r: Reservation, model_id: bytes, content: InferenceContent, gas: int) -> L2Tx:
+    def _sign_reserved(self, r: Reservation, model_id: bytes, content: InferenceContent) -> int:
         """(Under the L2 lock.)"""
-        if r.request is not None:  # signed by its user on the forwarding node
-            self.l2.check_request(r.request, content.input, content.context, content.system_prompt)
-            return self.l2.complete(r.request, content, gas)
-        nonce = self._nonce(r.account)
+        nonce = self._take_nonce(r.account)
         request = sign_request(
             r.payer_sk,
             nonce,
@@ -472,22 +482,49 @@ class L2Runtime:
             self.params.network_id,
             context=content.context,
             system_prompt=content.system_prompt,
+            params=content.params,
         )
-        self.l2.check_request(request, content.input, content.context, content.system_prompt)
-        tx = self.l2.complete(request, content, gas)
-        self.next_nonce[r.account] = nonce + 1
+        try:
+            self.l2.check_request(request, content.request_only())
+        except BaseException:
+            self._return_nonce(r.payer_sk, nonce, False)
+            raise
+        r.request, r.nonce = request, nonce
+        return self.l2.seed_of(request, content)
+
+    async def sign_reserved(
+        self, r: Reservation, model_id: bytes, content: InferenceContent
+    ) -> int:
+        """Signs the user's request for a reservation paid here (gas limit: the reservation),
+        before anything is generated, and returns the seed its answer must be drawn with
+        (rule ``inference-seed``). A request signed by its user elsewhere is only checked."""
+        if r.request is not None and not r.payer_sk:
+            seed: int = await self.call(self._seed_signed, r.request, content)
+        else:
+            seed = await self.call(self._sign_reserved, r, model_id, content)
+        return seed
+
+    def _seed_signed(self, request: L2Tx, content: InferenceContent) -> int:
+        self.l2.check_request(request, content.request_only())
+        return self.l2.seed_of(request, content)
+
+    def _settle(self, r: Reservation, content: InferenceContent, gas: int) -> L2Tx:
+        """(Under the L2 lock.)"""
+        if r.request is None:
+            raise L2Error("inference-bad-request", "the request was not signed before running")
+        self.l2.check_request(r.request, content.request_only())
+        tx = self.l2.complete(r.request, content, gas)
+        r.settled = True
         return tx
 
-    async def settle(
-        self, r: Reservation, model_id: bytes, content: InferenceContent, tokens: int
-    ) -> L2Tx:
-        """The inference transaction of a finished request: the user's request signed with
-        the reservation as its gas limit, the executor's receipt charging the actual gas
-        (``tokens * price_per_token``, at most the limit), queued for gossip. Releases the
-        reservation."""
+    async def settle(self, r: Reservation, content: InferenceContent, tokens: int) -> L2Tx:
+        """The inference transaction of a finished request: the request signed before it
+        ran (:meth:`sign_reserved`), completed with the executor's receipt charging the
+        actual gas (``tokens * price_per_token``, at most the limit), queued for gossip.
+        Releases the reservation."""
         gas = min(r.max_gas, self.price_per_token * tokens)
         try:
-            tx: L2Tx = await self.call(self._settle, r, model_id, content, gas)
+            tx: L2Tx = await self.call(self._settle, r, content, gas)
         finally:
             self.release(r)
         return tx

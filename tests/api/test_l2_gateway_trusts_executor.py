@@ -63,6 +63,7 @@ MESSAGES = [
     {"role": "user", "content": "What is the capital of France?"},
 ]
 PROMPT = "The capital of France is"
+TOKENS = (504, 3575, 282, 4649, 314, 7042, 30)  # the answer's token ids, as the receipt names
 
 
 def _like(real: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -132,7 +133,8 @@ class Executor:
 
     def ext(self, req: Any, signed: Any, output: str, network: bytes) -> dict[str, Any]:
         system = req.system if self.hashes_system else ""
-        content = InferenceContent(req.input, output, req.context, system)
+        params = req.asked().params
+        content = InferenceContent(req.input, output, req.context, system, params, TOKENS, "eos")
         tx = with_receipt(signed, EXECUTOR_SK, content.hash(), GAS_USED, network)
         receipt = {
             "version": 1,
@@ -154,6 +156,8 @@ class Executor:
             "request_id": "chatcmpl-fake",
             "model_id": MODEL_ID.hex(),
             "inference_txid": tx.txid().hex(),
+            "tokens": list(TOKENS),
+            "finish": "eos",
             "receipt": receipt,
         }
 

@@ -13,7 +13,9 @@ import pytest
 from apinode import ApiNode
 from prometheus_client.parser import text_string_to_metric_families
 
-from funai.api.openai_compat import content_hash, split_chat, verify_receipt
+from funai.api.openai_compat import split_chat, verify_receipt
+from funai.layer2.request_params import params_from_json
+from funai.layer2.transactions import InferenceContent
 
 MESSAGES: list[Any] = [
     {"role": "system", "content": "You are terse."},
@@ -34,6 +36,16 @@ def _check_receipt(receipt: dict[str, Any], node_key: str, model_id: str, chash:
     assert receipt["content_hash"] == chash.hex()
     assert verify_receipt(receipt)
     assert not verify_receipt({**receipt, "content_hash": "00" * 32})
+
+
+def _answer_hash(messages: list[Any], text: str, ext: dict[str, Any]) -> bytes:
+    """The content hash of an answer from what the client sees: its chat, the text, and the
+    signed parameters, token ids and finish in the ``funai`` extension."""
+    inp, ctx, system = split_chat(messages)
+    params = params_from_json(ext["params"])
+    return InferenceContent(
+        inp, text, ctx, system, params, tuple(ext["tokens"]), ext["finish"]
+    ).hash()
 
 
 def test_models(client: openai.OpenAI, model_name: str) -> None:
@@ -63,9 +75,11 @@ def test_chat_non_stream_and_stream_agree(
     assert resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens
     ext = (resp.model_extra or {})["funai"]
     status = api_node.get("/status")
-    inp, ctx, system = split_chat(MESSAGES)
+    assert params_from_json(ext["params"]).max_tokens == 12
+    assert len(ext["tokens"]) == resp.usage.completion_tokens
+    assert ext["receipt"]["seed"] == ext["seed"]
     _check_receipt(
-        ext["receipt"], status["node_key"], ext["model_id"], content_hash(inp, text, ctx, system)
+        ext["receipt"], status["node_key"], ext["model_id"], _answer_hash(MESSAGES, text, ext)
     )
     header = raw.headers["x-funai-receipt"]
     from_header = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
@@ -99,8 +113,77 @@ def test_chat_non_stream_and_stream_agree(
         last_ext["receipt"],
         status["node_key"],
         ext["model_id"],
-        content_hash(inp, streamed, ctx, system),
+        _answer_hash(MESSAGES, streamed, last_ext),
     )
+    assert last_ext["tokens"] == ext["tokens"]
+
+
+def test_seed_is_honoured_and_returned(client: openai.OpenAI, model_name: str) -> None:
+    def ask(seed: int) -> tuple[str, dict[str, Any]]:
+        resp = client.chat.completions.create(
+            model=model_name, messages=MESSAGES, max_tokens=10, temperature=1.0, seed=seed
+        )
+        return resp.choices[0].message.content or "", (resp.model_extra or {})["funai"]
+
+    (a, ea), (b, eb) = ask(42), ask(42)
+    assert (a, ea["tokens"]) == (b, eb["tokens"])  # the same seed draws the same answer
+    assert ea["seed"] == eb["seed"] == 42
+    assert params_from_json(ea["params"]).seed == 42
+    others = {tuple(ask(s)[1]["tokens"]) for s in (1, 2, 3)}
+    assert len(others | {tuple(ea["tokens"])}) > 1  # at temperature 1.0 seeds matter
+
+
+def test_logprobs_openai_shape(client: openai.OpenAI, model_name: str) -> None:
+    resp = client.chat.completions.create(
+        model=model_name,
+        messages=MESSAGES,
+        max_tokens=6,
+        temperature=0,
+        logprobs=True,
+        top_logprobs=3,
+    )
+    lp = resp.choices[0].logprobs
+    assert lp is not None
+    assert lp.content is not None
+    assert resp.usage is not None
+    assert len(lp.content) == resp.usage.completion_tokens
+    for item in lp.content:
+        assert item.logprob <= 0.0
+        assert len(item.top_logprobs) == 3
+        # greedy: the token taken is the most likely one
+        assert item.top_logprobs[0].logprob == pytest.approx(item.logprob)
+        assert item.top_logprobs[0].logprob >= item.top_logprobs[1].logprob
+    assert "".join(i.token for i in lp.content).startswith(resp.choices[0].message.content or "")
+    plain = client.chat.completions.create(
+        model=model_name, messages=MESSAGES, max_tokens=6, temperature=0
+    )
+    assert plain.choices[0].logprobs is None
+    legacy = client.completions.create(
+        model=model_name, prompt="1, 2, 3,", max_tokens=4, temperature=0, logprobs=2
+    )
+    llp = legacy.choices[0].logprobs
+    assert llp is not None
+    assert llp.tokens is not None
+    assert llp.top_logprobs is not None
+    assert (
+        len(llp.tokens)
+        == len(llp.top_logprobs)
+        == (legacy.usage.completion_tokens if legacy.usage else -1)
+    )
+    assert all(len(t) <= 2 for t in llp.top_logprobs)  # distinct token texts may merge
+    assert llp.text_offset is not None
+    assert llp.text_offset[0] == 0
+    # streamed: the same log-probabilities, chunk by chunk
+    chunks = client.chat.completions.create(
+        model=model_name, messages=MESSAGES, max_tokens=6, temperature=0, logprobs=True, stream=True
+    )
+    streamed = [
+        i.logprob
+        for c in chunks
+        if c.choices and c.choices[0].logprobs
+        for i in c.choices[0].logprobs.content or []
+    ]
+    assert streamed == pytest.approx([i.logprob for i in lp.content])
 
 
 def test_completions(client: openai.OpenAI, model_name: str) -> None:

@@ -185,16 +185,21 @@ class Net:
         return try_form_qc(NETWORK_ID, block.hash(), keys, votes)
 
 
-def good_answer(model: bytes, text: str, context: str, system: str) -> str:
+def good_text(model: bytes, text: str) -> str:
+    """What the honest fake executor answers to ``text``."""
     return f"[{model[:2].hex()}] answer to {text}"
 
 
-def garbage(model: bytes, text: str, context: str, system: str) -> str:
-    return "zxqv garbage"
+def good_answer(model: bytes, asked: InferenceContent, seed: int) -> InferenceContent:
+    return asked.answered(good_text(model, asked.input), (), "eos")
 
 
-def fake_judge(model: bytes, content: InferenceContent) -> Verdict:
-    ok = content.output == good_answer(model, content.input, content.context, "")
+def garbage(model: bytes, asked: InferenceContent, seed: int) -> InferenceContent:
+    return asked.answered("zxqv garbage", (), "eos")
+
+
+def fake_judge(model: bytes, content: InferenceContent, seed: int = 0) -> Verdict:
+    ok = content.output == good_text(model, content.input)
     return Verdict(ok, 950_000 if ok else 20_000, -1_500 if ok else -9_000)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import trio
 from attackkit import gossip_for, started
-from l2kit import MODEL, NETWORK_ID, good_answer, skey
+from l2kit import MODEL, NETWORK_ID, good_text, skey
 
 from funai import _core
 from funai.layer2.block import BlockContents, L2Block, block_sig_message, tx_root
@@ -42,10 +42,10 @@ def test_judging_runs_without_the_l2_lock(tmp_path: Path) -> None:
     assert [j.block_hash for j in jobs] == [bh]
     started_judging, finish = threading.Event(), threading.Event()
 
-    def slow_judge(model: bytes, content: InferenceContent) -> Verdict:
+    def slow_judge(model: bytes, content: InferenceContent, seed: int) -> Verdict:
         started_judging.set()
         assert finish.wait(10)
-        return Verdict(content.output == good_answer(model, content.input, "", ""))
+        return Verdict(content.output == good_text(model, content.input))
 
     verdicts: list[Verdict] = []
     judge = threading.Thread(

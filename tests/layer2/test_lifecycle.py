@@ -16,6 +16,7 @@ from l2kit import (
     fake_judge,
     garbage,
     good_answer,
+    good_text,
     skey,
 )
 
@@ -31,7 +32,7 @@ from funai.ledger.tx import COIN
 
 
 def always(accept: bool) -> Judge:
-    def judge(model: bytes, content: InferenceContent) -> Verdict:
+    def judge(model: bytes, content: InferenceContent, seed: int) -> Verdict:
         return Verdict(accept, 999_999 if accept else 0, 0)
 
     return judge
@@ -73,7 +74,7 @@ def test_full_lifecycle(tmp_path: Path, dishonest: bool) -> None:
     # immediate execution: the client gets its answer and a receipt at once
     req_a = sign_request(skey("user"), 0, MODEL, 2 * COIN, "capital of France?", NETWORK_ID)
     out_a, tx_a = good.execute(req_a, "capital of France?")
-    assert out_a == good_answer(MODEL, "capital of France?", "", "")
+    assert out_a == good_text(MODEL, "capital of France?")
     req_b = sign_request(skey("user"), 1, MODEL, 2 * COIN, "2+2?", NETWORK_ID)
     out_b, tx_b = bad.execute(req_b, "2+2?")
     assert out_b == "zxqv garbage"

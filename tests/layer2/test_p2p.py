@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
-from l2kit import MODEL, NETWORK_ID, acct, fake_judge, good_answer, make_params, skey, vkey
+from l2kit import (
+    MODEL,
+    NETWORK_ID,
+    acct,
+    fake_judge,
+    good_answer,
+    good_text,
+    make_params,
+    skey,
+    vkey,
+)
 
 from funai import _core
 from funai.layer2.p2p import L2Gossip
@@ -132,7 +142,7 @@ def test_two_nodes_over_loopback(tmp_path: Path) -> None:
             # immediate execution on A; the transaction and its content reach B by gossip
             req = sign_request(skey("user"), 0, MODEL, COIN // 10, "hello?", NETWORK_ID)
             output, tx = await on_a(a.l2.execute, req, "hello?")
-            assert output == good_answer(MODEL, "hello?", "", "")
+            assert output == good_text(MODEL, "hello?")
             await wait_for("tx gossiped", lambda: tx.txid() in b.l2.mempool)
             await mine(a.l2.commitment_outputs(COIN // 2))
             await wait_for("block 2", lambda: b.l2.state.height == 2)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from l2kit import fake_judge, good_answer
+from l2kit import fake_judge, good_answer, good_text
 
 from funai.layer2.story import DEMO_MODEL, run_story
 
@@ -20,7 +20,7 @@ def test_story_summary(tmp_path: Path) -> None:
         on_step=lambda title, details: steps.append((title, details)),
     )
     json.dumps(out)  # JSON-ready
-    assert out["response"] == good_answer(DEMO_MODEL, "What is the capital of France?", "", "")
+    assert out["response"] == good_text(DEMO_MODEL, "What is the capital of France?")
     assert out["votes_accept"] == 5
     assert out["finalized"] is True
     assert out["confirmed"] is True

@@ -11,6 +11,7 @@ from funai import _core
 from funai.errors import FunaiError, MalformedInputError
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, apply_tx
+from funai.layer2.request_params import RequestParams
 from funai.layer2.transactions import (
     InferenceContent,
     L2Tx,
@@ -30,10 +31,17 @@ def test_content_hash_is_length_prefixed() -> None:
     b = content_hash("a", "bc", "", "")
     assert a != b
     assert content_hash("x", "", "", "") != content_hash("", "x", "", "")
-    assert content_hash("a", "b", "c", "d") == _core.sha256(
-        b"".join(len(s).to_bytes(8, "big") + s for s in (b"a", b"b", b"c", b"d"))
+    params = RequestParams(max_tokens=9, temperature_ppm=700_000, stop=("x",))
+    parts = (b"a", b"b", b"c", b"d", encode(params.to_cbor()), encode([5, 6]), b"stop")
+    assert content_hash("a", "b", "c", "d", params, (5, 6), "stop") == _core.sha256(
+        b"".join(len(s).to_bytes(8, "big") + s for s in parts)
     )
-    assert InferenceContent("a", "b", "c", "d").hash() == content_hash("a", "b", "c", "d")
+    full = InferenceContent("a", "b", "c", "d", params, (5, 6), "stop")
+    assert full.hash() == content_hash("a", "b", "c", "d", params, (5, 6), "stop")
+    # every part of the answer and of the signed request is committed to
+    assert full.hash() != content_hash("a", "b", "c", "d", params, (5, 7), "stop")
+    assert full.hash() != content_hash("a", "b", "c", "d", params, (5, 6), "length")
+    assert full.hash() != content_hash("a", "b", "c", "d", RequestParams(), (5, 6), "stop")
     # UTF-8 lengths are byte lengths
     assert content_hash("é", "", "", "") != content_hash("e", "", "", "")
 
