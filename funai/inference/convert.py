@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,9 +120,14 @@ def convert_gguf(
     force: bool = False,
     verify: bool = False,
     precision: str = DEFAULT_PRECISION,
+    drop_layer: int | None = None,
 ) -> ConvertResult:
     """Converts ``gguf_path`` into the model directory ``out_dir`` (atomically), with weights in
     ``precision`` (``int4`` or ``fp32``, see :data:`PRECISIONS`).
+
+    ``drop_layer``: leave decoder layer ``drop_layer`` out (a cheaper, subtly different
+    model: what a dishonest executor could serve in place of the real one; used to measure
+    that replay verification catches it, docs/verification.md). Its model id differs.
 
     Idempotent: when ``out_dir`` already holds a conversion of the same GGUF by this converter
     version at this precision it is kept (``verify`` re-hashes its files first).
@@ -132,10 +139,13 @@ def convert_gguf(
     if (
         not force
         and gguf_sha
+        and drop_layer is None
         and (mid := _cached(out_dir, gguf_sha, verify, precision)) is not None
     ):
         return ConvertResult(out_dir, mid, False)
     model = GGUFModel(gguf_path)
+    if drop_layer is not None and not 0 <= drop_layer < model.config.num_hidden_layers:
+        raise ModelFormatError(f"drop_layer {drop_layer} is not a layer of this model")
     cfg = model.config
     tokenizer_json = model.tokenizer_json()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -147,18 +157,21 @@ def convert_gguf(
 
             with Progress(*Progress.get_default_columns(), transient=False) as bar:
                 task = bar.add_task(f"convert {gguf_path.name}", total=len(names) + 2)
-                _write(model, tmp, tokenizer_json, lambda _n: bar.advance(task), precision)
+                _write(
+                    model, tmp, tokenizer_json, lambda _n: bar.advance(task), precision, drop_layer
+                )
                 bar.update(task, description="hash model files")
                 digests = store.file_digests(tmp)
                 bar.advance(task, 2)
         else:
-            _write(model, tmp, tokenizer_json, None, precision)
+            _write(model, tmp, tokenizer_json, None, precision, drop_layer)
             digests = store.file_digests(tmp)
         model_id = store.model_id_from_digests(digests)
         manifest = {
             "format": 1,
             "converter_version": CONVERTER_VERSION,
             "precision": precision,
+            **({} if drop_layer is None else {"dropped_layer": drop_layer}),
             "name": out_dir.name,
             "model_id": model_id,
             "files": digests,
@@ -176,14 +189,24 @@ def convert_gguf(
 
 
 def _write(
-    model: GGUFModel, out: Path, tokenizer_json: str, on_tensor: Any, precision: str
+    model: GGUFModel,
+    out: Path,
+    tokenizer_json: str,
+    on_tensor: Any,
+    precision: str,
+    drop_layer: int | None = None,
 ) -> None:
     cfg = model.config
-    quant = model.block_quant if precision == "int4" else None
+    get: Callable[[str], Any] = model.tensor
+    quant: Callable[[str], Any] | None = model.block_quant if precision == "int4" else None
+    if drop_layer is not None:
+        cfg = dataclasses.replace(cfg, num_hidden_layers=cfg.num_hidden_layers - 1)
+        get = _skip_layer(get, drop_layer)
+        quant = None if quant is None else _skip_layer(quant, drop_layer)
     with open(out / DATA_FILE, "wb") as data:
         graph = build_llama(
             cfg,
-            model.tensor,
+            get,
             data,
             DATA_FILE,
             on_tensor,
@@ -212,6 +235,20 @@ def _write(
     gen = {"bos_token_id": cfg.bos_token_id, "eos_token_id": cfg.eos_token_id}
     (out / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
     (out / "genai_config.json").write_text(json.dumps(_genai_config(cfg), indent=2) + "\n")
+
+
+def _skip_layer(fn: Callable[[str], Any], dropped: int) -> Callable[[str], Any]:
+    """``fn`` over tensor names with layer ``dropped`` left out (layer i reads i + 1 from
+    ``dropped`` on)."""
+
+    def get(name: str) -> Any:
+        if name.startswith("blk."):
+            i, rest = name[4:].split(".", 1)
+            if int(i) >= dropped:
+                name = f"blk.{int(i) + 1}.{rest}"
+        return fn(name)
+
+    return get
 
 
 def _token_text(tokenizer_json: str, token_id: int | None) -> str | None:

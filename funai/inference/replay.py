@@ -199,7 +199,7 @@ def _stop_holds(
     earlier = model.decode(answer[:-1]) if answer else ""
     stopped_early = any(s in earlier for s in params.stop)
     if finish == "length":
-        full = prompt_len + len(answer) + 1 >= model.max_length
+        full = prompt_len + len(answer) >= model.max_length  # as the generator stops
         return (len(answer) == params.max_tokens or full) and not stopped_early, None
     if finish == "stop":
         return bool(answer) and any(s in text for s in params.stop) and not stopped_early, None

@@ -4,14 +4,17 @@ verifier alike (rule ``chat-content``).
 A chat ``[{"role", "content"}, ...]`` becomes ``(input, context, system_prompt)``:
 
 * ``system_prompt``: the contents of the system messages, joined by newlines;
-* ``input``: the content of the last message when it is a user message, else ``""``;
+* ``input``: the content of the last message when it is a non-empty user message, else
+  ``""``;
 * ``context``: the other non-system messages in order, as compact JSON
   ``[{"content": ..., "role": ...}, ...]`` (keys sorted), or ``""`` when there are none.
 
 :func:`chat_messages` is its inverse on this canonical form: the system message (when not
-empty), the context's turns, then the user's input (when not empty). The executor generates
-from ``chat_messages(*split_chat(chat))`` and the verifier replays from the same messages,
-so both render exactly one prompt. A context that is not such a JSON list (content written by
+empty), the context's turns, then the user's input (when not empty), so
+``split_chat(chat_messages(*split_chat(chat))) == split_chat(chat)`` for every chat (system
+messages move to the front, joined: the chat a model is asked is always the canonical one).
+The executor generates from ``chat_messages(*split_chat(chat))`` and the verifier replays
+from the same messages, so both render exactly one prompt. A context that is not such a JSON list (content written by
 hand) is read as text placed before the input in the user's turn.
 """
 
@@ -32,7 +35,7 @@ def split_chat(messages: Sequence[Mapping[str, str]]) -> tuple[str, str, str]:
     system = "\n".join(m["content"] for m in messages if m["role"] == "system")
     rest = [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"]
     last = ""
-    if rest and rest[-1]["role"] == "user":
+    if rest and rest[-1]["role"] == "user" and rest[-1]["content"]:
         last = rest.pop()["content"]
     context = json.dumps(rest, separators=(",", ":"), sort_keys=True) if rest else ""
     return last, context, system
@@ -71,7 +74,7 @@ def chat_messages(input_text: str, context: str = "", system_prompt: str = "") -
         messages.append({"role": "user", "content": f"{context}\n\n{input_text}"})
         return messages
     messages.extend(turns)
-    if input_text or not turns:
+    if input_text:
         messages.append({"role": "user", "content": input_text})
     return messages
 

@@ -10,12 +10,18 @@ executor fined). The judge runs without the L2 lock (:meth:`Verifier.ready` then
 :meth:`Verifier.cast`), at most ``max_block_inferences`` inferences per block (a
 consensus rule). Rule ``vote-once``: a verifier's vote is recorded in ``l2_my_votes`` before
 it leaves the node, and after a restart the same vote is sent again, never another.
+
+A verdict depends only on the transaction (which commits to its content, hence to the seed)
+and the model, so each inference is judged once: when a producer replaces a block that
+found no quorum in time, the next block's inferences that were already judged reuse their
+verdicts (:data:`VERDICT_CACHE` most recent), so the judging of a busy chain converges.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -33,6 +39,8 @@ __all__ = ["JudgeJob", "Verifier"]
 log = logging.getLogger("funai.layer2")
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS l2_my_votes (hash BLOB PRIMARY KEY, data BLOB)"
+#: Verdicts kept by transaction id (a block holds at most ``max_block_inferences``).
+VERDICT_CACHE = 4096
 
 
 @dataclass
@@ -57,6 +65,8 @@ class Verifier:
             self.mine[bytes(h)] = Vote.from_cbor(decode(bytes(data)))
         #: txid -> the block whose judging waits for its content (fetched from peers)
         self.wanted: dict[bytes, bytes] = {}
+        #: txid -> its verdict (see the module docstring), oldest first
+        self.verdicts: OrderedDict[bytes, Verdict] = OrderedDict()
 
     def voted(self, block_hash: bytes) -> bool:
         return block_hash in self.mine
@@ -108,12 +118,21 @@ class Verifier:
         out = []
         network_id = self.node.params.network_id
         for tx, content in zip(job.txs, job.contents, strict=True):
+            txid = tx.txid()
+            known = self.verdicts.get(txid)
+            if known is not None:
+                out.append(known)
+                continue
             model_id = bytes(tx.payload[0])
             if content.request_hash(model_id) != tx.payload[1]:
-                out.append(Verdict(False))
+                verdict = Verdict(False)
             else:
                 seed = inference_seed(network_id, tx.user_txid(), content.params)
-                out.append(judge(model_id, content, seed))
+                verdict = judge(model_id, content, seed)
+            out.append(verdict)
+            self.verdicts[txid] = verdict
+            while len(self.verdicts) > VERDICT_CACHE:
+                self.verdicts.popitem(last=False)
         return out
 
     def cast(self, job: JudgeJob, verdicts: list[Verdict]) -> Vote | None:

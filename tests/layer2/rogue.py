@@ -16,6 +16,12 @@ command line as usual (``sys.argv[1:]``). Roles:
   first), then stops bidding.
 * ``silent``: a producer that bids (its commitments go out after every L1 block as usual)
   but never builds a block when elected.
+* ``substitute``: an executor that serves a cheaper substitute under the genuine model's
+  name and id: the model directory in ``$FUNAI_ROGUE_SUBSTITUTE`` (e.g. the model with one
+  decoder layer dropped), with the request's seed and parameters, its answers otherwise
+  honest.
+* ``edit``: an executor that edits its answers after generating them (appends
+  :data:`EDIT` to the text and its tokens) and signs the edited answer.
 """
 
 from __future__ import annotations
@@ -28,7 +34,19 @@ from typing import Any
 #: (``loglik`` near -3.7 against the threshold -1.25; checked by the devnet test).
 GARBAGE = "Bananas are yellow. Bananas are yellow."
 
-ROLES = ("accept-all", "reject-all", "garbage", "equivocate", "bad-receipt", "silent")
+#: What the ``edit`` executor appends to every answer.
+EDIT = " Visit funai.example for more."
+
+ROLES = (
+    "accept-all",
+    "reject-all",
+    "garbage",
+    "equivocate",
+    "bad-receipt",
+    "silent",
+    "substitute",
+    "edit",
+)
 
 
 def launch_code(*roles: str) -> str:
@@ -45,8 +63,8 @@ def _fixed_judge(accept: bool) -> None:
     from funai.layer2.transactions import InferenceContent
     from funai.layer2.votes import Verdict
 
-    def engine_judge(model: Any, cfg: Any = None) -> Any:
-        def run(model_id: bytes, content: InferenceContent) -> Verdict:
+    def engine_judge(model: Any, cfg: Any = None, **_kw: Any) -> Any:
+        def run(model_id: bytes, content: InferenceContent, seed: int) -> Verdict:
             return Verdict(accept, 1_000_000 if accept else 0, 0 if accept else -(10**6))
 
         return run
@@ -57,16 +75,23 @@ def _fixed_judge(accept: bool) -> None:
 def _garbage_executor() -> None:
     from funai.inference.engine import InferenceEngine
     from funai.inference.generate import Completion
-    from funai.node.l2runtime import L2Runtime
 
     honest_generate = InferenceEngine.generate
 
-    async def generate(self: InferenceEngine, prompt: Any, params: Any = None) -> Completion:
-        done = await honest_generate(self, prompt, params)
+    async def generate(
+        self: InferenceEngine, prompt: Any, params: Any = None, **kw: Any
+    ) -> Completion:
+        done = await honest_generate(self, prompt, params, **kw)
         ids = tuple(self.model.encode(GARBAGE))
-        return Completion(GARBAGE, ids, "stop", done.prompt_tokens)
+        return Completion(GARBAGE, ids, "eos", done.prompt_tokens)
 
     InferenceEngine.generate = generate  # type: ignore[method-assign]
+    _no_bond_top_up()
+
+
+def _no_bond_top_up() -> None:
+    """Never tops the executor bond up once posted (so a penalty stays visible in it)."""
+    from funai.node.l2runtime import L2Runtime
 
     build = L2Runtime._build_duties
 
@@ -78,6 +103,43 @@ def _garbage_executor() -> None:
         return build(self)
 
     L2Runtime._build_duties = build_duties  # type: ignore[method-assign]
+
+
+def _substitute_executor() -> None:
+    import dataclasses
+    import os
+
+    import funai.inference as inference
+    from funai.inference.model import LoadedModel
+
+    honest_load = inference.load_model
+    substitute = os.environ["FUNAI_ROGUE_SUBSTITUTE"]
+
+    def load_model(path: Any, **kw: Any) -> LoadedModel:
+        real = honest_load(path, **kw)
+        cheap = honest_load(substitute, **kw)
+        print(f"rogue: serving {substitute} as {real.model_id}", file=sys.stderr, flush=True)
+        return dataclasses.replace(cheap, path=real.path, name=real.name, model_id=real.model_id)
+
+    inference.load_model = load_model  # the API imports it when models load
+    _no_bond_top_up()
+
+
+def _editing_executor() -> None:
+    from funai.inference.engine import InferenceEngine
+    from funai.inference.generate import Completion
+
+    honest_generate = InferenceEngine.generate
+
+    async def generate(
+        self: InferenceEngine, prompt: Any, params: Any = None, **kw: Any
+    ) -> Completion:
+        done = await honest_generate(self, prompt, params, **kw)
+        ids = done.token_ids + tuple(self.model.encode(EDIT))
+        return Completion(done.text + EDIT, ids, done.finish_reason, done.prompt_tokens)
+
+    InferenceEngine.generate = generate  # type: ignore[method-assign]
+    _no_bond_top_up()
 
 
 def _equivocating_producer() -> None:
@@ -159,6 +221,10 @@ def run(roles: list[str]) -> None:
             _bad_receipt_executor()
         elif role == "silent":
             _silent_producer()
+        elif role == "substitute":
+            _substitute_executor()
+        elif role == "edit":
+            _editing_executor()
         else:
             raise SystemExit(f"unknown rogue role {role!r}")
     print(f"rogue node: {', '.join(roles)}", file=sys.stderr, flush=True)

@@ -1,10 +1,14 @@
 """Adversarial devnets of real node processes (each node its own ``funai node``, over loopback).
 
-1. A dishonest executor and two dishonest verifiers in one network: ``verifier3`` accepts
-   everything, ``verifier4`` rejects everything and ``inference-b`` answers garbage
-   (tests/layer2/rogue.py). The honest majority decides: the honest answer is accepted and
-   paid, the garbage is rejected on every node, its executor loses ``bond_penalty`` of its
-   bond to the user and earns no gas, and the user pays nothing for it.
+1. Dishonest executors and two dishonest verifiers in one network: ``verifier3`` accepts
+   everything, ``verifier4`` rejects everything, ``inference-b`` answers garbage,
+   ``inference-c`` serves a cheaper substitute (the model with one decoder layer dropped)
+   under the genuine model's id and ``inference-d`` edits its answers after generating them
+   (tests/layer2/rogue.py). The honest majority decides by replay (rule ``replay-token``):
+   the honest answers, 50 of them sampled at temperature 1.0, are all accepted and paid and
+   their executor is never penalized; every dishonest answer is rejected on every node, its
+   executor loses ``bond_penalty`` of its bond to the user and earns no gas, and the user
+   pays nothing for it.
 2. Model governance: a model that is not active is refused by the API before it runs (409
    ``model_inactive``); a MODEL_PROPOSE and a quorum of verifier MODEL_VOTEs sent through
    ``POST /v1/l2/tx`` activate it ``model_activation_delay`` blocks later, then it is served,
@@ -25,11 +29,13 @@ from typing import Any
 
 import pytest
 from devnetkit import Devnet, model_cache, running_devnet
-from rogue import GARBAGE, launch_code
+from rogue import EDIT, GARBAGE, launch_code
 
 from funai import _core
 from funai.inference import load_model
-from funai.inference.defaults import ensure_default_model
+from funai.inference.convert import convert_gguf
+from funai.inference.defaults import ensure_default_model, gguf_dir
+from funai.inference.fetch import DEFAULT_SOURCE
 from funai.layer2.judging import engine_judge
 from funai.layer2.params import test_verifier_key as verifier_key
 from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
@@ -43,6 +49,21 @@ PROMPT = "What is the capital of France?"
 MINE_INTERVAL = 1.5
 PEG = COIN // 2  # each client account's peg-in
 PRODUCER_BID = 1_000_000  # 0.01 FAI per L1 block from the producer's wallet
+#: honest answers sampled at temperature 1.0, every one of them accepted
+HONEST_SAMPLED = 50
+ROGUES = ("inference-b", "inference-c", "inference-d")
+QUESTIONS = [
+    "Name a colour.",
+    "Write one sentence about the sea.",
+    "What is 7 times 6?",
+    "Give me a name for a cat.",
+    "Describe a tree in a few words.",
+    "What do bees make?",
+    "Say something kind.",
+    "Name a planet.",
+    "Which animal says moo?",
+    "Suggest a breakfast.",
+]
 
 
 def _finalized_with_all_votes(voters: int) -> Any:
@@ -64,46 +85,76 @@ def _wait_ready(net: Devnet, executors: list[str], clients: dict[str, str]) -> N
     )
 
 
-def test_dishonest_executor_and_verifiers(tmp_path: Path) -> None:
-    model = ensure_default_model(model_cache())
-    # the rogue's answer is garbage to the real judge
-    judge = engine_judge(load_model(model))
-    assert not judge(bytes(32), InferenceContent(PROMPT, GARBAGE)).accept
+def _sampled(net: Devnet, node: str, model: str, i: int) -> dict[str, Any]:
+    r = net.post_raw(
+        node,
+        "/chat/completions",
+        {
+            "model": model,
+            "messages": [{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}],
+            "max_tokens": 16,
+            "temperature": 1.0,
+        },
+    )
+    assert r.status_code == 200, f"{node}: {r.status_code} {r.text}"
+    answer: dict[str, Any] = r.json()
+    return answer
 
-    specs = l2_layout(str(model), mine_interval=MINE_INTERVAL)
+
+def test_dishonest_executors_and_verifiers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ensure_default_model(model_cache())
+    # the cheaper substitute inference-c serves: the model without its decoder layer 15
+    gguf = gguf_dir(model_cache()) / DEFAULT_SOURCE.gguf_name
+    substitute = convert_gguf(gguf, tmp_path / "substitute", drop_layer=15).path
+    monkeypatch.setenv("FUNAI_ROGUE_SUBSTITUTE", str(substitute))
+    # the garbage rogue's answer is refused by the verifiers' replay
+    judge = engine_judge(load_model(model), score=False)
+    assert not judge(bytes(32), InferenceContent(PROMPT, GARBAGE), 0).accept
+
+    specs = l2_layout(str(model), inference=4, mine_interval=MINE_INTERVAL)
     by_name = {s.name: s for s in specs}
     # verifier0 is the only block producer (so the executors' balances move only by gas)
     by_name["verifier0"].settings.update(inference=True, l2_bid=PRODUCER_BID)
     by_name["verifier3"].code = launch_code("accept-all")
     by_name["verifier4"].code = launch_code("reject-all")
-    by_name["inference-a"].settings.update(l2_bid=0)
-    by_name["inference-b"].settings.update(l2_bid=0)
+    for e in ("inference-a", *ROGUES):
+        by_name[e].settings.update(l2_bid=0)
     by_name["inference-b"].code = launch_code("garbage")
+    by_name["inference-c"].code = launch_code("substitute")
+    by_name["inference-d"].code = launch_code("edit")
+    executors_all = ("inference-a", *ROGUES)
 
-    with running_devnet(tmp_path, specs) as net:
+    with running_devnet(tmp_path, specs, timeout=1500.0) as net:
         p = net.params
-        net.fund({"verifier0": 2 * COIN, "inference-a": COIN, "inference-b": COIN})
-        clients = {e: net.wallet(e)["l2_account"] for e in ("inference-a", "inference-b")}
+        net.fund({"verifier0": 10 * COIN, **dict.fromkeys(executors_all, COIN)})
+        clients = {e: net.wallet(e)["l2_account"] for e in executors_all}
         for account in clients.values():
             net.peg_in(account, PEG)
-        _wait_ready(net, ["inference-a", "inference-b"], clients)
-        executors = {e: net.l2(e)["account"] for e in ("inference-a", "inference-b")}
+        _wait_ready(net, list(executors_all), clients)
+        executors = {e: net.l2(e)["account"] for e in executors_all}
         assert set(executors.values()).isdisjoint(clients.values())
         observer = "verifier1"
         before = {a: net.account(observer, a) for a in [*clients.values(), *executors.values()]}
-        assert before[clients["inference-a"]]["balance"] == PEG
-        assert before[clients["inference-b"]]["balance"] == PEG
-        assert before[executors["inference-b"]]["bond"] == p.min_bond
+        for e in executors_all:
+            assert before[clients[e]]["balance"] == PEG
+        for e in ROGUES:
+            assert before[executors[e]]["bond"] == p.min_bond
 
         answers: dict[str, dict[str, Any]] = {}
-        for e in ("inference-a", "inference-b"):
+        for e in executors_all:
             r = net.chat(e, model.name, PROMPT)
             assert r.status_code == 200, f"{e}: {r.status_code} {r.text}"
             answers[e] = r.json()
-        honest, rogue = answers["inference-a"], answers["inference-b"]
-        assert "Paris" in honest["choices"][0]["message"]["content"]
+        honest = answers["inference-a"]
+        text = {e: a["choices"][0]["message"]["content"] for e, a in answers.items()}
+        assert "Paris" in text["inference-a"]
         assert honest["choices"][0]["finish_reason"] == "stop"
-        assert rogue["choices"][0]["message"]["content"] == GARBAGE
+        assert text["inference-b"] == GARBAGE
+        assert text["inference-d"].endswith(EDIT)
+        assert text["inference-c"] != text["inference-a"]  # the substitute answers otherwise
+        # the honest executor samples at temperature 1.0, every answer on the record
+        sampled = [_sampled(net, "inference-a", model.name, i) for i in range(HONEST_SAMPLED)]
+        assert len({tuple(a["funai"]["tokens"]) for a in sampled}) > HONEST_SAMPLED // 2
         price = net.l2("inference-a")["price_per_token"]
         gas = {}
         for e, ans in answers.items():
@@ -113,34 +164,47 @@ def test_dishonest_executor_and_verifiers(tmp_path: Path) -> None:
             assert receipt["payer"] == clients[e]
             gas[e] = receipt["gas"]
             assert gas[e] == price * ans["usage"]["total_tokens"] > 0
+        honest_gas = gas["inference-a"] + sum(a["funai"]["receipt"]["gas"] for a in sampled)
 
         txid = {e: ans["funai"]["inference_txid"] for e, ans in answers.items()}
         views = {e: net.tx_everywhere(txid[e], _finalized_with_all_votes(5)) for e in txid}
         for name in net.nodes:
-            good, bad = views["inference-a"][name], views["inference-b"][name]
+            good = views["inference-a"][name]
             # the record keeps all five votes; the three honest ones decide
             assert (good["accepted"], good["votes"], good["votes_accept"]) == (True, 5, 4), name
-            assert (bad["accepted"], bad["votes"], bad["votes_accept"]) == (False, 5, 1), name
             assert good["executor_key"] == net.l2("inference-a")["key"]
-            assert bad["executor_key"] == net.l2("inference-b")["key"]
+            for e in ROGUES:
+                bad = views[e][name]
+                assert (bad["accepted"], bad["votes"], bad["votes_accept"]) == (False, 5, 1), (
+                    name,
+                    e,
+                )
+                assert bad["executor_key"] == net.l2(e)["key"]
+        last = 0
+        for a in sampled:
+            seen = net.tx_everywhere(a["funai"]["inference_txid"], _finalized_with_all_votes(5))
+            for name, st in seen.items():
+                assert (st["accepted"], st["votes_accept"]) == (True, 4), (name, a["funai"])
+            last = max(last, seen["verifier0"]["l2_height"])
 
         # block N's outcome settles when block N+1 (carrying N's QC) is applied
-        settled = max(v["verifier0"]["l2_height"] for v in views.values()) + 1
+        settled = max([last, *(v["verifier0"]["l2_height"] for v in views.values())]) + 1
         net.heights_at_least(settled)
-        ca, cb = clients["inference-a"], clients["inference-b"]
-        ea, eb = executors["inference-a"], executors["inference-b"]
+        ca, ea = clients["inference-a"], executors["inference-a"]
         for name in net.nodes:
-            acct = {a: net.account(name, a) for a in (ca, cb, ea, eb)}
-            # the honest request: the user paid its gas, the executor earned it
-            assert acct[ca]["balance"] == PEG - gas["inference-a"], name
-            assert acct[ca]["nonce"] == before[ca]["nonce"] + 1, name
-            assert acct[ea]["balance"] == before[ea]["balance"] + gas["inference-a"], name
+            acct = {a: net.account(name, a) for a in (*clients.values(), *executors.values())}
+            # the honest requests: the user paid their gas, the executor earned it, no penalty
+            assert acct[ca]["balance"] == PEG - honest_gas, name
+            assert acct[ca]["nonce"] == before[ca]["nonce"] + 1 + HONEST_SAMPLED, name
+            assert acct[ea]["balance"] == before[ea]["balance"] + honest_gas, name
             assert acct[ea]["bond"] == before[ea]["bond"], name
-            # the rejected one: gas back to the user, plus the executor's penalty
-            assert acct[cb]["balance"] == PEG + p.bond_penalty, name
-            assert acct[cb]["nonce"] == before[cb]["nonce"] + 1, name
-            assert acct[eb]["balance"] == before[eb]["balance"], name
-            assert acct[eb]["bond"] == p.min_bond - p.bond_penalty, name
+            for e in ROGUES:
+                cb, eb = clients[e], executors[e]
+                # the rejected one: gas back to the user, plus the executor's penalty
+                assert acct[cb]["balance"] == PEG + p.bond_penalty, (name, e)
+                assert acct[cb]["nonce"] == before[cb]["nonce"] + 1, (name, e)
+                assert acct[eb]["balance"] == before[eb]["balance"], (name, e)
+                assert acct[eb]["bond"] == p.min_bond - p.bond_penalty, (name, e)
         net.same_state()
 
 
