@@ -14,8 +14,8 @@ empty), the context's turns, then the user's input (when not empty), so
 ``split_chat(chat_messages(*split_chat(chat))) == split_chat(chat)`` for every chat (system
 messages move to the front, joined: the chat a model is asked is always the canonical one).
 The executor generates from ``chat_messages(*split_chat(chat))`` and the verifier replays
-from the same messages, so both render exactly one prompt. A context that is not such a JSON list (content written by
-hand) is read as text placed before the input in the user's turn.
+from the same messages, so both render exactly one prompt. A context that is not such a JSON
+list (content written by hand) is read as text placed before the input in the user's turn.
 """
 
 from __future__ import annotations
