@@ -963,14 +963,18 @@ class L2Node:
         self, locator: Sequence[bytes], limit: int = 64
     ) -> tuple[list[L2Block], list[QuorumCertificate]]:
         """An ``l2blocks`` answer: canonical blocks after the locator and the QC of the last
-        one (each block carries its parent's)."""
+        one (each block carries its parent's); with no block to send, the QC of the asker's
+        tip (the first locator entry this node knows)."""
         blocks = self.chain.after(locator, limit, 3_000_000)
-        qcs = []
-        if blocks:
-            qc = self.chain.qcs.get(blocks[-1].hash())
-            if qc is not None:
-                qcs.append(qc)
-        return blocks, qcs
+        # the QC of the last block sent, or when the asker has every block, of its tip (a
+        # block it got before that block's QC existed or without it)
+        last = (
+            blocks[-1].hash()
+            if blocks
+            else next((h for h in locator if h in self.chain.entries), None)
+        )
+        qc = None if last is None else self.chain.qcs.get(last)
+        return blocks, [] if qc is None else [qc]
 
     def receive_blocks(
         self, blocks: Sequence[L2Block], qcs: Sequence[QuorumCertificate], source: object
