@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from nodeproc import spawn_node
 
+from funai.api.wallet_routes import read_cookie
 from funai.inference.defaults import ensure_default_model
 from funai.node.config import NodeConfig
 
@@ -41,6 +42,18 @@ class ApiNode:
         r = httpx.get(self.api + path, timeout=30)
         r.raise_for_status()
         return r.json()
+
+    @property
+    def cookie(self) -> str:
+        return read_cookie(self.datadir / "regtest")
+
+    def headers(self) -> dict[str, str]:
+        """The API cookie and JSON content type every state-changing route needs."""
+        return {"Authorization": f"Bearer {self.cookie}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: Any, timeout: float = 120) -> httpx.Response:
+        """POSTs ``body`` as JSON with the cookie (the state-changing node routes)."""
+        return httpx.post(self.api + path, json=body, headers=self.headers(), timeout=timeout)
 
     def log(self) -> str:
         path = self.datadir / "regtest" / "stderr.log"
