@@ -72,9 +72,10 @@ def read_msg(sock: socket.socket) -> object:
     return REGISTRY.decode(exactly(length))
 
 
-def handshake(sock: socket.socket) -> Hello:
-    """Completes a valid handshake with a fresh node key; returns the node's hello."""
-    sk, pk = _core.ed25519_keygen()
+def handshake(sock: socket.socket, key: tuple[bytes, bytes] | None = None) -> Hello:
+    """Completes a valid handshake with a fresh node key (or ``key``, a (secret, public)
+    pair); returns the node's hello."""
+    sk, pk = key or _core.ed25519_keygen()
     me = LocalIdentity("regtest", REGTEST.genesis_hash(), sk, pk, 1, 0)
     sock.sendall(frame(me.hello(0)))
     theirs = read_msg(sock)
