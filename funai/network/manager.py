@@ -575,7 +575,8 @@ class PeerManager:
         if isinstance(msg, tuple):
             # Unknown types are ignored (newer peers), within a per-peer byte budget.
             if not peer.unknown_bucket.take(peer.last_size):
-                raise Misbehaviour(f"unknown-message-flood: {msg[0][:40]}", 10)
+                score = min(100, 10 + peer.last_size // 65536)  # larger costs more
+                raise Misbehaviour(f"unknown-message-flood: {msg[0][:40]}", score)
             log.debug("ignored unknown message", extra={"fields": {"type": msg[0][:40]}})
             return
         if isinstance(msg, Ping):
