@@ -70,13 +70,15 @@ def test_http_request_from_loopback_does_not_split_a_local_network(
             assert closed_by_peer(sock)
         finally:
             sock.close()
-    assert not bans(a) and not bans(b)
+    assert not bans(a)
+    assert not bans(b)
     # b reconnects (a fresh inbound connection from 127.0.0.1 at a) and keeps syncing.
     b.post("/peers/disconnect", {"addr": a.p2p})
     b.post("/peers/connect", {"addr": a.p2p})
     a.post("/generate", {"blocks": 2})
     wait_until("b to follow a", lambda: b.tip == a.tip)
-    assert a.status()["peers"] == 1 and b.status()["peers"] == 1
+    assert a.status()["peers"] == 1
+    assert b.status()["peers"] == 1
 
 
 def test_misbehaving_loopback_peer_is_disconnected_not_discouraged(
@@ -95,7 +97,8 @@ def test_discouragement_is_memory_only_and_manual_bans_persist_and_expire(
     a = nodes("a")
     misbehave(a.p2p, "127.0.0.91")
     entry = bans(a)["127.0.0.91"]
-    assert entry["manual"] is False and entry["reason"].startswith("invalid-header")
+    assert entry["manual"] is False
+    assert entry["reason"].startswith("invalid-header")
     assert not stays_connected(a.p2p, "127.0.0.91"), "a discouraged host was accepted"
     a.post("/bans/add", {"who": "127.0.0.92", "seconds": 6, "reason": "test"})
     assert not stays_connected(a.p2p, "127.0.0.92"), "a banned host was accepted"
@@ -106,7 +109,8 @@ def test_discouragement_is_memory_only_and_manual_bans_persist_and_expire(
     assert "127.0.0.91" not in json.dumps(saved)
 
     a = nodes("a")
-    assert set(bans(a)) == {"127.0.0.92"} and bans(a)["127.0.0.92"]["manual"] is True
+    assert set(bans(a)) == {"127.0.0.92"}
+    assert bans(a)["127.0.0.92"]["manual"] is True
     assert stays_connected(a.p2p, "127.0.0.91"), "discouragement survived a restart"
     assert not stays_connected(a.p2p, "127.0.0.92"), "a manual ban did not survive a restart"
     wait_until("the manual ban to expire", lambda: "127.0.0.92" not in bans(a), timeout=15)
@@ -124,15 +128,21 @@ def test_old_automatic_bans_in_peers_json_are_ignored(
         json.dumps({"addrs": {}, "bans": {"127.0.0.1": until}, "ban_reasons": {}})
     )
     a = nodes("a")
-    b = nodes("b", peers=[a.p2p])
+    nodes("b", peers=[a.p2p])
     wait_until("b to connect to a", lambda: a.status()["peers"] == 1, timeout=20)
     assert not bans(a)
 
 
 def funai_cli(datadir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from funai.cli import main; main()", "--datadir", str(datadir)]
-        + list(args),
+        [
+            sys.executable,
+            "-c",
+            "from funai.cli import main; main()",
+            "--datadir",
+            str(datadir),
+            *list(args),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -148,10 +158,12 @@ def test_funai_ban_cli(nodes: Callable[..., NodeProc]) -> None:
     assert "10.1.2.3" in bans(a)
     r = funai_cli(a.datadir, "ban", "list", "--json", *net)
     listed = json.loads(r.stdout)["bans"]
-    assert [b["who"] for b in listed] == ["10.1.2.3"] and listed[0]["manual"] is True
+    assert [b["who"] for b in listed] == ["10.1.2.3"]
+    assert listed[0]["manual"] is True
     assert funai_cli(a.datadir, "ban", "remove", "10.1.2.3", *net).returncode == 0
     assert funai_cli(a.datadir, "ban", "remove", "10.1.2.3", *net).returncode == 1
     funai_cli(a.datadir, "ban", "add", "10.1.2.4", *net)
     r = funai_cli(a.datadir, "ban", "clear", *net)
-    assert r.returncode == 0 and "cleared 1" in r.stdout
+    assert r.returncode == 0
+    assert "cleared 1" in r.stdout
     assert not bans(a)

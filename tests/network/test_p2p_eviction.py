@@ -59,7 +59,8 @@ def test_honest_node_gets_a_slot_and_keeps_it(nodes: Callable[..., NodeProc]) ->
                 socks.append(sock)
         assert a.status()["peers"] <= SLOTS + 1
         peers = honest.get("/peers")["peers"]
-        assert len(peers) == 1 and peers[0]["connected_at"] == since, "the honest node was evicted"
+        assert len(peers) == 1, "the honest node was evicted"
+        assert peers[0]["connected_at"] == since, "the honest node was evicted"
         honest.post("/generate", {"blocks": 2})
         wait_until("a to keep following the honest node", lambda: a.tip == honest.tip)
     finally:

@@ -52,7 +52,8 @@ def test_mutated_block_is_dropped_and_the_genuine_one_accepted(
     node = nodes("node")
     genuine = Block.deserialize(bytes.fromhex(honest.get("/blocks/height/1?hex=1")["hex"]))
     bad = mutate(genuine)
-    assert bad.hash() == genuine.hash() and block_mutation(bad) == "bad-txnmrklroot"
+    assert bad.hash() == genuine.hash()
+    assert block_mutation(bad) == "bad-txnmrklroot"
 
     sock = raw_connect(node.p2p, "127.0.0.71")
     try:
@@ -71,7 +72,8 @@ def test_mutated_block_is_dropped_and_the_genuine_one_accepted(
     node.connect(honest)
     wait_until("the node to sync the honest chain", lambda: node.tip == honest.tip, timeout=60)
     assert node.height == 5
-    assert "127.0.0.1" not in bans(node) and not bans(honest)
+    assert "127.0.0.1" not in bans(node)
+    assert not bans(honest)
     honest.post("/generate", {"blocks": 2})
     wait_until("the node to keep following", lambda: node.tip == honest.tip, timeout=60)
 
