@@ -121,3 +121,44 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def running_plain_node(datadir: Path, **settings: Any) -> Iterator[ApiNode]:
+    """A regtest node without models or the inference layer (the node API alone), with
+    NodeConfig ``settings``; stopped on exit."""
+    netdir = datadir / "regtest"
+    netdir.mkdir(parents=True)
+    values: dict[str, Any] = {
+        "network": "regtest",
+        "p2p_listen": "127.0.0.1:0",
+        "api_listen": "127.0.0.1:0",
+        "discover": False,
+        "l2_enabled": False,
+        "synchronous": "NORMAL",
+        "log_level": "debug",
+    }
+    values.update(settings)
+    (netdir / "node.toml").write_text(NodeConfig(**values).to_toml())
+    proc = spawn_node(datadir, "regtest")
+    node = ApiNode(datadir, proc)
+    info = netdir / "node.json"
+
+    def started() -> bool:
+        if not info.exists():
+            return False
+        data = json.loads(info.read_text())
+        node.api = data["api"] if data["pid"] == proc.pid else ""
+        return bool(node.api) and bool(node.get("/status"))
+
+    try:
+        _wait("the node to start", node, started)
+        yield node
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
