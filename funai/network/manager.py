@@ -721,7 +721,9 @@ class PeerManager:
                 entry = self.tree.get(h)
                 if entry is None:
                     need_headers = True
-                elif not entry.invalid and entry.height > peer.best_height:
+                elif not entry.invalid and (
+                    entry.height > peer.best_height or peer.best_hash is None
+                ):
                     peer.best_height = entry.height
                     peer.best_hash = entry.hash
             elif kind == "tx":
@@ -959,6 +961,8 @@ class PeerManager:
         if best is None or best.invalid:
             return -1
         last = path[-1]
+        if best is self.tree.best or best.hash == last.hash:
+            return len(path) - 1  # the path leads to this peer's best header
         cached = peer.served_cache
         if cached is not None and cached[0] == best.hash and cached[1] == last.hash:
             return cached[2]
