@@ -176,7 +176,7 @@ def start_devnet(
                 if all(c >= nodes - 1 for c in counts):
                     break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(_not_connected(client, endpoints, counts))
+                    raise RuntimeError(_not_connected(client, endpoints, counts, params.name))
                 time.sleep(0.2)
     except httpx.HTTPError as exc:
         stop_devnet(procs)
@@ -187,7 +187,9 @@ def start_devnet(
     return procs, endpoints
 
 
-def _not_connected(client: httpx.Client, endpoints: list[dict[str, Any]], counts: list[int]) -> str:
+def _not_connected(
+    client: httpx.Client, endpoints: list[dict[str, Any]], counts: list[int], network: str
+) -> str:
     """What the devnet was waiting for when it gave up: which nodes lack peers, and any
     bans or discouragement that keep them apart."""
     want = len(endpoints) - 1
@@ -202,7 +204,10 @@ def _not_connected(client: httpx.Client, endpoints: list[dict[str, Any]], counts
             bans = []
         if bans:
             shown = ", ".join(f"{b['who']} ({b['reason']})" for b in bans[:5])
-            line += f"; it refuses {shown}: `funai ban clear --datadir {e['datadir']}`"
+            line += (
+                f"; it refuses {shown}: `funai --datadir {e['datadir']} ban clear"
+                f" --network {network}`"
+            )
         lines.append(line)
     return "; ".join(lines)
 

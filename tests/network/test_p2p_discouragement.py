@@ -167,3 +167,26 @@ def test_funai_ban_cli(nodes: Callable[..., NodeProc]) -> None:
     assert r.returncode == 0
     assert "cleared 1" in r.stdout
     assert not bans(a)
+
+
+def test_devnet_says_what_it_waits_for() -> None:
+    """``funai devnet`` that cannot connect names the node, its peer count and its bans."""
+    import httpx
+
+    from funai.node.devnet import _not_connected
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bans = [{"who": "10.0.0.9", "reason": "wrong-magic", "until": 0, "manual": True}]
+        return httpx.Response(200, json={"bans": bans if "node1" in str(request.url) else []})
+
+    endpoints = [
+        {"name": f"node{k}", "api": f"http://node{k}/v1", "datadir": f"/d/node{k}"}
+        for k in range(3)
+    ]
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        text = _not_connected(client, endpoints, [2, 0, 2], "regtest")
+    assert "waiting for every node to have 2 peers" in text
+    assert "node1 has 0 of 2 peers" in text
+    assert "10.0.0.9 (wrong-magic)" in text
+    assert "funai --datadir /d/node1 ban clear --network regtest" in text
+    assert "node0" not in text
