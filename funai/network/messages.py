@@ -107,6 +107,9 @@ class Registry:
         bytes is never decoded (``(type, None)``), so neither costs a large decode.
         """
         name = peek_type(payload)
+        if name is None and len(payload) > MAX_UNKNOWN_DECODE:
+            # every honest payload starts [type, ...] with a short type name
+            raise ProtocolError("malformed-payload", "a payload is [type, {body}]")
         if name is not None:
             cls = self.classes.get(name)
             if cls is not None and len(payload) > cls.MAX_SIZE:
@@ -149,6 +152,8 @@ def peek_type(payload: bytes) -> str | None:
         start, length = 2, head - 0x60
     elif head == 0x78 and len(payload) >= 3:
         start, length = 3, payload[2]
+    elif head == 0x79 and len(payload) >= 4:
+        start, length = 4, int.from_bytes(payload[2:4], "big")
     else:
         return None
     if len(payload) < start + length:

@@ -360,3 +360,13 @@ def test_eviction_protects_good_peers() -> None:
     assert victim.host.startswith("10.9.")
     # The youngest filler of the biggest netgroup goes first.
     assert victim is min(fillers, key=lambda p: 1000.0 - p.connected_at)
+
+
+def test_large_payload_without_a_readable_type_is_refused_undecoded() -> None:
+    from funai.network.messages import peek_type
+
+    long_name = "x" * 300
+    assert peek_type(cbor2.dumps([long_name, {}])) == long_name
+    assert decode_payload(cbor2.dumps([long_name, {"pad": b"x" * 5000}])) == (long_name, None)
+    with pytest.raises(ProtocolError, match="malformed-payload"):
+        decode_payload(cbor2.dumps({"pad": [{}] * 5000}))
