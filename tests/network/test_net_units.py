@@ -370,3 +370,28 @@ def test_large_payload_without_a_readable_type_is_refused_undecoded() -> None:
     assert decode_payload(cbor2.dumps([long_name, {"pad": b"x" * 5000}])) == (long_name, None)
     with pytest.raises(ProtocolError, match="malformed-payload"):
         decode_payload(cbor2.dumps({"pad": [{}] * 5000}))
+
+
+def test_punishment_spares_loopback_whitelisted_and_manual_peers(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from funai.network.manager import PeerManager
+
+    closed: list[str] = []
+    book = AddrBook(tmp_path / "peers.json")
+    mgr: Any = SimpleNamespace(
+        config=SimpleNamespace(whitelist=["10.0.0.7"], ban_seconds=60.0),
+        addrbook=book,
+        _close=lambda p: closed.append(p.host),
+    )
+
+    def peer(host: str, manual: bool = False) -> Any:
+        return SimpleNamespace(
+            host=host, addr=f"{host}:1", manual=manual, score=0, key=bytes([len(host)]) * 32
+        )
+
+    for p in (peer("127.0.0.1"), peer("10.0.0.7"), peer("10.0.0.8", manual=True), peer("10.0.0.9")):
+        PeerManager._punish(mgr, p, 100, "test")
+    assert closed == ["127.0.0.1", "10.0.0.9"]  # whitelisted and manual peers stay
+    assert set(book.discouraged) == {"10.0.0.9", "key:" + (bytes([8]) * 32).hex()}
+    assert not book.bans  # nothing is saved
