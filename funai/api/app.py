@@ -2,12 +2,19 @@
 
 * ``GET /v1/status``: ``network``, ``l1_height``, ``l1_tip``, ``peers`` (count), sync, mining.
 * ``GET /v1/peers``; ``POST /v1/peers/connect`` / ``/v1/peers/disconnect`` ``{"addr": "h:p"}``
-  (``"*"`` disconnects all); ``GET /v1/bans``; ``POST /v1/bans/clear``.
+  (``"*"`` disconnects all).
+* ``GET /v1/bans`` (manual bans, saved, and discouraged peers, in memory);
+  ``POST /v1/bans/add`` ``{"who": host | "key:<hex>", "seconds"?: n, "reason"?: text}``,
+  ``POST /v1/bans/remove`` ``{"who": ...}``, ``POST /v1/bans/clear``.
 * ``GET /v1/blocks/tip``, ``GET /v1/blocks/{hash}``, ``GET /v1/blocks/height/{n}``
   (``?hex=1`` adds the serialized block).
 * ``GET /v1/mempool``; ``GET /v1/tx/{txid}`` (mempool); ``POST /v1/tx`` ``{"hex": ...}``.
 * ``POST /v1/generate`` ``{"blocks": n}`` (devnet/regtest); ``POST /v1/miner``
   ``{"enabled": bool}``.
+
+Every POST route that changes the node's state needs the API cookie and
+``Content-Type: application/json``; every body is size-limited, read with a timeout and
+parsed as strict JSON (:mod:`funai.api.guard`, :mod:`funai.api.jsonbody`).
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from funai.api.guard import RequestGuard
+from funai.api.jsonbody import JsonBodyError, get_bool, get_int, get_str, read_json_object
 from funai.api.l2_routes import l2_routes
 from funai.api.metrics import MetricsMiddleware, NodeMetrics
 from funai.api.openai_compat import InferenceService, http_error_handler, openai_routes
 from funai.api.openapi import openapi_endpoint
 from funai.api.status_page import status_page
-from funai.api.wallet_routes import wallet_routes
+from funai.api.wallet_routes import ensure_cookie, wallet_routes
 from funai.errors import MalformedInputError
 from funai.ledger.block import Block
 from funai.ledger.errors import MempoolError
@@ -70,18 +79,14 @@ def _parse_hash(text: str) -> bytes:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise MalformedInputError("the body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise MalformedInputError("the body must be a JSON object")
-    return data
+    return await read_json_object(request)
 
 
 def build_app(node: Node) -> Starlette:
     service = node.service
     chain = service.chain
+    cookie = ensure_cookie(node.netdir).encode()
+    body_timeout = float(getattr(node.config, "api_body_timeout", 30.0))
 
     async def status(request: Request) -> JSONResponse:
         return JSONResponse(node.status())
@@ -90,28 +95,41 @@ def build_app(node: Node) -> Starlette:
         return JSONResponse({"peers": node.net.peer_info(), "manual": sorted(node.net.manual)})
 
     async def peers_connect(request: Request) -> JSONResponse:
+        addr = get_str(await _body(request), "addr")
         try:
-            addr = str((await _body(request))["addr"])
             node.net.connect(addr)
-        except (KeyError, ValueError) as exc:
+        except ValueError as exc:
             return _error(400, f"bad request: {exc}")
         return JSONResponse({"ok": True, "addr": addr})
 
     async def peers_disconnect(request: Request) -> JSONResponse:
-        try:
-            addr = str((await _body(request))["addr"])
-        except (KeyError, ValueError) as exc:
-            return _error(400, f"bad request: {exc}")
+        addr = get_str(await _body(request), "addr")
         return JSONResponse({"ok": True, "closed": node.net.disconnect(addr)})
 
     async def bans(request: Request) -> JSONResponse:
         return JSONResponse({"bans": node.addrbook.ban_list()})
 
+    async def bans_add(request: Request) -> JSONResponse:
+        data = await _body(request)
+        who = get_str(data, "who").strip()
+        seconds = get_int(data, "seconds", int(node.net.config.ban_seconds))
+        reason = get_str(data, "reason") if "reason" in data else "manual"
+        if not who or len(who) > 200:
+            return _error(400, "who must be a host or key:<hex>")
+        if not 0 < seconds <= 10 * 365 * 86400:
+            return _error(400, "seconds must be 1 .. 10 years")
+        node.net.ban(who, reason[:200], float(seconds))
+        return JSONResponse({"ok": True, "who": who, "seconds": seconds})
+
+    async def bans_remove(request: Request) -> JSONResponse:
+        who = get_str(await _body(request), "who").strip()
+        found = node.addrbook.unban(who)
+        node.addrbook.save()
+        return JSONResponse({"ok": True, "removed": found})
+
     async def bans_clear(request: Request) -> JSONResponse:
-        n = len(node.addrbook.bans)
-        node.addrbook.bans.clear()
-        node.addrbook.ban_reasons.clear()
-        node.addrbook.dirty = True
+        n = node.addrbook.clear_bans()
+        node.addrbook.save()
         return JSONResponse({"ok": True, "cleared": n})
 
     async def _block_response(block_hash: bytes, request: Request) -> JSONResponse:
@@ -170,9 +188,10 @@ def build_app(node: Node) -> Starlette:
         )
 
     async def tx_submit(request: Request) -> JSONResponse:
+        raw = get_str(await _body(request), "hex")
         try:
-            tx = Transaction.deserialize(bytes.fromhex(str((await _body(request))["hex"])))
-        except (KeyError, ValueError) as exc:
+            tx = Transaction.deserialize(bytes.fromhex(raw))
+        except ValueError as exc:
             return _error(400, f"bad transaction: {exc}")
         try:
             await service.accept_tx(tx)
@@ -183,10 +202,7 @@ def build_app(node: Node) -> Starlette:
     async def generate(request: Request) -> JSONResponse:
         if node.params.name not in ("devnet", "regtest"):
             return _error(403, "generate is only available on devnet and regtest")
-        try:
-            n = int((await _body(request)).get("blocks", 1))
-        except (ValueError, TypeError) as exc:
-            return _error(400, f"bad request: {exc}")
+        n = get_int(await _body(request), "blocks", 1)
         if not 0 < n <= 1000:
             return _error(400, "blocks must be 1..1000")
         blocks = await node.miner.generate(n)
@@ -195,10 +211,7 @@ def build_app(node: Node) -> Starlette:
         )
 
     async def miner(request: Request) -> JSONResponse:
-        try:
-            enabled = bool((await _body(request))["enabled"])
-        except (KeyError, ValueError) as exc:
-            return _error(400, f"bad request: {exc}")
+        enabled = get_bool(await _body(request), "enabled")
         node.miner.set_enabled(enabled)
         return JSONResponse({"mining": enabled})
 
@@ -208,6 +221,8 @@ def build_app(node: Node) -> Starlette:
         Route("/v1/peers/connect", peers_connect, methods=["POST"]),
         Route("/v1/peers/disconnect", peers_disconnect, methods=["POST"]),
         Route("/v1/bans", bans),
+        Route("/v1/bans/add", bans_add, methods=["POST"]),
+        Route("/v1/bans/remove", bans_remove, methods=["POST"]),
         Route("/v1/bans/clear", bans_clear, methods=["POST"]),
         Route("/v1/blocks/tip", block_tip),
         Route("/v1/blocks/height/{height:int}", block_by_height),
@@ -223,6 +238,10 @@ def build_app(node: Node) -> Starlette:
 
     async def handle_malformed(request: Request, exc: Exception) -> JSONResponse:
         return _error(400, str(exc))
+
+    async def handle_body(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, JsonBodyError)
+        return _error(exc.status, exc.message)
 
     # Issue 8: OpenAI-compatible endpoints, Prometheus /metrics, the status page at /.
     metrics = NodeMetrics(node)
@@ -240,9 +259,13 @@ def build_app(node: Node) -> Starlette:
         routes=routes,
         exception_handlers={
             MalformedInputError: handle_malformed,
+            JsonBodyError: handle_body,
             HTTPException: http_error_handler,
         },
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics, routes=routes)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics, routes=routes),
+            Middleware(RequestGuard, cookie=lambda: cookie, body_timeout=body_timeout),
+        ],
     )
     app.state.metrics = metrics
     app.state.inference = inference

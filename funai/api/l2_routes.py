@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from funai.api.jsonbody import JsonBodyError, read_json
 from funai.errors import FunaiError
 from funai.layer2.block import L2Block
 from funai.layer2.service import L2Node
@@ -301,9 +302,9 @@ def l2_routes(node: Node) -> list[Route]:
 
     async def submit(request: Request) -> JSONResponse:
         try:
-            data = await request.json()
-        except ValueError:
-            return _error(400, "the body must be a JSON object")
+            data = await read_json(request, 1 << 20)
+        except JsonBodyError as exc:
+            return _error(exc.status, exc.message)
         raw = data.get("hex") if isinstance(data, dict) else None
         if not isinstance(raw, str):
             return _error(400, 'expected {"hex": "<serialized L2 transaction>"}')

@@ -75,7 +75,11 @@ class _NodeCollector(Collector):
         peers.add_metric(["inbound"], inbound)
         peers.add_metric(["outbound"], len(ready) - inbound)
         yield peers
-        yield gauge("funai_banned_peers", "Banned addresses.", len(node.addrbook.bans))
+        yield gauge(
+            "funai_banned_peers",
+            "Manually banned plus discouraged hosts and keys.",
+            len(node.addrbook.bans) + len(node.addrbook.discouraged),
+        )
         size = GaugeMetricFamily(
             "funai_mempool_transactions", "Transactions in a mempool.", labels=["layer"]
         )

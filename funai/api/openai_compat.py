@@ -39,6 +39,7 @@ from starlette.routing import Route
 
 from funai import _core
 from funai.api.auth import ApiKeys
+from funai.api.jsonbody import JsonBodyError, read_json_object
 from funai.errors import FunaiError
 from funai.inference import (
     GenerationParamsError,
@@ -343,16 +344,10 @@ class ParsedRequest:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, f"The request body is larger than {MAX_BODY} bytes.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "The request body must be a JSON object.")
-    return data
+        return await read_json_object(request, MAX_BODY)  # strict JSON (funai/api/jsonbody.py)
+    except JsonBodyError as exc:
+        raise ApiError(exc.status, f"The request body is refused: {exc.message}.") from None
 
 
 def _number(data: dict[str, Any], key: str, lo: float, hi: float, default: float) -> float:

@@ -9,6 +9,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from funai.api.guard import STATE_CHANGING
+
 __all__ = ["openapi_document", "openapi_endpoint"]
 
 _OBJ: dict[str, Any] = {"type": "object"}
@@ -266,8 +268,34 @@ def openapi_document() -> dict[str, Any]:
         "/v1/peers": {"get": _op("Connected and manual peers")},
         "/v1/peers/connect": {"post": _op("Keep a peer connected", body=addr, errors=(400,))},
         "/v1/peers/disconnect": {"post": _op("Close and forget a peer", body=addr, errors=(400,))},
-        "/v1/bans": {"get": _op("Ban list")},
-        "/v1/bans/clear": {"post": _op("Clear all bans")},
+        "/v1/bans": {"get": _op("Manual bans (saved) and discouraged peers (memory only)")},
+        "/v1/bans/add": {
+            "post": _op(
+                "Ban a host or key:<hex> (saved, expires)",
+                errors=(400,),
+                body={
+                    "type": "object",
+                    "required": ["who"],
+                    "properties": {
+                        "who": {"type": "string"},
+                        "seconds": {"type": "integer", "minimum": 1},
+                        "reason": {"type": "string"},
+                    },
+                },
+            )
+        },
+        "/v1/bans/remove": {
+            "post": _op(
+                "Lift one ban or discouragement",
+                errors=(400,),
+                body={
+                    "type": "object",
+                    "required": ["who"],
+                    "properties": {"who": {"type": "string"}},
+                },
+            )
+        },
+        "/v1/bans/clear": {"post": _op("Lift every ban and discouragement")},
         "/v1/blocks/tip": {"get": _op("The L1 tip block", params=[_HEX_Q])},
         "/v1/blocks/height/{height}": {
             "get": _op(
@@ -366,6 +394,11 @@ def openapi_document() -> dict[str, Any]:
         "/metrics": {"get": _op("Prometheus metrics", tag="metrics", content="text/plain")},
         "/": {"get": _op("Status page", tag="page", content="text/html")},
     }
+    for path in STATE_CHANGING:  # cookie and application/json (funai/api/guard.py)
+        op = paths[path]["post"]
+        op["security"] = [{"cookie": []}]
+        for code in ("401", "413", "415"):
+            op["responses"].setdefault(code, _ERR)
     return {
         "openapi": "3.1.0",
         "info": {

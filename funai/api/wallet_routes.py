@@ -52,6 +52,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from funai.api.jsonbody import JsonBodyError, read_json
 from funai.errors import FunaiError, MalformedInputError
 from funai.layer2.pegs import pegin_output
 from funai.layer2.service import L2Node
@@ -147,13 +148,11 @@ class _RequestError(Exception):
 
 
 async def _json_object(request: Request, allowed: set[str]) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise _RequestError(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays
-        raise _RequestError(400, "bad_request", "the body must be a JSON object") from None
+        data = await read_json(request, MAX_BODY)
+    except JsonBodyError as exc:
+        code = "too_large" if exc.status == 413 else "bad_request"
+        raise _RequestError(exc.status, code, exc.message) from None
     if not isinstance(data, dict):
         raise _RequestError(400, "bad_request", "the body must be a JSON object")
     unknown = sorted(set(data) - allowed)

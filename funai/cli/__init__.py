@@ -15,7 +15,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from funai.cli import apikey, bench, clarity, headers, keys, mine, vrf, wallet
+from funai.cli import apikey, ban, bench, clarity, headers, keys, mine, vrf, wallet
 from funai.cli import devnet as devnet_cli
 from funai.cli import node as node_cli
 from funai.cli import status as status_cli
@@ -87,6 +87,7 @@ app.command("devnet")(devnet_cli.devnet)
 app.command("status")(status_cli.status)
 app.command("security")(security)
 app.add_typer(apikey.app, name="api-key")
+app.add_typer(ban.app, name="ban")
 
 
 @app.callback()

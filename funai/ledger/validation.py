@@ -34,8 +34,10 @@ from funai.ledger.tx import (
 )
 
 __all__ = [
+    "MUTATION_RULES",
     "Coin",
     "HeaderContext",
+    "block_mutation",
     "check_block",
     "check_header_context",
     "check_pow",
@@ -238,6 +240,31 @@ def check_block(block: Block, params: ChainParams) -> None:
     assert coinbase is not None
     if coinbase.witness_root != witness_root(block.txs):
         raise ConsensusError("bad-witness-commitment", "witness root mismatch")
+
+
+def block_mutation(block: Block) -> str | None:
+    """The rule a block's body breaks against its own header, or None (Core's
+    ``IsBlockMutated``): a body that does not match the header's Merkle root, repeats a
+    transaction (CVE-2012-2459) or whose witnesses do not match the coinbase commitment.
+    Such a block says nothing about the header: another peer may hold the genuine body, so
+    the header must not be marked invalid for it."""
+    if not block.txs:
+        return "bad-blk-empty"
+    txids = [tx.txid() for tx in block.txs]
+    if len(set(txids)) != len(txids):
+        return "bad-txns-duplicate"
+    if tx_merkle_root(block.txs) != block.header.merkle_root:
+        return "bad-txnmrklroot"
+    coinbase = block.txs[0].coinbase
+    if coinbase is not None and coinbase.witness_root != witness_root(block.txs):
+        return "bad-witness-commitment"
+    return None
+
+
+#: Rules of :func:`check_block` that only say the body was mutated in transit.
+MUTATION_RULES = frozenset(
+    {"bad-blk-empty", "bad-txns-duplicate", "bad-txnmrklroot", "bad-witness-commitment"}
+)
 
 
 # --- inputs, signatures, connection -------------------------------------------------------

@@ -4,15 +4,26 @@
   backoff); with ``discover`` on, addresses from the address book fill up to
   ``outbound`` connections. Inbound: at most ``inbound`` connections; banned hosts are
   refused at accept.
-* Every peer is scored: malformed frames and payloads, oversized frames, wrong magic,
-  invalid proof of work or headers, invalid blocks and consensus-invalid transactions,
-  unrequested data and message floods (a token bucket per peer) cost points; at 100 the
-  peer is disconnected and its host and node key are banned for ``ban_seconds``.
+* Every peer is scored: malformed frames and payloads, oversized frames and messages, wrong
+  magic, invalid proof of work or headers, invalid or mutated blocks and consensus-invalid
+  transactions, unrequested data, message floods (a token bucket per peer), inventory
+  floods and unknown message types past a byte budget cost points. At 100 the peer is
+  disconnected and, as in Bitcoin Core since 0.20, its host and node key are *discouraged*:
+  in memory only, for ``ban_seconds``, never saved. Loopback peers are disconnected but
+  never discouraged (every local process shares the address); whitelisted and manual peers
+  are never disconnected or discouraged for misbehaviour. Only manual bans are saved.
+* Inbound: when the ``inbound`` slots are full a newcomer evicts one inbound peer that is
+  not protected (Core's ``SelectNodeToEvict``: distinct netgroups, lowest ping, recent
+  blocks and transactions, longest connected are protected), or is refused if all are.
 * Sync: after the handshake each side asks the other for headers (``getheaders`` with a
-  locator); headers are checked in the :class:`HeaderTree` before any body is requested;
-  missing blocks on the way to the most-work header are requested in parallel from every
-  peer that has them (``blocks_per_peer`` in flight each, a moving window), buffered, and
-  submitted to the chainstate in order by one processor task.
+  locator that starts below our best header, so the answer always names the peer's best);
+  headers are checked in the :class:`HeaderTree` before any body is requested; missing
+  blocks on the way to the most-work header are requested in parallel from any peer whose
+  best header chain contains them (``blocks_per_peer`` in flight each, a moving window),
+  buffered, and submitted to the chainstate in order by one processor task. A block not
+  delivered within ``block_timeout`` seconds is asked of another peer. A block whose body
+  does not match its header (mutated) is dropped and its sender punished; the header stays
+  valid, so the genuine block from another peer is accepted.
 * Relay: a new tip is announced with ``inv``; a peer that does not know it asks for headers
   (which also handles forks). Transactions admitted to the mempool are announced with
   ``inv``; peers fetch them with ``getdata``; a new peer gets our mempool on ``mempool``.
@@ -38,14 +49,14 @@ from funai.ledger.block import Block
 from funai.ledger.errors import ConsensusError, MempoolError
 from funai.ledger.header import BlockHeader, display_hash
 from funai.ledger.tx import Transaction
-from funai.network.addrbook import AddrBook, parse_hostport
+from funai.ledger.validation import MUTATION_RULES, block_mutation
+from funai.network.addrbook import LOOPBACK_HOSTS, AddrBook, parse_hostport
 from funai.network.errors import HandshakeError, Misbehaviour, ProtocolError
 from funai.network.framing import MAX_FRAME, network_magic
 from funai.network.handshake import LocalIdentity
-from funai.network.headertree import HeaderTree
+from funai.network.headertree import HeaderEntry, HeaderTree
 from funai.network.messages import (
     MAX_HEADERS,
-    MAX_INV,
     REGISTRY,
     Addr,
     Auth,
@@ -68,7 +79,7 @@ from funai.network.messages import (
 from funai.network.peer import Peer
 from funai.node.chainservice import ChainService
 
-__all__ = ["InvKind", "NetConfig", "PeerManager"]
+__all__ = ["InvKind", "NetConfig", "PeerManager", "netgroup"]
 
 log = logging.getLogger("funai.net")
 
@@ -85,8 +96,18 @@ _POLICY_RULES = {
     "bad-txns-nonfinal",
 }
 _BENIGN_BLOCK_RULES = {"time-too-new"}
-#: Addresses shared by every process of the machine: never banned, only the peer's key is.
-SHARED_HOSTS = {"127.0.0.1", "::1", "localhost"}
+#: Addresses shared by every process of the machine: never discouraged.
+SHARED_HOSTS = LOOPBACK_HOSTS
+#: Transactions we may be waiting for from one peer (Core: MAX_PEER_TX_ANNOUNCEMENTS);
+#: unknown ids announced past this are ignored, and a flood of them costs points.
+MAX_PEER_TX_ANNOUNCEMENTS = 5_000
+#: Seconds a transaction request stays outstanding before it may be asked again.
+TX_REQUEST_TIMEOUT = 60.0
+#: Inbound peers protected from eviction by each criterion (Core's numbers).
+EVICT_PROTECT_NETGROUP = 4
+EVICT_PROTECT_PING = 8
+EVICT_PROTECT_TX = 4
+EVICT_PROTECT_BLOCK = 4
 _CONN_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError)
 
 
@@ -149,6 +170,8 @@ class PeerManager:
         self.self_addrs: set[str] = set()
         self.requested: dict[bytes, tuple[int, float]] = {}
         self.received: dict[bytes, tuple[Block, int]] = {}
+        #: block hash -> ids of peers that timed out on it or did not have it
+        self.stalled: dict[bytes, set[int]] = {}
         self.tx_requested: dict[bytes, float] = {}
         self.tx_rejected: dict[bytes, float] = {}
         self.handlers: dict[str, Handler] = {}
@@ -178,7 +201,7 @@ class PeerManager:
         self._queue(peer, msg)
 
     def punish(self, peer: Peer, score: int, reason: str) -> None:
-        """Adds ``score`` misbehaviour points to ``peer`` (100 disconnects and bans)."""
+        """Adds ``score`` misbehaviour points to ``peer`` (100 disconnects and discourages)."""
         self._punish(peer, score, reason)
 
     # --- queries --------------------------------------------------------------------------
@@ -234,16 +257,66 @@ class PeerManager:
 
     async def _accept(self, stream: trio.SocketStream) -> None:
         host, port = stream.socket.getpeername()[:2]
-        if self.addrbook.is_banned(host) and host not in self.config.whitelist:
-            log.info("refused banned host", extra={"fields": {"host": host}})
+        if self.addrbook.is_refused(host) and host not in self.config.whitelist:
+            log.info("refused banned or discouraged host", extra={"fields": {"host": host}})
             await stream.aclose()
             return
-        inbound = sum(1 for p in self.peers.values() if p.inbound)
+        inbound = sum(1 for p in self.peers.values() if p.inbound and not p.closed)
         if inbound >= self.config.inbound:
-            log.info("refused inbound: limit reached", extra={"fields": {"host": host}})
-            await stream.aclose()
-            return
+            victim = self.select_eviction()
+            if victim is None:
+                log.info("refused inbound: limit reached", extra={"fields": {"host": host}})
+                await stream.aclose()
+                return
+            log.info(
+                "evicting inbound peer",
+                extra={"fields": {"peer": victim.addr, "for": f"{host}:{port}"}},
+            )
+            victim.closed = True
+            self._close(victim)
         await self._run_peer(stream, host, port, inbound=True)
+
+    def select_eviction(self) -> Peer | None:
+        """The inbound peer to drop for a newcomer, or None if every one is protected.
+
+        As Bitcoin Core's ``SelectNodeToEvict``: whitelisted peers are never evicted; then
+        peers from up to 4 distinct netgroups, the 8 with the lowest ping, the 4 that most
+        recently gave us a new transaction, the 4 that most recently gave us a new block and
+        half of the rest (the longest connected) are protected. Of the others, the youngest
+        connection of the netgroup with the most connections is evicted."""
+        cands = [
+            p
+            for p in self.peers.values()
+            if p.inbound and not p.closed and p.host not in self.config.whitelist
+        ]
+
+        def protect(chosen: list[Peer]) -> None:
+            for p in chosen:
+                if p in cands:
+                    cands.remove(p)
+
+        groups: dict[str, list[Peer]] = {}
+        for p in sorted(cands, key=lambda p: p.connected_at):
+            groups.setdefault(netgroup(p.host), []).append(p)
+        protect([g[0] for _, g in sorted(groups.items())][:EVICT_PROTECT_NETGROUP])
+        pinged = sorted((p for p in cands if p.latency is not None), key=lambda p: p.latency or 0)
+        protect(pinged[:EVICT_PROTECT_PING])
+        protect(
+            sorted((p for p in cands if p.last_tx), key=lambda p: -p.last_tx)[:EVICT_PROTECT_TX]
+        )
+        protect(
+            sorted((p for p in cands if p.last_block), key=lambda p: -p.last_block)[
+                :EVICT_PROTECT_BLOCK
+            ]
+        )
+        protect(sorted(cands, key=lambda p: p.connected_at)[: len(cands) // 2])
+        if not cands:
+            return None
+        groups = {}
+        for p in cands:
+            groups.setdefault(netgroup(p.host), []).append(p)
+        biggest = max(groups.values(), key=lambda g: (len(g), max(p.connected_at for p in g)))
+        return max(biggest, key=lambda p: p.connected_at)
 
     def is_connected(self, addr: str) -> bool:
         return any(addr in (p.addr, p.listen_addr) for p in self.peers.values())
@@ -297,7 +370,10 @@ class PeerManager:
     async def _connect(self, addr: str) -> None:
         try:
             host, port = parse_hostport(addr)
-            if self.addrbook.is_banned(host) and host not in self.config.whitelist:
+            refused = self.addrbook.is_banned(host) or (
+                addr not in self.manual and self.addrbook.is_discouraged(host)
+            )
+            if refused and host not in self.config.whitelist:
                 self.addrbook.failed(addr, cap=600)
                 return
             stream: trio.SocketStream | None = None
@@ -345,7 +421,11 @@ class PeerManager:
                         self._punish(peer, exc.score, exc.reason)
                     return False
                 key_id = "key:" + hello.key.hex()
-                if self.addrbook.is_banned(key_id) and host not in self.config.whitelist:
+                peer.manual = not inbound and peer.addr in self.manual
+                refused = self.addrbook.is_banned(key_id) or (
+                    not peer.manual and self.addrbook.is_discouraged(key_id)
+                )
+                if refused and host not in self.config.whitelist:
                     await peer.send(Reject("banned"))
                     return False
                 if not self._dedup(peer):
@@ -366,7 +446,7 @@ class PeerManager:
                 self.queues[peer.id] = send
                 async with trio.open_nursery() as inner:
                     inner.start_soon(self._writer, peer, recv)
-                    self._queue(peer, GetHeaders(self.locator(), bytes(32)))
+                    self._queue(peer, GetHeaders(self.locator(below_best=True), bytes(32)))
                     if self.config.discover:
                         self._queue(peer, GetAddr())
                     self._queue(peer, MempoolReq())
@@ -392,6 +472,9 @@ class PeerManager:
             for h in list(peer.in_flight):
                 self.requested.pop(h, None)
             peer.in_flight.clear()
+            for h in peer.tx_pending:
+                self.tx_requested.pop(h, None)
+            peer.tx_pending.clear()
             await peer.aclose()
             if established:
                 log.info("peer disconnected", extra={"fields": fields_})
@@ -434,29 +517,38 @@ class PeerManager:
     def _punish(self, peer: Peer, score: int, reason: str) -> None:
         if score <= 0:
             return
+        if peer.host in self.config.whitelist or peer.manual:
+            # Core: whitelisted (noban) and manual peers are never punished
+            log.warning(
+                "misbehaviour (not punished: whitelisted or manual peer)",
+                extra={"fields": {"peer": peer.addr, "reason": reason, "score": score}},
+            )
+            return
         peer.score += score
         log.warning(
             "misbehaviour",
             extra={"fields": {"peer": peer.addr, "reason": reason, "score": peer.score}},
         )
-        if peer.score >= 100:
-            self._close(peer)
-            if peer.host in self.config.whitelist:
-                return
-            if peer.host in SHARED_HOSTS:
-                # every local process (a devnet's nodes) shares this address: banning it
-                # would cut honest neighbours off; the node key is discouraged instead
-                if peer.key is not None:
-                    self.addrbook.ban("key:" + peer.key.hex(), self.config.ban_seconds, reason)
-                log.warning("discouraged", extra={"fields": {"peer": peer.addr, "reason": reason}})
-                return
-            self.addrbook.ban(peer.host, self.config.ban_seconds, reason)
-            if peer.key is not None:
-                self.addrbook.ban("key:" + peer.key.hex(), self.config.ban_seconds, reason)
-            log.warning("banned", extra={"fields": {"host": peer.host, "reason": reason}})
+        if peer.score < 100:
+            return
+        self._close(peer)
+        if peer.host in SHARED_HOSTS:
+            # every local process (a devnet's nodes) shares this address: disconnect only
+            log.warning(
+                "disconnected (loopback peers are never discouraged)",
+                extra={"fields": {"peer": peer.addr, "reason": reason}},
+            )
+            return
+        seconds = self.config.ban_seconds
+        self.addrbook.discourage(peer.host, seconds, reason)
+        if peer.key is not None:
+            self.addrbook.discourage("key:" + peer.key.hex(), seconds, reason)
+        log.warning("discouraged", extra={"fields": {"host": peer.host, "reason": reason}})
 
-    def ban(self, who: str, reason: str = "manual") -> None:
-        self.addrbook.ban(who, self.config.ban_seconds, reason)
+    def ban(self, who: str, reason: str = "manual", seconds: float | None = None) -> None:
+        """A manual ban (saved; expires after ``seconds``, default ``ban_seconds``)."""
+        self.addrbook.ban(who, self.config.ban_seconds if seconds is None else seconds, reason)
+        self.addrbook.save()
         for peer in list(self.peers.values()):
             if who in (peer.host, "key:" + (peer.key or b"").hex()):
                 self._close(peer)
@@ -481,7 +573,11 @@ class PeerManager:
 
     async def _dispatch(self, peer: Peer, msg: Message | tuple[str, Any]) -> None:
         if isinstance(msg, tuple):
-            log.debug("ignored unknown message", extra={"fields": {"type": msg[0]}})
+            # Unknown types are ignored (newer peers), within a per-peer byte budget.
+            if not peer.unknown_bucket.take(peer.last_size):
+                score = min(100, 10 + peer.last_size // 65536)  # larger costs more
+                raise Misbehaviour(f"unknown-message-flood: {msg[0][:40]}", score)
+            log.debug("ignored unknown message", extra={"fields": {"type": msg[0][:40]}})
             return
         if isinstance(msg, Ping):
             self._queue(peer, Pong(msg.nonce))
@@ -502,7 +598,7 @@ class PeerManager:
         elif isinstance(msg, TxMsg):
             await self._on_tx_msg(peer, msg)
         elif isinstance(msg, MempoolReq):
-            txids = list(self.service.mempool.entries)[:MAX_INV]
+            txids = list(self.service.mempool.entries)[:MAX_PEER_TX_ANNOUNCEMENTS]
             if txids:
                 for t in txids:
                     peer.remember(t)
@@ -522,6 +618,9 @@ class PeerManager:
                 if kind == "block" and h in peer.in_flight:
                     peer.in_flight.pop(h, None)
                     self.requested.pop(h, None)
+                    self.stalled.setdefault(h, set()).add(peer.id)
+                elif kind == "tx" and peer.tx_pending.pop(h, None) is not None:
+                    self.tx_requested.pop(h, None)
             self._wake()
         elif isinstance(msg, Reject):
             log.info(
@@ -537,11 +636,17 @@ class PeerManager:
 
     # --- headers --------------------------------------------------------------------------
 
-    def locator(self) -> list[bytes]:
-        """Hashes back from the best header: 10 one apart, then doubling, then genesis."""
+    def locator(self, *, below_best: bool = False) -> list[bytes]:
+        """Hashes back from the best header: 10 one apart, then doubling, then genesis.
+
+        ``below_best``: start at the best header's parent, so that a peer on the same chain
+        answers with at least that header, which tells us its best chain (Core does this
+        on the first ``getheaders`` to a peer)."""
         best = self.tree.best
         if best is None:
             return [self.chain.genesis_hash]
+        if below_best and best.height > 0 and best.prev in self.tree.entries:
+            best = self.tree.entries[best.prev]
         out: list[bytes] = []
         step = 1
         cur = best
@@ -608,18 +713,31 @@ class PeerManager:
         want_tx: list[bytes] = []
         other: dict[str, list[bytes]] = {}
         now = time.monotonic()
+        tx_items = 0
+        dropped = 0
         for kind, h in msg.items:
             peer.remember(h)
             if kind == "block":
-                if h not in self.tree:
+                entry = self.tree.get(h)
+                if entry is None:
                     need_headers = True
+                elif not entry.invalid and (
+                    entry.height > peer.best_height or peer.best_hash is None
+                ):
+                    peer.best_height = entry.height
+                    peer.best_hash = entry.hash
             elif kind == "tx":
+                tx_items += 1
                 if (
                     h not in self.service.mempool.entries
                     and h not in self.tx_rejected
-                    and now - self.tx_requested.get(h, -math.inf) > 30
+                    and now - self.tx_requested.get(h, -math.inf) > TX_REQUEST_TIMEOUT
                 ):
+                    if len(peer.tx_pending) >= MAX_PEER_TX_ANNOUNCEMENTS:
+                        dropped += 1
+                        continue
                     self.tx_requested[h] = now
+                    peer.tx_pending[h] = now
                     want_tx.append(h)
             elif kind in self.inv_kinds:
                 other.setdefault(kind, []).append(h)
@@ -630,6 +748,8 @@ class PeerManager:
             items += [(kind, h) for h in await self.inv_kinds[kind].wanted(ids)]
         if items:
             self._queue(peer, GetData(items))
+        if tx_items > MAX_PEER_TX_ANNOUNCEMENTS or dropped >= MAX_PEER_TX_ANNOUNCEMENTS // 5:
+            raise Misbehaviour(f"inv-flood: {tx_items} tx ids, {dropped} ignored", 20)
 
     async def _on_getdata(self, peer: Peer, msg: GetData) -> None:
         missing: list[tuple[str, bytes]] = []
@@ -662,6 +782,7 @@ class PeerManager:
         tx = Transaction.deserialize(msg.data)
         txid = tx.txid()
         peer.remember(txid)
+        peer.tx_pending.pop(txid, None)
         if self.tx_requested.pop(txid, None) is None and txid in self.service.mempool.entries:
             return
         try:
@@ -671,6 +792,7 @@ class PeerManager:
                 return
             self.tx_rejected[txid] = time.monotonic()
             raise Misbehaviour(f"invalid-tx: {exc.rule}", 100) from None
+        peer.last_tx = time.monotonic()
 
     async def _on_tx(self, tx: Transaction, source: Any) -> None:
         txid = tx.txid()
@@ -700,6 +822,15 @@ class PeerManager:
             raise Misbehaviour("invalid-block: known invalid", 100)
         if not solicited and entry.height > self.chain.height + self.config.window:
             raise Misbehaviour("unrequested-block", 10)
+        mutated = block_mutation(block)
+        if mutated is not None:
+            # The body does not match the header: drop it, keep the header valid and ask
+            # another peer (Core's p2p_mutated_blocks).
+            self.stalled.setdefault(h, set()).add(peer.id)
+            self._wake()
+            raise Misbehaviour(f"mutated-block: {mutated}", 100)
+        self.stalled.pop(h, None)
+        peer.last_block = time.monotonic()
         self.received[h] = (block, peer.id)
         self.blocks_downloaded += 1
         self.process_event.set()
@@ -714,7 +845,11 @@ class PeerManager:
                     break
                 results = await self.service.submit_blocks([b for b, _ in batch])
                 for (block, peer_id), (_, result) in zip(batch, results, strict=True):
-                    if isinstance(result, ConsensusError):
+                    if isinstance(result, ConsensusError) and result.rule in MUTATION_RULES:
+                        peer = self.peers.get(peer_id)
+                        if peer is not None:
+                            self._punish(peer, 100, f"mutated-block: {result.rule}")
+                    elif isinstance(result, ConsensusError):
                         h = block.hash()
                         self.tree.mark_invalid(h)
                         log.warning(
@@ -776,26 +911,36 @@ class PeerManager:
         for h, (pid, t) in list(self.requested.items()):
             if now - t > self.config.block_timeout:
                 self.requested.pop(h, None)
+                self.stalled.setdefault(h, set()).add(pid)
                 peer = self.peers.get(pid)
                 if peer is not None:
                     peer.in_flight.pop(h, None)
+                log.info(
+                    "block download timed out: asking another peer",
+                    extra={"fields": {"hash": display_hash(h), "peer": pid}},
+                )
         best = self.tree.best
         if best is None or best.work <= self.chain.tip.chain_work:
             return
         path = self.tree.path_to(best, self.chain.index, self.config.window)
         peers = [p for p in self.ready_peers() if p.hello is not None]
-        if not peers:
+        if not peers or not path:
             return
+        served = {p.id: self._served_upto(p, path) for p in peers}
         batches: dict[int, list[bytes]] = {}
-        for entry in path:
+        for index, entry in enumerate(path):
             if entry.hash in self.requested or entry.hash in self.received:
                 continue
-            candidates = [
+            has = [p for p in peers if served[p.id] >= index or entry.hash in p.known]
+            free = [
                 p
-                for p in peers
+                for p in has
                 if len(p.in_flight) + len(batches.get(p.id, [])) < self.config.blocks_per_peer
-                and entry.hash in p.known
             ]
+            stalled = self.stalled.get(entry.hash, set())
+            candidates = [p for p in free if p.id not in stalled] or (
+                free if all(p.id in stalled for p in has) else []
+            )
             if not candidates:
                 if all(len(p.in_flight) >= self.config.blocks_per_peer for p in peers):
                     break
@@ -808,6 +953,34 @@ class PeerManager:
             peer = self.peers.get(pid)
             if peer is not None:
                 self._queue(peer, GetData([("block", h) for h in hashes]))
+
+    def _served_upto(self, peer: Peer, path: list[HeaderEntry]) -> int:
+        """The index of the last entry of ``path`` on ``peer``'s best header chain (-1 if
+        none): a peer can serve every block of its best chain, announced or not."""
+        best = self.tree.get(peer.best_hash) if peer.best_hash is not None else None
+        if best is None or best.invalid:
+            return -1
+        last = path[-1]
+        if best is self.tree.best or best.hash == last.hash:
+            return len(path) - 1  # the path leads to this peer's best header
+        cached = peer.served_cache
+        if cached is not None and cached[0] == best.hash and cached[1] == last.hash:
+            return cached[2]
+        first = path[0].height
+        cur = best
+        while cur.height > last.height:
+            cur = self.tree.entries[cur.prev]
+        result = -1
+        while cur.height >= first:
+            if path[cur.height - first].hash == cur.hash:
+                result = cur.height - first
+                break
+            parent = self.tree.entries.get(cur.prev)
+            if parent is None:
+                break
+            cur = parent
+        peer.served_cache = (best.hash, last.hash, result)
+        return result
 
     # --- housekeeping -----------------------------------------------------------------------
 
@@ -823,8 +996,28 @@ class PeerManager:
                     peer.ping_nonce = secrets.randbits(63)
                     peer.ping_sent = now
                     self._queue(peer, Ping(peer.ping_nonce))
-            for d in (self.tx_requested, self.tx_rejected):
-                for k, t in list(d.items()):
-                    if now - t > 600:
-                        del d[k]
+            for k, t in list(self.tx_rejected.items()):
+                if now - t > 600:
+                    del self.tx_rejected[k]
+            for k, t in list(self.tx_requested.items()):
+                if now - t > TX_REQUEST_TIMEOUT:
+                    del self.tx_requested[k]
+            for peer in self.ready_peers():
+                for k, t in list(peer.tx_pending.items()):
+                    if now - t > TX_REQUEST_TIMEOUT:
+                        del peer.tx_pending[k]
+            for h in [h for h in self.stalled if h in self.chain.index]:
+                del self.stalled[h]
             self.addrbook.save()
+
+
+def netgroup(host: str) -> str:
+    """The network group of an address, as Core groups peers for eviction: an IPv4 /16,
+    an IPv6 /32, or the host name itself."""
+    if ":" in host:
+        parts = host.split(":")
+        return ":".join(parts[:2])
+    parts = host.split(".")
+    if len(parts) == 4 and all(p.isdigit() for p in parts):
+        return ".".join(parts[:2])
+    return host

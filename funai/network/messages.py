@@ -42,6 +42,7 @@ __all__ = [
     "TxMsg",
     "decode_payload",
     "encode_payload",
+    "peek_type",
     "register",
 ]
 
@@ -49,6 +50,8 @@ MAX_INV = 50_000
 MAX_HEADERS = 2_000
 MAX_LOCATOR = 101
 MAX_ADDRS = 1_000
+#: Unknown message types larger than this are returned without decoding their body.
+MAX_UNKNOWN_DECODE = 4096
 
 
 def _want(cond: bool, msg_type: str, what: str) -> None:
@@ -60,6 +63,10 @@ class Message:
     """Base class: a dataclass with ``TYPE`` whose fields are the body's keys."""
 
     TYPE: ClassVar[str] = ""
+    #: The largest payload of this type an honest peer sends; a larger one is refused
+    #: before its body is decoded (``oversized-message``). Other layers' types keep the
+    #: frame limit unless they set their own.
+    MAX_SIZE: ClassVar[int] = 1 << 32
 
     def to_body(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
@@ -93,7 +100,24 @@ class Registry:
         return cls
 
     def decode(self, payload: bytes) -> Message | tuple[str, Any]:
-        """The message, or ``(type, body)`` for a type this registry does not know."""
+        """The message, or ``(type, body)`` for a type this registry does not know.
+
+        The type is read before the body: a payload larger than its type's ``MAX_SIZE`` is
+        refused, and the body of an unknown type larger than :data:`MAX_UNKNOWN_DECODE`
+        bytes is never decoded (``(type, None)``), so neither costs a large decode.
+        """
+        name = peek_type(payload)
+        if name is None and len(payload) > MAX_UNKNOWN_DECODE:
+            # every honest payload starts [type, ...] with a short type name
+            raise ProtocolError("malformed-payload", "a payload is [type, {body}]")
+        if name is not None:
+            cls = self.classes.get(name)
+            if cls is not None and len(payload) > cls.MAX_SIZE:
+                raise ProtocolError(
+                    "oversized-message", f"{name}: {len(payload)} > {cls.MAX_SIZE} bytes"
+                )
+            if cls is None and len(payload) > MAX_UNKNOWN_DECODE:
+                return name, None
         try:
             value = cbor2.loads(payload)
         except Exception as exc:  # cbor2 raises many kinds on garbage
@@ -116,6 +140,28 @@ class Registry:
             raise
         except (TypeError, ValueError, KeyError) as exc:
             raise ProtocolError("malformed-message", f"{msg_type}: {exc}") from None
+
+
+def peek_type(payload: bytes) -> str | None:
+    """The type name of a ``[type, body]`` payload read from its first bytes (no decoding
+    of the body), or None when the payload does not start that way."""
+    if len(payload) < 2 or payload[0] != 0x82:
+        return None
+    head = payload[1]
+    if 0x60 <= head <= 0x77:
+        start, length = 2, head - 0x60
+    elif head == 0x78 and len(payload) >= 3:
+        start, length = 3, payload[2]
+    elif head == 0x79 and len(payload) >= 4:
+        start, length = 4, int.from_bytes(payload[2:4], "big")
+    else:
+        return None
+    if len(payload) < start + length:
+        return None
+    try:
+        return payload[start : start + length].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 REGISTRY = Registry()
@@ -146,6 +192,7 @@ class Hello(Message):
     """First message each side sends."""
 
     TYPE: ClassVar[str] = "hello"
+    MAX_SIZE: ClassVar[int] = 4096
     version: int
     network: str
     genesis: bytes
@@ -183,6 +230,7 @@ class Auth(Message):
     """Signature of the other side's nonce with the node key."""
 
     TYPE: ClassVar[str] = "auth"
+    MAX_SIZE: ClassVar[int] = 1024
     sig: bytes
 
     @classmethod
@@ -197,6 +245,7 @@ class Reject(Message):
     """Why the sender is closing the connection (informative)."""
 
     TYPE: ClassVar[str] = "reject"
+    MAX_SIZE: ClassVar[int] = 1024
     reason: str
 
     @classmethod
@@ -212,6 +261,7 @@ class Reject(Message):
 @dataclass
 class Ping(Message):
     TYPE: ClassVar[str] = "ping"
+    MAX_SIZE: ClassVar[int] = 256
     nonce: int
 
     @classmethod
@@ -224,6 +274,7 @@ class Ping(Message):
 @dataclass
 class Pong(Message):
     TYPE: ClassVar[str] = "pong"
+    MAX_SIZE: ClassVar[int] = 256
     nonce: int
 
     @classmethod
@@ -236,6 +287,7 @@ class Pong(Message):
 @dataclass
 class GetAddr(Message):
     TYPE: ClassVar[str] = "getaddr"
+    MAX_SIZE: ClassVar[int] = 256
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> GetAddr:
@@ -248,6 +300,7 @@ class Addr(Message):
     """Listening addresses ``host:port`` of known peers."""
 
     TYPE: ClassVar[str] = "addr"
+    MAX_SIZE: ClassVar[int] = 128 * 1024
     addrs: list[str]
 
     @classmethod
@@ -283,6 +336,7 @@ def _inv_items(body: dict[str, Any], msg_type: str) -> list[tuple[str, bytes]]:
 
 @dataclass
 class _InvLike(Message):
+    MAX_SIZE: ClassVar[int] = 4 * 1024 * 1024
     items: list[tuple[str, bytes]]
 
     def to_body(self) -> dict[str, Any]:
@@ -323,6 +377,7 @@ class MempoolReq(Message):
     """Ask for an ``inv`` of the peer's whole mempool."""
 
     TYPE: ClassVar[str] = "mempool"
+    MAX_SIZE: ClassVar[int] = 256
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> MempoolReq:
@@ -338,6 +393,7 @@ class GetHeaders(Message):
     """Headers after the first locator hash on the receiver's active chain."""
 
     TYPE: ClassVar[str] = "getheaders"
+    MAX_SIZE: ClassVar[int] = 8 * 1024
     locator: list[bytes]
     stop: bytes
 
@@ -354,6 +410,7 @@ class Headers(Message):
     """Up to 2000 consecutive raw 80-byte headers."""
 
     TYPE: ClassVar[str] = "headers"
+    MAX_SIZE: ClassVar[int] = 256 * 1024
     headers: list[bytes]
 
     @classmethod
@@ -385,6 +442,7 @@ class TxMsg(Message):
     """A serialized transaction."""
 
     TYPE: ClassVar[str] = "tx"
+    MAX_SIZE: ClassVar[int] = 2 * 1024 * 1024
     data: bytes
 
     @classmethod

@@ -29,10 +29,50 @@ from funai.network.messages import (
     encode_payload,
 )
 
-__all__ = ["Peer", "TokenBucket"]
+__all__ = ["KnownSet", "Peer", "TokenBucket"]
 
 SEND_TIMEOUT = 30.0
+#: Inventory ids remembered per peer (Core: a 50,000-entry rolling filter); oldest forgotten.
+MAX_KNOWN = 20_000
+#: Bytes of messages of unknown types a peer may send: a burst, then this many a second.
+UNKNOWN_BYTES_BURST = 4 * 1024 * 1024
+UNKNOWN_BYTES_RATE = 64 * 1024
 _ids = itertools.count(1)
+
+
+class KnownSet:
+    """A bounded set of inventory ids: the oldest are forgotten past ``limit`` entries.
+
+    Ids are kept as the integer of their first 8 bytes (a false "known" is one announcement
+    not sent to a peer, as with Core's rolling filter), so memory stays small and bounded
+    however many ids a peer announces.
+    """
+
+    def __init__(self, limit: int = MAX_KNOWN) -> None:
+        self.limit = limit
+        self._items: dict[int, None] = {}
+
+    @staticmethod
+    def _key(item_id: bytes) -> int:
+        return int.from_bytes(item_id[:8], "little")
+
+    def add(self, item_id: bytes) -> None:
+        key = self._key(item_id)
+        items = self._items
+        if key in items:
+            return
+        items[key] = None
+        if len(items) > self.limit:
+            del items[next(iter(items))]
+
+    def discard(self, item_id: bytes) -> None:
+        self._items.pop(self._key(item_id), None)
+
+    def __contains__(self, item_id: object) -> bool:
+        return isinstance(item_id, bytes) and self._key(item_id) in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -88,11 +128,19 @@ class Peer:
         self.last_recv = time.monotonic()
         self.bytes_sent = 0
         self.msgs_recv = 0
+        self.last_size = 0  # bytes of the last payload received
         self.bucket = TokenBucket(msg_rate, msg_burst)
         self.best_height = 0
         self.best_hash: bytes | None = None
         self.in_flight: dict[bytes, float] = {}  # block hash -> request time
-        self.known: set[bytes] = set()  # inventory ids the peer has announced or we sent
+        self.known = KnownSet()  # inventory ids the peer has announced or we sent
+        self.tx_pending: dict[bytes, float] = {}  # txids we asked this peer for -> when
+        self.unknown_bucket = TokenBucket(UNKNOWN_BYTES_RATE, UNKNOWN_BYTES_BURST)
+        self.last_block = 0.0  # when the peer last gave us a new block (eviction)
+        self.last_tx = 0.0  # when the peer last gave us a new transaction (eviction)
+        self.manual = False  # a peer we dialled on purpose (never discouraged)
+        #: (best hash, path end, index) of the last download-window check (manager)
+        self.served_cache: tuple[bytes, bytes, int] | None = None
         self.ping_nonce: int | None = None
         self.ping_sent = 0.0
         self.latency: float | None = None
@@ -118,8 +166,6 @@ class Peer:
 
     def remember(self, item_id: bytes) -> None:
         self.known.add(item_id)
-        if len(self.known) > 250_000:
-            self.known.clear()
 
     async def send(self, msg: Message) -> None:
         data = encode_frame(self.magic, encode_payload(msg), self.max_frame)
@@ -135,6 +181,7 @@ class Peer:
             return None
         self.last_recv = time.monotonic()
         self.msgs_recv += 1
+        self.last_size = len(payload)
         return self.registry.decode(payload)
 
     async def handshake(self, local: LocalIdentity, height: int) -> Hello:

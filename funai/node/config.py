@@ -10,11 +10,13 @@ outbound = 8                  # outbound connection target (discovered addresses
 inbound = 32                  # inbound connection limit
 discover = true               # learn and dial addresses from peers
 ban_seconds = 86400
-whitelist = []                # hosts never banned
+whitelist = []                # hosts never discouraged or disconnected for misbehaviour
+block_timeout = 20.0          # seconds before a requested block is asked of another peer
 
 [api]
 listen = "127.0.0.1:29634"
 public_url = ""               # advertised to peers (executors); default: the bound address
+body_timeout = 30.0           # seconds a client may take to send a request body (408 after)
 
 [roles]
 miner = false
@@ -78,8 +80,10 @@ class NodeConfig:
     discover: bool = True
     ban_seconds: float = 86400.0
     whitelist: list[str] = field(default_factory=list)
+    block_timeout: float = 20.0
     api_listen: str = ""
     api_public_url: str = ""
+    api_body_timeout: float = 30.0
     miner: bool = False
     inference: bool = False
     verifier: bool = False
@@ -123,6 +127,10 @@ class NodeConfig:
                 raise ValueError(f"l2.{key} must be >= 0")
         if not 1.0 <= self.l2_advert_interval <= 3600.0:
             raise ValueError("l2.advert_interval must be between 1 and 3600 seconds")
+        if not 0.5 <= self.block_timeout <= 3600.0:
+            raise ValueError("p2p.block_timeout must be between 0.5 and 3600 seconds")
+        if not 0.1 <= self.api_body_timeout <= 3600.0:
+            raise ValueError("api.body_timeout must be between 0.1 and 3600 seconds")
         if self.api_public_url and not self.api_public_url.startswith(("http://", "https://")):
             raise ValueError("api.public_url must be an http:// or https:// URL")
 
@@ -137,8 +145,13 @@ class NodeConfig:
                 "discover": self.discover,
                 "ban_seconds": self.ban_seconds,
                 "whitelist": self.whitelist,
+                "block_timeout": self.block_timeout,
             },
-            "api": {"listen": self.api_listen, "public_url": self.api_public_url},
+            "api": {
+                "listen": self.api_listen,
+                "public_url": self.api_public_url,
+                "body_timeout": self.api_body_timeout,
+            },
             "roles": {
                 "miner": self.miner,
                 "inference": self.inference,
@@ -173,8 +186,10 @@ _SECTIONS = {
     ("p2p", "discover"): "discover",
     ("p2p", "ban_seconds"): "ban_seconds",
     ("p2p", "whitelist"): "whitelist",
+    ("p2p", "block_timeout"): "block_timeout",
     ("api", "listen"): "api_listen",
     ("api", "public_url"): "api_public_url",
+    ("api", "body_timeout"): "api_body_timeout",
     ("roles", "miner"): "miner",
     ("roles", "inference"): "inference",
     ("roles", "verifier"): "verifier",

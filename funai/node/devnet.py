@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from funai.api.wallet_routes import read_cookie
 from funai.ledger.params import get_params
 from funai.node.config import NodeConfig
 
@@ -163,16 +164,19 @@ def start_devnet(
             )
         with httpx.Client(timeout=10) as client:
             for k in range(1, nodes):
+                cookie = read_cookie(Path(endpoints[k]["datadir"]) / params.name)
                 for j in range(k):
                     client.post(
-                        f"{endpoints[k]['api']}/peers/connect", json={"addr": endpoints[j]["p2p"]}
+                        f"{endpoints[k]['api']}/peers/connect",
+                        json={"addr": endpoints[j]["p2p"]},
+                        headers={"Authorization": f"Bearer {cookie}"},
                     ).raise_for_status()
             while True:
                 counts = [client.get(f"{e['api']}/status").json()["peers"] for e in endpoints]
                 if all(c >= nodes - 1 for c in counts):
                     break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"nodes did not connect in time (peer counts {counts})")
+                    raise RuntimeError(_not_connected(client, endpoints, counts, params.name))
                 time.sleep(0.2)
     except httpx.HTTPError as exc:
         stop_devnet(procs)
@@ -181,6 +185,31 @@ def start_devnet(
         stop_devnet(procs)
         raise
     return procs, endpoints
+
+
+def _not_connected(
+    client: httpx.Client, endpoints: list[dict[str, Any]], counts: list[int], network: str
+) -> str:
+    """What the devnet was waiting for when it gave up: which nodes lack peers, and any
+    bans or discouragement that keep them apart."""
+    want = len(endpoints) - 1
+    lines = [f"nodes did not connect in time: waiting for every node to have {want} peers"]
+    for e, c in zip(endpoints, counts, strict=True):
+        if c >= want:
+            continue
+        line = f"{e['name']} has {c} of {want} peers ({e['datadir']})"
+        try:
+            bans = client.get(f"{e['api']}/bans").json().get("bans", [])
+        except (httpx.HTTPError, ValueError):
+            bans = []
+        if bans:
+            shown = ", ".join(f"{b['who']} ({b['reason']})" for b in bans[:5])
+            line += (
+                f"; it refuses {shown}: `funai --datadir {e['datadir']} ban clear"
+                f" --network {network}`"
+            )
+        lines.append(line)
+    return "; ".join(lines)
 
 
 def stop_devnet(procs: list[subprocess.Popen[bytes]], timeout: float = 15.0) -> None:

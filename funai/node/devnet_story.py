@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from funai.api.guard import STATE_CHANGING
 from funai.api.wallet_routes import read_cookie
 from funai.layer2.params import L2Params, network_l2_params
 from funai.layer2.pegs import pegin_output
@@ -59,9 +60,16 @@ class DevnetClient:
         r.raise_for_status()
         return r.json()
 
+    def headers_for(self, name: str, path: str, auth: bool = False) -> dict[str, str] | None:
+        """The cookie for the wallet routes (``auth``) and every state-changing node route
+        (docs/api.md); httpx's ``json=`` sends ``Content-Type: application/json``."""
+        if auth or "/v1" + path in STATE_CHANGING:
+            return self.auth(name)
+        return None
+
     def post(self, name: str, path: str, body: dict[str, Any], *, auth: bool = False) -> Any:
         r = self.client.post(
-            self.url(name, path), json=body, headers=self.auth(name) if auth else None
+            self.url(name, path), json=body, headers=self.headers_for(name, path, auth)
         )
         if r.status_code >= 400:
             raise StoryError(f"{name} {path} answered {r.status_code}: {r.text}")

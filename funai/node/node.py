@@ -96,6 +96,7 @@ class Node:
                 discover=config.discover,
                 ban_seconds=config.ban_seconds,
                 whitelist=list(config.whitelist),
+                block_timeout=config.block_timeout,
             ),
             self.addrbook,
         )

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from nodeproc import spawn_node
 
+from funai.api.wallet_routes import read_cookie
 from funai.inference.defaults import ensure_default_model
 from funai.node.config import NodeConfig
 
@@ -41,6 +42,18 @@ class ApiNode:
         r = httpx.get(self.api + path, timeout=30)
         r.raise_for_status()
         return r.json()
+
+    @property
+    def cookie(self) -> str:
+        return read_cookie(self.datadir / "regtest")
+
+    def headers(self) -> dict[str, str]:
+        """The API cookie and JSON content type every state-changing route needs."""
+        return {"Authorization": f"Bearer {self.cookie}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: Any, timeout: float = 120) -> httpx.Response:
+        """POSTs ``body`` as JSON with the cookie (the state-changing node routes)."""
+        return httpx.post(self.api + path, json=body, headers=self.headers(), timeout=timeout)
 
     def log(self) -> str:
         path = self.datadir / "regtest" / "stderr.log"
@@ -99,6 +112,47 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
             node,
             lambda: all(m["funai"]["status"] == "ready" for m in node.get("/models")["data"]),
         )
+        yield node
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def running_plain_node(datadir: Path, **settings: Any) -> Iterator[ApiNode]:
+    """A regtest node without models or the inference layer (the node API alone), with
+    NodeConfig ``settings``; stopped on exit."""
+    netdir = datadir / "regtest"
+    netdir.mkdir(parents=True)
+    values: dict[str, Any] = {
+        "network": "regtest",
+        "p2p_listen": "127.0.0.1:0",
+        "api_listen": "127.0.0.1:0",
+        "discover": False,
+        "l2_enabled": False,
+        "synchronous": "NORMAL",
+        "log_level": "debug",
+    }
+    values.update(settings)
+    (netdir / "node.toml").write_text(NodeConfig(**values).to_toml())
+    proc = spawn_node(datadir, "regtest")
+    node = ApiNode(datadir, proc)
+    info = netdir / "node.json"
+
+    def started() -> bool:
+        if not info.exists():
+            return False
+        data = json.loads(info.read_text())
+        node.api = data["api"] if data["pid"] == proc.pid else ""
+        return bool(node.api) and bool(node.get("/status"))
+
+    try:
+        _wait("the node to start", node, started)
         yield node
     finally:
         if proc.poll() is None:

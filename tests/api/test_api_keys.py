@@ -74,9 +74,7 @@ def test_keys_map_to_wallets(api_node: ApiNode, model_name: str) -> None:
         assert (r.status_code, r.json()["error"]["code"]) == (402, "insufficient_funds")
         assert empty.address(0) in r.json()["error"]["message"]
 
-        httpx.post(
-            api_node.api + "/generate", json={"blocks": REGTEST.coinbase_maturity + 1}, timeout=120
-        ).raise_for_status()
+        api_node.post("/generate", {"blocks": REGTEST.coinbase_maturity + 1}).raise_for_status()
         client = openai.OpenAI(base_url=api_node.api, api_key=funded, max_retries=0, timeout=120)
         resp = client.completions.create(model=model_name, prompt="Hi", max_tokens=1, temperature=0)
         assert resp.usage is not None

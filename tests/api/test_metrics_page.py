@@ -23,8 +23,8 @@ def _scrape(node: ApiNode) -> dict[str, list[tuple[str, dict[str, str], float]]]
 
 def test_metrics_scrape(api_node: ApiNode, model_name: str) -> None:
     # the shared node's miner may have been switched on by another test (the API fuzzer)
-    httpx.post(api_node.api + "/miner", json={"enabled": False}, timeout=30).raise_for_status()
-    httpx.post(api_node.api + "/generate", json={"blocks": 2}, timeout=60).raise_for_status()
+    api_node.post("/miner", {"enabled": False}, timeout=30).raise_for_status()
+    api_node.post("/generate", {"blocks": 2}, timeout=60).raise_for_status()
     httpx.post(
         api_node.api + "/completions",
         json={"model": model_name, "prompt": "Hello", "max_tokens": 3, "temperature": 0},
@@ -77,7 +77,7 @@ def test_status_page_renders_in_chromium(api_node: ApiNode) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    httpx.post(api_node.api + "/generate", json={"blocks": 3}, timeout=60).raise_for_status()
+    api_node.post("/generate", {"blocks": 3}, timeout=60).raise_for_status()
     height = api_node.get("/status")["l1_height"]
     proc = subprocess.run(
         [

@@ -67,7 +67,7 @@ class Devnet(DevnetClient):
         self, name: str, path: str, body: dict[str, Any], *, auth: bool = False
     ) -> httpx.Response:
         return self.client.post(
-            self.url(name, path), json=body, headers=self.auth(name) if auth else None
+            self.url(name, path), json=body, headers=self.headers_for(name, path, auth)
         )
 
     def logs(self, lines: int = 15) -> str:

@@ -15,6 +15,7 @@ import httpx
 from nodeproc import spawn_node
 
 from funai import _core
+from funai.api.wallet_routes import read_cookie
 from funai.ledger.address import encode_address, hash160
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.compact import decode_compact, hash_to_int
@@ -81,8 +82,16 @@ class NodeProc:
         r.raise_for_status()
         return r.json()
 
+    @property
+    def cookie(self) -> str:
+        return read_cookie(self.datadir / "regtest")
+
+    def headers(self) -> dict[str, str]:
+        """The API cookie and JSON content type every state-changing route needs."""
+        return {"Authorization": f"Bearer {self.cookie}", "Content-Type": "application/json"}
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        r = httpx.post(self.api + path, json=body, timeout=120)
+        r = httpx.post(self.api + path, json=body, headers=self.headers(), timeout=120)
         return r.json()
 
     def status(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A hostile peer is disconnected and banned; honest peers keep syncing; the API answers."""
+"""A hostile peer is disconnected and discouraged; honest peers keep syncing; the API answers."""
 
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from netkit import NodeProc, build_chain, spend_coinbase, wait_until
 
+from funai.api.wallet_routes import read_cookie
+
 pytestmark = pytest.mark.slow
 
 NodeFactory = Callable[..., NodeProc]
@@ -62,7 +64,13 @@ def test_devnet_five_nodes_converge_while_one_mines(tmp_path: Path) -> None:
             lambda: all(int(status(a)["l1_height"]) >= 8 for a in apis),  # type: ignore[call-overload]
         )
         # ...and once it stops, all agree on one tip.
-        httpx.post(apis[0] + "/miner", json={"enabled": False}, timeout=30)
+        cookie = read_cookie(Path(info["nodes"][0]["datadir"]) / "regtest")
+        httpx.post(
+            apis[0] + "/miner",
+            json={"enabled": False},
+            headers={"Authorization": f"Bearer {cookie}"},
+            timeout=30,
+        ).raise_for_status()
         wait_until("one tip everywhere", lambda: len({status(a)["l1_tip"] for a in apis}) == 1)
         assert all(int(status(a)["peers"]) >= 1 for a in apis)  # type: ignore[call-overload]
         out = subprocess.run(

@@ -278,3 +278,120 @@ def _meets(header: Any) -> bool:
     from funai.ledger.compact import decode_compact, hash_to_int
 
     return hash_to_int(header.hash()) <= decode_compact(header.bits).target
+
+
+# --- discouragement, bounded inventory, message sizes, eviction --------------------------------
+
+
+def test_discouragement_is_memory_only_and_never_loopback(tmp_path: Path) -> None:
+    path = tmp_path / "peers.json"
+    book = AddrBook(path)
+    assert book.discourage("10.0.0.5", 3600, "invalid-header")
+    for host in ("127.0.0.1", "::1", "localhost"):
+        assert not book.discourage(host, 3600, "wrong-magic")
+        assert not book.is_refused(host)
+    book.ban("10.0.0.6", 3600, "manual")
+    assert book.is_refused("10.0.0.5")
+    assert book.is_refused("10.0.0.6")
+    book.save()
+    again = AddrBook(path)
+    assert not again.is_refused("10.0.0.5")
+    assert again.is_banned("10.0.0.6")
+    assert [b["manual"] for b in again.ban_list()] == [True]
+
+
+def test_old_automatic_bans_are_not_loaded(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "peers.json"
+    path.write_text(json.dumps({"addrs": {}, "bans": {"127.0.0.1": time.time() + 3600}}))
+    book = AddrBook(path)
+    assert not book.is_refused("127.0.0.1")
+    book.save()
+    assert "bans" not in json.loads(path.read_text())
+
+
+def test_known_set_is_bounded() -> None:
+    from funai.network.peer import KnownSet
+
+    known = KnownSet(limit=1000)
+    ids = [i.to_bytes(32, "little") for i in range(5000)]
+    for h in ids:
+        known.add(h)
+    assert len(known) == 1000
+    assert ids[-1] in known
+    assert ids[0] not in known
+
+
+def test_type_is_read_before_the_body() -> None:
+    from funai.network.messages import MAX_UNKNOWN_DECODE, peek_type
+
+    assert peek_type(encode_payload(Ping(1))) == "ping"
+    assert peek_type(b"") is None
+    big = cbor2.dumps(["ping", {"nonce": 1, "pad": b"x" * 1000}])
+    with pytest.raises(ProtocolError, match="oversized-message"):
+        REGISTRY.decode(big)
+    unknown = cbor2.dumps(["vote", {"pad": b"x" * MAX_UNKNOWN_DECODE}])
+    assert decode_payload(unknown) == ("vote", None)
+
+
+def test_eviction_protects_good_peers() -> None:
+    from types import SimpleNamespace
+
+    from funai.network.manager import PeerManager, netgroup
+
+    assert netgroup("10.1.2.3") == "10.1"
+    assert netgroup("2001:db8::1") == "2001:db8"
+
+    def peer(host: str, age: float, **kw: Any) -> Any:
+        base = {"inbound": True, "closed": False, "latency": None, "last_tx": 0.0}
+        base |= {"last_block": 0.0, "connected_at": 1000.0 - age, "host": host}
+        return SimpleNamespace(**(base | kw))
+
+    good = peer("10.0.0.1", 1, last_block=5.0)
+    fillers = [peer(f"10.9.0.{k}", 10 + k) for k in range(12)]
+    mgr = SimpleNamespace(
+        peers=dict(enumerate([good, *fillers])),
+        config=SimpleNamespace(whitelist=[]),
+    )
+    victim = PeerManager.select_eviction(mgr)  # type: ignore[arg-type]
+    assert victim is not None
+    assert victim is not good
+    assert victim.host.startswith("10.9.")
+    # The youngest filler of the biggest netgroup goes first.
+    assert victim is min(fillers, key=lambda p: 1000.0 - p.connected_at)
+
+
+def test_large_payload_without_a_readable_type_is_refused_undecoded() -> None:
+    from funai.network.messages import peek_type
+
+    long_name = "x" * 300
+    assert peek_type(cbor2.dumps([long_name, {}])) == long_name
+    assert decode_payload(cbor2.dumps([long_name, {"pad": b"x" * 5000}])) == (long_name, None)
+    with pytest.raises(ProtocolError, match="malformed-payload"):
+        decode_payload(cbor2.dumps({"pad": [{}] * 5000}))
+
+
+def test_punishment_spares_loopback_whitelisted_and_manual_peers(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from funai.network.manager import PeerManager
+
+    closed: list[str] = []
+    book = AddrBook(tmp_path / "peers.json")
+    mgr: Any = SimpleNamespace(
+        config=SimpleNamespace(whitelist=["10.0.0.7"], ban_seconds=60.0),
+        addrbook=book,
+        _close=lambda p: closed.append(p.host),
+    )
+
+    def peer(host: str, manual: bool = False) -> Any:
+        return SimpleNamespace(
+            host=host, addr=f"{host}:1", manual=manual, score=0, key=bytes([len(host)]) * 32
+        )
+
+    for p in (peer("127.0.0.1"), peer("10.0.0.7"), peer("10.0.0.8", manual=True), peer("10.0.0.9")):
+        PeerManager._punish(mgr, p, 100, "test")
+    assert closed == ["127.0.0.1", "10.0.0.9"]  # whitelisted and manual peers stay
+    assert set(book.discouraged) == {"10.0.0.9", "key:" + (bytes([8]) * 32).hex()}
+    assert not book.bans  # nothing is saved
