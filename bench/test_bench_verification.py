@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 from funai.inference import LoadedModel, generate, generate_many, load_model
-from funai.inference.convert import convert_gguf
+from funai.inference.convert import convert_gguf, skip_layer
 from funai.inference.generate import Completion, SeqState, run_batch
 from funai.inference.gguf_model import QBLOCK, BlockQuant, GGUFModel
 from funai.inference.onnx_graph import build_llama
@@ -158,19 +158,6 @@ def _copy_tokenizer(src: Path, out: Path, cfg_hf: dict[str, Any]) -> None:
     (out / "config.json").write_text(json.dumps(cfg_hf, indent=2) + "\n")
 
 
-def _skip(fn: Callable[[str], Any], dropped: int) -> Callable[[str], Any]:
-    """``fn`` over tensor names with decoder layer ``dropped`` left out."""
-
-    def get(name: str) -> Any:
-        if name.startswith("blk."):
-            i, rest = name[4:].split(".", 1)
-            if int(i) >= dropped:
-                name = f"blk.{int(i) + 1}.{rest}"
-        return fn(name)
-
-    return get
-
-
 def requantize(w: np.ndarray[Any, Any], bits: int) -> BlockQuant:
     """``w`` [out, in] re-quantized symmetrically, absmax scale per block of 32 along ``in``
     (codes offset by 8 so that MatMulNBits runs it as 4-bit blocks with ``offset = -8 s``)."""
@@ -201,7 +188,7 @@ def build_substitute(
 
     qget: Callable[[str], Any] = quant
     for k in sorted(drop, reverse=True):
-        get, qget = _skip(get, k), _skip(qget, k)
+        get, qget = skip_layer(get, k), skip_layer(qget, k)
     cfg = dataclasses.replace(cfg, num_hidden_layers=cfg.num_hidden_layers - len(drop))
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "model.onnx.data", "wb") as data:

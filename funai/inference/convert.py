@@ -20,7 +20,14 @@ from funai.inference.fetch import sha256_file
 from funai.inference.gguf_model import GGUFModel, LlamaConfig
 from funai.inference.onnx_graph import build_llama
 
-__all__ = ["CONVERTER_VERSION", "DEFAULT_PRECISION", "PRECISIONS", "ConvertResult", "convert_gguf"]
+__all__ = [
+    "CONVERTER_VERSION",
+    "DEFAULT_PRECISION",
+    "PRECISIONS",
+    "ConvertResult",
+    "convert_gguf",
+    "skip_layer",
+]
 
 # Bump when the produced files change: cached conversions of another version are redone.
 CONVERTER_VERSION = 2
@@ -201,8 +208,8 @@ def _write(
     quant: Callable[[str], Any] | None = model.block_quant if precision == "int4" else None
     if drop_layer is not None:
         cfg = dataclasses.replace(cfg, num_hidden_layers=cfg.num_hidden_layers - 1)
-        get = _skip_layer(get, drop_layer)
-        quant = None if quant is None else _skip_layer(quant, drop_layer)
+        get = skip_layer(get, drop_layer)
+        quant = None if quant is None else skip_layer(quant, drop_layer)
     with open(out / DATA_FILE, "wb") as data:
         graph = build_llama(
             cfg,
@@ -237,7 +244,7 @@ def _write(
     (out / "genai_config.json").write_text(json.dumps(_genai_config(cfg), indent=2) + "\n")
 
 
-def _skip_layer(fn: Callable[[str], Any], dropped: int) -> Callable[[str], Any]:
+def skip_layer(fn: Callable[[str], Any], dropped: int) -> Callable[[str], Any]:
     """``fn`` over tensor names with layer ``dropped`` left out (layer i reads i + 1 from
     ``dropped`` on)."""
 
