@@ -58,13 +58,13 @@ def devnet(
     if network not in ("devnet", "regtest"):
         fail("a devnet runs on devnet or regtest")
     if l2:
+        from funai.inference.defaults import model_dir_or_fetch
         from funai.inference.errors import InferenceError
-        from funai.inference.store import resolve_model_dir
 
         try:
-            model = str(resolve_model_dir(ctx.obj.datadir, model))
+            model = str(model_dir_or_fetch(ctx.obj.datadir, model))
         except InferenceError as exc:
-            fail(f"{exc} (fetch and convert it with `funai model fetch` / `model convert`)")
+            fail(str(exc))
         specs = l2_layout(
             model,
             inference=inference,
