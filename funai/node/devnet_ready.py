@@ -159,16 +159,30 @@ def bring_up(
             "spendable coins in the miner's wallet",
             lambda: net.get(miner, "/wallet", auth=True)["balance"]["spendable"] >= need,
         )
+
+        def pay(path: str, body: dict[str, Any]) -> None:
+            """Pays once the miner's wallet can (its change confirms between payments)."""
+
+            def paid() -> bool:
+                try:
+                    net.post(miner, path, body, auth=True)
+                except StoryError as exc:
+                    if "insufficient" in str(exc):
+                        return False
+                    raise
+                return True
+
+            wait(f"the miner's wallet able to pay {body}", paid)
+
         for name in executors:
             address = net.get(name, "/wallet", auth=True)["addresses"][0]
-            net.post(miner, "/wallet/send", {"to": address, "amount": EXECUTOR_FUNDS}, auth=True)
+            pay("/wallet/send", {"to": address, "amount": EXECUTOR_FUNDS})
         for acct in others:
-            net.post(miner, "/wallet/send", {"to": acct.address, "amount": DEV_L1_FUNDS}, auth=True)
+            pay("/wallet/send", {"to": acct.address, "amount": DEV_L1_FUNDS})
         pool_kind, pool = params.genesis_pool()
         for acct in accounts:
             peg = pegin_output(bytes.fromhex(acct.l2_account))
-            net.post(
-                miner,
+            pay(
                 "/wallet/pay",
                 {
                     "outputs": [
@@ -176,7 +190,6 @@ def bring_up(
                         {"kind": peg.kind, "value": 0, "payload": peg.payload.hex()},
                     ]
                 },
-                auth=True,
             )
         tell(
             f"funded: {EXECUTOR_FUNDS / COIN:g} FAI to each inference node, "
