@@ -145,10 +145,16 @@ def devnet(
             if l2:
                 _print_accounts(accounts)
             print("Ctrl-C stops all nodes.", flush=True)
+        keeper = None
         if l2:
+            from funai.node.devnet_ready import Keeper
+
             _bring_up(work, endpoints, specs, accounts, model, network, timeout, as_json, alive)
+            keeper = Keeper(endpoints, specs, network)
         while True:
             alive()
+            if keeper is not None:
+                keeper.tick()
             time.sleep(0.5)
     except _StopRequestedError:
         pass

@@ -13,6 +13,9 @@ the nodes' HTTP APIs until a request can be served end to end:
 3. it waits for the inference nodes' registration and bond, the first L2 block and the peg-ins;
 4. it sends one OpenAI request with the API key to **every** node (those that do not execute
    the model route it to an executor) and returns once each answered.
+
+While the devnet runs, :class:`Keeper` tops up an inference node's L1 wallet from the miner
+when its bids and fees have used it up, so the L2 chain keeps growing.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ __all__ = [
     "DEV_L1_FUNDS",
     "DEV_L2_FUNDS",
     "EXECUTOR_FUNDS",
+    "Keeper",
     "bring_up",
     "check_ports",
     "prepare_dev_l2",
@@ -237,3 +241,52 @@ def bring_up(
         }
     finally:
         net.client.close()
+
+
+#: An inference node whose spendable L1 coins fall below this is topped up by the miner
+#: (its bids and fees use them up; the miner earns far more than they spend).
+TOP_UP_BELOW = 2 * COIN
+TOP_UP_EVERY = 30.0
+
+
+class Keeper:
+    """Keeps the inference nodes' L1 wallets funded from the miner's coinbases, so they bid
+    for every L2 block as long as the devnet runs. :meth:`tick` is called from the devnet's
+    main loop; failures are retried at the next tick."""
+
+    def __init__(
+        self, endpoints: list[dict[str, Any]], specs: list[NodeSpec], network: str
+    ) -> None:
+        self.net = DevnetClient(endpoints, network, float("inf"))
+        self.net.client.timeout = httpx.Timeout(10.0)
+        self.miner = specs[0].name
+        self.executors = [s.name for s in specs if s.settings.get("inference")]
+        self.last: dict[str, float] = {}
+        self.next_check = 0.0
+        self.topped_up = 0
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + 5.0
+        for name in self.executors:
+            if now - self.last.get(name, -TOP_UP_EVERY) < TOP_UP_EVERY:
+                continue
+            try:
+                wallet = self.net.get(name, "/wallet", auth=True)
+                if wallet["balance"]["spendable"] >= TOP_UP_BELOW:
+                    continue
+                self.net.post(
+                    self.miner,
+                    "/wallet/send",
+                    {"to": wallet["addresses"][0], "amount": EXECUTOR_FUNDS},
+                    auth=True,
+                )
+            except (httpx.HTTPError, StoryError, KeyError, ValueError):
+                continue
+            self.last[name] = now
+            self.topped_up += 1
+
+    def close(self) -> None:
+        self.net.client.close()
