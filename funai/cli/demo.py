@@ -264,9 +264,15 @@ def run_story_json(model_dir: Path, on_step: Any = None) -> dict[str, Any]:
 
 
 def _model_dir(datadir: Path) -> Path:
+    """The default model: ``FUNAI_MODEL_CACHE`` (a models directory, as the tests set it)
+    when it holds it, else ``<datadir>/models``, fetched and converted there when missing
+    (raises ModelNotFoundError offline)."""
+    from funai.inference.defaults import model_dir_or_fetch
+
     cache = os.environ.get("FUNAI_MODEL_CACHE")
-    base = Path(cache) if cache else datadir / "models"
-    return base / DEFAULT_MODEL
+    if cache and (Path(cache) / DEFAULT_MODEL).is_dir():
+        return Path(cache) / DEFAULT_MODEL
+    return model_dir_or_fetch(datadir, DEFAULT_MODEL)
 
 
 def demo(
@@ -286,10 +292,13 @@ def demo(
     and let the model answer a question and judge the answer."""
     state: CliState = ctx.obj
     console = Console()
+    from funai.inference.errors import ModelNotFoundError
+
     if as_json:
-        model_dir = _model_dir(state.datadir)
-        if not model_dir.is_dir():
-            raise typer.BadParameter(f"no model at {model_dir}: run `funai model fetch`")
+        try:
+            model_dir = _model_dir(state.datadir)
+        except ModelNotFoundError as exc:
+            fail(str(exc))
         try:
             print(json.dumps(run_story_json(model_dir)))
         except RuntimeError as exc:  # StoryError and devnet start failures
@@ -299,13 +308,11 @@ def demo(
     if nodes:
         run_devnet(console, nodes, DEMO_L1_BLOCKS)
     if model:
-        model_dir = _model_dir(state.datadir)
-        if model_dir.is_dir():
+        try:
+            model_dir = _model_dir(state.datadir)
+        except ModelNotFoundError as exc:
+            console.print(str(exc), markup=False, style="yellow")
+        else:
             run_model(console, model_dir)
             run_inference_layer(console, model_dir)
-        else:
-            console.print(
-                f"[yellow]no model at {model_dir}: run `funai model fetch` and "
-                "`funai model convert` (make demo does) to see it answer and judge"
-            )
     console.rule("[bold green]demo finished")

@@ -2,9 +2,14 @@
 
 With ``--l2`` the devnet is the inference layer's (DESIGN 4.8): ``miner``, the five genesis
 test verifiers ``verifier0..4`` judging with the model, and ``--inference`` inference nodes
-``inference-a..`` serving it (``--model``, a name under ``<datadir>/models`` or a directory).
-The inference nodes register, bid and bond on their own once their wallets hold L1 coins:
-pay them from the miner with ``POST /v1/wallet/send`` (docs/layer2.md, "A devnet by hand").
+``inference-a..`` serving it (``--model``, a name under ``<datadir>/models`` or a directory;
+the default model is fetched and converted when missing). It is ready to use as anvil's or
+Hardhat's (:mod:`funai.node.devnet_ready`): it starts from genesis, prints the well-known
+developer accounts (test keys), mines to account 0, funds the inference nodes (they register,
+bond and bid on their own, so the L2 chain grows by itself) and the developer accounts on
+both layers, installs the API key ``fai-devnet-...`` paying from account 1 on every node,
+and prints a ``ready`` line with the URLs and an openai snippet once every node has answered
+a request with it. API ports are ``--api-port`` (29634) and up, one per node.
 
 Each node gets its own data directory (``<workdir>/<name>``, default workdir
 ``<datadir>/devnet-nodes``), free ports picked by the nodes themselves (port 0), and a full
@@ -19,16 +24,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+import httpx
 import typer
 
 from funai.cli.common import fail
-from funai.node.devnet import l1_layout, l2_layout, start_devnet, stop_devnet
+from funai.node.devnet import NodeSpec, l1_layout, l2_layout, start_devnet, stop_devnet
+from funai.node.devnet_accounts import DevAccount
 
 
 class _StopRequestedError(Exception):
+    pass
+
+
+class _NotReadyError(Exception):
     pass
 
 
@@ -45,7 +58,9 @@ def devnet(
     miners: int = typer.Option(1, "--miners", min=0, help="How many nodes mine (node0 first)."),
     mine_interval: float = typer.Option(0.0, "--mine-interval", help="Min seconds between blocks."),
     network: str = typer.Option("devnet", "--network", "-n", help="devnet or regtest."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds to wait for readiness."),
+    timeout: float = typer.Option(
+        0.0, "--timeout", help="Seconds to wait for readiness (default 120, --l2 600)."
+    ),
     l2: bool = typer.Option(
         False, "--l2", help="The inference-layer devnet: miner, 5 verifiers, inference nodes."
     ),
@@ -53,18 +68,31 @@ def devnet(
     model: str = typer.Option(
         "smollm2-135m-instruct", "--model", "-m", help="Model name or directory (--l2)."
     ),
+    api_port: int = typer.Option(
+        29634,
+        "--api-port",
+        min=0,
+        max=65535,
+        help="First API port of --l2 (one per node, the miner's first); 0: free ports.",
+    ),
 ) -> None:
-    """Start N local nodes (node0 mines), connect them, and run until Ctrl-C."""
+    """Start N local nodes (node0 mines), connect them, and run until Ctrl-C.
+
+    --l2: the inference-layer devnet, funded and ready to serve (test keys printed); --json
+    prints one line {"nodes": [...], "accounts": [...]} once connected, then one line with
+    "ready": true, "openai_base_url", "api_key", "model" and "snippet" once every node has
+    served a request.
+    """
     if network not in ("devnet", "regtest"):
         fail("a devnet runs on devnet or regtest")
     if l2:
+        from funai.inference.defaults import model_dir_or_fetch
         from funai.inference.errors import InferenceError
-        from funai.inference.store import resolve_model_dir
 
         try:
-            model = str(resolve_model_dir(ctx.obj.datadir, model))
+            model = str(model_dir_or_fetch(ctx.obj.datadir, model))
         except InferenceError as exc:
-            fail(f"{exc} (fetch and convert it with `funai model fetch` / `model convert`)")
+            fail(str(exc))
         specs = l2_layout(
             model,
             inference=inference,
@@ -74,10 +102,20 @@ def devnet(
     else:
         specs = l1_layout(nodes, miners=miners, threads=threads, mine_interval=mine_interval)
     nodes = len(specs)
+    timeout = timeout or (600.0 if l2 else 120.0)
     work = (workdir or ctx.obj.datadir / "devnet-nodes").expanduser()
+    accounts = []
+    if l2:
+        from funai.node.devnet_ready import prepare_dev_l2
+
+        try:
+            accounts = prepare_dev_l2(work, specs, network, api_port)
+        except RuntimeError as exc:
+            fail(str(exc))
     old_int = signal.signal(signal.SIGINT, _raise_stop)
     old_term = signal.signal(signal.SIGTERM, _raise_stop)
     procs: list[subprocess.Popen[bytes]] = []
+    failed = False
     try:
         try:
             procs, endpoints = start_devnet(
@@ -88,24 +126,120 @@ def devnet(
             )
         except RuntimeError as exc:
             fail(str(exc))
-        if as_json:
-            print(json.dumps({"nodes": endpoints}), flush=True)
-        else:
-            print(f"devnet of {nodes} node(s) on {network}, data in {work}")
-            for e in endpoints:
-                print(f"  {e['name']}: api {e['api']}  p2p {e['p2p']}")
-            print("Ctrl-C stops all nodes.", flush=True)
-        while True:
+
+        def alive() -> None:
             for spec, proc in zip(specs, procs, strict=True):
                 if proc.poll() is not None:
                     print(f"{spec.name} exited with code {proc.returncode}", file=sys.stderr)
                     raise _StopRequestedError
+
+        if as_json:
+            first: dict[str, object] = {"nodes": endpoints}
+            if l2:
+                first.update(accounts=[a.to_json() for a in accounts], ready=False)
+            print(json.dumps(first), flush=True)
+        else:
+            print(f"devnet of {nodes} node(s) on {network}, data in {work}")
+            for e in endpoints:
+                print(f"  {e['name']}: api {e['api']}  p2p {e['p2p']}")
+            if l2:
+                _print_accounts(accounts)
+            print("Ctrl-C stops all nodes.", flush=True)
+        keeper = None
+        if l2:
+            from funai.node.devnet_ready import Keeper
+
+            _bring_up(work, endpoints, specs, accounts, model, network, timeout, as_json, alive)
+            keeper = Keeper(endpoints, specs, network)
+        while True:
+            alive()
+            if keeper is not None:
+                keeper.tick()
             time.sleep(0.5)
     except _StopRequestedError:
         pass
+    except _NotReadyError:
+        failed = True
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop_devnet(procs)
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_accounts(accounts: list[DevAccount]) -> None:
+    from funai.node.devnet_accounts import DEV_API_KEY, DEV_API_KEY_ACCOUNT, WARNING
+
+    print("developer accounts (L1 address, L2 account, secret key):")
+    for a in accounts:
+        role = " (the miner's wallet: coinbases)" if a.index == 0 else ""
+        if a.index == DEV_API_KEY_ACCOUNT:
+            role = " (pays for the API key)"
+        print(f"  account {a.index}{role}")
+        print(f"    address {a.address}  l2 {a.l2_account}")
+        print(f"    secret  {a.secret_key}")
+    print(f"API key: {DEV_API_KEY} (every node; pays from account {DEV_API_KEY_ACCOUNT})")
+    print(WARNING, flush=True)
+
+
+def _bring_up(
+    work: Path,
+    endpoints: list[dict[str, Any]],
+    specs: list[NodeSpec],
+    accounts: list[DevAccount],
+    model: str,
+    network: str,
+    timeout: float,
+    as_json: bool,
+    alive: Callable[[], None],
+) -> None:
+    from funai.node.devnet_accounts import DEV_API_KEY, openai_snippet
+    from funai.node.devnet_ready import bring_up
+    from funai.node.devnet_story import StoryError
+
+    name = Path(model).name
+    say = None if as_json else (lambda line: print(line, flush=True))
+    try:
+        done = bring_up(
+            work,
+            endpoints,
+            specs,
+            accounts,
+            name,
+            network=network,
+            timeout=timeout,
+            say=say,
+            alive=alive,
+        )
+    except (StoryError, httpx.HTTPError) as exc:
+        print(f"error: the devnet did not become ready: {exc} (see {work})", file=sys.stderr)
+        raise _NotReadyError from None
+    base = f"{endpoints[0]['api']}"
+    snippet = openai_snippet(base, name)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ready": True,
+                    "openai_base_url": base,
+                    "api_key": DEV_API_KEY,
+                    "model": name,
+                    "urls": {e["name"]: e["api"] for e in endpoints},
+                    "snippet": snippet,
+                    **done,
+                }
+            ),
+            flush=True,
+        )
+        return
+    print(
+        f"ready: every node serves {name} through the OpenAI API "
+        f"(L1 height {done['l1_height']}, L2 height {done['l2_height']}, {done['seconds']} s)"
+    )
+    for e in endpoints:
+        print(f"  {e['name']}: {e['api']}")
+    print(f"OpenAI base URL {base}, API key {DEV_API_KEY}:\n")
+    print(snippet + "\n", flush=True)

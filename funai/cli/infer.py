@@ -44,7 +44,7 @@ def infer(
     import time
 
     from funai.inference import SamplingParams, generate, load_model
-    from funai.inference.store import resolve_model_dir
+    from funai.inference.defaults import model_dir_or_fetch
 
     state: CliState = ctx.obj
     if seed is None and temperature > 0:
@@ -59,7 +59,7 @@ def infer(
             seed=seed,
             stop=tuple(stop),
         )
-        m = load_model(resolve_model_dir(state.datadir, model), device=device)
+        m = load_model(model_dir_or_fetch(state.datadir, model), device=device)
         if raw:
             text = prompt
         else:

@@ -28,7 +28,7 @@ def judge(
     """
     from funai.inference import DEFAULT_JUDGE_CONFIG, JudgeConfig, load_model
     from funai.inference import judge as run_judge
-    from funai.inference.store import resolve_model_dir
+    from funai.inference.defaults import model_dir_or_fetch
 
     state: CliState = ctx.obj
     try:
@@ -40,7 +40,7 @@ def judge(
             if loglik_threshold is None
             else loglik_threshold,
         )
-        m = load_model(resolve_model_dir(state.datadir, model), device=device)
+        m = load_model(model_dir_or_fetch(state.datadir, model), device=device)
         verdict = run_judge(m, request, response, cfg, complete=not truncated)
     except FunaiError as exc:
         fail_with(exc)

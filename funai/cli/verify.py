@@ -59,7 +59,7 @@ def verify(
     seed, model_id.
     """
     from funai.inference import SamplingParams, load_model
-    from funai.inference.store import resolve_model_dir
+    from funai.inference.defaults import model_dir_or_fetch
     from funai.layer2.judging import replay_content
     from funai.layer2.request_params import RequestParams
     from funai.layer2.transactions import InferenceContent
@@ -86,7 +86,7 @@ def verify(
             ),
             raw=raw,
         )
-        m = load_model(resolve_model_dir(state.datadir, model), device=device)
+        m = load_model(model_dir_or_fetch(state.datadir, model), device=device)
         how = finish
         if how == "auto":
             n = len(ids) if ids else len(m.encode(response))

@@ -128,14 +128,19 @@ def _search_python(header: bytes, target: int, start: int, count: int) -> tuple[
 
 
 def _search(
-    header: bytes, target: int, start: int, count: int, threads: int
+    header: bytes, target: int, start: int, count: int, threads: int, backend: str = "auto"
 ) -> tuple[int | None, int]:
     """Searches nonces ``start .. start+count``: (nonce or None, hashes tried)."""
     pow_search: Any = getattr(_core, "pow_search", None)
     if pow_search is None or count < 4096:
         return _search_python(header, target, start, count)
     result = pow_search(
-        header, target.to_bytes(32, "little"), start_nonce=start, count=count, threads=threads
+        header,
+        target.to_bytes(32, "little"),
+        start_nonce=start,
+        count=count,
+        threads=threads,
+        backend=backend,
     )
     return result.nonce, int(result.hashes)
 
@@ -158,8 +163,10 @@ def solve(
     stats: MiningStats | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[MiningStats], None] | None = None,
+    backend: str = "auto",
 ) -> Block | None:
-    """Finds a nonce (rolling the extra nonce as needed); ``None`` if ``should_stop()``."""
+    """Finds a nonce (rolling the extra nonce as needed); ``None`` if ``should_stop()``.
+    ``backend``: the SHA-256d kernel (:func:`funai.pow_choice.choose_backend`)."""
     stats = stats if stats is not None else MiningStats()
     extra = 0
     current = template
@@ -172,7 +179,7 @@ def solve(
             count = min(chunk, _NONCES - start)
             began = time.perf_counter()
             nonce, hashes = _search(
-                raw, current.target, start, count, threads or os.cpu_count() or 1
+                raw, current.target, start, count, threads or os.cpu_count() or 1, backend
             )
             stats.hashes += hashes
             stats.seconds += time.perf_counter() - began

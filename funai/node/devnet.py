@@ -126,13 +126,13 @@ def start_devnet(
             netdir = datadir / params.name
             netdir.mkdir(parents=True, exist_ok=True)
             (netdir / "node.json").unlink(missing_ok=True)
-            cfg = NodeConfig(
-                network=network,
-                p2p_listen="127.0.0.1:0",
-                api_listen="127.0.0.1:0",
-                synchronous="NORMAL",
+            settings: dict[str, Any] = {
+                "p2p_listen": "127.0.0.1:0",
+                "api_listen": "127.0.0.1:0",
+                "synchronous": "NORMAL",
                 **spec.settings,
-            )
+            }
+            cfg = NodeConfig(network=network, **settings)
             (netdir / "node.toml").write_text(cfg.to_toml())
             log = open(netdir / "stderr.log", "ab")  # noqa: SIM115 (kept for the child)
             procs.append(

@@ -17,7 +17,7 @@ import httpx
 from nodeproc import spawn_node
 
 from funai.api.wallet_routes import read_cookie
-from funai.inference.defaults import ensure_default_model
+from funai.inference.defaults import default_models_dir, ensure_default_model
 from funai.node.config import NodeConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ READY_TIMEOUT = 120.0
 
 
 def model_cache() -> Path:
-    return Path(os.environ.get("FUNAI_MODEL_CACHE", REPO / ".cache" / "models"))
+    return default_models_dir()
 
 
 @dataclass

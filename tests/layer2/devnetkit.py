@@ -10,7 +10,6 @@ started later (or again on its data directory), SIGKILL, a partition and its hea
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from funai.inference.defaults import default_models_dir
 from funai.layer2.params import L2Params, network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.params import get_params
@@ -33,7 +33,7 @@ NETWORK = "devnet"
 
 def model_cache() -> Path:
     """Where the tests keep models (as tests/api/apinode.py)."""
-    return Path(os.environ.get("FUNAI_MODEL_CACHE", REPO / ".cache" / "models"))
+    return default_models_dir()
 
 
 class DevnetTimeoutError(AssertionError):
