@@ -199,3 +199,32 @@ fn hostile_inputs() {
     let src = "x".repeat(2 << 20);
     assert!(t.check_err(&src).contains("limit"));
 }
+
+#[test]
+fn later_version_names_are_ordinary_names_in_clarity2() {
+    // `current-contract` (Clarity 4) and `stacks-block-height` (Clarity 3) as let names
+    let mut t = T::new();
+    t.deploy(
+        "names",
+        "(define-read-only (f) (let ((current-contract u1) (stacks-block-height u2)) \
+         (+ current-contract stacks-block-height)))",
+    );
+    assert_eq!(t.eval("(contract-call? .names f)"), "u3");
+    // unbound, they are still refused with the version that has them
+    assert!(t
+        .check_err("(define-read-only (g) current-contract)")
+        .contains("Clarity 4"));
+}
+
+#[test]
+fn early_exits_outside_functions_are_not_return_types() {
+    let mut t = T::new();
+    t.deploy(
+        "top",
+        "(define-constant c (unwrap! (some u5) (err u1)))\n\
+         (define-data-var v uint (unwrap-panic (some u3)))\n\
+         (define-constant d (try! (some u7)))\n\
+         (define-read-only (total) (+ c (var-get v) d))",
+    );
+    assert_eq!(t.eval("(contract-call? .top total)"), "u15");
+}
