@@ -613,7 +613,8 @@ fn define_form(e: &Expr) -> Option<(&str, &[Expr])> {
     }
 }
 
-/// Names an expression refers to (binding names, tuple keys and field names excluded).
+/// Names an expression refers to (binding names, tuple keys, field names and the function
+/// named by a `contract-call?` excluded).
 pub fn collect_atoms(e: &Expr, out: &mut BTreeSet<Name>) {
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
@@ -625,6 +626,11 @@ pub fn collect_atoms(e: &Expr, out: &mut BTreeSet<Name>) {
                 let head = items.first().and_then(Expr::atom).map(|h| h.as_ref());
                 match head {
                     Some("get") => stack.extend(items.iter().skip(2)),
+                    // the function a contract-call? names belongs to the other contract
+                    Some("contract-call?") => {
+                        stack.extend(items.get(1));
+                        stack.extend(items.iter().skip(3));
+                    }
                     Some("tuple") => {
                         for f in &items[1..] {
                             match f.list() {

@@ -228,3 +228,15 @@ fn early_exits_outside_functions_are_not_return_types() {
     );
     assert_eq!(t.eval("(contract-call? .top total)"), "u15");
 }
+
+#[test]
+fn contract_call_of_a_same_named_function_is_not_recursion() {
+    let mut t = T::new();
+    t.deploy("inner", "(define-read-only (price (n uint)) (ok (* n u2)))");
+    // a wrapper of the same name calling the other contract's function
+    t.deploy(
+        "outer",
+        "(define-read-only (price (n uint)) (contract-call? .inner price (+ n u1)))",
+    );
+    assert_eq!(t.eval("(contract-call? .outer price u4)"), "(ok u10)");
+}
