@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -33,3 +34,15 @@ def spawn_node(
             stderr=log,
             env=None if env is None else dict(env),
         )
+
+
+def stop_node(proc: subprocess.Popen[bytes]) -> int:
+    """Stops a node process: SIGTERM, then SIGKILL after 20 s; returns its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nodeproc import spawn_node
+from nodeproc import spawn_node, stop_node
 
 from funai.api.wallet_routes import read_cookie
 from funai.inference.defaults import default_models_dir, ensure_default_model
@@ -114,18 +113,7 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
         )
         yield node
     finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL after 20 s."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_node(proc)
 
 
 @contextmanager
@@ -160,4 +148,4 @@ def running_plain_node(datadir: Path, **settings: Any) -> Iterator[ApiNode]:
         _wait("the node to start", node, started)
         yield node
     finally:
-        _stop(proc)
+        stop_node(proc)

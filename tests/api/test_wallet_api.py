@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import subprocess
 import time
@@ -21,7 +20,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nodeproc import spawn_node
+from nodeproc import spawn_node, stop_node
 
 from funai import _core
 from funai.api.wallet_routes import COOKIE_FILE, ensure_cookie, read_cookie
@@ -129,13 +128,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletNode]:
             time.sleep(0.1)
         yield WalletNode(datadir, proc, api, read_cookie(netdir))
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_node(proc)
 
 
 def _paid_to(block: Block, payload: bytes) -> int:

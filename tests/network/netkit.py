@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nodeproc import spawn_node
+from nodeproc import spawn_node, stop_node
 
 from funai import _core
 from funai.api.wallet_routes import read_cookie
@@ -113,14 +112,7 @@ class NodeProc:
         return path.read_text() if path.exists() else ""
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_node(self.proc)
 
 
 def start_node(root: Path, name: str, **config: Any) -> NodeProc:
