@@ -497,16 +497,12 @@ class L2Runtime:
     ) -> int:
         """Signs the user's request for a reservation paid here (gas limit: the reservation),
         before anything is generated, and returns the seed its answer must be drawn with
-        (rule ``inference-seed``). A request signed by its user elsewhere is only checked."""
+        (rule ``inference-seed``). A request signed by its user elsewhere was checked when
+        it was reserved (:meth:`reserve_signed`): its seed follows from it."""
         if r.request is not None and not r.payer_sk:
-            seed: int = await self.call(self._seed_signed, r.request, content)
-        else:
-            seed = await self.call(self._sign_reserved, r, model_id, content)
+            return self.l2.seed_of(r.request, content)
+        seed: int = await self.call(self._sign_reserved, r, model_id, content)
         return seed
-
-    def _seed_signed(self, request: L2Tx, content: InferenceContent) -> int:
-        self.l2.check_request(request, content.request_only())
-        return self.l2.seed_of(request, content)
 
     def _settle(self, r: Reservation, content: InferenceContent, gas: int) -> L2Tx:
         """(Under the L2 lock.)"""
