@@ -49,7 +49,7 @@ from funai.inference import (
     SamplingParams,
 )
 from funai.inference.generate import MAX_TOP_LOGPROBS, Completion, TokenLogprob
-from funai.layer2.chat_content import canonical_chat, split_chat
+from funai.layer2.chat_content import chat_messages, split_chat
 from funai.layer2.models import is_active
 from funai.layer2.request_params import RequestParams
 from funai.layer2.routing import Route as ModelRoute
@@ -459,7 +459,7 @@ def parse_request(data: dict[str, Any], chat: bool) -> ParsedRequest:
         raise ApiError(400, str(exc)) from None
     if chat:
         inp, ctx, system = split_chat(_messages(data))
-        messages = [dict(m) for m in canonical_chat(_messages(data))]
+        messages = [dict(m) for m in chat_messages(inp, ctx, system)]
         return ParsedRequest(
             model, messages, params, stream, include_usage, inp, ctx, system, None, True, logprobs
         )
