@@ -21,7 +21,6 @@ import pytest
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "api"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # nodeproc
 from apinode import ApiNode, model_cache, running_api_node
 
 from funai.inference import InferenceEngine, SamplingParams, load_model

@@ -10,11 +10,7 @@ import pytest
 
 from funai import _core
 from funai.api.auth import KEYS_FILE, list_keys
-from funai.layer2.transactions import account_of
-from funai.ledger.params import get_params
-from funai.ledger.wallet import Wallet
-from funai.node.devnet import NodeSpec
-from funai.node.devnet_accounts import (
+from funai.devnet.accounts import (
     DEV_API_KEY,
     WARNING,
     dev_accounts,
@@ -22,7 +18,11 @@ from funai.node.devnet_accounts import (
     openai_snippet,
     write_wallet,
 )
-from funai.node.devnet_ready import prepare_dev_l2
+from funai.devnet.launcher import NodeSpec
+from funai.devnet.ready import prepare_dev_l2
+from funai.layer2.transactions import account_of
+from funai.ledger.params import get_params
+from funai.ledger.wallet import Wallet
 
 
 def test_accounts_are_deterministic_and_distinct() -> None:

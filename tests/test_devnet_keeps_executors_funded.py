@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import funai.node.devnet_ready as ready
-from funai.node.devnet import NodeSpec
-from funai.node.devnet_ready import EXECUTOR_FUNDS, TOP_UP_BELOW, Keeper
+import funai.devnet.ready as ready
+from funai.devnet.launcher import NodeSpec
+from funai.devnet.ready import EXECUTOR_FUNDS, TOP_UP_BELOW, Keeper
 
 
 def test_keeper_tops_up_only_the_spent_executor(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,6 +28,7 @@ from funai.layer2.transactions import TxKind, account_of, sign_tx
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.compact import decode_compact, hash_to_int
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import REGTEST
 from funai.ledger.supply import l1_subsidy
@@ -49,7 +50,7 @@ class _Devnet:
     def __init__(self, workdir: Path, generate: Generate, judge: Judge) -> None:
         self.verifiers = [f"verifier{i}" for i in range(5)]
         self.params = L2Params(
-            network_id=REGTEST.genesis_hash(),
+            network_id=genesis_hash(REGTEST),
             genesis_models=(DEMO_MODEL,),
             genesis_verifiers=tuple(
                 (

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nodeproc import spawn_node, stop_node
 
 from funai.api.wallet_routes import read_cookie
+from funai.devnet.launcher import spawn_node, stop_node
 from funai.inference.defaults import default_models_dir, ensure_default_model
 from funai.node.config import NodeConfig
 

@@ -20,10 +20,10 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nodeproc import spawn_node, stop_node
 
 from funai import _core
 from funai.api.wallet_routes import COOKIE_FILE, ensure_cookie, read_cookie
+from funai.devnet.launcher import spawn_node, stop_node
 from funai.ledger.address import decode_address, encode_address
 from funai.ledger.block import Block
 from funai.ledger.params import REGTEST

@@ -1,7 +1,7 @@
 """Driving a devnet of real node processes over HTTP (tests/layer2/test_devnet_*.py).
 
-:class:`Devnet` wraps :func:`~funai.node.devnet.start_devnet` and extends
-:class:`~funai.node.devnet_story.DevnetClient` (GET/POST on a node by name, the wallet
+:class:`Devnet` wraps :func:`~funai.devnet.launcher.start_devnet` and extends
+:class:`~funai.devnet.story.DevnetClient` (GET/POST on a node by name, the wallet
 routes with the node's API cookie): polling with a deadline also checks that the processes
 are alive (a timeout names what was awaited and the tail of every node's log), funding from
 the miner, peg-ins and following an inference transaction on every node. Faults: a node
@@ -19,13 +19,13 @@ from typing import Any
 
 import httpx
 
+from funai.devnet.client import DevnetClient
+from funai.devnet.launcher import NodeSpec, start_devnet, stop_devnet
 from funai.inference.defaults import default_models_dir
 from funai.layer2.params import L2Params, network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec, start_devnet, stop_devnet
-from funai.node.devnet_story import DevnetClient
 
 REPO = Path(__file__).resolve().parents[2]
 NETWORK = "devnet"
@@ -41,7 +41,7 @@ class DevnetTimeoutError(AssertionError):
 
 
 class Devnet(DevnetClient):
-    """:class:`~funai.node.devnet_story.DevnetClient` (GET/POST by node name, the wallet
+    """:class:`~funai.devnet.story.DevnetClient` (GET/POST by node name, the wallet
     routes with the node's cookie) plus the node processes: polling checks that they are
     alive and a timeout shows their logs."""
 

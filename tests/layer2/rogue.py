@@ -1,6 +1,6 @@
 """Dishonest devnet nodes: ``funai node`` processes with one behaviour patched.
 
-A test gives a :class:`~funai.node.devnet.NodeSpec` the ``code`` of :func:`launch_code`; the
+A test gives a :class:`~funai.devnet.launcher.NodeSpec` the ``code`` of :func:`launch_code`; the
 child process imports this module, applies the patches of its roles, then runs the ``funai``
 command line as usual (``sys.argv[1:]``). Roles:
 

@@ -32,6 +32,7 @@ from devnetkit import Devnet, model_cache, running_devnet
 from rogue import EDIT, GARBAGE, launch_code
 
 from funai import _core
+from funai.devnet.launcher import l2_layout
 from funai.inference import load_model
 from funai.inference.convert import convert_gguf
 from funai.inference.defaults import ensure_default_model, gguf_dir
@@ -41,7 +42,6 @@ from funai.layer2.params import test_verifier_key as verifier_key
 from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
-from funai.node.devnet import l2_layout
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from devnetkit import model_cache, running_devnet
 
+from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec, l2_layout
 
 pytestmark = pytest.mark.slow
 

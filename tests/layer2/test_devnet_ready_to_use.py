@@ -17,8 +17,8 @@ from devnet_cli import devnet_cli
 from devnetkit import model_cache
 from openai import OpenAI
 
+from funai.devnet.accounts import DEV_API_KEY, dev_accounts
 from funai.inference.defaults import ensure_default_model
-from funai.node.devnet_accounts import DEV_API_KEY, dev_accounts
 
 pytestmark = pytest.mark.slow
 

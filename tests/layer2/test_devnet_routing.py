@@ -23,9 +23,9 @@ from openai import NotFoundError, OpenAI
 from rogue import launch_code
 
 from funai.api.openai_compat import verify_receipt
+from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec, l2_layout
 
 pytestmark = pytest.mark.slow
 

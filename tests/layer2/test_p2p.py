@@ -29,6 +29,7 @@ from funai.layer2.pegs import pegin_output
 from funai.layer2.service import L2Node, sign_request
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
+from funai.ledger.chainservice import ChainService
 from funai.ledger.compact import decode_compact, hash_to_int
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import REGTEST
@@ -37,7 +38,6 @@ from funai.ledger.tx import COIN, OutputKind, TxOut
 from funai.network.addrbook import AddrBook
 from funai.network.handshake import LocalIdentity
 from funai.network.manager import NetConfig, PeerManager
-from funai.node.chainservice import ChainService
 
 T = TypeVar("T")
 MINER = _core.hash160(_core.schnorr_public_key(skey("miner")))

@@ -19,11 +19,11 @@ import pytest
 from devnetkit import stream_chat
 from inference_fixtures import model_dir  # noqa: F401
 
+from funai.devnet.client import DevnetClient
+from funai.devnet.launcher import l2_layout, start_devnet, stop_devnet
 from funai.layer2.params import network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.tx import COIN
-from funai.node.devnet import l2_layout, start_devnet, stop_devnet
-from funai.node.devnet_story import DevnetClient
 
 pytestmark = pytest.mark.slow
 

@@ -15,6 +15,7 @@ from funai import _core
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.errors import ConsensusError
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import DEVNET, REGTEST
 from funai.ledger.supply import l1_subsidy
@@ -163,7 +164,7 @@ def test_signature_wrong_key(funded: Kit) -> None:
 
 def test_signature_from_another_network_fails(funded: Kit) -> None:
     op, coin = funded.coinbase_coin(1)
-    tx = funded.spend([(op, coin.out, SK_A)], [pkh_out(SK_B, 1_000)], genesis=DEVNET.genesis_hash())
+    tx = funded.spend([(op, coin.out, SK_A)], [pkh_out(SK_B, 1_000)], genesis=genesis_hash(DEVNET))
     funded.expect_reject(funded.block_with([tx]), "bad-txns-sig")
 
 

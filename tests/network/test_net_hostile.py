@@ -11,6 +11,7 @@ from netkit import NodeProc, grind, wait_until
 from rawpeer import MAGIC, closed_by_peer, frame, handshake, raw_connect
 
 from funai.ledger.compact import decode_compact, hash_to_int
+from funai.ledger.genesis import genesis_block
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import REGTEST
 from funai.network.messages import Headers, Ping
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 def _bad_pow_header() -> bytes:
-    genesis = REGTEST.genesis_block().header
+    genesis = genesis_block(REGTEST).header
     header = BlockHeader(1, genesis.hash(), bytes(32), genesis.time + 600, genesis.bits, 0)
     target = decode_compact(header.bits).target
     nonce = 0

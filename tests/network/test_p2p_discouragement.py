@@ -173,7 +173,7 @@ def test_devnet_says_what_it_waits_for() -> None:
     """``funai devnet`` that cannot connect names the node, its peer count and its bans."""
     import httpx
 
-    from funai.node.devnet import _not_connected
+    from funai.devnet.launcher import _not_connected
 
     def answer(request: httpx.Request) -> httpx.Response:
         bans = [{"who": "10.0.0.9", "reason": "wrong-magic", "until": 0, "manual": True}]

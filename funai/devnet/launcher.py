@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,16 @@ from funai.api.wallet_routes import read_cookie
 from funai.ledger.params import get_params
 from funai.node.config import NodeConfig
 
-__all__ = ["NODE_CODE", "NodeSpec", "l1_layout", "l2_layout", "start_devnet", "stop_devnet"]
+__all__ = [
+    "NODE_CODE",
+    "NodeSpec",
+    "l1_layout",
+    "l2_layout",
+    "spawn_node",
+    "start_devnet",
+    "stop_devnet",
+    "stop_node",
+]
 
 
 #: The ``python -c`` code that runs a devnet node (the ``funai`` command line).
@@ -106,6 +116,47 @@ def _wait_endpoints(proc: subprocess.Popen[bytes], info: Path, deadline: float) 
     raise RuntimeError(f"node did not start in time (see {info.parent})")
 
 
+def spawn_node(
+    datadir: Path,
+    network: str,
+    *,
+    code: str = NODE_CODE,
+    env: Mapping[str, str] | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Starts ``funai --datadir DATADIR node`` with ``<datadir>/<network>/node.toml`` (``code``
+    is the Python that runs the CLI); its output is appended to
+    ``<datadir>/<network>/stderr.log``. ``new_session`` detaches it from the terminal's
+    process group (a devnet's Ctrl-C is handled by the launcher, which stops its nodes)."""
+    netdir = datadir / network
+    with open(netdir / "stderr.log", "ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "--datadir",
+                str(datadir),
+                "node",
+                "--network",
+                network,
+                "--config",
+                str(netdir / "node.toml"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=None if env is None else dict(env),
+            start_new_session=new_session,
+        )
+
+
+def stop_node(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
+    """Stops one node process: SIGTERM, then SIGKILL after ``timeout``; its exit code."""
+    stop_devnet([proc], timeout)
+    return proc.returncode
+
+
 def start_devnet(
     workdir: Path,
     specs: list[NodeSpec],
@@ -134,28 +185,7 @@ def start_devnet(
             }
             cfg = NodeConfig(network=network, **settings)
             (netdir / "node.toml").write_text(cfg.to_toml())
-            log = open(netdir / "stderr.log", "ab")  # noqa: SIM115 (kept for the child)
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-c",
-                        spec.code,
-                        "--datadir",
-                        str(datadir),
-                        "node",
-                        "--network",
-                        network,
-                        "--config",
-                        str(netdir / "node.toml"),
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,
-                )
-            )
-            log.close()
+            procs.append(spawn_node(datadir, network, code=spec.code, new_session=True))
         for spec, proc in zip(specs, procs, strict=True):
             datadir = workdir / spec.name
             info = _wait_endpoints(proc, datadir / params.name / "node.json", deadline)

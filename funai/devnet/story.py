@@ -1,6 +1,6 @@
 """The inference-layer lifecycle on a devnet of separate node processes (``funai demo``).
 
-:func:`run_devnet_story` starts :func:`~funai.node.devnet.l2_layout` (one miner, the five
+:func:`run_devnet_story` starts :func:`~funai.devnet.launcher.l2_layout` (one miner, the five
 genesis test verifiers, two inference nodes; each its own ``funai node`` process and data
 directory, talking over loopback TCP) and drives it only through the nodes' HTTP APIs, as a
 user would: it funds the inference nodes' wallets from the miner, pegs FAI into the client's
@@ -21,71 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from funai.api.guard import STATE_CHANGING
-from funai.api.wallet_routes import read_cookie
+from funai.devnet.client import DevnetClient, StoryError
+from funai.devnet.launcher import l2_layout, start_devnet, stop_devnet
 from funai.layer2.params import L2Params, network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
-from funai.node.devnet import l2_layout, start_devnet, stop_devnet
 
-__all__ = ["DevnetClient", "L2Devnet", "StoryError", "open_l2_devnet", "run_devnet_story"]
+__all__ = ["L2Devnet", "open_l2_devnet", "run_devnet_story"]
 
 Step = Callable[[str, dict[str, Any]], None]
 STAGES = ("in_block", "finalized", "anchored", "confirmed", "reclaimed")
-
-
-class StoryError(RuntimeError):
-    """The devnet did not reach a step in time (the message says which and where to look)."""
-
-
-class DevnetClient:
-    def __init__(self, endpoints: list[dict[str, Any]], network: str, deadline: float) -> None:
-        self.nodes = {e["name"]: e for e in endpoints}
-        self.network = network
-        self.deadline = deadline
-        self.client = httpx.Client(timeout=120)
-
-    def url(self, name: str, path: str) -> str:
-        return str(self.nodes[name]["api"]) + path
-
-    def auth(self, name: str) -> dict[str, str]:
-        netdir = Path(self.nodes[name]["datadir"]) / get_params(self.network).name
-        return {"Authorization": f"Bearer {read_cookie(netdir)}"}
-
-    def get(self, name: str, path: str, *, auth: bool = False) -> Any:
-        r = self.client.get(self.url(name, path), headers=self.auth(name) if auth else None)
-        r.raise_for_status()
-        return r.json()
-
-    def headers_for(self, name: str, path: str, auth: bool = False) -> dict[str, str] | None:
-        """The cookie for the wallet routes (``auth``) and every state-changing node route
-        (docs/api.md); httpx's ``json=`` sends ``Content-Type: application/json``."""
-        if auth or "/v1" + path in STATE_CHANGING:
-            return self.auth(name)
-        return None
-
-    def post(self, name: str, path: str, body: dict[str, Any], *, auth: bool = False) -> Any:
-        r = self.client.post(
-            self.url(name, path), json=body, headers=self.headers_for(name, path, auth)
-        )
-        if r.status_code >= 400:
-            raise StoryError(f"{name} {path} answered {r.status_code}: {r.text}")
-        return r.json()
-
-    def wait(self, what: str, check: Callable[[], Any], poll: float = 0.5) -> Any:
-        while True:
-            try:
-                got = check()
-            except (httpx.HTTPError, KeyError, ValueError):
-                got = None
-            if got:
-                return got
-            if time.monotonic() > self.deadline:
-                raise StoryError(f"the devnet did not reach: {what}")
-            time.sleep(poll)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 :func:`prepare_dev_l2` runs before the nodes start: it wipes the devnet's node directories
 (a devnet starts from genesis every time), writes the developer accounts' wallets
-(:mod:`funai.node.devnet_accounts`; account 0 is the miner's wallet, so it holds the
+(:mod:`funai.devnet.accounts`; account 0 is the miner's wallet, so it holds the
 coinbases) and picks the API ports. :func:`bring_up` then drives the running devnet through
 the nodes' HTTP APIs until a request can be served end to end:
 
@@ -29,12 +29,7 @@ from typing import Any
 
 import httpx
 
-from funai.layer2.params import network_l2_params
-from funai.layer2.pegs import pegin_output
-from funai.ledger.params import get_params
-from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec
-from funai.node.devnet_accounts import (
+from funai.devnet.accounts import (
     DEV_API_KEY,
     DEV_API_KEY_ACCOUNT,
     DevAccount,
@@ -42,7 +37,12 @@ from funai.node.devnet_accounts import (
     install_api_key,
     write_wallet,
 )
-from funai.node.devnet_story import DevnetClient, StoryError
+from funai.devnet.client import DevnetClient, StoryError
+from funai.devnet.launcher import NodeSpec
+from funai.layer2.params import network_l2_params
+from funai.layer2.pegs import pegin_output
+from funai.ledger.params import get_params
+from funai.ledger.tx import COIN
 
 __all__ = [
     "DEV_L1_FUNDS",
