@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import MODEL, NETWORK_ID, VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
-
 from funai.layer2.service import Judge, L2Node, sign_request
 from funai.layer2.transactions import L2Tx, TxKind, sign_tx
 from funai.ledger.tx import COIN
+from funai.testing.cluster import (
+    MODEL,
+    NETWORK_ID,
+    VERIFIERS,
+    Cluster,
+    acct,
+    fake_judge,
+    good_answer,
+    skey,
+)
 
 __all__ = ["BID", "World", "started"]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import skey
-
 from funai import _core
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainstate import Chainstate
@@ -17,6 +15,7 @@ from funai.ledger.params import REGTEST
 from funai.ledger.supply import l1_subsidy
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash
 from funai.ledger.validation import check_tx_inputs
+from funai.testing.cluster import skey
 
 MINER_SK = skey("miner")
 MINER_PK = _core.schnorr_public_key(MINER_SK)

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet
 from rogue import EDIT, GARBAGE, launch_code
 
 from funai import _core
@@ -42,6 +41,7 @@ from funai.layer2.params import test_verifier_key as verifier_key
 from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
+from funai.testing.devnet import Devnet, model_cache, running_devnet
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ import os
 from pathlib import Path
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet
 
 from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
+from funai.testing.devnet import Devnet, model_cache, running_devnet
 
 pytestmark = pytest.mark.slow
 

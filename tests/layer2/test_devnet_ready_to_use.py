@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 from devnet_cli import devnet_cli
-from devnetkit import model_cache
 from openai import OpenAI
 
 from funai.devnet.accounts import DEV_API_KEY, dev_accounts
 from funai.inference.defaults import ensure_default_model
+from funai.testing.devnet import model_cache
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from attackkit import started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from l2kit import MODEL, NETWORK_ID, VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
 
 from funai.errors import FunaiError
 from funai.layer2.messages import L2BlockMsg, L2VoteMsg
@@ -25,6 +24,16 @@ from funai.layer2.service import L2Node, sign_request
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.tx import COIN
 from funai.network.messages import Message
+from funai.testing.cluster import (
+    MODEL,
+    NETWORK_ID,
+    VERIFIERS,
+    Cluster,
+    acct,
+    fake_judge,
+    good_answer,
+    skey,
+)
 
 
 def test_l1_block_before_the_l2_parent_it_builds_on(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from attackkit import gossip_for, started
-from l2kit import NETWORK_ID, skey
 
 from funai import _core
 from funai.hashing import sha256
@@ -23,6 +22,7 @@ from funai.layer2.block import BlockContents, L2Block, block_sig_message
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.p2p import MAX_SEEN
+from funai.testing.cluster import NETWORK_ID, skey
 
 
 def _block(template: L2Block, signer: str, **changes: object) -> L2Block:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from attackkit import started
-from l2kit import NETWORK_ID, acct, skey
 
 from funai import _core
 from funai.layer2.block import BlockContents, L2Block, block_sig_message
@@ -22,6 +21,7 @@ from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.supply import l2_subsidy
+from funai.testing.cluster import NETWORK_ID, acct, skey
 
 
 def _signed_by(name: str, header: object) -> bytes:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from attackkit import started
-from l2kit import NETWORK_ID, acct, skey
 
 from funai.layer2.errors import L2Error
 from funai.layer2.mempool import MAX_NONCE_AHEAD, L2Mempool
 from funai.layer2.messages import L2TxMsg
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.tx import COIN
+from funai.testing.cluster import NETWORK_ID, acct, skey
 
 
 def _transfer(name: str, nonce: int, amount: int = 1, fee: int = 0, to: str = "bob") -> object:

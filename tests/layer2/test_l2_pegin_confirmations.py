@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from attackkit import started
-from l2kit import NETWORK_ID, acct, skey, vkey
 
 from funai import _core
 from funai.layer2.block import BlockContents
@@ -25,6 +24,7 @@ from funai.layer2.pegs import pegin_output
 from funai.layer2.registration import Registration, RegRef
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.tx import COIN, OutputKind, TxOut
+from funai.testing.cluster import NETWORK_ID, acct, skey, vkey
 
 
 def test_pegin_confirmations_count_at_the_election(tmp_path: Path) -> None:

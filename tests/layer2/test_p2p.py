@@ -11,17 +11,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
-from l2kit import (
-    MODEL,
-    NETWORK_ID,
-    acct,
-    fake_judge,
-    good_answer,
-    good_text,
-    make_params,
-    skey,
-    vkey,
-)
 
 from funai import _core
 from funai.layer2.p2p import L2Gossip
@@ -38,6 +27,17 @@ from funai.ledger.tx import COIN, OutputKind, TxOut
 from funai.network.addrbook import AddrBook
 from funai.network.handshake import LocalIdentity
 from funai.network.manager import NetConfig, PeerManager
+from funai.testing.cluster import (
+    MODEL,
+    NETWORK_ID,
+    acct,
+    fake_judge,
+    good_answer,
+    good_text,
+    make_params,
+    skey,
+    vkey,
+)
 
 T = TypeVar("T")
 MINER = _core.hash160(_core.schnorr_public_key(skey("miner")))

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from l1kit import GENESIS, L1, MINER
-from l2kit import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
 
 from funai import _core
 from funai.layer2.errors import L2Error
@@ -27,6 +26,7 @@ from funai.ledger.params import REGTEST
 from funai.ledger.quorum import quorum_output, quorum_payload, quorum_witness
 from funai.ledger.supply import l1_subsidy
 from funai.ledger.tx import COIN, OutPoint, OutputKind, Transaction, TxOut, sighash
+from funai.testing.cluster import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
 
 ALICE = _core.hash160(_core.schnorr_public_key(skey("alice")))  # the withdrawal's payout
 FEE = 10_000  # pegout_fee of these tests

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from l2kit import MODEL, MODEL_B, Cluster, acct, fake_judge, good_answer, skey
 
 from funai import _core
 from funai.errors import MalformedInputError
@@ -16,6 +15,7 @@ from funai.layer2.messages import L2AdMsg
 from funai.layer2.routing import AD_TTL, MAX_FUTURE, ModelOffer, RouteTable, ServiceAd
 from funai.ledger.tx import COIN
 from funai.network.messages import decode_payload, encode_payload
+from funai.testing.cluster import MODEL, MODEL_B, Cluster, acct, fake_judge, good_answer, skey
 
 NID = _core.sha256(b"routing test network")
 NOW = 1_800_000_000

@@ -27,7 +27,6 @@ from funai.layer2.pegs import pegin_output
 from funai.ledger.params import get_params
 from funai.ledger.tx import COIN
 
-REPO = Path(__file__).resolve().parents[2]
 NETWORK = "devnet"
 
 
