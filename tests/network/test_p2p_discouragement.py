@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from netkit import NodeProc, wait_until
 from rawpeer import closed_by_peer, frame, handshake, raw_connect
-from test_net_hostile import _bad_pow_header
+from test_p2p_hostile import _bad_pow_header
 
 from funai import _core
 from funai.network.messages import Headers

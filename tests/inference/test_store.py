@@ -41,7 +41,7 @@ def test_default_store_is_the_default_datadir(
 
 def test_makefile_converts_into_the_default_store() -> None:
     """`make model` (run by `make demo` and `make test`) writes where the commands look."""
-    text = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    text = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "MODEL_DATADIR := $(or $(FUNAI_DATADIR),$(HOME)/.funai)" in text
     assert "funai --datadir $(MODEL_DATADIR) model convert" in text
     assert "export FUNAI_MODEL_CACHE := $(MODEL_DATADIR)/models" in text

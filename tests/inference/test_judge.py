@@ -13,7 +13,7 @@ from funai.inference import GenerationParamsError, JudgeConfig, LoadedModel, jud
 from funai.inference.chat import Message
 from funai.inference.judge import evaluate, judge_many
 
-CASES = Path(__file__).parent / "data" / "judge_cases.jsonl"
+CASES = Path(__file__).resolve().parents[1] / "data" / "judge_cases.jsonl"
 Q = "What is the capital of France?"
 A = "The capital of France is Paris."
 
