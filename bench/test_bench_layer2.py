@@ -16,15 +16,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "layer2"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from inference_fixtures import model, model_dir  # noqa: F401
 
 from funai import _core
 from funai.layer2.transactions import (
@@ -36,6 +30,7 @@ from funai.layer2.transactions import (
 )
 from funai.ledger.tx import COIN
 from funai.testing.cluster import MODEL, VERIFIER_NAMES, Net, acct, skey
+from tests.inference_fixtures import model, model_dir  # noqa: F401
 
 pytest.importorskip("pytest_benchmark")
 

@@ -111,9 +111,9 @@ def imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
         for name in names:
             target = resolve(name) if name.startswith("funai") else None
             if target is not None and target != module:
-                found.append(Import(module, target, node.lineno, typing_only))
-        for child in ast.iter_child_nodes(node):
-            visit(child, typing_only)
+                found.append(Import(module, target, getattr(node, "lineno", 0), typing_only))
+        for sub in ast.iter_child_nodes(node):
+            visit(sub, typing_only)
 
     visit(tree, False)
     return found

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from funai import _core
 from funai.errors import FunaiError
@@ -252,7 +253,7 @@ class Cluster:
         self.offline: set[str] = set()
         #: everything that happened, in order: ``("l1", (hash, prev, height, txs))`` and
         #: ``("msg", (sender, message))`` (replayed in other orders by the arrival tests)
-        self.journal: list[tuple[str, object]] = []
+        self.journal: list[tuple[str, Any]] = []
         self.judges = judges
 
     def fund(self, name: str, amount: int) -> None:

@@ -93,7 +93,7 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
     )
     (netdir / "node.toml").write_text(config.to_toml())
     env = {**os.environ, "FUNAI_ORT_THREADS": "2"}
-    proc = spawn_node(datadir, "regtest", env)
+    proc = spawn_node(datadir, "regtest", env=env)
     node = ApiNode(datadir, proc)
     info = netdir / "node.json"
 

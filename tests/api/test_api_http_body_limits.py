@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from apinode import ApiNode, running_plain_node
 
 from funai.api.guard import ROUTE_LIMITS
 from funai.api.jsonbody import DEFAULT_LIMIT
+from tests.api.apinode import ApiNode, running_plain_node
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from apinode import ApiNode, running_plain_node
 
 from funai.api.guard import STATE_CHANGING
+from tests.api.apinode import ApiNode, running_plain_node
 
 pytestmark = pytest.mark.slow
 

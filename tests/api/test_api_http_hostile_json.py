@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from apinode import ApiNode
 
 from funai.api.jsonbody import JsonBodyError, parse_json
+from tests.api.apinode import ApiNode
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from apinode import ApiNode, running_plain_node
+
+from tests.api.apinode import ApiNode, running_plain_node
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,9 @@ import subprocess
 
 import httpx
 import pytest
-from apinode import ApiNode
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.api.apinode import ApiNode
 
 
 def _scrape(node: ApiNode) -> dict[str, list[tuple[str, dict[str, str], float]]]:

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from apinode import ApiNode
 from prometheus_client.parser import text_string_to_metric_families
 
 from funai.api.openai_compat import split_chat, verify_receipt
 from funai.layer2.request_params import params_from_json
 from funai.layer2.transactions import InferenceContent
+from tests.api.apinode import ApiNode
 
 MESSAGES: list[Any] = [
     {"role": "system", "content": "You are terse."},

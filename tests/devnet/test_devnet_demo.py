@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from inference_fixtures import model_cache, model_dir  # noqa: F401
+
+from tests.inference_fixtures import model_cache, model_dir  # noqa: F401
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from funai.devnet.ready import EXECUTOR_FUNDS, TOP_UP_BELOW, Keeper
 
 def test_keeper_tops_up_only_the_spent_executor(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(ready.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("funai.devnet.ready.time.monotonic", lambda: clock[0])
     specs = [
         NodeSpec("miner", {"miner": True}),
         NodeSpec("verifier0", {"verifier": True}),

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 from funai.errors import FunaiError
 from funai.inference import LoadedModel, ModelFormatError
@@ -16,6 +15,7 @@ from funai.inference.gguf_model import GGUFModel, unpermute_qk
 from funai.inference.judge import _forward_rows
 from funai.inference.reference import reference_logits
 from funai.inference.store import file_digests, model_id_from_digests, read_manifest
+from tests.inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 PROMPTS = [
     "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n",

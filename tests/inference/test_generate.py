@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trio
-from inference_fixtures import model, model_dir  # noqa: F401
 
 from funai.errors import FunaiError
 from funai.inference import (
@@ -26,6 +25,7 @@ from funai.inference import (
 )
 from funai.inference.model import pick_providers
 from funai.inference.sampling import Sampler
+from tests.inference_fixtures import model, model_dir  # noqa: F401
 
 
 def chat(m: LoadedModel, q: str) -> str:

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from inference_fixtures import REPO, model, model_dir  # noqa: F401
 
 from funai.inference import GenerationParamsError, JudgeConfig, LoadedModel, judge
 from funai.inference.chat import Message
 from funai.inference.judge import evaluate, judge_many
+from tests.inference_fixtures import REPO, model, model_dir  # noqa: F401
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "judge_cases.jsonl"
 Q = "What is the capital of France?"

@@ -5,11 +5,11 @@ drawn with another seed or another set of parameters are refused."""
 from __future__ import annotations
 
 import pytest
-from inference_fixtures import model, model_dir  # noqa: F401
 
 from funai.inference import LoadedModel, SamplingParams, generate, generate_many
 from funai.inference.replay import replay
 from funai.inference.sampling import draw
+from tests.inference_fixtures import model, model_dir  # noqa: F401
 
 PROMPTS = [
     "What is the capital of France?",
@@ -41,7 +41,7 @@ def test_honest_answers_are_accepted(
         params = SamplingParams(40, temperature, top_k, top_p, seed=9000 + i)
         out = generate(model, _prompt(model, q), params)
         assert out.finish_reason in ("eos", "length")
-        got = replay(model, _prompt(model, q), out.token_ids, params, out.finish_reason)  # type: ignore[arg-type]
+        got = replay(model, _prompt(model, q), out.token_ids, params, out.finish_reason)
         assert got.accept, (q, out.text, got)
         assert got.matched == got.tokens
 

@@ -8,13 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from inference_fixtures import model_dir  # noqa: F401
 from typer.testing import CliRunner
 
 import funai.inference.defaults as defaults
 from funai.cli import app
 from funai.inference.defaults import default_models_dir, model_dir_or_fetch
 from funai.inference.errors import FetchError, ModelNotFoundError
+from tests.inference_fixtures import model_dir  # noqa: F401
 
 runner = CliRunner()
 MODEL = "smollm2-135m-instruct"

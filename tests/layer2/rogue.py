@@ -191,7 +191,7 @@ def _bad_receipt_executor() -> None:
         p[5] = bytes([p[5][0] ^ 1]) + p[5][1:]  # the receipt signature, as the client sees it
         return L2Tx(tx.kind, tx.sender_key, tx.nonce, tx.fee, tuple(p), tx.signature)
 
-    L2Runtime.settle = settle  # type: ignore[method-assign]
+    L2Runtime.settle = settle  # type: ignore[method-assign, assignment]
 
 
 def _silent_producer() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,8 +28,8 @@ MINE_INTERVAL = 1.5
 PEG = COIN // 4
 
 
-def _l1(net: Devnet, name: str) -> dict[str, str | int]:
-    got: dict[str, str | int] = net.get(name, "/status")
+def _l1(net: Devnet, name: str) -> dict[str, Any]:
+    got: dict[str, Any] = net.get(name, "/status")
     return got
 
 

@@ -16,7 +16,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from inference_fixtures import model_dir  # noqa: F401
 
 from funai.devnet.client import DevnetClient
 from funai.devnet.launcher import l2_layout, start_devnet, stop_devnet
@@ -24,6 +23,7 @@ from funai.layer2.params import network_l2_params
 from funai.layer2.pegs import pegin_output
 from funai.ledger.tx import COIN
 from funai.testing.devnet import stream_chat
+from tests.inference_fixtures import model_dir  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

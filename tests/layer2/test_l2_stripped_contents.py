@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import trio
-from attackkit import gossip_for, started
 
 from funai.layer2.block import BlockContents, L2Block
 from funai.layer2.messages import L2BlockMsg, L2TxMsg
@@ -20,6 +19,7 @@ from funai.layer2.transactions import InferenceContent, L2Tx
 from funai.ledger.tx import COIN
 from funai.network.messages import Message
 from funai.testing.cluster import acct
+from tests.layer2.attackkit import gossip_for, started
 
 VERIFIER_NAMES = {"v0", "v1", "v2", "v3", "v4"}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_kit import SK_A, pkh_out
 
 from funai import _core
 from funai.errors import MalformedInputError
@@ -20,6 +19,7 @@ from funai.ledger.encoding import decode, encode
 from funai.ledger.genesis import genesis_block, genesis_hash
 from funai.ledger.params import MAIN, NETWORKS, REGTEST
 from funai.ledger.tx import OutPoint, Transaction, TxIn, sighash, tagged_hash
+from tests.ledger.ledger_kit import SK_A, pkh_out
 
 # RFC 8949 appendix A examples (the subset consensus values use).
 RFC_EXAMPLES = [

@@ -6,13 +6,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from ledger_kit import SK_A, Kit, grind, pkh_out
 
 from funai.ledger.compact import decode_compact, encode_compact, hash_to_int, retarget
 from funai.ledger.genesis import genesis_block
 from funai.ledger.miner import build_template, solve, with_extra_nonce
 from funai.ledger.params import NETWORKS, REGTEST, HeaderRules
 from funai.ledger.validation import check_block
+from tests.ledger.ledger_kit import SK_A, Kit, grind, pkh_out
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))

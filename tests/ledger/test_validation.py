@@ -9,7 +9,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from ledger_kit import SK_A, SK_B, Kit, grind, pk_out, pkh_out
 
 from funai import _core
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
@@ -29,6 +28,7 @@ from funai.ledger.tx import (
     TxOut,
 )
 from funai.ledger.validation import Coin, check_transaction, connect_block_txs
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, grind, pk_out, pkh_out
 
 
 def _spend_first(k: Kit, outputs: list[TxOut], height: int = 1, sk: bytes = SK_A) -> Transaction:

@@ -252,9 +252,8 @@ def test_header_tree_scores() -> None:
     tree = HeaderTree(REGTEST)
     g = genesis_block(REGTEST).header
     tree.seed(g.hash(), g.prev_hash, 0, g, 1)
-    from netkit import grind
-
     from funai.ledger.header import BlockHeader
+    from tests.network.netkit import grind
 
     good = grind(BlockHeader(1, g.hash(), bytes(32), g.time + 600, g.bits, 0))
     bad = good.with_nonce(good.nonce)
@@ -345,7 +344,7 @@ def test_eviction_protects_good_peers() -> None:
     assert netgroup("2001:db8::1") == "2001:db8"
 
     def peer(host: str, age: float, **kw: Any) -> Any:
-        base = {"inbound": True, "closed": False, "latency": None, "last_tx": 0.0}
+        base: dict[str, Any] = {"inbound": True, "closed": False, "latency": None, "last_tx": 0.0}
         base |= {"last_block": 0.0, "connected_at": 1000.0 - age, "host": host}
         return SimpleNamespace(**(base | kw))
 

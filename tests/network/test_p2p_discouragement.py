@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from netkit import NodeProc, wait_until
-from rawpeer import closed_by_peer, frame, handshake, raw_connect
-from test_p2p_hostile import _bad_pow_header
 
 from funai import _core
 from funai.network.messages import Headers
+from tests.network.netkit import NodeProc, wait_until
+from tests.network.rawpeer import closed_by_peer, frame, handshake, raw_connect
+from tests.network.test_p2p_hostile import _bad_pow_header
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from netkit import NodeProc, build_chain, spend_coinbase, wait_until
 
 from funai.api.wallet_routes import read_cookie
+from tests.network.netkit import NodeProc, build_chain, spend_coinbase, wait_until
 
 pytestmark = pytest.mark.slow
 
