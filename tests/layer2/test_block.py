@@ -159,6 +159,8 @@ def _fields(**changes: object) -> list[object]:
     [
         pytest.param(_fields(version=2), id="version-2"),
         pytest.param(_fields(version=0), id="version-0"),
+        pytest.param(_fields(version=True), id="version-true"),  # a bool is not 1
+        pytest.param(_fields(height=False), id="height-false"),
         pytest.param(_fields(height=-1), id="negative-height"),
         pytest.param(_fields(height=2**63), id="huge-height"),
         pytest.param(_fields(height="7"), id="height-text"),
