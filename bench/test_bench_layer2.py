@@ -30,6 +30,7 @@ from l2kit import MODEL, VERIFIER_NAMES, Net, acct, skey
 from funai import _core
 from funai.layer2.transactions import (
     InferenceContent,
+    InferencePayload,
     TxKind,
     make_inference,
     receipt_message,
@@ -83,9 +84,11 @@ def test_bench_l2_signature_baseline(benchmark, tmp_path: Path) -> None:  # type
     def run() -> None:
         for tx in txs:
             tx.verify_signature(nid)
-            p = tx.payload
+            p = tx.payload_as(InferencePayload)
             assert _core.schnorr_verify(
-                p[3], receipt_message(nid, tx.user_txid(), p[4], p[6]), p[5]
+                p.executor_key,
+                receipt_message(nid, tx.user_txid(), p.content_hash, p.gas_used),
+                p.executor_sig,
             )
 
     benchmark.pedantic(run, rounds=3)

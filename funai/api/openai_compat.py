@@ -53,7 +53,7 @@ from funai.layer2.chat_content import chat_messages, split_chat
 from funai.layer2.models import is_active
 from funai.layer2.request_params import RequestParams
 from funai.layer2.routing import Route as ModelRoute
-from funai.layer2.transactions import InferenceContent, L2Tx, content_hash
+from funai.layer2.transactions import InferenceContent, InferencePayload, L2Tx, content_hash
 from funai.layer2.transactions import receipt_message as l2_receipt_message
 from funai.ledger.tx import tagged_hash
 from funai.ledger.wallet import Wallet
@@ -552,7 +552,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "finish": content.finish,
         }
         if tx is not None and node is not None and node.l2 is not None:
-            txid = tx.txid().hex()
+            txid, body = tx.txid().hex(), tx.payload_as(InferencePayload)
             executor: dict[str, Any] = {
                 "version": 1,
                 "kind": "executor",
@@ -564,11 +564,11 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 "user_txid": tx.user_txid().hex(),
                 "network_id": node.l2.params.network_id.hex(),
                 "payer": tx.sender.hex(),
-                "gas": int(tx.payload[6]),
-                "gas_limit": int(tx.payload[2]),
+                "gas": body.gas_used,
+                "gas_limit": body.gas_limit,
                 "seed": seed,
-                "signer": bytes(tx.payload[3]).hex(),
-                "signature": bytes(tx.payload[5]).hex(),
+                "signer": body.executor_key.hex(),
+                "signature": body.executor_sig.hex(),
             }
             return {
                 "request_id": rid,

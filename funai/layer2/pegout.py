@@ -51,7 +51,7 @@ from funai.errors import MalformedInputError
 from funai.layer2.block import L2Block
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
-from funai.layer2.transactions import TxKind
+from funai.layer2.transactions import PegOutPayload
 from funai.ledger.encoding import CborValue, decode, encode
 from funai.ledger.quorum import quorum_witness
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash
@@ -545,7 +545,7 @@ class PegOuts:
 
 def _withdrawals(block: L2Block) -> list[Withdrawal]:
     return [
-        Withdrawal(t.txid(), int(t.payload[0]), int(t.payload[1]), bytes(t.payload[2]))
+        Withdrawal(t.txid(), b.amount, b.payout_kind, b.payout)
         for t in block.txs
-        if t.kind is TxKind.PEG_OUT
+        if isinstance(b := t.body, PegOutPayload)
     ]

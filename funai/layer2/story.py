@@ -24,7 +24,7 @@ from funai.layer2.follower import L1Follower
 from funai.layer2.params import L2Params
 from funai.layer2.pegs import pegin_output
 from funai.layer2.service import Generate, Judge, L2Node, sign_request
-from funai.layer2.transactions import TxKind, account_of, sign_tx
+from funai.layer2.transactions import BondPayload, TxKind, account_of, sign_payload
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.compact import decode_compact, hash_to_int
@@ -197,11 +197,10 @@ def run_story(
                 "l2_height": v0.state.height,
             },
         )
-        bond = sign_tx(
+        bond = sign_payload(
             _key("inference-a"),
-            TxKind.BOND,
+            BondPayload(COIN // 5),
             a.state.account(a.account)[1],
-            [COIN // 5],
             net.params.network_id,
         )
         a.submit(bond)

@@ -20,7 +20,7 @@ from funai.layer2.block import BlockContents, L2Block, block_sig_message
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.messages import L2BlockMsg
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import TxKind, sign_payload, sign_tx
 from funai.ledger.supply import l2_subsidy
 
 
@@ -65,7 +65,7 @@ def test_real_equivocation_by_the_elected_producer_still_forfeits(tmp_path: Path
     msg = L2BlockMsg.make(L2Block(twin, _signed_by("good", twin), honest.txs), BlockContents())
     w.v0.receive(msg, "good")
     assert len(w.v0.evidence) == 1
-    tx = sign_tx(skey("v0"), TxKind.EQUIVOCATION, 0, w.v0.evidence[0], NETWORK_ID)
+    tx = sign_payload(skey("v0"), w.v0.evidence[0], 0, NETWORK_ID)
     ctx = BlockContext(1, acct("v0"), elected=w.v0.elected_view(w.l1_height))
     w.fund("v0", 1)
     apply_tx(w.v0.state, tx, ctx)

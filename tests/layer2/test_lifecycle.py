@@ -25,7 +25,7 @@ from funai.hashing import sha256
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.service import Judge, L2Node, ModelNotServedError, sign_request
-from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
+from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_payload, sign_tx
 from funai.layer2.votes import Verdict
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
@@ -149,7 +149,7 @@ def test_equivocation_detected(world: World) -> None:
     assert len(v0.evidence) == 1
     # the evidence, as a transaction, forfeits the election (no subsidy for the producer)
     world.fund("v0", COIN)
-    v0.submit(sign_tx(skey("v0"), TxKind.EQUIVOCATION, 0, v0.evidence[0], NETWORK_ID))
+    v0.submit(sign_payload(skey("v0"), v0.evidence[0], 0, NETWORK_ID))
     world.pump()
     world.round({"good": 5 * COIN})
     assert v0.state.height == 1
