@@ -115,3 +115,15 @@ def test_params_refuse_inconsistent_values() -> None:
     with pytest.raises(ValueError, match=">= 1"):
         L2Params(verifier_count=0)
     assert L2Params().quorum == 3
+
+
+def test_pending_is_a_named_record(tmp_path: Path) -> None:
+    from funai.layer2.rewards import Pending, pending, record_pending
+
+    net = Net(tmp_path / "pending.sqlite")
+    assert pending(net.state) is None
+    record_pending(net.state, 7, acct("prod"), b"\x01" * 32, [b"\x02" * 32, b"\x03" * 32])
+    keys = tuple(v.key for v in net.state.verifiers())
+    assert pending(net.state) == Pending(
+        7, acct("prod"), b"\x01" * 32, keys, (b"\x02" * 32, b"\x03" * 32)
+    )
