@@ -8,8 +8,9 @@ Encoding (deterministic CBOR, :mod:`funai.ledger.encoding`)::
   ``HASH160(sender_key)`` (20 bytes, the payload of an L1 version-0 address).
 * ``txid = SHA-256d(encode(tx without signature))``; the signature is BIP340 over the
   tagged hash ``"FAI2/tx"`` of ``[network_id, txid]``.
-* ``payload`` per kind (see :class:`TxKind`); inference transactions carry only hashes: the
-  content (input, output, context, system prompt) travels beside the block.
+* ``payload`` per kind (see :class:`TxKind`): one frozen class each (:data:`PAYLOAD_TYPES`,
+  read as :attr:`L2Tx.body` or :meth:`L2Tx.payload_as`); inference transactions carry only
+  hashes: the content (input, output, context, system prompt) travels beside the block.
 
 Rule ``content-hash``: ``SHA-256(lp(input) || lp(output) || lp(context) || lp(system_prompt)
 || lp(encode(params)) || lp(encode(tokens)) || lp(finish))`` where ``lp(x) = len(x) as 8
