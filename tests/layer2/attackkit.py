@@ -9,7 +9,7 @@ from pathlib import Path
 from l2kit import MODEL, NETWORK_ID, VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
 
 from funai.layer2.service import Judge, L2Node, sign_request
-from funai.layer2.transactions import L2Tx, TxKind, sign_tx
+from funai.layer2.transactions import BondPayload, L2Tx, sign_payload
 from funai.ledger.tx import COIN
 
 __all__ = ["BID", "World", "started"]
@@ -49,7 +49,7 @@ def started(tmp: Path, **overrides: object) -> World:
     w.mine([[w.good.registration_output()]])
     w.fund("user", 100 * COIN)
     w.fund("good", 50 * COIN)
-    w.good.submit(sign_tx(skey("good"), TxKind.BOND, 0, [20 * COIN], NETWORK_ID))
+    w.good.submit(sign_payload(skey("good"), BondPayload(20 * COIN), 0, NETWORK_ID))
     w.pump()
     w.round()
     assert w.v0.state.height == 0

@@ -8,14 +8,14 @@ from l2kit import VERIFIER_NAMES, Net, acct, skey
 
 from funai import _core
 from funai.layer2.execution import BlockContext, apply_tx
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import StakePayload, sign_payload
 from funai.ledger.supply import HALVING_INTERVAL, L1_INITIAL_SUBSIDY, l2_subsidy, total_supply
 from funai.ledger.tx import COIN, MAX_MONEY
 
 
 def stake(net: Net, name: str, amount: int, nonce: int = 0) -> None:
     net.fund(name, amount)
-    tx = sign_tx(skey(name), TxKind.STAKE, nonce, [amount, 1, bytes(20)], net.params.network_id)
+    tx = sign_payload(skey(name), StakePayload(amount, 1, bytes(20)), nonce, net.params.network_id)
     apply_tx(net.state, tx, BlockContext(1, acct("prod")))
 
 
