@@ -22,11 +22,12 @@ import pytest
 
 from funai import _core
 from funai.layer2.transactions import (
+    BondPayload,
     InferenceContent,
-    TxKind,
+    InferencePayload,
     make_inference,
     receipt_message,
-    sign_tx,
+    sign_payload,
 )
 from funai.ledger.tx import COIN
 from funai.testing.cluster import MODEL, VERIFIER_NAMES, Net, acct, skey
@@ -44,7 +45,7 @@ def _setup(path: Path) -> tuple[Net, list]:  # type: ignore[type-arg]
         net.fund(f"user{i}", 10 * COIN)
     net.fund("exec", 100 * COIN)
     nid = net.params.network_id
-    bond = sign_tx(skey("exec"), TxKind.BOND, 0, [20 * COIN], nid)
+    bond = sign_payload(skey("exec"), BondPayload(20 * COIN), 0, nid)
     block = net.produce(net.elect({"prod": 5 * COIN}), [bond])
     qc = net.vote_all(block, {n: [] for n in VERIFIER_NAMES})
     txs = [
@@ -78,9 +79,11 @@ def test_bench_l2_signature_baseline(benchmark, tmp_path: Path) -> None:  # type
     def run() -> None:
         for tx in txs:
             tx.verify_signature(nid)
-            p = tx.payload
+            p = tx.payload_as(InferencePayload)
             assert _core.schnorr_verify(
-                p[3], receipt_message(nid, tx.user_txid(), p[4], p[6]), p[5]
+                p.executor_key,
+                receipt_message(nid, tx.user_txid(), p.content_hash, p.gas_used),
+                p.executor_sig,
             )
 
     benchmark.pedantic(run, rounds=3)
@@ -133,7 +136,7 @@ def test_bench_l2_pipeline_with_model(benchmark, tmp_path: Path, model) -> None:
         c.mine([[c.nodes["x"].registration_output()]])
         c.fund("user", 100 * COIN)
         c.fund("x", 50 * COIN)
-        c.nodes["x"].submit(sign_tx(skey("x"), TxKind.BOND, 0, [20 * COIN], c.params.network_id))
+        c.nodes["x"].submit(sign_payload(skey("x"), BondPayload(20 * COIN), 0, c.params.network_id))
         c.pump()
         c.round({"x": 5 * COIN})
         spent.update(inference=0.0, judging=0.0)

@@ -46,7 +46,7 @@ from funai.api.openai_compat import ApiError, ParsedRequest, encode_receipt, ver
 from funai.errors import FunaiError
 from funai.layer2.routing import Route
 from funai.layer2.service import sign_request
-from funai.layer2.transactions import L2Tx
+from funai.layer2.transactions import InferencePayload, L2Tx
 from funai.node.l2runtime import L2Runtime, PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _receipt_ok(
             and receipt["user_txid"] == request.user_txid().hex()
             and bytes.fromhex(receipt["network_id"]) == network_id
             and bytes.fromhex(receipt["content_hash"]) == content.hash()
-            and 0 < int(receipt["gas"]) <= int(request.payload[2])
+            and 0 < int(receipt["gas"]) <= request.payload_as(InferencePayload).gas_limit
         )
     except (KeyError, TypeError, ValueError, AttributeError, FunaiError):
         return False

@@ -19,7 +19,7 @@ from funai.api.jsonbody import JsonBodyError, read_json
 from funai.errors import FunaiError
 from funai.layer2.block import L2Block
 from funai.layer2.service import L2Node
-from funai.layer2.transactions import L2Tx, TxKind
+from funai.layer2.transactions import InferencePayload, L2Tx, TxKind
 from funai.ledger.encoding import CborValue
 from funai.ledger.header import display_hash
 
@@ -54,16 +54,15 @@ def tx_json(tx: L2Tx) -> dict[str, Any]:
         "nonce": tx.nonce,
         "fee": tx.fee,
     }
-    if tx.kind is TxKind.INFERENCE:
-        model_id, rhash, gas_limit, executor, chash, _sig, gas = tx.payload
+    if isinstance(body := tx.body, InferencePayload):
         out.update(
             {
-                "model_id": bytes(model_id).hex(),
-                "request_hash": bytes(rhash).hex(),
-                "gas": int(gas),
-                "gas_limit": int(gas_limit),
-                "executor_key": bytes(executor).hex(),
-                "content_hash": bytes(chash).hex(),
+                "model_id": body.model_id.hex(),
+                "request_hash": body.request_hash.hex(),
+                "gas": body.gas_used,
+                "gas_limit": body.gas_limit,
+                "executor_key": body.executor_key.hex(),
+                "content_hash": body.content_hash.hex(),
                 "user_txid": tx.user_txid().hex(),
             }
         )

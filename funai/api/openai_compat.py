@@ -53,7 +53,7 @@ from funai.layer2.chat_content import chat_messages, split_chat
 from funai.layer2.models import is_active
 from funai.layer2.request_params import RequestParams
 from funai.layer2.routing import Route as ModelRoute
-from funai.layer2.transactions import InferenceContent, L2Tx, content_hash
+from funai.layer2.transactions import InferenceContent, InferencePayload, L2Tx, content_hash
 from funai.layer2.transactions import receipt_message as l2_receipt_message
 from funai.ledger.tx import tagged_hash
 from funai.ledger.wallet import Wallet
@@ -72,7 +72,7 @@ __all__ = [
     "encode_receipt",
     "http_error_handler",
     "openai_routes",
-    "receipt_message",
+    "provisional_receipt_message",
     "split_chat",
     "verify_receipt",
 ]
@@ -143,7 +143,7 @@ def _lp(data: bytes) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
-def receipt_message(model_id: bytes, chash: bytes, request_id: str) -> bytes:
+def provisional_receipt_message(model_id: bytes, chash: bytes, request_id: str) -> bytes:
     """What the provisional receipt signs: ``tagged_hash("FunAI/api-receipt-v0", model_id ||
     content_hash || lp(request_id))``."""
     return tagged_hash(RECEIPT_TAG, model_id + chash + _lp(request_id.encode()))
@@ -157,7 +157,7 @@ def verify_receipt(receipt: Mapping[str, Any]) -> bool:
       content_hash, gas)`` of :mod:`funai.layer2.transactions`, the same bytes the verifiers check
       on chain;
     * ``kind: "provisional"`` (no inference layer): Ed25519 by the node key (``GET
-      /v1/status``) over :func:`receipt_message`.
+      /v1/status``) over :func:`provisional_receipt_message`.
     """
     try:
         if receipt.get("kind") == "executor":
@@ -172,7 +172,7 @@ def verify_receipt(receipt: Mapping[str, Any]) -> bool:
                     bytes.fromhex(receipt["signer"]), msg, bytes.fromhex(receipt["signature"])
                 )
             )
-        msg = receipt_message(
+        msg = provisional_receipt_message(
             bytes.fromhex(receipt["model_id"]),
             bytes.fromhex(receipt["content_hash"]),
             str(receipt["request_id"]),
@@ -552,7 +552,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             "finish": content.finish,
         }
         if tx is not None and node is not None and node.l2 is not None:
-            txid = tx.txid().hex()
+            txid, body = tx.txid().hex(), tx.payload_as(InferencePayload)
             executor: dict[str, Any] = {
                 "version": 1,
                 "kind": "executor",
@@ -564,11 +564,11 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
                 "user_txid": tx.user_txid().hex(),
                 "network_id": node.l2.params.network_id.hex(),
                 "payer": tx.sender.hex(),
-                "gas": int(tx.payload[6]),
-                "gas_limit": int(tx.payload[2]),
+                "gas": body.gas_used,
+                "gas_limit": body.gas_limit,
                 "seed": seed,
-                "signer": bytes(tx.payload[3]).hex(),
-                "signature": bytes(tx.payload[5]).hex(),
+                "signer": body.executor_key.hex(),
+                "signature": body.executor_sig.hex(),
             }
             return {
                 "request_id": rid,
@@ -593,7 +593,7 @@ def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
             receipt["scheme"] = "ed25519"
             receipt["signer"] = pk.hex()
             receipt["signature"] = _core.ed25519_sign(
-                sk, receipt_message(model_id, chash, rid)
+                sk, provisional_receipt_message(model_id, chash, rid)
             ).hex()
         return {
             "request_id": rid,

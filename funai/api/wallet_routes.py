@@ -56,7 +56,7 @@ from funai.api.jsonbody import JsonBodyError, read_json
 from funai.errors import FunaiError, MalformedInputError
 from funai.layer2.pegs import pegin_output
 from funai.layer2.service import L2Node
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import PegOutPayload, UnbondPayload, sign_payload
 from funai.ledger.address import decode_address
 from funai.ledger.datadir import wallet_path
 from funai.ledger.errors import ConsensusError, MempoolError
@@ -415,9 +415,8 @@ def wallet_routes(node: Node) -> list[Route]:
                 f"L2 account {account.hex()} has {max(0, available)} base units available",
             )
         nonce = await l2.take_nonce(account)
-        tx = sign_tx(
-            sk, TxKind.PEG_OUT, nonce, [amount, payout.kind, payout.payload], l2.params.network_id
-        )
+        body = PegOutPayload(amount, payout.kind, payout.payload)
+        tx = sign_payload(sk, body, nonce, l2.params.network_id)
         try:
             await l2.call(l2.l2.submit, tx)
         except FunaiError as exc:
@@ -451,7 +450,7 @@ def wallet_routes(node: Node) -> list[Route]:
             key and submits it."""
             account = l2node.account
             mine = [t for t in l2node.mempool.values() if t.sender == account]
-            pending = sum(int(t.payload[0]) for t in mine if t.kind is TxKind.UNBOND)
+            pending = sum(b.amount for t in mine if isinstance(b := t.body, UnbondPayload))
             left = l2node.state.bond(account) - pending
             if amount > left:
                 raise _RequestError(
@@ -470,7 +469,7 @@ def wallet_routes(node: Node) -> list[Route]:
                     'roles.inference = false and restart the node first, or send "force": true',
                 )
             nonce = max([l2node.state.account(account)[1], *(t.nonce + 1 for t in mine)])
-            tx = sign_tx(l2node.sk, TxKind.UNBOND, nonce, [amount], l2node.params.network_id)
+            tx = sign_payload(l2node.sk, UnbondPayload(amount), nonce, l2node.params.network_id)
             try:
                 l2node.submit(tx)
             except FunaiError as exc:

@@ -18,7 +18,7 @@ from funai.inference.errors import (
     TokenizerError,
 )
 from funai.inference.generate import Completion, generate, generate_many
-from funai.inference.judge import DEFAULT_JUDGE_CONFIG, JudgeConfig, Verdict, judge, judge_many
+from funai.inference.judge import DEFAULT_JUDGE_CONFIG, JudgeConfig, JudgeVerdict, judge, judge_many
 from funai.inference.model import LoadedModel, load_model
 from funai.inference.sampling import SamplingParams
 
@@ -30,12 +30,12 @@ __all__ = [
     "InferenceEngine",
     "InferenceError",
     "JudgeConfig",
+    "JudgeVerdict",
     "LoadedModel",
     "ModelFormatError",
     "ModelNotFoundError",
     "SamplingParams",
     "TokenizerError",
-    "Verdict",
     "generate",
     "generate_many",
     "judge",

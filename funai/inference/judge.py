@@ -1,6 +1,6 @@
 """The model judge (paper section 4, plus a likelihood re-score).
 
-``judge(request, response)`` returns a :class:`Verdict` with two deterministic scores:
+``judge(request, response)`` returns a :class:`JudgeVerdict` with two deterministic scores:
 
 * ``p_yes``: the model is shown the request and the response and asked whether the response
   answers the request; ``p_yes = P(yes) / (P(yes) + P(no))`` from the next-token logits of the
@@ -30,7 +30,7 @@ __all__ = [
     "DEFAULT_JUDGE_CONFIG",
     "Evaluation",
     "JudgeConfig",
-    "Verdict",
+    "JudgeVerdict",
     "evaluate",
     "judge",
     "judge_many",
@@ -74,7 +74,7 @@ DEFAULT_JUDGE_CONFIG = JudgeConfig()
 
 
 @dataclass(frozen=True)
-class Verdict:
+class JudgeVerdict:
     accept: bool
     p_yes: float
     loglik: float
@@ -287,7 +287,7 @@ def judge(
     cfg: JudgeConfig = DEFAULT_JUDGE_CONFIG,
     *,
     complete: bool = True,
-) -> Verdict:
+) -> JudgeVerdict:
     """Judges whether ``response`` is what the model answers to ``request`` (blocking)."""
     return judge_many(model, [(request, response, complete)], cfg)[0]
 
@@ -298,7 +298,7 @@ def judge_many(
     cfg: JudgeConfig = DEFAULT_JUDGE_CONFIG,
     *,
     batch_size: int | None = None,
-) -> list[Verdict]:
+) -> list[JudgeVerdict]:
     """Judges several ``(request, response, complete)`` triples (blocking); prompts of similar
     length are batched ``batch_size`` at a time (default: 1 on the CPU, where a prefill is
     compute-bound and padding only costs, 8 on CUDA). Same verdicts as :func:`judge` one by
@@ -324,7 +324,7 @@ def judge_many(
     for p, (score, count) in zip(p_yes, ll, strict=True):
         a_p = p >= cfg.p_yes_threshold
         a_l = score >= cfg.loglik_threshold
-        out.append(Verdict(a_p and a_l, p, score, a_p, a_l, count))
+        out.append(JudgeVerdict(a_p and a_l, p, score, a_p, a_l, count))
     return out
 
 
@@ -343,7 +343,7 @@ class Evaluation:
     p_yes: Rates
     loglik: Rates
     combined: Rates
-    verdicts: list[Verdict]
+    verdicts: list[JudgeVerdict]
 
 
 def _rates(pred: Sequence[bool], labels: Sequence[bool]) -> Rates:

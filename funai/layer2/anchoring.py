@@ -34,12 +34,13 @@ class Anchor:
         return TxOut(int(OutputKind.DATA), 0, payload)
 
     @classmethod
-    def parse(cls, payload: bytes) -> Anchor | None:
-        if payload[:5] != MAGIC + TAG:
+    def parse(cls, data: bytes) -> Anchor | None:
+        """The anchor in a data output's bytes, None for another message."""
+        if data[:5] != MAGIC + TAG:
             return None
-        if len(payload) != ANCHOR_SIZE:
+        if len(data) != ANCHOR_SIZE:
             raise MalformedInputError("anchor output must be 45 bytes")
-        return cls(int.from_bytes(payload[5:13], "big"), payload[13:45])
+        return cls(int.from_bytes(data[5:13], "big"), data[13:45])
 
 
 def find_anchors(txs: Sequence[Transaction]) -> list[Anchor]:

@@ -48,9 +48,9 @@ def find_commitments(tx: Transaction) -> list[Commitment]:
     found: list[Commitment] = []
     outs = tx.outputs
     for i, out in enumerate(outs):
-        if out.kind != OutputKind.DATA or out.payload[:5] != MAGIC + TAG_A:
+        a = out.payload  # an L1 output's bytes
+        if out.kind != OutputKind.DATA or a[:5] != MAGIC + TAG_A:
             continue
-        a = out.payload
         if len(a) != 76:
             raise MalformedInputError("commitment part A must be 76 bytes")
         if i + 1 >= len(outs) or outs[i + 1].kind != OutputKind.DATA:

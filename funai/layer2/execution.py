@@ -18,7 +18,24 @@ from funai.errors import FunaiError
 from funai.layer2 import models
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
-from funai.layer2.transactions import L2Tx, TxKind, account_of, receipt_message
+from funai.layer2.transactions import (
+    BondPayload,
+    CallPayload,
+    DeployPayload,
+    EquivocationPayload,
+    InferencePayload,
+    L2Tx,
+    ModelProposePayload,
+    ModelVotePayload,
+    PegInPayload,
+    PegOutPayload,
+    StakePayload,
+    TransferPayload,
+    UnbondPayload,
+    UnstakePayload,
+    account_of,
+    receipt_message,
+)
 from funai.layer2.votes import Elected
 from funai.ledger.tx import OutputKind
 
@@ -75,98 +92,90 @@ def _apply(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
     bal, nonce = state.account(sender)
     if tx.nonce != nonce:
         raise L2Error("tx-bad-nonce", f"expected {nonce}, got {tx.nonce}")
-    p = tx.payload
-    spend = tx.fee + _amount_spent(tx)
+    body = tx.body
+    spend = tx.fee + body.debit  # the amount moved (an inference: the gas used)
     if bal < spend:
         raise L2Error("tx-insufficient-funds", f"needs {spend}, has {bal}")
     state.set_account(sender, bal - tx.fee, nonce + 1)
     if tx.fee:
         state.credit(ctx.producer, tx.fee)
-    kind = tx.kind
-    if kind is TxKind.TRANSFER:
-        state.debit(sender, int(p[1]))
-        state.credit(bytes(p[0]), int(p[1]))
-    elif kind is TxKind.STAKE:
+    if isinstance(body, TransferPayload):
+        state.debit(sender, body.amount)
+        state.credit(body.to, body.amount)
+    elif isinstance(body, StakePayload):
         prev = state.stake(sender)
-        amount = int(p[0]) + (0 if prev is None else prev[0])
-        state.debit(sender, int(p[0]))
-        state.set_stake(sender, amount, int(p[1]), bytes(p[2]), tx.sender_key)
-    elif kind is TxKind.UNSTAKE:
+        amount = body.amount + (0 if prev is None else prev[0])
+        state.debit(sender, body.amount)
+        state.set_stake(sender, amount, body.payout_kind, body.payout, tx.sender_key)
+    elif isinstance(body, UnstakePayload):
         st = state.stake(sender)
-        if st is None or st[0] < int(p[0]):
+        if st is None or st[0] < body.amount:
             raise L2Error("unstake-exceeds-stake", "unstaking more than is staked")
-        state.set_stake(sender, st[0] - int(p[0]), st[1], st[2], st[3])
-        state.add_unbonding(sender, ctx.height + state.params.unbonding_delay, int(p[0]))
-    elif kind is TxKind.BOND:
-        state.debit(sender, int(p[0]))
-        state.set_bond(sender, state.bond(sender) + int(p[0]))
-    elif kind is TxKind.UNBOND:
+        state.set_stake(sender, st[0] - body.amount, st[1], st[2], st[3])
+        state.add_unbonding(sender, ctx.height + state.params.unbonding_delay, body.amount)
+    elif isinstance(body, BondPayload):
+        state.debit(sender, body.amount)
+        state.set_bond(sender, state.bond(sender) + body.amount)
+    elif isinstance(body, UnbondPayload):
         bond = state.bond(sender)
-        if bond < int(p[0]):
-            raise L2Error("unbond-exceeds-bond", f"unbonding {p[0]}, the bond is {bond}")
-        state.set_bond(sender, bond - int(p[0]))
-        state.add_unbonding(sender, ctx.height + state.params.unbonding_delay, int(p[0]))
-    elif kind is TxKind.INFERENCE:
-        _apply_inference(state, tx, ctx)
-    elif kind is TxKind.MODEL_PROPOSE:
-        if state.get("model", bytes(p[0])) is not None or bytes(p[0]) in (
+        if bond < body.amount:
+            raise L2Error("unbond-exceeds-bond", f"unbonding {body.amount}, the bond is {bond}")
+        state.set_bond(sender, bond - body.amount)
+        state.add_unbonding(sender, ctx.height + state.params.unbonding_delay, body.amount)
+    elif isinstance(body, InferencePayload):
+        _apply_inference(state, tx, body, ctx)
+    elif isinstance(body, ModelProposePayload):
+        if state.get("model", body.model_id) is not None or body.model_id in (
             state.params.genesis_models
         ):
-            raise L2Error("model-proposal-exists", bytes(p[0]).hex())
-        state.put("model", bytes(p[0]), [models.PROPOSED, 0, p[1]])
-    elif kind is TxKind.MODEL_VOTE:
-        _apply_model_vote(state, tx, ctx)
-    elif kind is TxKind.PEG_IN:
-        _apply_pegin(state, tx, ctx)
-    elif kind is TxKind.PEG_OUT:
-        if int(p[0]) <= state.params.pegout_fee:
-            raise L2Error("pegout-below-fee", f"{p[0]} <= pegout_fee {state.params.pegout_fee}")
-        state.debit(sender, int(p[0]))
-        state.put("pegout", tx.txid(), [int(p[0]), int(p[1]), bytes(p[2])])
-        state.add_meta("pegged_out", int(p[0]))
-    elif kind in (TxKind.DEPLOY, TxKind.CALL):
-        _apply_clarity(state, tx, ctx)
-    elif kind is TxKind.EQUIVOCATION:
+            raise L2Error("model-proposal-exists", body.model_id.hex())
+        state.put("model", body.model_id, [models.PROPOSED, 0, body.description])
+    elif isinstance(body, ModelVotePayload):
+        _apply_model_vote(state, tx, body, ctx)
+    elif isinstance(body, PegInPayload):
+        _apply_pegin(state, tx, body, ctx)
+    elif isinstance(body, PegOutPayload):
+        if body.amount <= state.params.pegout_fee:
+            raise L2Error(
+                "pegout-below-fee", f"{body.amount} <= pegout_fee {state.params.pegout_fee}"
+            )
+        state.debit(sender, body.amount)
+        state.put("pegout", tx.txid(), [body.amount, body.payout_kind, body.payout])
+        state.add_meta("pegged_out", body.amount)
+    elif isinstance(body, DeployPayload | CallPayload):
+        _apply_clarity(state, tx, body, ctx)
+    elif isinstance(body, EquivocationPayload):
         from funai.layer2.votes import check_equivocation
 
-        election = check_equivocation(state.params.network_id, p, ctx.elected or (lambda _l1: None))
+        election = check_equivocation(
+            state.params.network_id, body, ctx.elected or (lambda _l1: None)
+        )
         if state.get("forfeit", election) is not None:
             raise L2Error("equivocation-duplicate", "this election is already forfeited")
         state.put("forfeit", election, [1])
         ctx.forfeit.add(election)
 
 
-def _amount_spent(tx: L2Tx) -> int:
-    p = tx.payload
-    if tx.kind in (TxKind.TRANSFER,):
-        return int(p[1])
-    if tx.kind in (TxKind.STAKE, TxKind.BOND, TxKind.PEG_OUT):
-        return int(p[0])
-    if tx.kind is TxKind.INFERENCE:
-        return int(p[6])  # gas used (the limit only bounds it)
-    return 0
-
-
-def _apply_inference(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
-    model_id, _rhash, gas_limit, exec_key, chash, rsig, gas = tx.payload
-    if not models.is_active(state, bytes(model_id), ctx.height):
-        raise L2Error("inference-model-inactive", bytes(model_id).hex())
-    if int(gas) > int(gas_limit):
+def _apply_inference(state: L2State, tx: L2Tx, body: InferencePayload, ctx: BlockContext) -> None:
+    gas, gas_limit = body.gas_used, body.gas_limit
+    if not models.is_active(state, body.model_id, ctx.height):
+        raise L2Error("inference-model-inactive", body.model_id.hex())
+    if gas > gas_limit:
         raise L2Error("inference-gas-over-limit", f"charges {gas}, the user allowed {gas_limit}")
-    msg = receipt_message(state.params.network_id, tx.user_txid(), bytes(chash), int(gas))
-    if not _core.schnorr_verify(bytes(exec_key), msg, bytes(rsig)):
+    msg = receipt_message(state.params.network_id, tx.user_txid(), body.content_hash, gas)
+    if not _core.schnorr_verify(body.executor_key, msg, body.executor_sig):
         raise L2Error("inference-bad-receipt", "executor signature does not verify")
-    executor = account_of(bytes(exec_key))
+    executor = account_of(body.executor_key)
     if state.bond(executor) < state.params.min_bond:
         raise L2Error("inference-executor-unbonded", "executor bond below min_bond")
     if executor == tx.sender:
         raise L2Error("inference-self-execution", "executor and user are one account")
-    state.debit(tx.sender, int(gas))
-    state.put("escrow", tx.txid(), [tx.sender, executor, int(gas)])
+    state.debit(tx.sender, gas)
+    state.put("escrow", tx.txid(), [tx.sender, executor, gas])
 
 
-def _apply_model_vote(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
-    model_id = bytes(tx.payload[0])
+def _apply_model_vote(state: L2State, tx: L2Tx, body: ModelVotePayload, ctx: BlockContext) -> None:
+    model_id = body.model_id
     accounts = {v.account for v in state.verifiers()}
     if tx.sender not in accounts:
         raise L2Error("model-vote-not-verifier", "only current verifiers vote")
@@ -183,33 +192,35 @@ def _apply_model_vote(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
         state.put("model", model_id, [models.APPROVED, activation, desc])
 
 
-def _apply_pegin(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
-    l1_txid, index, to, amount = tx.payload
+def _apply_pegin(state: L2State, tx: L2Tx, body: PegInPayload, ctx: BlockContext) -> None:
+    amount, to = body.amount, body.to
     if tx.sender != ctx.producer:
         raise L2Error("pegin-not-producer", "only the block producer includes peg-ins")
-    outpoint = bytes(l1_txid) + int(index).to_bytes(4, "big")
+    outpoint = body.l1_txid + body.l1_index.to_bytes(4, "big")
     if state.get("pegin", outpoint) is not None:
         raise L2Error("pegin-duplicate", "this L1 output was already credited")
-    seen = None if ctx.pegins is None else ctx.pegins(bytes(l1_txid), int(index))
-    if seen is None or seen[0] != int(amount) or seen[1] != bytes(to):
+    seen = None if ctx.pegins is None else ctx.pegins(body.l1_txid, body.l1_index)
+    if seen is None or seen[0] != amount or seen[1] != to:
         raise L2Error("pegin-unknown", "no such peg-in output on L1")
     if seen[3] != OutputKind.PAY_TO_QUORUM or state.pool(seen[4]) is None:
         raise L2Error("pegin-pool", "the output does not pay the peg pool of a known set")
     if seen[2] < state.params.confirmations:
         raise L2Error("pegin-unconfirmed", f"{seen[2]} < {state.params.confirmations}")
-    state.put("pegin", outpoint, [int(amount)])
-    state.credit(bytes(to), int(amount))
-    state.add_meta("pegged_in", int(amount))
+    state.put("pegin", outpoint, [amount])
+    state.credit(to, amount)
+    state.add_meta("pegged_in", amount)
 
 
-def _apply_clarity(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
+def _apply_clarity(
+    state: L2State, tx: L2Tx, body: DeployPayload | CallPayload, ctx: BlockContext
+) -> None:
     vm = ClarityVM(_ClarityStore(state), SimpleChain(height=ctx.height + 1))  # type: ignore[arg-type]
     sender = principal(tx.sender)
     try:
-        if tx.kind is TxKind.DEPLOY:
-            vm.deploy(str(tx.payload[0]), str(tx.payload[1]), sender=sender)
+        if isinstance(body, DeployPayload):
+            vm.deploy(body.name, body.source, sender=sender)
         else:
-            res = vm.call(str(tx.payload[0]), str(tx.payload[1]), *tx.payload[2], sender=sender)
+            res = vm.call(body.contract_id, body.function, *body.args, sender=sender)
             if res.aborted:
                 raise L2Error("contract-call-aborted", res.error or "")
     except (ClarityAnalysisError, ClarityRuntimeError) as exc:

@@ -78,14 +78,7 @@ class _DryRunError(Exception):
 def spend_of(tx: L2Tx) -> int:
     """What ``tx`` takes from its sender's balance: the fee plus the amount moved (the gas
     used for an inference)."""
-    p = tx.payload
-    if tx.kind is TxKind.TRANSFER:
-        return tx.fee + int(p[1])
-    if tx.kind in (TxKind.STAKE, TxKind.BOND, TxKind.PEG_OUT):
-        return tx.fee + int(p[0])
-    if tx.kind is TxKind.INFERENCE:
-        return tx.fee + int(p[6])
-    return tx.fee
+    return tx.fee + tx.body.debit
 
 
 @dataclass

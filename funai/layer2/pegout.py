@@ -51,8 +51,9 @@ from funai.errors import MalformedInputError
 from funai.layer2.block import L2Block
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
-from funai.layer2.transactions import TxKind
+from funai.layer2.transactions import PegOutPayload
 from funai.ledger.encoding import CborValue, decode, encode
+from funai.ledger.maturity import is_mature
 from funai.ledger.quorum import quorum_witness
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash
 
@@ -339,8 +340,8 @@ class PegOuts:
         p = self.params
         if op in self.reserved or c.height > as_of - p.confirmations + 1:
             return False
-        if c.coinbase and as_of + 1 - c.height < p.l1_coinbase_maturity:
-            return False
+        if not is_mature(c.height, c.coinbase, as_of + 1, p.l1_coinbase_maturity):
+            return False  # the batch is spent in a block after ``as_of``
         if c.spent is not None and c.spent <= as_of:
             return False
         known = self.state.pool(c.out.payload)
@@ -545,7 +546,7 @@ class PegOuts:
 
 def _withdrawals(block: L2Block) -> list[Withdrawal]:
     return [
-        Withdrawal(t.txid(), int(t.payload[0]), int(t.payload[1]), bytes(t.payload[2]))
+        Withdrawal(t.txid(), b.amount, b.payout_kind, b.payout)
         for t in block.txs
-        if t.kind is TxKind.PEG_OUT
+        if isinstance(b := t.body, PegOutPayload)
     ]

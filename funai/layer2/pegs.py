@@ -46,8 +46,9 @@ def find_pegins(tx: Transaction, pool: tuple[int, bytes] | None = None) -> list[
     it pays is checked by rule ``pegin-pool``)."""
     account = None
     for o in tx.outputs:
-        if o.kind == OutputKind.DATA and o.payload[:5] == MAGIC + TAG and len(o.payload) == 25:
-            account = o.payload[5:]
+        data = o.payload  # an L1 output's bytes
+        if o.kind == OutputKind.DATA and data[:5] == MAGIC + TAG and len(data) == 25:
+            account = data[5:]
             break
     if account is None:
         return []

@@ -26,9 +26,8 @@ from funai.layer2.consensus import build_block
 from funai.layer2.errors import L2Error
 from funai.layer2.registration import Registration
 from funai.layer2.sortition import Round
-from funai.layer2.transactions import L2Tx, TxKind, sign_tx
+from funai.layer2.transactions import L2Tx, PegInPayload, sign_payload
 from funai.layer2.votes import check_equivocation
-from funai.ledger.encoding import CborValue
 from funai.ledger.tx import OutputKind, TxOut
 
 if TYPE_CHECKING:
@@ -160,9 +159,7 @@ class Producer:
             if election in forfeited or node.state.get("forfeit", election) is not None:
                 continue
             forfeited.add(election)
-            out.append(
-                sign_tx(node.sk, TxKind.EQUIVOCATION, nonce, evidence, node.params.network_id)
-            )
+            out.append(sign_payload(node.sk, evidence, nonce, node.params.network_id))
             nonce += 1
         return out
 
@@ -177,7 +174,7 @@ class Producer:
                 continue
             if kind != OutputKind.PAY_TO_QUORUM or not node.known_pool(pool):
                 continue  # rule ``pegin-pool``: not a known set's pool
-            payload: list[CborValue] = [txid, index, account, amount]
-            out.append(sign_tx(node.sk, TxKind.PEG_IN, nonce, payload, node.params.network_id))
+            body = PegInPayload(txid, index, account, amount)
+            out.append(sign_payload(node.sk, body, nonce, node.params.network_id))
             nonce += 1
         return out

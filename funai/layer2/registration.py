@@ -60,10 +60,10 @@ class Registration:
         return MAGIC + TAG + self.vrf_key + self.l2_account
 
     @classmethod
-    def parse(cls, payload: bytes) -> Registration | None:
-        """The registration in a data output, None for another message."""
-        if payload[:5] != MAGIC + TAG:
+    def parse(cls, data: bytes) -> Registration | None:
+        """The registration in a data output's bytes, None for another message."""
+        if data[:5] != MAGIC + TAG:
             return None
-        if len(payload) != REG_SIZE:
+        if len(data) != REG_SIZE:
             raise MalformedInputError("registration output must be 57 bytes")
-        return cls(payload[5:37], payload[37:57])
+        return cls(data[5:37], data[37:57])

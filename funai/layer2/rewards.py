@@ -15,12 +15,14 @@ A block's rewards cannot be in its own state root (the votes come after it), so 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
 from funai.layer2.votes import QuorumCertificate
 from funai.ledger.supply import l2_subsidy
 
-__all__ = ["record_pending", "settle"]
+__all__ = ["Pending", "pending", "record_pending", "settle"]
 
 
 def record_pending(
@@ -37,17 +39,28 @@ def record_pending(
     state.put("pending", b"", [height, producer, l1_block, keys, inference_txids])
 
 
-def pending(state: L2State) -> tuple[int, bytes, bytes, list[bytes], list[bytes]] | None:
-    """The block awaiting settlement: (height, producer, l1_block, verifier keys, txids)."""
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The block awaiting settlement (what :func:`record_pending` kept)."""
+
+    height: int
+    producer: bytes  # the producer's account
+    l1_block: bytes  # the L1 block of its election
+    verifier_keys: tuple[bytes, ...]  # the set that votes on it
+    inference_txids: tuple[bytes, ...]  # its inference transactions, in block order
+
+
+def pending(state: L2State) -> Pending | None:
+    """The block awaiting settlement, or None."""
     v = state.get("pending", b"")
     if v is None:
         return None
-    return (
+    return Pending(
         int(v[0]),
         bytes(v[1]),
         bytes(v[2]),
-        [bytes(k) for k in v[3]],
-        [bytes(t) for t in v[4]],
+        tuple(bytes(k) for k in v[3]),
+        tuple(bytes(t) for t in v[4]),
     )
 
 
@@ -58,15 +71,15 @@ def settle(state: L2State, qc: QuorumCertificate | None) -> dict[str, int]:
         if qc is not None:
             raise L2Error("block-unexpected-qc", "nothing to settle")
         return {}
-    height, producer, l1_block, keys, txids = pend
     block_hash = state.tip()
     if qc is None:
         raise L2Error("block-missing-parent-qc", "the parent's quorum certificate is required")
-    qc.verify(state.params.network_id, block_hash, keys, len(txids))
+    txids = pend.inference_txids
+    qc.verify(state.params.network_id, block_hash, pend.verifier_keys, len(txids))
     out = {"subsidy": 0, "gas": 0, "penalty": 0, "accepted": 0, "rejected": 0}
-    if state.get("forfeit", l1_block) is None:
-        amount = l2_subsidy(height, state.params.halving_interval)
-        state.credit(producer, amount)
+    if state.get("forfeit", pend.l1_block) is None:
+        amount = l2_subsidy(pend.height, state.params.halving_interval)
+        state.credit(pend.producer, amount)
         state.add_meta("minted", amount)
         out["subsidy"] = amount
     for txid, accept in zip(txids, qc.decision, strict=True):

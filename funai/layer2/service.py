@@ -83,12 +83,16 @@ from funai.layer2.sortition import Round, Sortition
 from funai.layer2.state import L2State
 from funai.layer2.state import Verifier as SetMember
 from funai.layer2.transactions import (
+    EquivocationPayload,
     InferenceContent,
+    InferencePayload,
     L2Tx,
+    PegOutPayload,
     TxKind,
     account_of,
     receipt_message,
     request_hash,
+    sign_payload,
     with_receipt,
 )
 from funai.layer2.verifier import Verifier
@@ -149,15 +153,9 @@ def sign_request(
     executor part is empty (the executor fills it in and says how much of ``gas`` it uses).
     ``params`` (default :class:`RequestParams`): how its answer is sampled, signed too."""
     rhash = request_hash(model_id, input_text, context, system_prompt, params)
-    draft = L2Tx(
-        TxKind.INFERENCE,
-        _core.schnorr_public_key(user_sk),
-        nonce,
-        fee,
-        (model_id, rhash, gas, bytes(32), bytes(32), bytes(64), gas),
+    return sign_payload(
+        user_sk, InferencePayload.request(model_id, rhash, gas), nonce, network_id, fee
     )
-    sig = _core.schnorr_sign(user_sk, draft.sighash(network_id), bytes(32))
-    return L2Tx(draft.kind, draft.sender_key, nonce, fee, draft.payload, sig)
 
 
 def _open_db(path: Path, synchronous: str) -> Any:
@@ -219,7 +217,7 @@ class L2Node:
         self.early_blocks: BoundedBuffer[tuple[L2Block, BlockContents]] = BoundedBuffer()
         #: parent hash -> blocks waiting for it
         self.orphans: BoundedBuffer[tuple[L2Block, BlockContents]] = BoundedBuffer()
-        self.evidence: list[list[bytes]] = []
+        self.evidence: list[EquivocationPayload] = []
         self.evidence_elections: set[bytes] = set()
         self.evidence_blocks: set[bytes] = set()  # second blocks of equivocating producers
         self.anchors = AnchorTracker(params.confirmations, lambda _h: True)
@@ -668,18 +666,19 @@ class L2Node:
         verifies, the nonce is unused and the user can pay the gas."""
         if request.kind is not TxKind.INFERENCE:
             raise MalformedInputError("not an inference request")
-        model_id, rhash, gas = bytes(request.payload[0]), request.payload[1], request.payload[2]
+        body = request.payload_as(InferencePayload)
+        model_id, gas = body.model_id, body.gas_limit
         if model_id not in self.models:
             raise ModelNotServedError(model_id)
         if not is_active(self.state, model_id, self.state.height + 1):
             raise L2Error("inference-model-inactive", model_id.hex())
-        if content.request_hash(model_id) != rhash:
+        if content.request_hash(model_id) != body.request_hash:
             raise L2Error("inference-bad-request", "request hash does not match the input")
         request.verify_signature(self.params.network_id)
         balance, nonce = self.state.account(request.sender)
         if request.nonce < nonce:
             raise L2Error("tx-bad-nonce", f"nonce {request.nonce} already used")
-        if balance < request.fee + int(gas):  # the executor is paid only if the user can pay
+        if balance < request.fee + gas:  # the executor is paid only if the user can pay
             raise L2Error("tx-insufficient-funds", "the user cannot pay this request's gas")
         return model_id
 
@@ -689,7 +688,8 @@ class L2Node:
         """Signs the receipt over ``content`` (the output this node produced for a checked
         request) and ``gas_used`` (default: the request's whole gas limit), stores the
         content and queues the completed transaction for gossip."""
-        model_id, gas_limit = bytes(request.payload[0]), int(request.payload[2])
+        body = request.payload_as(InferencePayload)
+        model_id, gas_limit = body.model_id, body.gas_limit
         if model_id not in self.models:
             raise ModelNotServedError(model_id)
         used = gas_limit if gas_used is None else gas_used
@@ -739,13 +739,13 @@ class L2Node:
     def _accept_tx(self, tx: L2Tx, content: InferenceContent | None) -> None:
         """Rule set ``l2tx``: the content and receipt of an inference, then the mempool's."""
         tx.verify_signature(self.params.network_id)
-        if tx.kind is TxKind.INFERENCE:
-            if content is None or content.hash() != tx.payload[4]:
+        if isinstance(body := tx.body, InferencePayload):
+            if content is None or content.hash() != body.content_hash:
                 raise L2Error("inference-content-mismatch", "content does not hash to the tx")
             msg = receipt_message(
-                self.params.network_id, tx.user_txid(), content.hash(), int(tx.payload[6])
+                self.params.network_id, tx.user_txid(), content.hash(), body.gas_used
             )
-            if not _core.schnorr_verify(bytes(tx.payload[3]), msg, bytes(tx.payload[5])):
+            if not _core.schnorr_verify(body.executor_key, msg, body.executor_sig):
                 raise L2Error("inference-bad-receipt", "executor signature does not verify")
         self.mempool.admit(
             tx, self.state, self.l1_height, verified=True, elected=self.elected_view(self.l1_height)
@@ -826,7 +826,11 @@ class L2Node:
         by_txid = {t.txid(): t for t in block.txs if t.kind is TxKind.INFERENCE}
         for txid, c in contents.items.items():
             tx = by_txid.get(txid)
-            if tx is not None and c.hash() == tx.payload[4] and not self.content.has(txid):
+            if (
+                tx is not None
+                and c.hash() == tx.payload_as(InferencePayload).content_hash
+                and not self.content.has(txid)
+            ):
                 self.content.put(txid, c)
 
     def _admit_block(self, block: L2Block, contents: BlockContents, source: object) -> Admission:
@@ -875,12 +879,9 @@ class L2Node:
     def _note_equivocation(self, first: L2Block, second: L2Block, as_of: int) -> bool:
         """Rule ``equivocation`` evidence (checked: both signed by the elected producer);
         kept once per election."""
-        evidence: list[bytes] = [
-            first.header.serialize(),
-            first.signature,
-            second.header.serialize(),
-            second.signature,
-        ]
+        evidence = EquivocationPayload(
+            first.header.serialize(), first.signature, second.header.serialize(), second.signature
+        )
         election = check_equivocation(self.params.network_id, evidence, self.elected_view(as_of))
         if election in self.evidence_elections or len(self.evidence) >= MAX_EVIDENCE:
             return False
@@ -1039,7 +1040,7 @@ class L2Node:
                 continue  # content-unwanted: answered twice, or too late
             e = self.chain.entries.get(bh)
             tx = None if e is None else next((t for t in e.block.txs if t.txid() == txid), None)
-            if tx is None or c.hash() != tx.payload[4]:
+            if tx is None or c.hash() != tx.payload_as(InferencePayload).content_hash:
                 raise AdmissionError("content-mismatch", txid.hex(), score=100)
             self.content.put(txid, c)
             took += 1
@@ -1079,14 +1080,14 @@ class L2Node:
         tx = next(t for t in block.txs if t.txid() == txid)
         if tx.kind is not TxKind.PEG_OUT:
             return None
-        amount, kind, payout = int(tx.payload[0]), int(tx.payload[1]), bytes(tx.payload[2])
+        body = tx.payload_as(PegOutPayload)
         out: dict[str, CborValue] = {
             "txid": txid,
-            "amount": amount,
+            "amount": body.amount,
             "fee": self.params.pegout_fee,
-            "l1_value": amount - self.params.pegout_fee,
-            "payout_kind": kind,
-            "payout": payout,
+            "l1_value": body.amount - self.params.pegout_fee,
+            "payout_kind": body.payout_kind,
+            "payout": body.payout,
             "l2_block": bh,
             "l2_height": block.header.height,
             "finalized": bh in self.qcs,

@@ -8,8 +8,9 @@ Encoding (deterministic CBOR, :mod:`funai.ledger.encoding`)::
   ``HASH160(sender_key)`` (20 bytes, the payload of an L1 version-0 address).
 * ``txid = SHA-256d(encode(tx without signature))``; the signature is BIP340 over the
   tagged hash ``"FAI2/tx"`` of ``[network_id, txid]``.
-* ``payload`` per kind (see :class:`TxKind`); inference transactions carry only hashes: the
-  content (input, output, context, system prompt) travels beside the block.
+* ``payload`` per kind (see :class:`TxKind`): one frozen class each (:data:`PAYLOAD_TYPES`,
+  read as :attr:`L2Tx.body` or :meth:`L2Tx.payload_as`); inference transactions carry only
+  hashes: the content (input, output, context, system prompt) travels beside the block.
 
 Rule ``content-hash``: ``SHA-256(lp(input) || lp(output) || lp(context) || lp(system_prompt)
 || lp(encode(params)) || lp(encode(tokens)) || lp(finish))`` where ``lp(x) = len(x) as 8
@@ -25,7 +26,9 @@ lp(system_prompt) || lp(encode(params)))``: what the user signs before any outpu
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Self, TypeVar
 
 from funai import _core
 from funai.errors import MalformedInputError
@@ -36,12 +39,29 @@ from funai.ledger.encoding import CborValue, decode, encode
 from funai.ledger.tx import MAX_MONEY, tagged_hash
 
 __all__ = [
+    "PAYLOAD_TYPES",
+    "BondPayload",
+    "CallPayload",
+    "DeployPayload",
+    "EquivocationPayload",
     "InferenceContent",
+    "InferencePayload",
     "L2Tx",
+    "ModelProposePayload",
+    "ModelVotePayload",
+    "PegInPayload",
+    "PegOutPayload",
+    "StakePayload",
+    "TransferPayload",
     "TxKind",
+    "TxPayload",
+    "UnbondPayload",
+    "UnstakePayload",
     "account_of",
     "content_hash",
+    "decode_payload",
     "receipt_message",
+    "sign_payload",
     "sign_tx",
     "with_receipt",
 ]
@@ -205,80 +225,432 @@ def receipt_message(network_id: bytes, user_txid: bytes, chash: bytes, gas_used:
     )
 
 
-def _check_payload(kind: TxKind, p: list[CborValue]) -> None:
-    def need(n: int) -> None:
-        if len(p) != n:
-            raise MalformedInputError(f"{kind.name} payload needs {n} items")
+def _int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
-    def amount(i: int) -> None:
-        if not isinstance(p[i], int) or not 0 < p[i] <= MAX_MONEY:
-            raise MalformedInputError(f"{kind.name}: amount must be in (0, MAX_MONEY]")
 
-    def blob(i: int, size: int) -> None:
-        if not isinstance(p[i], bytes) or len(p[i]) != size:
-            raise MalformedInputError(f"{kind.name}: item {i} must be {size} bytes")
+def _need(kind: TxKind, p: Sequence[CborValue], n: int) -> None:
+    if len(p) != n:
+        raise MalformedInputError(f"{kind.name} payload needs {n} items")
 
-    def payout(i: int) -> None:
-        if p[i] not in (0, 1):
-            raise MalformedInputError("payout kind must be 0 (key) or 1 (key hash)")
-        blob(i + 1, 32 if p[i] == 0 else 20)
 
-    if kind is TxKind.TRANSFER:
-        need(2)
-        blob(0, 20)
-        amount(1)
-    elif kind is TxKind.STAKE:
-        need(3)
-        amount(0)
-        payout(1)
-    elif kind in (TxKind.UNSTAKE, TxKind.BOND, TxKind.UNBOND):
-        need(1)
-        amount(0)
-    elif kind is TxKind.INFERENCE:
-        need(7)
-        blob(0, 32)
-        blob(1, 32)
-        amount(2)
-        blob(3, 32)
-        blob(4, 32)
-        blob(5, 64)
-        amount(6)
-    elif kind is TxKind.DEPLOY:
-        need(2)
-        if not isinstance(p[0], str) or not isinstance(p[1], str):
+def _amount(kind: TxKind, v: object) -> None:
+    if not (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_MONEY):
+        raise MalformedInputError(f"{kind.name}: amount must be in (0, MAX_MONEY]")
+
+
+def _blob(kind: TxKind, v: object, size: int, what: str) -> None:
+    if not isinstance(v, bytes) or len(v) != size:
+        raise MalformedInputError(f"{kind.name}: {what} must be {size} bytes")
+
+
+def _payout(kind: TxKind, payout_kind: object, payout: object) -> None:
+    if not _int(payout_kind) or payout_kind not in (0, 1):
+        raise MalformedInputError("payout kind must be 0 (key) or 1 (key hash)")
+    _blob(kind, payout, 32 if payout_kind == 0 else 20, "payout")
+
+
+# --- typed payloads: one frozen class per kind (its fields, its encoding, its checks) ------
+#
+# ``encode()`` is the payload's CBOR array (the ``payload`` field of the transaction's
+# encoding); ``decode()`` checks the arity and builds the class, whose ``__post_init__``
+# checks every field's type and range (MalformedInputError), so a payload object is valid
+# however it was made. ``debit`` is what the payload moves out of the sender's balance
+# besides the fee.
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPayload:
+    """``TRANSFER``: ``[to (20), amount]``."""
+
+    KIND: ClassVar[TxKind] = TxKind.TRANSFER
+    to: bytes
+    amount: int
+
+    def __post_init__(self) -> None:
+        _blob(self.KIND, self.to, 20, "to")
+        _amount(self.KIND, self.amount)
+
+    @property
+    def debit(self) -> int:
+        return self.amount
+
+    def encode(self) -> list[CborValue]:
+        return [self.to, self.amount]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> TransferPayload:
+        _need(cls.KIND, p, 2)
+        return cls(p[0], p[1])
+
+
+@dataclass(frozen=True, slots=True)
+class _PayoutPayload:
+    """``[amount, payout_kind (0 key / 1 key hash), payout (32 / 20 bytes)]``."""
+
+    KIND: ClassVar[TxKind]
+    amount: int
+    payout_kind: int
+    payout: bytes
+
+    def __post_init__(self) -> None:
+        _amount(self.KIND, self.amount)
+        _payout(self.KIND, self.payout_kind, self.payout)
+
+    @property
+    def debit(self) -> int:
+        return self.amount
+
+    def encode(self) -> list[CborValue]:
+        return [self.amount, self.payout_kind, self.payout]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> Self:
+        _need(cls.KIND, p, 3)
+        return cls(p[0], p[1], p[2])
+
+
+@dataclass(frozen=True, slots=True)
+class StakePayload(_PayoutPayload):
+    """``STAKE``: ``[amount, payout_kind, payout]`` (the L1 address verifier rewards go to)."""
+
+    KIND: ClassVar[TxKind] = TxKind.STAKE
+
+
+@dataclass(frozen=True, slots=True)
+class PegOutPayload(_PayoutPayload):
+    """``PEG_OUT``: ``[amount, payout_kind, payout]`` (the L1 address paid)."""
+
+    KIND: ClassVar[TxKind] = TxKind.PEG_OUT
+
+
+@dataclass(frozen=True, slots=True)
+class _AmountPayload:
+    """``[amount]``."""
+
+    KIND: ClassVar[TxKind]
+    amount: int
+
+    def __post_init__(self) -> None:
+        _amount(self.KIND, self.amount)
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.amount]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> Self:
+        _need(cls.KIND, p, 1)
+        return cls(p[0])
+
+
+@dataclass(frozen=True, slots=True)
+class UnstakePayload(_AmountPayload):
+    """``UNSTAKE``: ``[amount]`` (stake -> unbonding)."""
+
+    KIND: ClassVar[TxKind] = TxKind.UNSTAKE
+
+
+@dataclass(frozen=True, slots=True)
+class BondPayload(_AmountPayload):
+    """``BOND``: ``[amount]`` (balance -> executor bond)."""
+
+    KIND: ClassVar[TxKind] = TxKind.BOND
+
+    @property
+    def debit(self) -> int:
+        return self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class UnbondPayload(_AmountPayload):
+    """``UNBOND``: ``[amount]`` (executor bond -> unbonding, released after
+    ``unbonding_delay``)."""
+
+    KIND: ClassVar[TxKind] = TxKind.UNBOND
+
+
+@dataclass(frozen=True, slots=True)
+class InferencePayload:
+    """``INFERENCE``: ``[model_id, request_hash, gas_limit, executor_key, content_hash,
+    executor_sig, gas_used]``. The first three are the user's request part (what
+    :meth:`L2Tx.user_txid` covers); the rest is the executor's receipt (all zero in a
+    request not yet answered)."""
+
+    KIND: ClassVar[TxKind] = TxKind.INFERENCE
+    model_id: bytes
+    request_hash: bytes
+    gas_limit: int
+    executor_key: bytes
+    content_hash: bytes
+    executor_sig: bytes
+    gas_used: int
+
+    def __post_init__(self) -> None:
+        _blob(self.KIND, self.model_id, 32, "model id")
+        _blob(self.KIND, self.request_hash, 32, "request hash")
+        _amount(self.KIND, self.gas_limit)
+        _blob(self.KIND, self.executor_key, 32, "executor key")
+        _blob(self.KIND, self.content_hash, 32, "content hash")
+        _blob(self.KIND, self.executor_sig, 64, "executor signature")
+        _amount(self.KIND, self.gas_used)
+
+    @classmethod
+    def request(cls, model_id: bytes, request_hash: bytes, gas_limit: int) -> InferencePayload:
+        """A request not yet answered: the executor part zero, ``gas_used`` the limit."""
+        return cls(model_id, request_hash, gas_limit, bytes(32), bytes(32), bytes(64), gas_limit)
+
+    def with_receipt(
+        self, executor_key: bytes, content_hash: bytes, executor_sig: bytes, gas_used: int
+    ) -> InferencePayload:
+        """This request answered: the executor's key, content hash, signature and gas."""
+        return InferencePayload(
+            self.model_id,
+            self.request_hash,
+            self.gas_limit,
+            executor_key,
+            content_hash,
+            executor_sig,
+            gas_used,
+        )
+
+    @property
+    def debit(self) -> int:
+        return self.gas_used  # the limit only bounds it
+
+    def request_part(self) -> list[CborValue]:
+        """What the user signed: ``[model_id, request_hash, gas_limit]``."""
+        return [self.model_id, self.request_hash, self.gas_limit]
+
+    def encode(self) -> list[CborValue]:
+        return [
+            *self.request_part(),
+            self.executor_key,
+            self.content_hash,
+            self.executor_sig,
+            self.gas_used,
+        ]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> InferencePayload:
+        _need(cls.KIND, p, 7)
+        return cls(p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+
+
+@dataclass(frozen=True, slots=True)
+class DeployPayload:
+    """``DEPLOY``: ``[name, source]`` (a Clarity contract)."""
+
+    KIND: ClassVar[TxKind] = TxKind.DEPLOY
+    name: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not isinstance(self.source, str):
             raise MalformedInputError("DEPLOY payload is [name, source]")
-    elif kind is TxKind.CALL:
-        need(3)
-        if not (isinstance(p[0], str) and isinstance(p[1], str) and isinstance(p[2], list)):
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.name, self.source]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> DeployPayload:
+        _need(cls.KIND, p, 2)
+        return cls(p[0], p[1])
+
+
+@dataclass(frozen=True, slots=True)
+class CallPayload:
+    """``CALL``: ``[contract_id, function, [args...]]`` (arguments are Clarity literals)."""
+
+    KIND: ClassVar[TxKind] = TxKind.CALL
+    contract_id: str
+    function: str
+    args: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.contract_id, str)
+            and isinstance(self.function, str)
+            and isinstance(self.args, tuple)
+        ):
             raise MalformedInputError("CALL payload is [contract_id, function, [args]]")
-        if not all(isinstance(a, str) for a in p[2]):
+        if not all(isinstance(a, str) for a in self.args):
             raise MalformedInputError("CALL arguments are Clarity literals (text)")
-    elif kind is TxKind.MODEL_PROPOSE:
-        need(2)
-        blob(0, 32)
-        if not isinstance(p[1], str) or len(p[1]) > 256:
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.contract_id, self.function, list(self.args)]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> CallPayload:
+        _need(cls.KIND, p, 3)
+        if not isinstance(p[2], list):
+            raise MalformedInputError("CALL payload is [contract_id, function, [args]]")
+        return cls(p[0], p[1], tuple(p[2]))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelProposePayload:
+    """``MODEL_PROPOSE``: ``[model_id, description]`` (at most 256 characters)."""
+
+    KIND: ClassVar[TxKind] = TxKind.MODEL_PROPOSE
+    model_id: bytes
+    description: str
+
+    def __post_init__(self) -> None:
+        _blob(self.KIND, self.model_id, 32, "model id")
+        if not isinstance(self.description, str) or len(self.description) > 256:
             raise MalformedInputError("model description must be text of <= 256 chars")
-    elif kind is TxKind.MODEL_VOTE:
-        need(1)
-        blob(0, 32)
-    elif kind is TxKind.PEG_IN:
-        need(4)
-        blob(0, 32)
-        if not isinstance(p[1], int) or not 0 <= p[1] < 2**32:
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.model_id, self.description]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> ModelProposePayload:
+        _need(cls.KIND, p, 2)
+        return cls(p[0], p[1])
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVotePayload:
+    """``MODEL_VOTE``: ``[model_id]``."""
+
+    KIND: ClassVar[TxKind] = TxKind.MODEL_VOTE
+    model_id: bytes
+
+    def __post_init__(self) -> None:
+        _blob(self.KIND, self.model_id, 32, "model id")
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.model_id]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> ModelVotePayload:
+        _need(cls.KIND, p, 1)
+        return cls(p[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PegInPayload:
+    """``PEG_IN``: ``[l1_txid, l1_index, to (20), amount]`` (sender: the block producer)."""
+
+    KIND: ClassVar[TxKind] = TxKind.PEG_IN
+    l1_txid: bytes
+    l1_index: int
+    to: bytes
+    amount: int
+
+    def __post_init__(self) -> None:
+        _blob(self.KIND, self.l1_txid, 32, "L1 txid")
+        if not _int(self.l1_index) or not 0 <= self.l1_index < 2**32:
             raise MalformedInputError("PEG_IN: bad L1 output index")
-        blob(2, 20)
-        amount(3)
-    elif kind is TxKind.PEG_OUT:
-        need(3)
-        amount(0)
-        payout(1)
-    elif kind is TxKind.EQUIVOCATION:
-        need(4)
-        for i in (0, 2):
-            if not isinstance(p[i], bytes):
-                raise MalformedInputError("EQUIVOCATION carries two encoded headers")
-        blob(1, 64)
-        blob(3, 64)
+        _blob(self.KIND, self.to, 20, "to")
+        _amount(self.KIND, self.amount)
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.l1_txid, self.l1_index, self.to, self.amount]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> PegInPayload:
+        _need(cls.KIND, p, 4)
+        return cls(p[0], p[1], p[2], p[3])
+
+
+@dataclass(frozen=True, slots=True)
+class EquivocationPayload:
+    """``EQUIVOCATION``: ``[header_a, sig_a, header_b, sig_b]``: two encoded L2 headers of
+    one election and their producer's signatures (rule ``equivocation``)."""
+
+    KIND: ClassVar[TxKind] = TxKind.EQUIVOCATION
+    header_a: bytes
+    sig_a: bytes
+    header_b: bytes
+    sig_b: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.header_a, bytes) or not isinstance(self.header_b, bytes):
+            raise MalformedInputError("EQUIVOCATION carries two encoded headers")
+        _blob(self.KIND, self.sig_a, 64, "signature")
+        _blob(self.KIND, self.sig_b, 64, "signature")
+
+    @property
+    def debit(self) -> int:
+        return 0
+
+    def encode(self) -> list[CborValue]:
+        return [self.header_a, self.sig_a, self.header_b, self.sig_b]
+
+    @classmethod
+    def decode(cls, p: Sequence[CborValue]) -> EquivocationPayload:
+        _need(cls.KIND, p, 4)
+        return cls(p[0], p[1], p[2], p[3])
+
+
+#: A transaction's payload, typed by its kind.
+TxPayload = (
+    TransferPayload
+    | StakePayload
+    | UnstakePayload
+    | BondPayload
+    | InferencePayload
+    | DeployPayload
+    | CallPayload
+    | ModelProposePayload
+    | ModelVotePayload
+    | PegInPayload
+    | PegOutPayload
+    | EquivocationPayload
+    | UnbondPayload
+)
+
+P = TypeVar("P", bound=TxPayload)
+
+#: The payload class of each kind.
+PAYLOAD_TYPES: dict[TxKind, type[TxPayload]] = {
+    cls.KIND: cls
+    for cls in (
+        TransferPayload,
+        StakePayload,
+        UnstakePayload,
+        BondPayload,
+        InferencePayload,
+        DeployPayload,
+        CallPayload,
+        ModelProposePayload,
+        ModelVotePayload,
+        PegInPayload,
+        PegOutPayload,
+        EquivocationPayload,
+        UnbondPayload,
+    )
+}
+
+
+def decode_payload(kind: TxKind, payload: Sequence[CborValue]) -> TxPayload:
+    """The typed payload of a ``kind`` transaction (MalformedInputError if malformed)."""
+    return PAYLOAD_TYPES[kind].decode(payload)
 
 
 @dataclass(frozen=True)
@@ -289,10 +661,11 @@ class L2Tx:
     sender_key: bytes
     nonce: int
     fee: int
-    payload: tuple[CborValue, ...]
+    payload: tuple[CborValue, ...]  # the wire form; read it through :meth:`body`
     signature: bytes = bytes(64)
     version: int = 1
     _cache: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    _body: TxPayload = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.version != 1:
@@ -301,7 +674,30 @@ class L2Tx:
             raise MalformedInputError("sender key is 32 bytes, signature 64")
         if not 0 <= self.nonce < 2**63 or not 0 <= self.fee <= MAX_MONEY:
             raise MalformedInputError("nonce or fee out of range")
-        _check_payload(self.kind, list(self.payload))
+        object.__setattr__(self, "_body", decode_payload(self.kind, self.payload))
+
+    @classmethod
+    def of(
+        cls,
+        body: TxPayload,
+        sender_key: bytes,
+        nonce: int,
+        fee: int = 0,
+        signature: bytes = bytes(64),
+    ) -> L2Tx:
+        """The transaction of kind ``body.KIND`` carrying ``body``."""
+        return cls(body.KIND, sender_key, nonce, fee, tuple(body.encode()), signature)
+
+    @property
+    def body(self) -> TxPayload:
+        """The typed payload (its class is the kind's, :data:`PAYLOAD_TYPES`)."""
+        return self._body
+
+    def payload_as(self, cls: type[P]) -> P:
+        """The typed payload, which must be a ``cls`` (MalformedInputError otherwise)."""
+        if not isinstance(self._body, cls):
+            raise MalformedInputError(f"a {self.kind.name} transaction has no {cls.__name__}")
+        return self._body
 
     @property
     def sender(self) -> bytes:
@@ -365,24 +761,28 @@ class L2Tx:
     def user_txid(self) -> bytes:
         """For an inference tx: the id of the user's request part (what the receipt signs):
         model, request hash and the gas limit, not what the executor adds."""
-        p = self.payload
-        return sha256d(
-            encode([int(self.kind), self.sender_key, self.nonce, self.fee, [p[0], p[1], p[2]]])
-        )
+        part = self.payload_as(InferencePayload).request_part()
+        return sha256d(encode([int(self.kind), self.sender_key, self.nonce, self.fee, part]))
+
+
+def sign_payload(sk: bytes, body: TxPayload, nonce: int, network_id: bytes, fee: int = 0) -> L2Tx:
+    """A signed transaction carrying ``body`` from secret key ``sk``."""
+    unsigned = L2Tx.of(body, _core.schnorr_public_key(sk), nonce, fee)
+    sig = _core.schnorr_sign(sk, unsigned.sighash(network_id), bytes(32))
+    return L2Tx.of(body, unsigned.sender_key, nonce, fee, sig)
 
 
 def sign_tx(
     sk: bytes,
     kind: TxKind,
     nonce: int,
-    payload: list[CborValue],
+    payload: Sequence[CborValue],
     network_id: bytes,
     fee: int = 0,
 ) -> L2Tx:
-    """A signed transaction from secret key ``sk``."""
-    unsigned = L2Tx(kind, _core.schnorr_public_key(sk), nonce, fee, tuple(payload))
-    sig = _core.schnorr_sign(sk, unsigned.sighash(network_id), bytes(32))
-    return L2Tx(kind, unsigned.sender_key, nonce, fee, tuple(payload), sig)
+    """A signed transaction from secret key ``sk`` with a payload in its wire form
+    (:func:`sign_payload` takes a typed one)."""
+    return sign_payload(sk, decode_payload(kind, payload), nonce, network_id, fee)
 
 
 def with_receipt(
@@ -390,26 +790,13 @@ def with_receipt(
 ) -> L2Tx:
     """The completed inference transaction of a signed ``request``: the executor's key,
     the content hash, the gas it charges and its receipt signature over them."""
-    model_id, rhash, gas_limit = request.payload[0], request.payload[1], request.payload[2]
     rsig = _core.schnorr_sign(
         executor_sk, receipt_message(network_id, request.user_txid(), chash, gas_used), None
     )
-    return L2Tx(
-        TxKind.INFERENCE,
-        request.sender_key,
-        request.nonce,
-        request.fee,
-        (
-            model_id,
-            rhash,
-            gas_limit,
-            _core.schnorr_public_key(executor_sk),
-            chash,
-            rsig,
-            gas_used,
-        ),
-        request.signature,
+    body = request.payload_as(InferencePayload).with_receipt(
+        _core.schnorr_public_key(executor_sk), chash, rsig, gas_used
     )
+    return L2Tx.of(body, request.sender_key, request.nonce, request.fee, request.signature)
 
 
 def make_inference(
@@ -430,14 +817,8 @@ def make_inference(
     (In the node the user signs the request part first; the executor adds the receipt.)
     """
     rhash = content.request_hash(model_id)
-    draft = L2Tx(
-        TxKind.INFERENCE,
-        _core.schnorr_public_key(user_sk),
-        nonce,
-        fee,
-        (model_id, rhash, gas, bytes(32), bytes(32), bytes(64), gas),
+    request = sign_payload(
+        user_sk, InferencePayload.request(model_id, rhash, gas), nonce, network_id, fee
     )
-    usig = _core.schnorr_sign(user_sk, draft.sighash(network_id), bytes(32))
-    request = L2Tx(draft.kind, draft.sender_key, nonce, fee, draft.payload, usig)
     used = gas if gas_used is None else gas_used
     return with_receipt(request, executor_sk, content.hash(), used, network_id)

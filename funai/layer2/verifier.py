@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from funai.layer2.request_params import inference_seed
-from funai.layer2.transactions import InferenceContent, L2Tx, TxKind
+from funai.layer2.transactions import InferenceContent, InferencePayload, L2Tx, TxKind
 from funai.layer2.votes import Verdict, Vote, make_vote
 from funai.ledger.encoding import decode, encode
 
@@ -94,7 +94,7 @@ class Verifier:
             missing = False
             for t in job.txs:
                 c = node.content.get(t.txid())
-                if c is None or c.hash() != t.payload[4]:
+                if c is None or c.hash() != t.payload_as(InferencePayload).content_hash:
                     self.wanted[t.txid()] = bh
                     missing = True
                 else:
@@ -123,8 +123,9 @@ class Verifier:
             if known is not None:
                 out.append(known)
                 continue
-            model_id = bytes(tx.payload[0])
-            if content.request_hash(model_id) != tx.payload[1]:
+            body = tx.payload_as(InferencePayload)
+            model_id = body.model_id
+            if content.request_hash(model_id) != body.request_hash:
                 verdict = Verdict(False)
             else:
                 seed = inference_seed(network_id, tx.user_txid(), content.params)

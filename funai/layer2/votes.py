@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from funai import _core
 from funai.errors import MalformedInputError
 from funai.layer2.errors import L2Error
+from funai.layer2.transactions import EquivocationPayload
 from funai.ledger.encoding import CborValue, encode
 from funai.ledger.tx import tagged_hash
 
@@ -199,7 +200,7 @@ Elected = Callable[[bytes], "tuple[bytes, bytes] | None"]
 
 
 def check_equivocation(
-    network_id: bytes, payload: Sequence[CborValue], elected: Elected | None = None
+    network_id: bytes, evidence: EquivocationPayload, elected: Elected | None = None
 ) -> bytes:
     """Rule ``equivocation``: validates evidence, returns the forfeited election (L1 hash).
 
@@ -211,10 +212,9 @@ def check_equivocation(
     """
     from funai.layer2.block import L2Header
 
-    raw_a, sig_a, raw_b, sig_b = payload
     try:
-        a = L2Header.deserialize(bytes(raw_a))
-        b = L2Header.deserialize(bytes(raw_b))
+        a = L2Header.deserialize(evidence.header_a)
+        b = L2Header.deserialize(evidence.header_b)
     except MalformedInputError as exc:
         raise L2Error("equivocation-malformed", str(exc)) from None
     if a.hash() == b.hash():
@@ -230,6 +230,6 @@ def check_equivocation(
             or b.vrf_proof != winner[1]
         ):
             raise L2Error("equivocation-not-elected", "the key is not the elected producer")
-    a.verify_signature(network_id, bytes(sig_a))
-    b.verify_signature(network_id, bytes(sig_b))
+    a.verify_signature(network_id, evidence.sig_a)
+    b.verify_signature(network_id, evidence.sig_b)
     return a.l1_block

@@ -19,6 +19,7 @@ from funai.ledger.block import Block, tx_merkle_root, witness_root
 from funai.ledger.compact import decode_compact, hash_to_int, median_time_past, retarget
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import BlockHeader
+from funai.ledger.maturity import is_mature
 from funai.ledger.params import ChainParams, HeaderRules
 from funai.ledger.quorum import check_quorum_witness
 from funai.ledger.supply import l1_subsidy
@@ -302,7 +303,7 @@ def check_tx_inputs(
                 "bad-txns-inputs-missingorspent",
                 f"{txin.prevout.txid[::-1].hex()}:{txin.prevout.index}",
             )
-        if coin.coinbase and height - coin.height < params.coinbase_maturity:
+        if not is_mature(coin.height, coin.coinbase, height, params.coinbase_maturity):
             raise ConsensusError(
                 "bad-txns-premature-spend-of-coinbase",
                 f"coinbase from height {coin.height} spent at {height}",

@@ -20,6 +20,7 @@ from funai.errors import FunaiError, MalformedInputError
 from funai.ledger.address import Address, decode_address, encode_address, hash160
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.genesis import genesis_hash
+from funai.ledger.maturity import is_mature
 from funai.ledger.mempool import Mempool
 from funai.ledger.params import ChainParams
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash
@@ -132,7 +133,10 @@ class Wallet:
         ]
 
     def _mature(self, chain: Chainstate, coin: Coin) -> bool:
-        return not coin.coinbase or chain.height + 1 - coin.height >= self.params.coinbase_maturity
+        # spent by a transaction in the next block
+        return is_mature(
+            coin.height, coin.coinbase, chain.height + 1, self.params.coinbase_maturity
+        )
 
     def balance(self, chain: Chainstate, mempool: Mempool | None = None) -> Balance:
         spendable = immature = pending = 0

@@ -44,7 +44,16 @@ from funai.layer2.params import L2Params, test_verifier_key
 from funai.layer2.pegs import pegin_output
 from funai.layer2.routing import ModelOffer
 from funai.layer2.service import L2Node, sign_request
-from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, account_of, sign_tx
+from funai.layer2.transactions import (
+    BondPayload,
+    InferenceContent,
+    InferencePayload,
+    L2Tx,
+    TransferPayload,
+    TxKind,
+    account_of,
+    sign_payload,
+)
 from funai.layer2.votes import Verdict
 from funai.ledger.datadir import wallet_path
 from funai.ledger.tx import Transaction, TxOut
@@ -328,15 +337,12 @@ class L2Runtime:
             )
             if bond < self.bond_target and not pending_bond:
                 if balance >= self.bond_target - bond:
-                    btx = sign_tx(
-                        l2.sk,
-                        TxKind.BOND,
-                        l2.state.account(l2.account)[1],
-                        [self.bond_target - bond],
-                        self.params.network_id,
+                    posted = BondPayload(self.bond_target - bond)
+                    btx = sign_payload(
+                        l2.sk, posted, l2.state.account(l2.account)[1], self.params.network_id
                     )
                     l2.submit(btx)
-                    log.info("posted executor bond", extra={"fields": {"amount": btx.payload[0]}})
+                    log.info("posted executor bond", extra={"fields": {"amount": posted.amount}})
                 elif self._due("peg-in", height):
                     pool_kind, pool = l2.pool_output()  # the current set's peg pool
                     outs += [
@@ -421,9 +427,10 @@ class L2Runtime:
         must cover ``max_tokens`` at this node's price. Raises L2Error (the request is
         invalid) or PaymentRequiredError (the limit or the user's balance is too small).
         Runs in a worker thread."""
-        if request.kind is not TxKind.INFERENCE or bytes(request.payload[0]) != model_id:
+        body = request.body
+        if not isinstance(body, InferencePayload) or body.model_id != model_id:
             raise L2Error("inference-bad-request", "not a request for this model")
-        limit, need = int(request.payload[2]), self.price_per_token * max_tokens
+        limit, need = body.gas_limit, self.price_per_token * max_tokens
         if limit < need:
             raise PaymentRequiredError(request.sender, limit, need)
         self.gossip.call(self.l2.check_request, request, content.request_only())
@@ -467,7 +474,7 @@ class L2Runtime:
         if not maybe_used and self.next_nonce.get(account) == nonce + 1:
             self.next_nonce[account] = nonce
             return
-        filler = sign_tx(payer_sk, TxKind.TRANSFER, nonce, [account, 1], self.params.network_id)
+        filler = sign_payload(payer_sk, TransferPayload(account, 1), nonce, self.params.network_id)
         try:
             self.l2.submit(filler)
         except FunaiError as exc:

@@ -17,7 +17,7 @@ from funai.api.openai_compat import (
     InferenceService,
     content_hash,
     parse_request,
-    receipt_message,
+    provisional_receipt_message,
     split_chat,
     verify_receipt,
 )
@@ -37,7 +37,7 @@ def test_api_uses_the_one_content_hash() -> None:
 def test_receipt_roundtrip() -> None:
     sk, pk = _core.ed25519_keygen()
     model_id, chash = bytes(range(32)), content_hash("a", "b", "", "")
-    sig = _core.ed25519_sign(sk, receipt_message(model_id, chash, "cmpl-1"))
+    sig = _core.ed25519_sign(sk, provisional_receipt_message(model_id, chash, "cmpl-1"))
     receipt = {
         "model_id": model_id.hex(),
         "content_hash": chash.hex(),

@@ -42,7 +42,12 @@ from funai.api.metrics import NodeMetrics
 from funai.api.openai_compat import ApiError, parse_request, verify_receipt
 from funai.hashing import sha256
 from funai.layer2.routing import ModelOffer, Route, ServiceAd
-from funai.layer2.transactions import InferenceContent, account_of, with_receipt
+from funai.layer2.transactions import (
+    InferenceContent,
+    InferencePayload,
+    account_of,
+    with_receipt,
+)
 from funai.node.l2runtime import L2Runtime, Reservation
 
 NETWORK = sha256(b"gateway trusts executor: this network")
@@ -148,9 +153,9 @@ class Executor:
             "network_id": network.hex(),
             "payer": tx.sender.hex(),
             "gas": GAS_USED,
-            "gas_limit": int(tx.payload[2]),
-            "signer": bytes(tx.payload[3]).hex(),
-            "signature": bytes(tx.payload[5]).hex(),
+            "gas_limit": tx.payload_as(InferencePayload).gas_limit,
+            "signer": tx.payload_as(InferencePayload).executor_key.hex(),
+            "signature": tx.payload_as(InferencePayload).executor_sig.hex(),
         }
         return {
             "request_id": "chatcmpl-fake",

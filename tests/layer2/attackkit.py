@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from funai.layer2.service import Judge, L2Node, sign_request
-from funai.layer2.transactions import L2Tx, TxKind, sign_tx
+from funai.layer2.transactions import BondPayload, L2Tx, sign_payload
 from funai.ledger.tx import COIN
 from funai.testing.cluster import (
     MODEL,
@@ -58,7 +58,7 @@ def started(tmp: Path, **overrides: object) -> World:
     w.mine([[w.good.registration_output()]])
     w.fund("user", 100 * COIN)
     w.fund("good", 50 * COIN)
-    w.good.submit(sign_tx(skey("good"), TxKind.BOND, 0, [20 * COIN], NETWORK_ID))
+    w.good.submit(sign_payload(skey("good"), BondPayload(20 * COIN), 0, NETWORK_ID))
     w.pump()
     w.round()
     assert w.v0.state.height == 0

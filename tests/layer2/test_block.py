@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import cbor2
 import pytest
@@ -19,7 +20,7 @@ from funai.layer2.block import (
     tx_root,
 )
 from funai.layer2.errors import L2Error
-from funai.layer2.transactions import InferenceContent, TxKind, make_inference, sign_tx
+from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
 from funai.layer2.votes import QuorumCertificate, Verdict, make_vote, try_form_qc
 from funai.ledger.encoding import encode
 from funai.ledger.tx import tagged_hash
@@ -55,11 +56,11 @@ def sign(h: L2Header, name: str = "prod", nid: bytes = NETWORK_ID) -> bytes:
     return _core.schnorr_sign(skey(name), block_sig_message(nid, h.hash()), bytes(32))
 
 
-def transfer(nonce: int, amount: int = 5) -> object:
+def transfer(nonce: int, amount: int = 5) -> L2Tx:
     return sign_tx(skey("user"), TxKind.TRANSFER, nonce, [acct("bob"), amount], NETWORK_ID)
 
 
-def inference(output: str = "Paris.") -> object:
+def inference(output: str = "Paris.") -> L2Tx:
     content = InferenceContent("Capital of France?", output)
     return make_inference(skey("user"), skey("exec"), 0, MODEL, content, 1000, NETWORK_ID)
 
@@ -121,7 +122,8 @@ def test_every_header_field_changes_the_hash(field: str) -> None:
     h = header()
     v = getattr(h, field)
     changed = v + 1 if isinstance(v, int) else bytes([v[0] ^ 1]) + v[1:]
-    assert dataclasses.replace(h, **{field: changed}).hash() != h.hash()
+    changes: dict[str, Any] = {field: changed}
+    assert dataclasses.replace(h, **changes).hash() != h.hash()
 
 
 def test_header_deserialize_rejects_truncated_and_extra_bytes() -> None:
@@ -150,7 +152,7 @@ def _fields(**changes: object) -> list[object]:
         "qc_hash",
     ]
     for k, v in changes.items():
-        f[names.index(k)] = v  # type: ignore[call-overload]
+        f[names.index(k)] = v
     return f
 
 
@@ -181,7 +183,7 @@ def _fields(**changes: object) -> list[object]:
 )
 def test_header_deserialize_rejects_wrong_types(raw: object) -> None:
     with pytest.raises(MalformedInputError):
-        L2Header.deserialize(cbor(raw))  # type: ignore[arg-type]
+        L2Header.deserialize(cbor(raw))
 
 
 def test_header_bounds_accepted() -> None:
@@ -242,7 +244,7 @@ def test_header_signature_rejects_a_changed_header_or_signer() -> None:
 def test_tx_root() -> None:
     txs = [transfer(0), transfer(1), inference()]
     assert tx_root([]) == tx_root(()) == bytes(32)
-    assert tx_root(txs) == merkle_root([t.txid() for t in txs])  # type: ignore[attr-defined]
+    assert tx_root(txs) == merkle_root([t.txid() for t in txs])
     assert tx_root(tuple(txs)) == tx_root(txs)
     assert tx_root(txs) != tx_root(txs[:2])
     assert tx_root(txs) != tx_root([txs[1], txs[0], txs[2]])  # order matters
@@ -252,7 +254,7 @@ def test_tx_root() -> None:
 def test_tx_root_commits_to_inference_content() -> None:
     # the content travels beside the block; its hash is in the txid, so in tx_root
     paris, lyon = inference("Paris."), inference("Lyon.")
-    assert paris.payload[4] == InferenceContent("Capital of France?", "Paris.").hash()  # type: ignore[attr-defined]
+    assert paris.payload[4] == InferenceContent("Capital of France?", "Paris.").hash()
     assert tx_root([transfer(0), paris]) != tx_root([transfer(0), lyon])
 
 
@@ -303,8 +305,8 @@ def test_qc_hash() -> None:
 
 def block(qc: QuorumCertificate | None = None) -> L2Block:
     txs = (transfer(0), inference())
-    h = header(tx_root=tx_root(txs), qc_hash=qc_hash(qc))  # type: ignore[arg-type]
-    return L2Block(h, sign(h), txs, qc)  # type: ignore[arg-type]
+    h = header(tx_root=tx_root(txs), qc_hash=qc_hash(qc))
+    return L2Block(h, sign(h), txs, qc)
 
 
 @pytest.mark.parametrize("with_qc", [False, True])
@@ -338,7 +340,7 @@ def test_block_deserialize_rejects_truncated_and_extra_bytes() -> None:
 def _block_fields(**changes: object) -> list[object]:
     f = block().to_cbor()
     for i, v in changes.items():
-        f[int(i[1:])] = v  # type: ignore[call-overload]
+        f[int(i[1:])] = v
     return f
 
 
@@ -358,4 +360,4 @@ def _block_fields(**changes: object) -> list[object]:
 )
 def test_block_deserialize_rejects_wrong_types(raw: list[object]) -> None:
     with pytest.raises(MalformedInputError):
-        L2Block.deserialize(cbor(raw))  # type: ignore[arg-type]
+        L2Block.deserialize(cbor(raw))

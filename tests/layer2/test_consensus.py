@@ -10,7 +10,14 @@ from funai import _core
 from funai.layer2.block import L2Block, L2Header, block_sig_message, qc_hash
 from funai.layer2.consensus import apply_block, build_block
 from funai.layer2.errors import L2Error
-from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
+from funai.layer2.transactions import (
+    BondPayload,
+    EquivocationPayload,
+    InferenceContent,
+    L2Tx,
+    make_inference,
+    sign_payload,
+)
 from funai.layer2.votes import QuorumCertificate, Verdict, make_vote, try_form_qc
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
@@ -30,7 +37,7 @@ def setup_net(tmp_path: Path) -> Net:
 
 
 def bond(name: str, nonce: int, amount: int, net: Net) -> L2Tx:
-    return sign_tx(skey(name), TxKind.BOND, nonce, [amount], net.params.network_id)
+    return sign_payload(skey(name), BondPayload(amount), nonce, net.params.network_id)
 
 
 def infer(net: Net, nonce: int, executor: str = "exec", out: str = "Paris.") -> L2Tx:
@@ -126,26 +133,23 @@ def test_equivocation_forfeits_subsidy(tmp_path: Path) -> None:
     assert other.hash() != block0.hash()
     qc = net.vote_all(block0, {n: [] for n in VERIFIER_NAMES})
     assert qc is not None
-    evidence_payload = [
-        block0.header.serialize(),
-        block0.signature,
-        other.header.serialize(),
-        other.signature,
-    ]
-    evidence = sign_tx(skey("evil"), TxKind.EQUIVOCATION, 0, evidence_payload, nid)
+    evidence_payload = EquivocationPayload(
+        block0.header.serialize(), block0.signature, other.header.serialize(), other.signature
+    )
+    evidence = sign_payload(skey("evil"), evidence_payload, 0, nid)
     net.produce(net.elect({"prod2": 5 * COIN}), [evidence], qc)
     assert net.state.balance(acct("prod")) == 0  # no subsidy: the election was forfeited
     assert net.state.get("forfeit", r0.l1_hash) == [1]
-    again = sign_tx(skey("evil"), TxKind.EQUIVOCATION, 1, evidence_payload, nid)
+    again = sign_payload(skey("evil"), evidence_payload, 1, nid)
     from funai.layer2.execution import BlockContext, apply_tx
 
     with pytest.raises(L2Error, match="equivocation-duplicate"):
         apply_tx(net.state, again, BlockContext(5, acct("prod2"), elected=net.elected))
-    same = sign_tx(
+    header0 = block0.header.serialize()
+    same = sign_payload(
         skey("evil"),
-        TxKind.EQUIVOCATION,
+        EquivocationPayload(header0, block0.signature, header0, block0.signature),
         1,
-        [block0.header.serialize(), block0.signature] * 2,
         nid,
     )
     with pytest.raises(L2Error, match="equivocation-same-block"):

@@ -38,7 +38,15 @@ from funai.inference.defaults import ensure_default_model, gguf_dir
 from funai.inference.fetch import DEFAULT_SOURCE
 from funai.layer2.judging import engine_judge
 from funai.layer2.params import test_verifier_key as verifier_key
-from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, account_of, sign_tx
+from funai.layer2.transactions import (
+    InferenceContent,
+    L2Tx,
+    ModelProposePayload,
+    ModelVotePayload,
+    TxKind,
+    account_of,
+    sign_payload,
+)
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
 from funai.testing.devnet import Devnet, model_cache, running_devnet
@@ -249,12 +257,12 @@ def test_model_governance(tmp_path: Path) -> None:
         # anyone proposes; a quorum (3 of 5) of the verifiers vote
         nid = p.network_id
         proposer = bytes.fromhex("11" * 32)
-        txs = [sign_tx(proposer, TxKind.MODEL_PROPOSE, 0, [bytes.fromhex(model_id), name], nid)]
+        txs = [sign_payload(proposer, ModelProposePayload(bytes.fromhex(model_id), name), 0, nid)]
         for i in range(p.quorum):
             sk = verifier_key(i)
             acct = account_of(_core.schnorr_public_key(sk)).hex()
             nonce = net.account(node, acct)["nonce"]
-            txs.append(sign_tx(sk, TxKind.MODEL_VOTE, nonce, [bytes.fromhex(model_id)], nid))
+            txs.append(sign_payload(sk, ModelVotePayload(bytes.fromhex(model_id)), nonce, nid))
         for k, tx in enumerate(txs):
             got = net.post(f"verifier{k % 3}", "/l2/tx", {"hex": tx.serialize().hex()})
             assert got["txid"] == tx.txid().hex()

@@ -47,7 +47,9 @@ def rows(state: L2State) -> dict[Row, object]:
     return out
 
 
-def applied(state: L2State, t: L2Tx, c: BlockContext | None = None) -> dict[Row, tuple]:
+def applied(
+    state: L2State, t: L2Tx, c: BlockContext | None = None
+) -> dict[Row, tuple[object, object]]:
     """Applies ``t``; returns every changed row: ``(ns, key) -> (before, after)``."""
     before = rows(state)
     apply_tx(state, t, c or ctx())

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from funai.errors import FunaiError
 from funai.layer2.messages import L2BlockMsg, L2VoteMsg
 from funai.layer2.service import Judge, L2Node, sign_request
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import BondPayload, sign_payload
 from funai.ledger.tx import COIN
 from funai.network.messages import Message
 from funai.testing.cluster import (
@@ -87,7 +87,7 @@ def _history(tmp: Path) -> Cluster:
     for name, amount in FUNDS.items():
         c.fund(name, amount)
     for name in ("a", "b"):
-        c.nodes[name].submit(sign_tx(skey(name), TxKind.BOND, 0, [20 * COIN], NETWORK_ID))
+        c.nodes[name].submit(sign_payload(skey(name), BondPayload(20 * COIN), 0, NETWORK_ID))
     c.pump()
     c.round({"a": 5 * COIN, "b": 3 * COIN})
     for i in range(4):

@@ -22,7 +22,16 @@ from funai.errors import MalformedInputError
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.service import L2Node
-from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
+from funai.layer2.transactions import (
+    BondPayload,
+    InferenceContent,
+    L2Tx,
+    TxKind,
+    TxPayload,
+    UnbondPayload,
+    make_inference,
+    sign_payload,
+)
 from funai.ledger.encoding import encode
 from funai.ledger.tx import COIN, MAX_MONEY
 from funai.testing.cluster import MODEL, VERIFIER_NAMES, Net, acct, make_params, skey
@@ -40,8 +49,8 @@ def ctx(height: int = 1) -> BlockContext:
     return BlockContext(height, acct("prod"))
 
 
-def t(net: Net, name: str, kind: TxKind, nonce: int, payload: list[object]) -> L2Tx:
-    return sign_tx(skey(name), kind, nonce, payload, net.params.network_id)
+def t(net: Net, name: str, body: TxPayload, nonce: int) -> L2Tx:
+    return sign_payload(skey(name), body, nonce, net.params.network_id)
 
 
 def supply_holds(net: Net) -> bool:
@@ -49,7 +58,7 @@ def supply_holds(net: Net) -> bool:
 
 
 def test_unbond_payload_and_encoding() -> None:
-    tx = sign_tx(skey("exec"), TxKind.UNBOND, 0, [5 * COIN], b"n" * 32)
+    tx = sign_payload(skey("exec"), UnbondPayload(5 * COIN), 0, b"n" * 32)
     assert int(tx.kind) == 12
     again = L2Tx.deserialize(tx.serialize())
     assert again == tx
@@ -62,10 +71,10 @@ def test_unbond_payload_and_encoding() -> None:
 
 
 def test_unbond_moves_the_bond_to_unbonding_released_after_the_delay(net: Net) -> None:
-    apply_tx(net.state, t(net, "exec", TxKind.BOND, 0, [30 * COIN]), ctx(1))
+    apply_tx(net.state, t(net, "exec", BondPayload(30 * COIN), 0), ctx(1))
     assert net.state.bond(acct("exec")) == 30 * COIN
     assert net.state.balance(acct("exec")) == 70 * COIN
-    apply_tx(net.state, t(net, "exec", TxKind.UNBOND, 1, [12 * COIN]), ctx(4))
+    apply_tx(net.state, t(net, "exec", UnbondPayload(12 * COIN), 1), ctx(4))
     assert net.state.bond(acct("exec")) == 18 * COIN
     assert net.state.balance(acct("exec")) == 70 * COIN  # not yet: it is unbonding
     assert net.state.account(acct("exec"))[1] == 2
@@ -83,7 +92,7 @@ def test_unbond_moves_the_bond_to_unbonding_released_after_the_delay(net: Net) -
     assert net.state.bond(acct("exec")) == 18 * COIN
     assert supply_holds(net)
     # the whole rest of the bond: the bond row goes
-    apply_tx(net.state, t(net, "exec", TxKind.UNBOND, 2, [18 * COIN]), ctx(20))
+    apply_tx(net.state, t(net, "exec", UnbondPayload(18 * COIN), 2), ctx(20))
     assert net.state.bond(acct("exec")) == 0
     assert net.state.get("bond", acct("exec")) is None
     assert supply_holds(net)
@@ -93,9 +102,7 @@ def test_unbond_through_blocks_releases_exactly_at_the_delay(net: Net) -> None:
     """The release by the consensus itself (rule ``unbonding-release`` at the end of each
     block), counted in L2 blocks."""
     net.register("prod")
-    block = net.produce(
-        net.elect({"prod": 5 * COIN}), [t(net, "exec", TxKind.BOND, 0, [30 * COIN])]
-    )
+    block = net.produce(net.elect({"prod": 5 * COIN}), [t(net, "exec", BondPayload(30 * COIN), 0)])
     assert net.state.height == 0
 
     def next_block(txs: list[L2Tx]) -> None:
@@ -103,7 +110,7 @@ def test_unbond_through_blocks_releases_exactly_at_the_delay(net: Net) -> None:
         qc = net.vote_all(block, {n: [] for n in VERIFIER_NAMES})
         block = net.produce(net.elect({"prod": 5 * COIN}), txs, qc)
 
-    next_block([t(net, "exec", TxKind.UNBOND, 1, [10 * COIN])])
+    next_block([t(net, "exec", UnbondPayload(10 * COIN), 1)])
     unbond_height = net.state.height
     assert unbond_height == 1
     assert net.state.bond(acct("exec")) == 20 * COIN
@@ -123,11 +130,11 @@ def test_unbond_through_blocks_releases_exactly_at_the_delay(net: Net) -> None:
 
 
 def test_unbond_exceeding_the_bond_is_refused_and_changes_nothing(net: Net) -> None:
-    apply_tx(net.state, t(net, "exec", TxKind.BOND, 0, [10 * COIN]), ctx(1))
+    apply_tx(net.state, t(net, "exec", BondPayload(10 * COIN), 0), ctx(1))
     for name, nonce, amount in (("exec", 1, 10 * COIN + 1), ("user", 0, COIN)):
         root = net.state.state_root()
         with pytest.raises(L2Error, match="unbond-exceeds-bond"):
-            apply_tx(net.state, t(net, name, TxKind.UNBOND, nonce, [amount]), ctx(2))
+            apply_tx(net.state, t(net, name, UnbondPayload(amount), nonce), ctx(2))
         assert net.state.state_root() == root
     assert net.state.bond(acct("exec")) == 10 * COIN
     assert net.state.account(acct("exec")) == (90 * COIN, 1)
@@ -143,12 +150,12 @@ def test_unbonded_executor_cannot_execute(net: Net) -> None:
         return make_inference(skey("user"), skey("exec"), nonce, MODEL, content, COIN, nid)
 
     min_bond = net.params.min_bond
-    apply_tx(net.state, t(net, "exec", TxKind.BOND, 0, [min_bond + COIN]), ctx(1))
+    apply_tx(net.state, t(net, "exec", BondPayload(min_bond + COIN), 0), ctx(1))
     apply_tx(net.state, inference(0), ctx(1))  # bonded: valid
-    apply_tx(net.state, t(net, "exec", TxKind.UNBOND, 1, [COIN]), ctx(2))
+    apply_tx(net.state, t(net, "exec", UnbondPayload(COIN), 1), ctx(2))
     assert net.state.bond(acct("exec")) == min_bond
     apply_tx(net.state, inference(1), ctx(2))  # exactly min_bond still counts
-    apply_tx(net.state, t(net, "exec", TxKind.UNBOND, 2, [1]), ctx(3))
+    apply_tx(net.state, t(net, "exec", UnbondPayload(1), 2), ctx(3))
     root = net.state.state_root()
     with pytest.raises(L2Error, match="inference-executor-unbonded"):
         apply_tx(net.state, inference(2), ctx(3))
@@ -183,7 +190,7 @@ def _node(tmp: Path, *, inference: bool, bond: int, bond_target: int) -> SimpleN
     with l2.state.atomic():
         l2.state.credit(acct("exec"), 100 * COIN)
         l2.state.add_meta("pegged_in", 100 * COIN)
-    apply_tx(l2.state, sign_tx(skey("exec"), TxKind.BOND, 0, [bond], params.network_id), ctx(0))
+    apply_tx(l2.state, sign_payload(skey("exec"), BondPayload(bond), 0, params.network_id), ctx(0))
     runtime = SimpleNamespace(l2=l2, gossip=_Gossip(), bond_target=bond_target, params=params)
     return SimpleNamespace(netdir=tmp, config=SimpleNamespace(inference=inference), l2=runtime)
 

@@ -18,7 +18,7 @@ from funai.layer2.block import BlockContents, L2Block, block_sig_message
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.messages import L2BlockMsg
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import EquivocationPayload, sign_payload
 from funai.ledger.supply import l2_subsidy
 from funai.testing.cluster import NETWORK_ID, acct, skey
 from tests.layer2.attackkit import started
@@ -35,9 +35,11 @@ def test_forged_evidence_cannot_forfeit_an_honest_election(tmp_path: Path) -> No
     # two headers "of" the honest election, signed by a key nobody elected
     a = dataclasses.replace(honest.header, producer_key=mallory_key)
     b = dataclasses.replace(a, time=a.time + 1)
-    evidence = [a.serialize(), _signed_by("mallory", a), b.serialize(), _signed_by("mallory", b)]
+    evidence = EquivocationPayload(
+        a.serialize(), _signed_by("mallory", a), b.serialize(), _signed_by("mallory", b)
+    )
     w.fund("mallory", 1)
-    forged = sign_tx(skey("mallory"), TxKind.EQUIVOCATION, 0, evidence, NETWORK_ID)
+    forged = sign_payload(skey("mallory"), evidence, 0, NETWORK_ID)
     ctx = BlockContext(1, acct("v0"), elected=w.v0.elected_view(w.l1_height))
     root = w.v0.state.state_root()
     with pytest.raises(L2Error, match="equivocation-not-elected"):
@@ -65,7 +67,7 @@ def test_real_equivocation_by_the_elected_producer_still_forfeits(tmp_path: Path
     msg = L2BlockMsg.make(L2Block(twin, _signed_by("good", twin), honest.txs), BlockContents())
     w.v0.receive(msg, "good")
     assert len(w.v0.evidence) == 1
-    tx = sign_tx(skey("v0"), TxKind.EQUIVOCATION, 0, w.v0.evidence[0], NETWORK_ID)
+    tx = sign_payload(skey("v0"), w.v0.evidence[0], 0, NETWORK_ID)
     ctx = BlockContext(1, acct("v0"), elected=w.v0.elected_view(w.l1_height))
     w.fund("v0", 1)
     apply_tx(w.v0.state, tx, ctx)

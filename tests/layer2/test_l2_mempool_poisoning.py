@@ -15,14 +15,20 @@ import pytest
 from funai.layer2.errors import L2Error
 from funai.layer2.mempool import MAX_NONCE_AHEAD, L2Mempool
 from funai.layer2.messages import L2TxMsg
-from funai.layer2.transactions import L2Tx, TxKind, sign_tx
+from funai.layer2.transactions import (
+    L2Tx,
+    PegInPayload,
+    TransferPayload,
+    UnstakePayload,
+    sign_payload,
+)
 from funai.ledger.tx import COIN
 from funai.testing.cluster import NETWORK_ID, acct, skey
 from tests.layer2.attackkit import started
 
 
 def _transfer(name: str, nonce: int, amount: int = 1, fee: int = 0, to: str = "bob") -> L2Tx:
-    return sign_tx(skey(name), TxKind.TRANSFER, nonce, [acct(to), amount], NETWORK_ID, fee)
+    return sign_payload(skey(name), TransferPayload(acct(to), amount), nonce, NETWORK_ID, fee)
 
 
 def test_a_broke_account_cannot_censor_the_others(tmp_path: Path) -> None:
@@ -60,10 +66,10 @@ def test_mempool_rules_and_eviction(tmp_path: Path) -> None:
     with pytest.raises(L2Error, match="mempool-conflict"):
         v0.submit(_transfer("alice", 1, 1))
     with pytest.raises(L2Error, match="unstake-exceeds-stake"):  # the dry run of the next tx
-        v0.submit(sign_tx(skey("user"), TxKind.UNSTAKE, 0, [COIN], NETWORK_ID))
+        v0.submit(sign_payload(skey("user"), UnstakePayload(COIN), 0, NETWORK_ID))
     with pytest.raises(L2Error, match="mempool-producer-only"):
         v0.submit(
-            sign_tx(skey("user"), TxKind.PEG_IN, 0, [bytes(32), 0, acct("user"), 1], NETWORK_ID)
+            sign_payload(skey("user"), PegInPayload(bytes(32), 0, acct("user"), 1), 0, NETWORK_ID)
         )
     # alice spends her balance elsewhere first: her waiting transfers become invalid
     spend = _transfer("alice", 0, 5)

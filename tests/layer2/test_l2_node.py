@@ -182,7 +182,9 @@ def test_submit_queues_exactly_one_tx_message(world: Cluster) -> None:
     tx = transfer(0)
     v0.submit(tx)
     assert v0.outbox == [L2TxMsg.make(tx, None)]
-    assert v0.outbox[0].parse() == (tx, None)
+    sent = v0.outbox[0]
+    assert isinstance(sent, L2TxMsg)
+    assert sent.parse() == (tx, None)
 
 
 def test_a_refused_submit_queues_nothing(world: Cluster) -> None:

@@ -21,7 +21,7 @@ from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.pegs import pegin_output
 from funai.layer2.registration import Registration, RegRef
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import PegInPayload, sign_payload
 from funai.ledger.tx import COIN, OutputKind, TxOut
 from funai.testing.cluster import NETWORK_ID, acct, skey, vkey
 from tests.layer2.attackkit import started
@@ -47,8 +47,8 @@ def test_pegin_confirmations_count_at_the_election(tmp_path: Path) -> None:
     assert rnd.winner is not None
     assert rnd.winner.registration.l2_account == acct("evil")
     pegin_txid = w.l1_blocks[-1][3][1].txid()
-    credit = sign_tx(
-        skey("evil"), TxKind.PEG_IN, 0, [pegin_txid, 0, acct("carol"), 3 * COIN], NETWORK_ID
+    credit = sign_payload(
+        skey("evil"), PegInPayload(pegin_txid, 0, acct("carol"), 3 * COIN), 0, NETWORK_ID
     )
 
     def claims_two(txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:

@@ -12,7 +12,13 @@ from funai.hashing import sha256
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.service import Judge, L2Node, ModelNotServedError, sign_request
-from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
+from funai.layer2.transactions import (
+    BondPayload,
+    InferenceContent,
+    TxKind,
+    account_of,
+    sign_payload,
+)
 from funai.layer2.votes import Verdict
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
@@ -63,7 +69,7 @@ def test_full_lifecycle(tmp_path: Path, dishonest: bool) -> None:
     world.fund("good", 50 * COIN)
     world.fund("bad", 50 * COIN)
     for n in ("good", "bad"):
-        world.nodes[n].submit(sign_tx(skey(n), TxKind.BOND, 0, [20 * COIN], NETWORK_ID))
+        world.nodes[n].submit(sign_payload(skey(n), BondPayload(20 * COIN), 0, NETWORK_ID))
     world.pump()
     world.round({"good": 5 * COIN, "bad": 5 * COIN})
     v0 = world.nodes["v0"]
@@ -149,7 +155,7 @@ def test_equivocation_detected(world: World) -> None:
     assert len(v0.evidence) == 1
     # the evidence, as a transaction, forfeits the election (no subsidy for the producer)
     world.fund("v0", COIN)
-    v0.submit(sign_tx(skey("v0"), TxKind.EQUIVOCATION, 0, v0.evidence[0], NETWORK_ID))
+    v0.submit(sign_payload(skey("v0"), v0.evidence[0], 0, NETWORK_ID))
     world.pump()
     world.round({"good": 5 * COIN})
     assert v0.state.height == 1

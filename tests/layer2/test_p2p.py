@@ -16,7 +16,7 @@ from funai import _core
 from funai.layer2.p2p import L2Gossip
 from funai.layer2.pegs import pegin_output
 from funai.layer2.service import L2Node, sign_request
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import BondPayload, sign_payload
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainservice import ChainService
 from funai.ledger.compact import decode_compact, hash_to_int
@@ -133,7 +133,7 @@ def test_two_nodes_over_loopback(tmp_path: Path) -> None:
                 return out
 
             nonce = a.l2.state.account(acct("a"))[1]
-            bond = sign_tx(skey("a"), TxKind.BOND, nonce, [COIN // 5], NETWORK_ID)
+            bond = sign_payload(skey("a"), BondPayload(COIN // 5), nonce, NETWORK_ID)
             await on_a(a.l2.submit, bond)
             await wait_for("bond gossiped", lambda: bond.txid() in b.l2.mempool)
             await mine(a.l2.commitment_outputs(COIN // 2))

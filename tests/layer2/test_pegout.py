@@ -17,7 +17,7 @@ from funai.layer2.messages import L2PegSigMsg
 from funai.layer2.pegout import Batch
 from funai.layer2.pegs import pegin_output
 from funai.layer2.service import L2Node
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import PegInPayload, PegOutPayload, sign_payload
 from funai.ledger.block import Block
 from funai.ledger.errors import ConsensusError
 from funai.ledger.mempool import Mempool
@@ -86,7 +86,7 @@ class World:
         )
 
     def withdraw(self, nonce: int, amount: int, payout: bytes = ALICE) -> bytes:
-        tx = sign_tx(skey("user"), TxKind.PEG_OUT, nonce, [amount, 1, payout], GENESIS)
+        tx = sign_payload(skey("user"), PegOutPayload(amount, 1, payout), nonce, GENESIS)
         self.x.submit(tx)
         self.cluster.pump()
         return tx.txid()
@@ -160,7 +160,7 @@ def test_pegin_to_the_pool_is_credited_and_to_another_output_not(tmp_path: Path)
     from funai.layer2.execution import BlockContext, apply_tx
 
     op = next(k for k, v in w.v0.pegins.items() if v[4] == stranger)
-    tx = sign_tx(skey("x"), TxKind.PEG_IN, 1, [op[0], op[1], acct("bob"), COIN], GENESIS)
+    tx = sign_payload(skey("x"), PegInPayload(op[0], op[1], acct("bob"), COIN), 1, GENESIS)
     root = w.v0.state.state_root()
     ctx = BlockContext(9, acct("x"), pegins=w.v0.pegin_view)
     with pytest.raises(L2Error, match="pegin-pool"):

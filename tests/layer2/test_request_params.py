@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 from funai.errors import MalformedInputError
 from funai.layer2.request_params import RequestParams, inference_seed, params_from_json
 from funai.layer2.service import sign_request
-from funai.layer2.transactions import InferenceContent, make_inference, request_hash
+from funai.layer2.transactions import (
+    InferenceContent,
+    InferencePayload,
+    make_inference,
+    request_hash,
+)
 from funai.layer2.verifier import JudgeJob, Verifier
 from funai.layer2.votes import Verdict
 from funai.ledger.encoding import decode, encode
@@ -118,7 +123,7 @@ def _job(content: InferenceContent, signed: RequestParams) -> tuple[JudgeJob, An
     asked = InferenceContent(content.input, "", params=signed)
     tx = make_inference(skey("user"), skey("exec"), 0, MODEL, asked, 100, NETWORK_ID)
     rhash = asked.request_hash(MODEL)
-    assert tx.payload[1] == rhash
+    assert tx.payload_as(InferencePayload).request_hash == rhash
     job = JudgeJob(bytes(32), [tx])
     job.contents = [content]
     return job, tx

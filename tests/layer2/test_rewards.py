@@ -10,7 +10,7 @@ from funai import _core
 from funai.hashing import sha256
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, apply_tx
-from funai.layer2.rewards import pending, record_pending, settle
+from funai.layer2.rewards import Pending, pending, record_pending, settle
 from funai.layer2.state import L2State
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
 from funai.layer2.votes import QuorumCertificate, Verdict, make_vote
@@ -84,7 +84,7 @@ def test_record_pending_keeps_the_verifier_set_and_txids(tmp_path: Path) -> None
     assert pending(state) is None
     pend(state, txids, height=4)
     keys = [_core.schnorr_public_key(skey(n)) for n in VERIFIER_NAMES]
-    assert pending(state) == (4, acct("prod"), L1_BLOCK, keys, txids)
+    assert pending(state) == Pending(4, acct("prod"), L1_BLOCK, tuple(keys), tuple(txids))
 
 
 def test_nothing_pending(tmp_path: Path) -> None:
@@ -266,7 +266,7 @@ def test_qc_is_checked_against_the_set_recorded_with_the_block(tmp_path: Path) -
 def test_empty_verifier_set_can_never_settle(tmp_path: Path) -> None:
     state = new_state(tmp_path, genesis_verifiers=())
     pend(state, [])
-    assert pending(state) == (1, acct("prod"), L1_BLOCK, [], [])
+    assert pending(state) == Pending(1, acct("prod"), L1_BLOCK, (), ())
     root = state.state_root()
     with pytest.raises(L2Error, match="qc-no-quorum"):
         do_settle(state, QuorumCertificate(BLOCK_HASH, (), ()))

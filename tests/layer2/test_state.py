@@ -6,7 +6,7 @@ from pathlib import Path
 
 from funai import _core
 from funai.layer2.execution import BlockContext, apply_tx
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import StakePayload, sign_payload
 from funai.ledger.supply import HALVING_INTERVAL, L1_INITIAL_SUBSIDY, l2_subsidy, total_supply
 from funai.ledger.tx import COIN, MAX_MONEY
 from funai.testing.cluster import VERIFIER_NAMES, Net, acct, skey
@@ -14,7 +14,7 @@ from funai.testing.cluster import VERIFIER_NAMES, Net, acct, skey
 
 def stake(net: Net, name: str, amount: int, nonce: int = 0) -> None:
     net.fund(name, amount)
-    tx = sign_tx(skey(name), TxKind.STAKE, nonce, [amount, 1, bytes(20)], net.params.network_id)
+    tx = sign_payload(skey(name), StakePayload(amount, 1, bytes(20)), nonce, net.params.network_id)
     apply_tx(net.state, tx, BlockContext(1, acct("prod")))
 
 
@@ -114,3 +114,15 @@ def test_params_refuse_inconsistent_values() -> None:
     with pytest.raises(ValueError, match=">= 1"):
         L2Params(verifier_count=0)
     assert L2Params().quorum == 3
+
+
+def test_pending_is_a_named_record(tmp_path: Path) -> None:
+    from funai.layer2.rewards import Pending, pending, record_pending
+
+    net = Net(tmp_path / "pending.sqlite")
+    assert pending(net.state) is None
+    record_pending(net.state, 7, acct("prod"), b"\x01" * 32, [b"\x02" * 32, b"\x03" * 32])
+    keys = tuple(v.key for v in net.state.verifiers())
+    assert pending(net.state) == Pending(
+        7, acct("prod"), b"\x01" * 32, keys, (b"\x02" * 32, b"\x03" * 32)
+    )

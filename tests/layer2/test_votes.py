@@ -11,7 +11,9 @@ from funai.errors import MalformedInputError
 from funai.hashing import sha256
 from funai.layer2.block import L2Header, block_sig_message
 from funai.layer2.errors import L2Error
+from funai.layer2.transactions import EquivocationPayload
 from funai.layer2.votes import (
+    Elected,
     QuorumCertificate,
     Verdict,
     Vote,
@@ -78,7 +80,7 @@ def test_vote_roundtrip_and_signature() -> None:
 )
 def test_verdict_decoding_rejects(raw: object) -> None:
     with pytest.raises(MalformedInputError):
-        Verdict.from_cbor(raw)  # type: ignore[arg-type]
+        Verdict.from_cbor(raw)
 
 
 def test_verdict_bounds_accepted() -> None:
@@ -89,7 +91,7 @@ def test_verdict_bounds_accepted() -> None:
 @pytest.mark.parametrize(("field", "bad"), [(0, bytes(31)), (1, bytes(33)), (3, bytes(63)), (2, 5)])
 def test_vote_decoding_rejects_bad_fields(field: int, bad: object) -> None:
     raw = vote("verifier0").to_cbor()
-    raw[field] = bad  # type: ignore[call-overload]
+    raw[field] = bad
     with pytest.raises(MalformedInputError):
         Vote.from_cbor(raw)
     with pytest.raises(MalformedInputError):
@@ -195,7 +197,7 @@ def test_qc_roundtrip() -> None:
 )
 def test_qc_decoding_rejects(raw: object) -> None:
     with pytest.raises(MalformedInputError):
-        QuorumCertificate.from_cbor(raw)  # type: ignore[arg-type]
+        QuorumCertificate.from_cbor(raw)
 
 
 def test_qc_verify_rejects_a_tampered_signature() -> None:
@@ -298,7 +300,12 @@ def sign(h: L2Header, name: str = PRODUCER) -> bytes:
     return _core.schnorr_sign(skey(name), block_sig_message(NETWORK_ID, h.hash()), bytes(32))
 
 
-def evidence(a: L2Header, b: L2Header, signer: str = PRODUCER) -> list[object]:
+def _check(network_id: bytes, payload: list[bytes], view: Elected | None) -> bytes:
+    """Rule ``equivocation`` on evidence in its wire form (decoded as the node does)."""
+    return check_equivocation(network_id, EquivocationPayload.decode(payload), view)
+
+
+def evidence(a: L2Header, b: L2Header, signer: str = PRODUCER) -> list[bytes]:
     return [a.serialize(), sign(a, signer), b.serialize(), sign(b, signer)]
 
 
@@ -314,17 +321,17 @@ B = header(time=1_700_000_001)
 
 
 def test_equivocation_real_evidence_returns_the_election() -> None:
-    assert check_equivocation(NETWORK_ID, evidence(A, B), elected) == L1_BLOCK
+    assert _check(NETWORK_ID, evidence(A, B), elected) == L1_BLOCK
     # differing in contents rather than time, either order
     c = header(tx_root=sha256(b"txs"), height=4)
-    assert check_equivocation(NETWORK_ID, evidence(c, A), elected) == L1_BLOCK
+    assert _check(NETWORK_ID, evidence(c, A), elected) == L1_BLOCK
     # the pre-check without an election view validates the rest
-    assert check_equivocation(NETWORK_ID, evidence(A, B), None) == L1_BLOCK
+    assert _check(NETWORK_ID, evidence(A, B), None) == L1_BLOCK
 
 
 def test_equivocation_same_block() -> None:
     with pytest.raises(L2Error, match="equivocation-same-block"):
-        check_equivocation(NETWORK_ID, evidence(A, A), elected)
+        _check(NETWORK_ID, evidence(A, A), elected)
 
 
 @pytest.mark.parametrize(
@@ -339,14 +346,14 @@ def test_equivocation_unrelated(b: L2Header) -> None:
     signer_b = "someone else" if b.producer_key != A.producer_key else PRODUCER
     payload = [A.serialize(), sign(A), b.serialize(), sign(b, signer_b)]
     with pytest.raises(L2Error, match="equivocation-unrelated"):
-        check_equivocation(NETWORK_ID, payload, elected)
+        _check(NETWORK_ID, payload, elected)
 
 
 def test_equivocation_not_elected() -> None:
     # a key that nobody elected signs two headers "of" the producer's election
     a, b = header("mallory"), header("mallory", time=5)
     with pytest.raises(L2Error, match="equivocation-not-elected"):
-        check_equivocation(NETWORK_ID, evidence(a, b, "mallory"), elected)
+        _check(NETWORK_ID, evidence(a, b, "mallory"), elected)
     # the elected key, but a proof the election did not choose (on one or both headers)
     other_proof = bytes(80)
     for pair in [
@@ -354,25 +361,25 @@ def test_equivocation_not_elected() -> None:
         (A, header(vrf_proof=other_proof)),
     ]:
         with pytest.raises(L2Error, match="equivocation-not-elected"):
-            check_equivocation(NETWORK_ID, evidence(*pair), elected)
+            _check(NETWORK_ID, evidence(*pair), elected)
     # an election that never happened
     a2 = header(l1_block=sha256(b"no such election"))
     b2 = header(l1_block=sha256(b"no such election"), time=5)
     with pytest.raises(L2Error, match="equivocation-not-elected"):
-        check_equivocation(NETWORK_ID, evidence(a2, b2), elected)
+        _check(NETWORK_ID, evidence(a2, b2), elected)
     # an empty election view refuses everything (what BlockContext without one passes)
     with pytest.raises(L2Error, match="equivocation-not-elected"):
-        check_equivocation(NETWORK_ID, evidence(A, B), lambda _l1: None)
+        _check(NETWORK_ID, evidence(A, B), lambda _l1: None)
 
 
 def test_equivocation_bad_signature() -> None:
     payload = evidence(A, B)
     payload[3] = sign(A)  # the signature of the other header
     with pytest.raises(L2Error, match="block-bad-signature"):
-        check_equivocation(NETWORK_ID, payload, elected)
+        _check(NETWORK_ID, payload, elected)
     other_net = sha256(b"another network")
     with pytest.raises(L2Error, match="block-bad-signature"):
-        check_equivocation(other_net, evidence(A, B), elected)
+        _check(other_net, evidence(A, B), elected)
 
 
 @pytest.mark.parametrize(
@@ -389,4 +396,4 @@ def test_equivocation_malformed(which: int, raw: bytes) -> None:
     payload = evidence(A, B)
     payload[which] = raw
     with pytest.raises(L2Error, match="equivocation-malformed"):
-        check_equivocation(NETWORK_ID, payload, elected)
+        _check(NETWORK_ID, payload, elected)
