@@ -28,7 +28,6 @@ from starlette.requests import Request
 
 from funai.api.openai.errors import ApiError
 from funai.ledger.wallet import Wallet, WalletError
-from funai.node.l2facade import l2_facade
 
 if TYPE_CHECKING:
     from funai.node.node import Node
@@ -133,7 +132,6 @@ class ApiKeys:
         return err, (None if err is not None else wallet)
 
     async def _authorize(self, request: Request) -> tuple[ApiError | None, Wallet | None]:
-
         try:
             self._refresh()
         except (ValueError, OSError) as exc:
@@ -179,6 +177,8 @@ class ApiKeys:
                     code="wallet_unavailable",
                 ), None
             self._wallets[entry.wallet] = wallet
+        from funai.node.l2facade import l2_facade  # not at import: `funai api-key` stays light
+
         if l2_facade(self.node) is not None:
             return None, wallet
         service = self.node.service

@@ -48,8 +48,7 @@ from funai.errors import FunaiError
 from funai.layer2.routing import Route
 from funai.layer2.service import sign_request
 from funai.layer2.transactions import L2Tx
-from funai.node.l2facade import L2Facade
-from funai.node.l2runtime import PaymentRequiredError, Reservation
+from funai.node.l2facade import L2Facade, PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
     from funai.api.metrics import NodeMetrics

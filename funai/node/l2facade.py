@@ -18,21 +18,30 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from funai.errors import FunaiError
-from funai.layer2.models import is_active
-from funai.layer2.service import L2Node
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, sign_tx
 from funai.ledger.encoding import CborValue
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import display_hash
+from funai.node.l2runtime import PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
     from funai.layer2.block import L2Block
     from funai.layer2.routing import Route
+    from funai.layer2.service import L2Node
     from funai.ledger.wallet import Wallet
-    from funai.node.l2runtime import L2Observer, L2Runtime, Reservation, ServedModel
+    from funai.node.l2runtime import L2Observer, L2Runtime, ServedModel
     from funai.node.node import Node
 
-__all__ = ["L2Facade", "L2RefusedError", "block_json", "jsonable", "l2_facade", "tx_json"]
+__all__ = [
+    "L2Facade",
+    "L2RefusedError",
+    "PaymentRequiredError",
+    "Reservation",
+    "block_json",
+    "jsonable",
+    "l2_facade",
+    "tx_json",
+]
 
 
 class L2RefusedError(Exception):
@@ -215,6 +224,8 @@ class L2Facade:
     # --- models and routes ------------------------------------------------------------------
     async def model_active(self, model_id: bytes) -> bool:
         """``model_id`` is active at the next L2 height (rule ``model-active``)."""
+        from funai.layer2.models import is_active
+
         active: bool = await self._rt.aquery(
             lambda n: is_active(n.state, model_id, n.state.height + 1)
         )
@@ -244,7 +255,9 @@ class L2Facade:
 
     async def pool_output(self) -> tuple[int, bytes]:
         """The L1 output ``(kind, payload)`` a peg-in pays now."""
-        out: tuple[int, bytes] = await trio.to_thread.run_sync(self._rt.query, L2Node.pool_output)
+        out: tuple[int, bytes] = await trio.to_thread.run_sync(
+            self._rt.query, lambda n: n.pool_output()
+        )
         return out
 
     async def unbond(self, amount: int, keep: int | None) -> tuple[str, int, int]:

@@ -40,7 +40,7 @@ from funai.inference import GenerationParamsError, InferenceError, SamplingParam
 from funai.inference.generate import Completion
 from funai.layer2.routing import Route as ModelRoute
 from funai.layer2.transactions import InferenceContent, L2Tx
-from funai.node.l2runtime import PaymentRequiredError, Reservation
+from funai.node.l2facade import PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
     from funai.node.node import Node
