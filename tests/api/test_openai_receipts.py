@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from funai import _core
 from funai.api.openai.receipts import (
@@ -44,7 +45,7 @@ def test_unsigned_without_a_node_key() -> None:
 
 
 def test_header_encoding() -> None:
-    ext = {"request_id": "r", "receipt": {"b": 1, "a": [1, 2]}}
+    ext: dict[str, Any] = {"request_id": "r", "receipt": {"b": 1, "a": [1, 2]}}
     headers = receipt_headers(ext)
     assert headers["X-FunAI-Request-Id"] == "r"
     raw = headers["X-FunAI-Receipt"]
