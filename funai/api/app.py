@@ -32,7 +32,9 @@ from funai.api.guard import RequestGuard
 from funai.api.jsonbody import JsonBodyError, get_bool, get_int, get_str, read_json_object
 from funai.api.l2_routes import l2_routes
 from funai.api.metrics import MetricsMiddleware, NodeMetrics
-from funai.api.openai_compat import InferenceService, http_error_handler, openai_routes
+from funai.api.openai.errors import http_error_handler
+from funai.api.openai.models import InferenceService
+from funai.api.openai.routes import openai_routes
 from funai.api.openapi import openapi_endpoint
 from funai.api.status_page import status_page
 from funai.api.wallet_routes import ensure_cookie, wallet_routes
@@ -41,6 +43,7 @@ from funai.ledger.block import Block
 from funai.ledger.errors import MempoolError
 from funai.ledger.header import display_hash
 from funai.ledger.tx import Transaction
+from funai.node.l2facade import l2_facade
 
 if TYPE_CHECKING:
     from funai.node.node import Node
@@ -245,9 +248,9 @@ def build_app(node: Node) -> Starlette:
 
     # Issue 8: OpenAI-compatible endpoints, Prometheus /metrics, the status page at /.
     metrics = NodeMetrics(node)
-    l2_runtime = getattr(node, "l2", None)
-    if l2_runtime is not None:
-        l2_runtime.metrics = metrics  # the verifier's judge verdicts and vote latency
+    l2 = l2_facade(node)
+    if l2 is not None:
+        l2.attach_metrics(metrics)  # the verifier's judge verdicts and vote latency
     inference = InferenceService(node, metrics)
     routes += [
         *openai_routes(inference, node),

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from funai.api.openai.errors import ApiError
 from funai.ledger.wallet import Wallet, WalletError
 
 if TYPE_CHECKING:
-    from funai.api.openai_compat import ApiError
     from funai.node.node import Node
 
 __all__ = ["KEYS_FILE", "ApiKeys", "KeyEntry", "key_hash", "new_key", "revoke_key"]
@@ -132,8 +132,6 @@ class ApiKeys:
         return err, (None if err is not None else wallet)
 
     async def _authorize(self, request: Request) -> tuple[ApiError | None, Wallet | None]:
-        from funai.api.openai_compat import ApiError
-
         try:
             self._refresh()
         except (ValueError, OSError) as exc:
@@ -179,7 +177,9 @@ class ApiKeys:
                     code="wallet_unavailable",
                 ), None
             self._wallets[entry.wallet] = wallet
-        if self.node.l2 is not None:
+        from funai.node.l2facade import l2_facade  # not at import: `funai api-key` stays light
+
+        if l2_facade(self.node) is not None:
             return None, wallet
         service = self.node.service
         balance = await service.run(wallet.balance, service.chain, service.mempool)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +41,14 @@ import httpx
 import trio
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from funai.api.openai_compat import ApiError, ParsedRequest, encode_receipt, verify_receipt
+from funai.api.openai.errors import ApiError, payment_required
+from funai.api.openai.protocol import ParsedRequest
+from funai.api.openai.receipts import encode_receipt, verify_receipt
 from funai.errors import FunaiError
 from funai.layer2.routing import Route
 from funai.layer2.service import sign_request
 from funai.layer2.transactions import InferencePayload, L2Tx
-from funai.node.l2runtime import L2Runtime, PaymentRequiredError, Reservation
+from funai.node.l2facade import L2Facade, PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
     from funai.api.metrics import NodeMetrics
@@ -163,15 +164,12 @@ async def _sse_events(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 class Forwarder:
     """Sends requests for models this node does not execute to executors that do."""
 
-    def __init__(self, l2: L2Runtime, metrics: NodeMetrics) -> None:
+    def __init__(self, l2: L2Facade, metrics: NodeMetrics) -> None:
         self.l2 = l2
         self.metrics = metrics
 
     async def routes(self, model: str) -> list[Route]:
-        found: list[Route] = await trio.to_thread.run_sync(
-            self.l2.query, lambda n: n.route(model, int(time.time()))
-        )
-        return found
+        return await self.l2.routes(model)
 
     async def forward(
         self, data: dict[str, Any], req: ParsedRequest, chat: bool, routes: list[Route]
@@ -181,9 +179,7 @@ class Forwarder:
         try:
             payer_sk = self.l2.payer_key(req.wallet)
         except PaymentRequiredError as exc:
-            raise ApiError(
-                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
-            ) from None
+            raise payment_required(exc) from None
         failures = []
         for route in routes[:MAX_ROUTES]:
             base = route.ad.api_url
@@ -225,9 +221,7 @@ class Forwarder:
         try:
             reservation = await self.l2.reserve_gas(payer_sk, gas_limit)
         except PaymentRequiredError as exc:
-            raise ApiError(
-                402, str(exc), type_="insufficient_quota", code="insufficient_funds"
-            ) from None
+            raise payment_required(exc) from None
         # the executor is sent (and parses) max_tokens from the quote: sign the same
         req.params = dataclasses.replace(req.params, max_tokens=int(quote["max_tokens"]))
         nonce = await self.l2.take_nonce(reservation.account)
@@ -237,7 +231,7 @@ class Forwarder:
             route.offer.model_id,
             gas_limit,
             req.input,
-            self.l2.params.network_id,
+            self.l2.network_id,
             context=req.context,
             system_prompt=req.system,
             params=req.asked().params,
@@ -278,7 +272,7 @@ class Forwarder:
         finally:
             await client.aclose()
         text = _answer_text(answer, chat) if isinstance(answer, dict) else None
-        network_id = self.l2.params.network_id
+        network_id = self.l2.network_id
         if text is None or not _receipt_ok(
             answer.get("funai"), route, request, req, text, network_id
         ):
@@ -306,7 +300,7 @@ class Forwarder:
         """Relays the executor's event stream event by event, adding up the text it sends
         and checking the receipt it ends with against that text (the events are re-encoded
         from what was checked, so the client reads what the check read)."""
-        network_id = self.l2.params.network_id
+        network_id = self.l2.network_id
         text: list[str] = []
         receipted = False
         failed = False  # the executor reported an error: it ends the stream, no receipt

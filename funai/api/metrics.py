@@ -25,6 +25,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from funai.node.l2facade import l2_facade
+
 if TYPE_CHECKING:
     from funai.node.node import Node
 
@@ -60,7 +62,8 @@ class _NodeCollector(Collector):
             "funai_chain_height", "Height of the chain tip, per layer.", labels=["layer"]
         )
         heights.add_metric(["l1"], float(status["l1_height"]))
-        l2 = node.l2.heights() if node.l2 is not None else None
+        facade = l2_facade(node)
+        l2 = facade.heights() if facade is not None else None
         if l2 is not None:
             heights.add_metric(["l2"], float(l2[0]))
         yield heights

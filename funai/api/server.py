@@ -10,6 +10,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from funai.api.app import build_app
+from funai.node.l2facade import l2_facade
 
 if TYPE_CHECKING:
     from funai.node.node import Node
@@ -45,5 +46,6 @@ async def serve_api(
 async def _load_models(node: Node, app: Any) -> None:
     """Loads the served models, then gives them to the inference layer's roles."""
     await app.state.inference.load()
-    if node.l2 is not None:
-        node.l2.attach_models(app.state.inference.models.values())
+    l2 = l2_facade(node)
+    if l2 is not None:
+        l2.attach_models(app.state.inference.models.values())

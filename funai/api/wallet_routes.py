@@ -55,16 +55,15 @@ from starlette.routing import Route
 from funai.api.jsonbody import JsonBodyError, read_json
 from funai.errors import FunaiError, MalformedInputError
 from funai.layer2.pegs import pegin_output
-from funai.layer2.service import L2Node
-from funai.layer2.transactions import PegOutPayload, UnbondPayload, sign_payload
+from funai.layer2.transactions import PegOutPayload, sign_payload
 from funai.ledger.address import decode_address
 from funai.ledger.datadir import wallet_path
-from funai.ledger.errors import ConsensusError, MempoolError
+from funai.ledger.errors import MempoolError
 from funai.ledger.tx import MAX_DATA_SIZE, MAX_MONEY, OutputKind, Transaction, TxOut
 from funai.ledger.wallet import DUST, Wallet, WalletError
+from funai.node.l2facade import L2Facade, L2RefusedError, l2_facade
 
 if TYPE_CHECKING:
-    from funai.node.l2runtime import L2Runtime
     from funai.node.node import Node
 
 __all__ = [
@@ -356,12 +355,13 @@ def wallet_routes(node: Node) -> list[Route]:
             lambda w: w.create_payment(service.chain, service.mempool, outputs, fee_rate)
         )
 
-    def layer2() -> L2Runtime:
-        if node.l2 is None:
+    def layer2() -> L2Facade:
+        l2 = l2_facade(node)
+        if l2 is None:
             raise _RequestError(
                 409, "no_inference_layer", "this node runs no inference layer (l2.enabled)"
             )
-        return node.l2
+        return l2
 
     async def peg_in(request: Request) -> JSONResponse:
         data = await _json_object(request, {"amount", "account", "fee_rate"})
@@ -379,7 +379,7 @@ def wallet_routes(node: Node) -> list[Route]:
                 account = b""
             if len(account) != 20:
                 raise _RequestError(400, "bad_account", "account must be 40 hex digits")
-        pool_kind, pool = await trio.to_thread.run_sync(l2.query, L2Node.pool_output)
+        pool_kind, pool = await l2.pool_output()
         outputs = [TxOut(pool_kind, amount, pool), pegin_output(account)]
         fee_rate = _fee_rate(data)
         service = node.service
@@ -403,11 +403,11 @@ def wallet_routes(node: Node) -> list[Route]:
             raise _RequestError(400, "bad_address", f"bad address: {exc}") from None
         if "amount" not in data:
             raise _RequestError(400, "bad_amount", "amount is required")
-        fee = l2.params.pegout_fee
+        fee = l2.pegout_fee
         amount = _int(data["amount"], "amount", fee + 1, MAX_MONEY, "bad_amount")
         sk = wallet.secret_key(0)
         account = wallet.order[0]
-        available = await l2.call(l2.available, account)
+        available = await l2.available(account)
         if available < amount:
             raise _RequestError(
                 400,
@@ -416,9 +416,9 @@ def wallet_routes(node: Node) -> list[Route]:
             )
         nonce = await l2.take_nonce(account)
         body = PegOutPayload(amount, payout.kind, payout.payload)
-        tx = sign_payload(sk, body, nonce, l2.params.network_id)
+        tx = sign_payload(sk, body, nonce, l2.network_id)
         try:
-            await l2.call(l2.l2.submit, tx)
+            await l2.submit(tx)
         except FunaiError as exc:
             await l2.return_nonce(sk, nonce, maybe_used=False)
             raise _RequestError(400, "rejected", f"peg-out refused: {exc}") from None
@@ -442,45 +442,12 @@ def wallet_routes(node: Node) -> list[Route]:
         force = data.get("force", False)
         if not isinstance(force, bool):
             raise _RequestError(400, "bad_request", "force must be true or false")
-        executor = node.config.inference
-        target = l2.bond_target
-
-        def work(l2node: L2Node) -> tuple[str, int, int]:
-            """Under the L2 lock: checks the bond, signs the UNBOND with the node's own L2
-            key and submits it."""
-            account = l2node.account
-            mine = [t for t in l2node.mempool.values() if t.sender == account]
-            pending = sum(b.amount for t in mine if isinstance(b := t.body, UnbondPayload))
-            left = l2node.state.bond(account) - pending
-            if amount > left:
-                raise _RequestError(
-                    400,
-                    "exceeds_bond",
-                    f"the executor bond of L2 account {account.hex()} is {max(0, left)} base "
-                    "units (less its pending unbonds)",
-                )
-            if executor and left - amount < target and not force:
-                raise _RequestError(
-                    409,
-                    "bond_target",
-                    f"this node is an executor (roles.inference) and keeps its bond at "
-                    f"l2.bond = {target} base units: it would post the bond again at once, "
-                    "pegging in L1 coins if its L2 balance is short. Lower l2.bond or set "
-                    'roles.inference = false and restart the node first, or send "force": true',
-                )
-            nonce = max([l2node.state.account(account)[1], *(t.nonce + 1 for t in mine)])
-            tx = sign_payload(l2node.sk, UnbondPayload(amount), nonce, l2node.params.network_id)
-            try:
-                l2node.submit(tx)
-            except FunaiError as exc:
-                rule = {"rule": exc.rule} if isinstance(exc, ConsensusError) else {}
-                raise _RequestError(422, "rejected", f"unbond refused: {exc}", **rule) from None
-            release = l2node.state.height + 1 + l2node.params.unbonding_delay
-            return tx.txid().hex(), left - amount, release
-
-        # the L2 node's lock is taken in a worker thread, never on the Trio thread
-        txid, bond, release = await trio.to_thread.run_sync(l2.gossip.call, work, l2.l2)
-        l2.gossip.flush()
+        # an executor (roles.inference) keeps its bond at l2.bond unless forced
+        keep = l2.bond_target if node.config.inference and not force else None
+        try:
+            txid, bond, release = await l2.unbond(amount, keep)
+        except L2RefusedError as exc:
+            raise _RequestError(exc.status, exc.code, exc.message, **exc.extra) from None
         return JSONResponse(
             {"txid": txid, "amount": amount, "bond": bond, "release_height": release}
         )

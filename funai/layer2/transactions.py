@@ -97,6 +97,11 @@ def _lp(data: bytes) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
+#: The length prefix of every hash here (8-byte big-endian length, then the bytes); the API's
+#: provisional receipt uses it too.
+length_prefixed = _lp
+
+
 FINISHES = ("eos", "stop", "length")
 #: The most token ids an answer's content may list.
 MAX_CONTENT_TOKENS = 1 << 16

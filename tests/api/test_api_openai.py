@@ -12,7 +12,8 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from funai.api.openai_compat import split_chat, verify_receipt
+from funai.api.openai.receipts import verify_receipt
+from funai.layer2.chat_content import split_chat
 from funai.layer2.request_params import params_from_json
 from funai.layer2.transactions import InferenceContent
 from tests.api.apinode import ApiNode

@@ -39,7 +39,9 @@ from starlette.routing import Route as HttpRoute
 from funai import _core
 from funai.api.forwarding import Forwarder, signed_request
 from funai.api.metrics import NodeMetrics
-from funai.api.openai_compat import ApiError, parse_request, verify_receipt
+from funai.api.openai.errors import ApiError
+from funai.api.openai.protocol import parse_request
+from funai.api.openai.receipts import verify_receipt
 from funai.hashing import sha256
 from funai.layer2.routing import ModelOffer, Route, ServiceAd
 from funai.layer2.transactions import (
@@ -48,6 +50,7 @@ from funai.layer2.transactions import (
     account_of,
     with_receipt,
 )
+from funai.node.l2facade import L2Facade
 from funai.node.l2runtime import L2Runtime, Reservation
 
 NETWORK = sha256(b"gateway trusts executor: this network")
@@ -321,7 +324,7 @@ def forward_through(executor: Executor, *, chat: bool = True, stream: bool = Fal
                 int(time.time()),
             ).signed(EXECUTOR_SK, NETWORK)
             route = Route(ad, ad.offers[0])
-            forwarder = Forwarder(l2, NodeMetrics(None))  # type: ignore[arg-type]
+            forwarder = Forwarder(L2Facade(l2), NodeMetrics(None))  # type: ignore[arg-type]
             data = _request(chat, stream)
             try:
                 resp = await forwarder.forward(data, parse_request(data, chat), chat, [route])

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from openai import NotFoundError, OpenAI
 
-from funai.api.openai_compat import verify_receipt
+from funai.api.openai.receipts import verify_receipt
 from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN

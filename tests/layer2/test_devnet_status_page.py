@@ -127,7 +127,7 @@ def _drive_to_finalized(net: DevnetClient, model: str) -> str:
     # the official openai client, streaming, against the executor (the L2 path of the API)
     from openai import OpenAI
 
-    from funai.api.openai_compat import verify_receipt
+    from funai.api.openai.receipts import verify_receipt
 
     client = OpenAI(base_url=net.url("inference-a", ""), api_key="unused-on-devnet")
     text, ext, usage = stream_chat(
