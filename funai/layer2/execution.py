@@ -145,7 +145,7 @@ def _apply(state: L2State, tx: L2Tx, ctx: BlockContext) -> None:
     elif isinstance(body, DeployPayload | CallPayload):
         _apply_clarity(state, tx, body, ctx)
     elif isinstance(body, EquivocationPayload):
-        from funai.layer2.votes import check_equivocation
+        from funai.layer2.equivocation import check_equivocation
 
         election = check_equivocation(
             state.params.network_id, body, ctx.elected or (lambda _l1: None)

@@ -23,11 +23,11 @@ from funai.layer2.block import BlockContents, L2Block
 from funai.layer2.chain import GENESIS_PARENT
 from funai.layer2.commitment import Commitment
 from funai.layer2.consensus import build_block
+from funai.layer2.equivocation import check_equivocation
 from funai.layer2.errors import L2Error
 from funai.layer2.registration import Registration
 from funai.layer2.sortition import Round
 from funai.layer2.transactions import L2Tx, PegInPayload, sign_payload
-from funai.layer2.votes import check_equivocation
 from funai.ledger.tx import OutputKind, TxOut
 
 if TYPE_CHECKING:

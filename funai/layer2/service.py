@@ -59,6 +59,7 @@ from funai.layer2.anchoring import Anchor, AnchorTracker
 from funai.layer2.block import BlockContents, L2Block
 from funai.layer2.chain import GENESIS_PARENT, INVALID, L2Chain
 from funai.layer2.consensus import check_block_shape
+from funai.layer2.equivocation import check_equivocation
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import PegInView
 from funai.layer2.mempool import L2Mempool
@@ -101,7 +102,6 @@ from funai.layer2.votes import (
     QuorumCertificate,
     Verdict,
     Vote,
-    check_equivocation,
     try_form_qc,
 )
 from funai.ledger.encoding import CborValue

@@ -1,4 +1,5 @@
-"""Verifier votes, quorum certificates and equivocation evidence (DESIGN 4.5).
+"""Verifier votes and quorum certificates (DESIGN 4.5); the ``Elected`` view that
+equivocation evidence is checked against (the check is :mod:`funai.layer2.equivocation`).
 
 Vote: ``[block_hash, verifier_key, verdicts, signature]``; one verdict per inference
 transaction of the block, in block order: ``[accept (0/1), p_yes_ppm, loglik_milli]``
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from funai import _core
 from funai.errors import MalformedInputError
 from funai.layer2.errors import L2Error
-from funai.layer2.transactions import EquivocationPayload
 from funai.ledger.encoding import CborValue, encode
 from funai.ledger.tx import tagged_hash
 
@@ -36,7 +36,6 @@ __all__ = [
     "QuorumCertificate",
     "Verdict",
     "Vote",
-    "check_equivocation",
     "make_vote",
     "try_form_qc",
 ]
@@ -197,39 +196,3 @@ def try_form_qc(
 #: ``l1_block -> (producer account, vrf_proof)`` of the elected producer of that election on
 #: the chain being validated, or None when there was no such election
 Elected = Callable[[bytes], "tuple[bytes, bytes] | None"]
-
-
-def check_equivocation(
-    network_id: bytes, evidence: EquivocationPayload, elected: Elected | None = None
-) -> bytes:
-    """Rule ``equivocation``: validates evidence, returns the forfeited election (L1 hash).
-
-    Two headers of one election, signed by one key, with different hashes; rule
-    ``equivocation-not-elected``: that key is the producer the election chose (its account is
-    the winning registration's and both headers carry the winning VRF proof), so that no key
-    can forfeit an honest producer's election by signing headers in its name. ``elected``
-    is required for the check (None only for a malformed-evidence pre-check).
-    """
-    from funai.layer2.block import L2Header
-
-    try:
-        a = L2Header.deserialize(evidence.header_a)
-        b = L2Header.deserialize(evidence.header_b)
-    except MalformedInputError as exc:
-        raise L2Error("equivocation-malformed", str(exc)) from None
-    if a.hash() == b.hash():
-        raise L2Error("equivocation-same-block", "the two headers are one block")
-    if a.l1_block != b.l1_block or a.producer_key != b.producer_key:
-        raise L2Error("equivocation-unrelated", "not one producer in one election")
-    if elected is not None:
-        winner = elected(a.l1_block)
-        if (
-            winner is None
-            or _core.hash160(a.producer_key) != winner[0]
-            or a.vrf_proof != winner[1]
-            or b.vrf_proof != winner[1]
-        ):
-            raise L2Error("equivocation-not-elected", "the key is not the elected producer")
-    a.verify_signature(network_id, evidence.sig_a)
-    b.verify_signature(network_id, evidence.sig_b)
-    return a.l1_block

@@ -10,6 +10,7 @@ from funai import _core
 from funai.errors import MalformedInputError
 from funai.hashing import sha256
 from funai.layer2.block import L2Header, block_sig_message
+from funai.layer2.equivocation import check_equivocation
 from funai.layer2.errors import L2Error
 from funai.layer2.transactions import EquivocationPayload
 from funai.layer2.votes import (
@@ -17,7 +18,6 @@ from funai.layer2.votes import (
     QuorumCertificate,
     Verdict,
     Vote,
-    check_equivocation,
     make_vote,
     try_form_qc,
     vote_message,
