@@ -104,8 +104,8 @@ def test_bench_l2_pipeline_with_model(benchmark, tmp_path: Path, model) -> None:
     import time
 
     from funai.layer2.judging import engine_generate, engine_judge
+    from funai.layer2.node import sign_request
     from funai.layer2.request_params import RequestParams
-    from funai.layer2.service import sign_request
     from funai.testing.cluster import VERIFIERS, Cluster
 
     gen = engine_generate(model)

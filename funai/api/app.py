@@ -33,7 +33,7 @@ from funai.api.jsonbody import JsonBodyError, get_bool, get_int, get_str, read_j
 from funai.api.l2_routes import l2_routes
 from funai.api.metrics import MetricsMiddleware, NodeMetrics
 from funai.api.openai.errors import http_error_handler
-from funai.api.openai.models import InferenceService
+from funai.api.openai.models import ModelRegistry
 from funai.api.openai.routes import openai_routes
 from funai.api.openapi import openapi_endpoint
 from funai.api.status_page import status_page
@@ -251,7 +251,7 @@ def build_app(node: Node) -> Starlette:
     l2 = l2_facade(node)
     if l2 is not None:
         l2.attach_metrics(metrics)  # the verifier's judge verdicts and vote latency
-    inference = InferenceService(node, metrics)
+    inference = ModelRegistry(node, metrics)
     routes += [
         *openai_routes(inference, node),
         Route("/v1/openapi.json", openapi_endpoint),

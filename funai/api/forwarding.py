@@ -9,7 +9,7 @@ judge) sends the request to an executor that advertises it (:mod:`funai.layer2.r
    advertised one.
 2. **Sign**: this node (which holds the paying wallet) sets the gas limit aside from the
    account's available balance (402 otherwise) and signs the user's request with it and the
-   account's next nonce (:func:`funai.layer2.service.sign_request`).
+   account's next nonce (:func:`funai.layer2.node.sign_request`).
 3. **Execute**: the OpenAI request goes to the executor's own endpoint with the signed
    request in the ``X-FunAI-Request`` header (hex of the transaction). The executor checks it
    like any request (signature, request hash, nonce, balance), runs it at once, charges the
@@ -45,8 +45,8 @@ from funai.api.openai.errors import ApiError, payment_required
 from funai.api.openai.protocol import ParsedRequest
 from funai.api.openai.receipts import encode_receipt, verify_receipt
 from funai.errors import FunaiError
+from funai.layer2.node import sign_request
 from funai.layer2.routing import Route
-from funai.layer2.service import sign_request
 from funai.layer2.transactions import InferencePayload, L2Tx
 from funai.node.l2facade import L2Facade, PaymentRequiredError, Reservation
 

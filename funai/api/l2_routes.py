@@ -1,6 +1,6 @@
 """Node API of the inference layer: ``/v1/l2/...`` (see docs/api.md, "Inference layer").
 
-Read-only views of the node's :class:`~funai.layer2.service.L2Node` (each under its lock, in
+Read-only views of the node's :class:`~funai.layer2.node.L2Node` (each under its lock, in
 a worker thread, through :class:`~funai.node.l2facade.L2Facade`) and ``POST /v1/l2/tx`` for
 signed L2 transactions. L2 hashes, keys and accounts are plain hex (no byte reversal); L1
 block hashes are shown the way the L1 API shows them. When the node runs no inference layer

@@ -9,13 +9,13 @@ send from a different view (a block elected by an L1 block we have not seen yet,
 a block we do not have). Buffers for messages that may become valid later are bounded, in
 all and per peer.
 
-* ``l2vote`` (:meth:`~funai.layer2.service.L2Node._admit_vote`): ``vote-not-verifier`` (the
+* ``l2vote`` (:meth:`~funai.layer2.node.L2Node._admit_vote`): ``vote-not-verifier`` (the
   key is not in the voted block's verifier set, or, for a block not applied yet, in no
   verifier set the chain has had), ``vote-bad-signature``, ``vote-verdict-count`` (one
   verdict per inference transaction of the block), ``vote-duplicate``, ``vote-conflict``
   (a second, different vote of one verifier for one block: the first is kept),
   ``vote-early`` (kept, bounded, until the block is applied; not relayed).
-* ``l2block`` (:meth:`~funai.layer2.service.L2Node._admit_block`): ``block-known``,
+* ``l2block`` (:meth:`~funai.layer2.node.L2Node._admit_block`): ``block-known``,
   ``block-unknown-election`` (its L1 block has not reached us: kept, bounded),
   ``block-stale-election`` (its L1 block is not on our active chain), ``block-election``
   (not the round's winner, its commitment's parent or proof; kept, bounded, while the round

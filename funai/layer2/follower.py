@@ -1,5 +1,5 @@
 """Following the active L1 chain (rule ``l1-follow``): feeds each L1 block, in order, to an
-:class:`~funai.layer2.service.L2Node`, and on an L1 reorg re-feeds the new branch from the
+:class:`~funai.layer2.node.L2Node`, and on an L1 reorg re-feeds the new branch from the
 fork point (the node drops what the disconnected blocks said: anchors, peg-ins, its
 registration; sortition rounds are keyed by L1 hash, so the new branch's rounds are simply
 run). Call :meth:`L1Follower.sync` whenever the L1 tip changes (``ChainService``'s
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from funai.layer2.service import L2Node
+from funai.layer2.node import L2Node
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.tx import Transaction
 

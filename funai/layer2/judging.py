@@ -1,7 +1,7 @@
 """The inference engine in the executor and verifier roles (DESIGN section 6).
 
 :func:`engine_generate` and :func:`engine_judge` turn a loaded model into the ``Generate``
-and ``Judge`` callables of :class:`~funai.layer2.service.L2Node`.
+and ``Judge`` callables of :class:`~funai.layer2.node.L2Node`.
 
 * The prompt of a request (rule ``chat-content``) is the model's chat template over
   :func:`~funai.layer2.chat_content.chat_messages` (input, context, system prompt), or the
@@ -27,7 +27,7 @@ from funai.inference import DEFAULT_JUDGE_CONFIG, JudgeConfig, LoadedModel, gene
 from funai.inference.judge import p_yes_score
 from funai.inference.replay import Replay, replay
 from funai.layer2.chat_content import chat_messages
-from funai.layer2.service import Generate, Judge
+from funai.layer2.node import Generate, Judge
 from funai.layer2.transactions import InferenceContent
 from funai.layer2.votes import Verdict
 

@@ -1,6 +1,6 @@
 """L2 gossip and sync over the node's P2P network (the additive plug-in of docs/protocol.md).
 
-:class:`L2Gossip` joins an :class:`~funai.layer2.service.L2Node` to a running
+:class:`L2Gossip` joins an :class:`~funai.layer2.node.L2Node` to a running
 :class:`~funai.network.manager.PeerManager` and :class:`~funai.ledger.chainservice.ChainService`:
 
 * L1: a tip listener runs :meth:`L1Follower.sync` through ``ChainService.run`` (the
@@ -50,7 +50,7 @@ from funai.layer2.messages import (
     L2TxMsg,
     L2VoteMsg,
 )
-from funai.layer2.service import L2Node
+from funai.layer2.node import L2Node
 from funai.ledger.chainservice import ChainService
 from funai.network.errors import Misbehaviour
 from funai.network.manager import InvKind, PeerManager

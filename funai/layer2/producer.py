@@ -31,7 +31,7 @@ from funai.layer2.transactions import L2Tx, PegInPayload, sign_payload
 from funai.ledger.tx import OutputKind, TxOut
 
 if TYPE_CHECKING:
-    from funai.layer2.service import L2Node
+    from funai.layer2.node import L2Node
 
 __all__ = ["Producer"]
 

@@ -32,7 +32,7 @@ from funai.layer2.votes import Verdict, Vote, make_vote
 from funai.ledger.encoding import decode, encode
 
 if TYPE_CHECKING:
-    from funai.layer2.service import L2Node
+    from funai.layer2.node import L2Node
 
 __all__ = ["JudgeJob", "Verifier"]
 

@@ -1,7 +1,7 @@
 """The API's one way to the inference layer: :class:`L2Facade`, typed async methods over a
 node's :class:`~funai.node.l2runtime.L2Runtime`.
 
-The API never touches the :class:`~funai.layer2.service.L2Node` itself: every read or write
+The API never touches the :class:`~funai.layer2.node.L2Node` itself: every read or write
 of it runs here, in a worker thread under the node's lock, the way the runtime runs it
 (:meth:`L2Runtime.call` / :meth:`L2Runtime.aquery`: behind the one-slot limiter of
 :meth:`L2Gossip.run`, the Trio thread never waits on the lock; the few reads that went
@@ -33,8 +33,8 @@ from funai.node.l2runtime import PaymentRequiredError, Reservation
 
 if TYPE_CHECKING:
     from funai.layer2.block import L2Block
+    from funai.layer2.node import L2Node
     from funai.layer2.routing import Route
-    from funai.layer2.service import L2Node
     from funai.ledger.wallet import Wallet
     from funai.node.l2runtime import L2Observer, L2Runtime, ServedModel
     from funai.node.node import Node

@@ -1,6 +1,6 @@
 """The inference layer inside a running node (``funai node``): roles from ``node.toml``.
 
-:class:`L2Runtime` owns the node's :class:`~funai.layer2.service.L2Node` (``<netdir>/l2/``),
+:class:`L2Runtime` owns the node's :class:`~funai.layer2.node.L2Node` (``<netdir>/l2/``),
 joins it to the P2P network and the L1 chain (:class:`~funai.layer2.p2p.L2Gossip`) and does
 each role's duties:
 
@@ -39,11 +39,11 @@ from funai import _core
 from funai.errors import FunaiError
 from funai.layer2.errors import L2Error
 from funai.layer2.mempool import spend_of
+from funai.layer2.node import L2Node, sign_request
 from funai.layer2.p2p import L2Gossip
 from funai.layer2.params import L2Params, test_verifier_key
 from funai.layer2.pegs import pegin_output
 from funai.layer2.routing import ModelOffer
-from funai.layer2.service import L2Node, sign_request
 from funai.layer2.transactions import (
     BondPayload,
     InferenceContent,

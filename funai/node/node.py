@@ -19,8 +19,8 @@ from typing import Any
 import trio
 
 from funai import _core
+from funai.layer2.node import L2Node
 from funai.layer2.params import network_l2_params
-from funai.layer2.service import L2Node
 from funai.ledger.address import decode_address
 from funai.ledger.chainservice import ChainService
 from funai.ledger.datadir import chain_path, network_dir, wallet_path

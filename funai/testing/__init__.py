@@ -3,7 +3,7 @@ anyone building on the node.
 
 * :mod:`funai.testing.cluster`: an in-process inference layer: deterministic keys, a fake L1
   chain with one L2 state (:class:`~funai.testing.cluster.Net`), and a cluster of real
-  :class:`~funai.layer2.service.L2Node` objects joined by a gossip bus that round-trips every
+  :class:`~funai.layer2.node.L2Node` objects joined by a gossip bus that round-trips every
   message through the network encoding (:class:`~funai.testing.cluster.Cluster`), with an
   honest fake executor and judge.
 * :mod:`funai.testing.devnet`: a devnet of real node processes driven over HTTP

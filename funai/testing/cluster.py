@@ -23,9 +23,9 @@ from funai.layer2.messages import (
     L2TxMsg,
     L2VoteMsg,
 )
+from funai.layer2.node import Generate, Judge, L2Node
 from funai.layer2.params import L2Params
 from funai.layer2.registration import Registration, RegRef
-from funai.layer2.service import Generate, Judge, L2Node
 from funai.layer2.sortition import Round, Sortition
 from funai.layer2.state import L2State
 from funai.layer2.transactions import InferenceContent, L2Tx, account_of

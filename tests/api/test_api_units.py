@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from funai import _core
 from funai.api.metrics import NodeMetrics
 from funai.api.openai.errors import ApiError
-from funai.api.openai.models import InferenceService
+from funai.api.openai.models import ModelRegistry
 from funai.api.openai.protocol import parse_request
 from funai.api.openai.receipts import provisional_receipt_message, verify_receipt
 from funai.api.openapi import openapi_document
@@ -138,7 +138,7 @@ def test_models_that_fail_to_load_answer_503(tmp_path: Path) -> None:
             inference=True, verifier=False, models=["no-such-model", str(broken)]
         ),
     )
-    service = InferenceService(node, NodeMetrics(None))  # type: ignore[arg-type]
+    service = ModelRegistry(node, NodeMetrics(None))  # type: ignore[arg-type]
     assert service.models["broken-model"].status == "loading"
     with pytest.raises(ApiError) as exc:
         service.find("broken-model")

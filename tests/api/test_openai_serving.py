@@ -14,14 +14,14 @@ from starlette.exceptions import HTTPException
 
 from funai.api.metrics import NodeMetrics
 from funai.api.openai.errors import http_error_handler
-from funai.api.openai.models import InferenceService, ServedModel
+from funai.api.openai.models import ModelRegistry, ServedModel
 from funai.api.openai.routes import openai_routes
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def _call(requests: list[tuple[str, str, Any]]) -> list[httpx.Response]:
-    service = InferenceService(None, NodeMetrics(None))
+    service = ModelRegistry(None, NodeMetrics(None))
     service.models["loading-model"] = ServedModel("loading-model", Path("x"))
     app = Starlette(
         routes=openai_routes(service, None),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from funai.layer2.service import Judge, L2Node, sign_request
+from funai.layer2.node import Judge, L2Node, sign_request
 from funai.layer2.transactions import BondPayload, L2Tx, sign_payload
 from funai.ledger.tx import COIN
 from funai.testing.cluster import (

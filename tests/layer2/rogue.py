@@ -148,8 +148,8 @@ def _equivocating_producer() -> None:
     from funai import _core
     from funai.layer2.block import L2Block, block_sig_message
     from funai.layer2.messages import L2BlockMsg
+    from funai.layer2.node import L2Node
     from funai.layer2.producer import Producer
-    from funai.layer2.service import L2Node
 
     done: list[bytes] = []  # the election it equivocated in
     honest_produce = Producer.maybe_produce

@@ -13,8 +13,8 @@ from funai.errors import FunaiError
 from funai.layer2.anchoring import Anchor
 from funai.layer2.block import BlockContents, L2Block, L2Header
 from funai.layer2.messages import L2BlockMsg, L2TxMsg, L2VoteMsg
+from funai.layer2.node import L2Node
 from funai.layer2.registration import Registration
-from funai.layer2.service import L2Node
 from funai.layer2.transactions import L2Tx
 from funai.layer2.votes import QuorumCertificate, Vote
 from funai.ledger.encoding import encode

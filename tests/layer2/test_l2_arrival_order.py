@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from funai.errors import FunaiError
 from funai.layer2.messages import L2BlockMsg, L2VoteMsg
-from funai.layer2.service import Judge, L2Node, sign_request
+from funai.layer2.node import Judge, L2Node, sign_request
 from funai.layer2.transactions import BondPayload, sign_payload
 from funai.ledger.tx import COIN
 from funai.network.messages import Message

@@ -21,7 +21,7 @@ from funai.cli import app as cli_app
 from funai.errors import MalformedInputError
 from funai.layer2.errors import L2Error
 from funai.layer2.execution import BlockContext, apply_tx
-from funai.layer2.service import L2Node
+from funai.layer2.node import L2Node
 from funai.layer2.transactions import (
     BondPayload,
     InferenceContent,

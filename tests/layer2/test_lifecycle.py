@@ -11,7 +11,7 @@ from funai import _core
 from funai.hashing import sha256
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2BlockMsg
-from funai.layer2.service import Judge, L2Node, ModelNotServedError, sign_request
+from funai.layer2.node import Judge, L2Node, ModelNotServedError, sign_request
 from funai.layer2.transactions import (
     BondPayload,
     InferenceContent,

@@ -13,9 +13,9 @@ from typing import TypeVar
 import trio
 
 from funai import _core
+from funai.layer2.node import L2Node, sign_request
 from funai.layer2.p2p import L2Gossip
 from funai.layer2.pegs import pegin_output
-from funai.layer2.service import L2Node, sign_request
 from funai.layer2.transactions import BondPayload, sign_payload
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainservice import ChainService

@@ -14,9 +14,9 @@ from funai import _core
 from funai.layer2.errors import L2Error
 from funai.layer2.follower import L1Follower
 from funai.layer2.messages import L2PegSigMsg
+from funai.layer2.node import L2Node
 from funai.layer2.pegout import Batch
 from funai.layer2.pegs import pegin_output
-from funai.layer2.service import L2Node
 from funai.layer2.transactions import PegInPayload, PegOutPayload, sign_payload
 from funai.ledger.block import Block
 from funai.ledger.errors import ConsensusError

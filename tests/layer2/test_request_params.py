@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from funai.errors import MalformedInputError
+from funai.layer2.node import sign_request
 from funai.layer2.request_params import RequestParams, inference_seed, params_from_json
-from funai.layer2.service import sign_request
 from funai.layer2.transactions import (
     InferenceContent,
     InferencePayload,

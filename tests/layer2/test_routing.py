@@ -12,8 +12,8 @@ from funai import _core
 from funai.errors import MalformedInputError
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2AdMsg
+from funai.layer2.node import Judge
 from funai.layer2.routing import AD_TTL, MAX_FUTURE, ModelOffer, RouteTable, ServiceAd
-from funai.layer2.service import Judge
 from funai.ledger.tx import COIN
 from funai.network.messages import decode_payload, encode_payload
 from funai.testing.cluster import MODEL, MODEL_B, Cluster, acct, fake_judge, good_answer, skey

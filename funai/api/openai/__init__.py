@@ -6,7 +6,7 @@
   header encoding) and the ``funai`` extension of an answer;
 * :mod:`~funai.api.openai.protocol`: request parsing into a typed ``ParsedRequest``, answer
   bodies, stream chunks and log-probabilities;
-* :mod:`~funai.api.openai.models`: the served models (``InferenceService``) and the model
+* :mod:`~funai.api.openai.models`: the served models (``ModelRegistry``) and the model
   list;
 * :mod:`~funai.api.openai.serving`: :class:`OpenAIServing`, answering, forwarding, paying on
   the inference layer (through :class:`funai.node.l2facade.L2Facade`) and streaming;

@@ -1,4 +1,4 @@
-"""The models this node serves (:class:`InferenceService`, one :class:`ServedModel` each) and
+"""The models this node serves (:class:`ModelRegistry`, one :class:`ServedModel` each) and
 the model list of ``GET /v1/models``, with the models other executors serve on the network.
 
 Models load in worker threads after the API starts (``roles.models`` in node.toml; names
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from funai.api.metrics import NodeMetrics
     from funai.node.node import Node
 
-__all__ = ["PRICE_UNIT", "InferenceService", "ServedModel"]
+__all__ = ["PRICE_UNIT", "ModelRegistry", "ServedModel"]
 
 log = logging.getLogger("funai.api")
 
@@ -48,7 +48,7 @@ class ServedModel:
         return self.engine.model
 
 
-class InferenceService:
+class ModelRegistry:
     """The models this node serves and their engines."""
 
     def __init__(self, node: Node | None, metrics: NodeMetrics) -> None:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from funai.api.openai.models import InferenceService
+from funai.api.openai.models import ModelRegistry
 from funai.api.openai.serving import OpenAIServing
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["openai_routes"]
 
 
-def openai_routes(service: InferenceService, node: Node | None) -> list[Route]:
+def openai_routes(service: ModelRegistry, node: Node | None) -> list[Route]:
     """``POST /v1/chat/completions``, ``POST /v1/completions``, ``GET /v1/models``,
     ``GET /v1/models/{model}`` and the routing quote ``POST /v1/l2/quote`` over ``service``."""
     serving = OpenAIServing(service, node)

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from funai.api.auth import ApiKeys
 from funai.api.forwarding import Forwarder, signed_request
 from funai.api.openai.errors import ApiError, payment_required
-from funai.api.openai.models import InferenceService, ServedModel
+from funai.api.openai.models import ModelRegistry, ServedModel
 from funai.api.openai.protocol import (
     SSE_DONE,
     ChunkWriter,
@@ -65,7 +65,7 @@ class OpenAIServing:
     """The OpenAI-compatible endpoints over the models of ``service`` on ``node`` (None: a
     bare engine, no API keys, no inference layer, unsigned provisional receipts)."""
 
-    def __init__(self, service: InferenceService, node: Node | None) -> None:
+    def __init__(self, service: ModelRegistry, node: Node | None) -> None:
         self.service = service
         self.metrics = service.metrics
         self.l2 = service.l2

@@ -1,4 +1,4 @@
-"""The node's L2 service (funai/layer2/service.py, class L2Node): what gossip and local
+"""The node's L2 service (funai/layer2/node.py, class L2Node): what gossip and local
 requests change, the outbox, and what survives a close and reopen."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from funai.layer2.messages import (
     L2TxMsg,
     L2VoteMsg,
 )
-from funai.layer2.service import L2Node, ModelNotServedError, sign_request
+from funai.layer2.node import L2Node, ModelNotServedError, sign_request
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, sign_tx
 from funai.ledger.tx import COIN
 from funai.network.messages import Message
