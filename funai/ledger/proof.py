@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from funai.errors import MalformedInputError
 from funai.hashing import sha256d
 from funai.ledger.block import Block
 from funai.ledger.tx import Transaction
+
+if TYPE_CHECKING:
+    from funai.ledger.chainstate import Chainstate
 
 __all__ = [
     "MAX_PROOF_INPUTS",
@@ -28,6 +31,7 @@ __all__ = [
     "TxProof",
     "clarity_proof",
     "clarity_tx",
+    "find_tx_proof",
     "merkle_proof",
     "root_from_proof",
     "tx_proof",
@@ -157,3 +161,21 @@ def tx_proof(block: Block, height: int, txid: bytes) -> TxProof:
     proof = merkle_proof(block, txid)
     tx = next(t for t in block.txs if t.txid() == txid)
     return TxProof(height, block.header.serialize(), tx, proof)
+
+
+#: How far back from the tip :func:`find_tx_proof` looks without a height.
+SEARCH_DEPTH = 1000
+
+
+def find_tx_proof(
+    chain: Chainstate, txid: bytes, height: int | None = None, depth: int = SEARCH_DEPTH
+) -> TxProof | None:
+    """The proof of ``txid`` (internal byte order) in the active chain: in the block at
+    ``height``, or else in the last ``depth`` blocks (newest first); None if not found."""
+    tip = len(chain.active) - 1
+    heights = [height] if height is not None else range(tip, max(-1, tip - depth), -1)
+    for h in heights:
+        block = chain.block_at(h)
+        if block is not None and any(t.txid() == txid for t in block.txs):
+            return tx_proof(block, h, txid)
+    return None

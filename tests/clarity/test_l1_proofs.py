@@ -25,6 +25,7 @@ from funai.ledger.encoding import encode
 from funai.ledger.proof import (
     TxProof,
     clarity_tx,
+    find_tx_proof,
     merkle_proof,
     root_from_proof,
     tx_proof,
@@ -169,3 +170,46 @@ def test_contract_refuses_forgeries(chain: tuple[L1, list[Block]]) -> None:
     other = blocks[4]
     q = tx_proof(other, _height(l1, other), other.txs[1].txid())
     assert _verify(vm, height, header, q.clarity_args()[2], q.clarity_args()[3]) == "(err u3)"
+
+
+def test_find_proof_and_the_api_route(chain: tuple[L1, list[Block]], tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from starlette.testclient import TestClient
+
+    from funai.api.app import build_app
+
+    l1, blocks = chain
+    block = blocks[3]
+    h = _height(l1, block)
+    tx = block.txs[3]
+    found = find_tx_proof(l1.chain, tx.txid())
+    assert found is not None
+    assert (found.height, found.proof) == (h, merkle_proof(block, tx.txid()))
+    assert find_tx_proof(l1.chain, tx.txid(), h - 1) is None
+    assert find_tx_proof(l1.chain, bytes(32)) is None
+
+    async def run(fn: object, *args: object) -> object:
+        return fn(*args)  # type: ignore[operator]
+
+    fake = SimpleNamespace(
+        service=SimpleNamespace(chain=l1.chain, run=run),
+        config=SimpleNamespace(inference=False, verifier=False, models=[]),
+        netdir=tmp_path,
+        l2=None,
+    )
+    client = TestClient(build_app(fake))  # type: ignore[arg-type]
+    r = client.get(f"/v1/l1/tx/{tx.txid()[::-1].hex()}/proof")
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["height"] == h
+    assert data["confirmations"] == l1.chain.height - h + 1
+    assert data["block_hash"] == block.hash()[::-1].hex()
+    vm = _vm(l1)
+    c = data["clarity"]
+    res = vm.read_only(LIB, "verify-tx-mined", c["height"], c["header"], c["tx"], c["proof"])
+    assert res.result == f"(ok 0x{tx.txid().hex()})"
+    assert client.get(f"/v1/l1/tx/{tx.txid()[::-1].hex()}/proof?height={h}").status_code == 200
+    assert client.get(f"/v1/l1/tx/{tx.txid()[::-1].hex()}/proof?height=1").status_code == 404
+    assert client.get(f"/v1/l1/tx/{tx.txid()[::-1].hex()}/proof?height=-1").status_code == 400
+    assert client.get("/v1/l1/tx/zz/proof").status_code == 400
