@@ -7,6 +7,7 @@ Merkle path against the header's root and the re-encoded transaction against its
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -172,7 +173,9 @@ def test_contract_refuses_forgeries(chain: tuple[L1, list[Block]]) -> None:
     assert _verify(vm, height, header, q.clarity_args()[2], q.clarity_args()[3]) == "(err u3)"
 
 
-def test_find_proof_and_the_api_route(chain: tuple[L1, list[Block]], tmp_path: Path) -> None:
+def test_find_proof_the_api_route_and_the_cli(
+    chain: tuple[L1, list[Block]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from types import SimpleNamespace
 
     from starlette.testclient import TestClient
@@ -213,3 +216,25 @@ def test_find_proof_and_the_api_route(chain: tuple[L1, list[Block]], tmp_path: P
     assert client.get(f"/v1/l1/tx/{tx.txid()[::-1].hex()}/proof?height=1").status_code == 404
     assert client.get(f"/v1/l1/tx/{tx.txid()[::-1].hex()}/proof?height=-1").status_code == 400
     assert client.get("/v1/l1/tx/zz/proof").status_code == 400
+    # funai wallet proof TXID: the same through the CLI
+    import httpx
+    from typer.testing import CliRunner
+
+    from funai.cli import app
+
+    def get(url: str, timeout: float) -> httpx.Response:
+        return client.get("/v1" + url.removeprefix("http://node/v1"))
+
+    monkeypatch.setattr(httpx, "get", get)
+    txid = tx.txid()[::-1].hex()
+    base = ["wallet", "proof", "--node", "http://node/v1"]
+    res = CliRunner().invoke(app, [*base, txid])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert f"at height {h}" in lines[0]
+    assert lines[1:] == [c["height"], c["header"], c["tx"], c["proof"]]
+    res = CliRunner().invoke(app, [*base, txid, "--json", "--height", str(h)])
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["proof"] == data["proof"]
+    assert CliRunner().invoke(app, [*base, txid, "--height", "1"]).exit_code == 1
+    assert CliRunner().invoke(app, [*base, "xyz"]).exit_code == 2
