@@ -238,3 +238,35 @@ def test_find_proof_the_api_route_and_the_cli(
     assert json.loads(res.stdout)["proof"] == data["proof"]
     assert CliRunner().invoke(app, [*base, txid, "--height", "1"]).exit_code == 1
     assert CliRunner().invoke(app, [*base, "xyz"]).exit_code == 2
+
+
+def test_largest_transaction_and_deep_tree_within_cost_limits() -> None:
+    """32 inputs, 16 80-byte outputs, every integer at its largest, 4096 leaves."""
+    import hashlib
+
+    from funai import _core
+    from funai.ledger.header import BlockHeader
+    from funai.ledger.proof import clarity_proof
+    from funai.ledger.tx import OutPoint, Transaction, TxIn
+
+    def rnd(i: int) -> bytes:
+        return hashlib.sha256(i.to_bytes(4, "big")).digest()
+
+    tx = Transaction(
+        2**32 - 1,
+        tuple(TxIn(OutPoint(rnd(i), 2**32 - 1)) for i in range(32)),
+        tuple(TxOut(255, 2**64 - 1, (rnd(i) * 3)[:80]) for i in range(16)),
+        2**32 - 1,
+    )
+    txids = [rnd(10_000 + i) for i in range(4096)]
+    txids[1234] = tx.txid()
+    header = BlockHeader(1, bytes(32), _core.merkle_root(txids), 0, 0x207FFFFF, 0)
+    chain = SimpleChain(burn_height=10, burn_blocks={5: {"header-hash": header.hash()}})
+    vm = ClarityVM(chain=chain)
+    vm.deploy("fai-l1-proofs", library_source("fai-l1-proofs"), sender=DEPLOYER)
+    proof = merkle_proof(txids, tx.txid())
+    assert len(proof) == 12
+    args = ("u5", "0x" + header.serialize().hex(), clarity_tx(tx), clarity_proof(proof))
+    res = vm.read_only(LIB, "verify-tx-mined", *args)
+    assert res.result == f"(ok 0x{tx.txid().hex()})"
+    assert res.cost["runtime"] < vm.call_limit["runtime"] // 20
