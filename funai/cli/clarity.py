@@ -107,7 +107,9 @@ def _sandbox() -> tuple[ClarityVM, MemoryStore]:
 @app.command()
 def check(
     paths: list[Path] = typer.Argument(
-        ..., help="A .clar contract, several, or a Clarinet.toml (or the folder holding one)."
+        ...,
+        metavar="FILE.clar... | Clarinet.toml | DIR",
+        help="A .clar contract, several, or a Clarinet.toml (or the folder holding one).",
     ),
     name: str | None = typer.Option(
         None, "--name", help="Contract name of a single file (default: file stem)."
@@ -168,6 +170,7 @@ def _check_one(file: Path, name: str | None, deployer: str | None, as_json: bool
 def run(
     args: list[str] = typer.Argument(
         ...,
+        metavar="CONTRACTS... [EXPR]...",
         help="Contracts (.clar files, or one Clarinet.toml or project folder), then "
         "expressions to evaluate in order.",
     ),
