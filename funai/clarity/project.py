@@ -224,15 +224,32 @@ def _pub(k: int) -> bytes:
     return bytes([2 + (point[1] & 1)]) + point[0].to_bytes(32, "big")
 
 
-def devnet_address(mnemonic: str, *, mainnet: bool = False) -> str:
+def _path(path: str) -> list[int]:
+    parts = path.split("/")
+    if parts[0] != "m":
+        raise ValueError(f"a derivation path starts with m/: {path!r}")
+    out = []
+    for part in parts[1:]:
+        hardened = part.endswith(("'", "h"))
+        digits = part[:-1] if hardened else part
+        if not digits.isdigit() or int(digits) >= 1 << 31:
+            raise ValueError(f"bad derivation path step {part!r}")
+        out.append(int(digits) | (1 << 31 if hardened else 0))
+    return out
+
+
+def devnet_address(
+    mnemonic: str, *, mainnet: bool = False, derivation: str = "m/44'/5757'/0'/0/0"
+) -> str:
     """The principal of a Clarinet devnet account: BIP39 seed of ``mnemonic`` (no
-    passphrase), BIP32 path ``m/44'/5757'/0'/0/0``, HASH160 of the compressed public key.
+    passphrase), BIP32 ``derivation`` path (Clarinet's default ``m/44'/5757'/0'/0/0``),
+    HASH160 of the compressed public key.
     For devnet/test keys only (this pure-Python derivation is not constant-time)."""
     words = unicodedata.normalize("NFKD", " ".join(mnemonic.split()))
     seed = hashlib.pbkdf2_hmac("sha512", words.encode(), b"mnemonic", 2048)
     digest = hmac.new(b"Bitcoin seed", seed, hashlib.sha512).digest()
     key, chain = int.from_bytes(digest[:32], "big"), digest[32:]
-    for index in (44 | 1 << 31, 5757 | 1 << 31, 1 << 31, 0, 0):
+    for index in _path(derivation):
         data = b"\x00" + key.to_bytes(32, "big") if index >> 31 else _pub(key)
         digest = hmac.new(chain, data + index.to_bytes(4, "big"), hashlib.sha512).digest()
         key, chain = (int.from_bytes(digest[:32], "big") + key) % _N, digest[32:]
@@ -256,7 +273,12 @@ def _accounts(root: Path) -> dict[str, str]:
         if isinstance(address, str):
             out[label] = _standard(address, f"{path}: accounts.{label}")
         elif isinstance(acct.get("mnemonic"), str):
-            out[label] = devnet_address(acct["mnemonic"])
+            try:
+                out[label] = devnet_address(
+                    acct["mnemonic"], derivation=str(acct.get("derivation", "m/44'/5757'/0'/0/0"))
+                )
+            except ValueError as exc:
+                raise ProjectError(f"{path}: accounts.{label}: {exc}", malformed=True) from None
     return out
 
 

@@ -64,6 +64,15 @@ def test_devnet_accounts_match_clarinet() -> None:
     )
 
 
+def test_devnet_derivation_path() -> None:
+    words = "twice kind fence tip hidden tilt action fragile skin nothing glory cousin green "
+    words += "tomorrow spring wrist shed math olympic multiply hip blue scout claw"
+    assert devnet_address(words, derivation="m/44h/5757h/0h/0/0") == DEFAULT_SENDER
+    assert devnet_address(words, derivation="m/44'/5757'/0'/0/1") != DEFAULT_SENDER
+    with pytest.raises(ValueError, match="derivation path"):
+        devnet_address(words, derivation="44'/0")
+
+
 def test_references_forms_and_principals() -> None:
     src = (
         f";; (contract-call? .commented f)\n(use-trait t '{SP}.sip.t)\n(impl-trait .a.t)\n"
