@@ -10,22 +10,17 @@ on the API row, ``overhead_ratio`` (API / direct time to first token)."""
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import trio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "api"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # nodeproc
-from apinode import ApiNode, model_cache, running_api_node
-
 from funai.inference import InferenceEngine, SamplingParams, load_model
 from funai.inference.defaults import ensure_default_model
+from tests.api.apinode import ApiNode, model_cache, running_api_node
 
 CLIENTS = 4
 REQUESTS = 8  # per round, spread over the clients

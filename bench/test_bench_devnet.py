@@ -3,7 +3,7 @@
 and storage, against running the same requests on the engine directly in the same run.
 
 One round: ``REQUESTS`` chat requests, sent concurrently to the two inference nodes of
-:func:`funai.node.devnet_story.open_l2_devnet` (1 miner, 5 verifiers, 2 inference nodes,
+:func:`funai.devnet.story.open_l2_devnet` (1 miner, 5 verifiers, 2 inference nodes,
 each a ``funai node`` process), followed on ``verifier0`` until every one is in a finalized
 L2 block. The split comes from the nodes themselves (``/v1/l2/status`` ``timings``: seconds
 in block validation and state transition, SQLite and content-store writes, judging) and from
@@ -27,9 +27,9 @@ import httpx
 import pytest
 import trio
 
+from funai.devnet.story import open_l2_devnet
 from funai.inference import InferenceEngine, SamplingParams, load_model
 from funai.inference.defaults import ensure_default_model
-from funai.node.devnet_story import open_l2_devnet
 
 REQUESTS = int(os.environ.get("FUNAI_BENCH_DEVNET_REQUESTS", "16"))
 MAX_TOKENS = 24

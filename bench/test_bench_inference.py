@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +16,8 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
-
 from funai.inference import LoadedModel, SamplingParams, generate_many, judge, load_model
+from tests.inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 N = 32
 ROUNDS = 5

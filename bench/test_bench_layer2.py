@@ -16,16 +16,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "layer2"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from inference_fixtures import model, model_dir  # noqa: F401
-from l2kit import MODEL, VERIFIER_NAMES, Net, acct, skey
 
 from funai import _core
 from funai.layer2.transactions import (
@@ -36,6 +29,8 @@ from funai.layer2.transactions import (
     sign_tx,
 )
 from funai.ledger.tx import COIN
+from funai.testing.cluster import MODEL, VERIFIER_NAMES, Net, acct, skey
+from tests.inference_fixtures import model, model_dir  # noqa: F401
 
 pytest.importorskip("pytest_benchmark")
 
@@ -105,11 +100,10 @@ N_PIPE = 4
 def test_bench_l2_pipeline_with_model(benchmark, tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     import time
 
-    from l2kit import VERIFIERS, Cluster
-
     from funai.layer2.judging import engine_generate, engine_judge
     from funai.layer2.request_params import RequestParams
     from funai.layer2.service import sign_request
+    from funai.testing.cluster import VERIFIERS, Cluster
 
     gen = engine_generate(model)
     params = RequestParams(max_tokens=24, temperature_ppm=700_000, top_p_ppm=900_000)

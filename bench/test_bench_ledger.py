@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import timeit
 from pathlib import Path
@@ -17,16 +16,12 @@ from typing import Any
 
 import pytest
 
-from funai.ledger.headerchain import verify_headers_python, verify_headers_rust
-from funai.ledger.params import BITCOIN
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ledger"))
-from ledger_kit import SK_A, SK_B, Kit, pkh_out
-
 from funai.ledger.block import Block
 from funai.ledger.chainstate import Chainstate
-from funai.ledger.params import REGTEST
+from funai.ledger.headerchain import verify_headers_python, verify_headers_rust
+from funai.ledger.params import BITCOIN, REGTEST
 from funai.ledger.tx import OutPoint, Transaction
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, pkh_out
 
 VECTORS = Path(__file__).resolve().parents[1] / ".." / "shared" / "vectors"
 START = 822_528

@@ -9,19 +9,16 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "network"))
-from netkit import NodeProc, build_chain, start_node, wait_until
-
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.datadir import chain_path
 from funai.ledger.params import REGTEST
+from tests.network.netkit import NodeProc, build_chain, start_node, wait_until
 
 BLOCKS = 1000
 

@@ -30,7 +30,6 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,9 +37,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 from funai.inference import LoadedModel, generate, generate_many, load_model
 from funai.inference.convert import convert_gguf, skip_layer
@@ -51,6 +47,7 @@ from funai.inference.replay import DRAW_MARGIN, LOGIT_MARGIN, Replay
 from funai.layer2.judging import prompt_ids, replay_content
 from funai.layer2.request_params import RequestParams
 from funai.layer2.transactions import InferenceContent
+from tests.inference_fixtures import gguf_path, model, model_dir, model_dir_fp32, model_fp32  # noqa: F401
 
 SCALE = float(os.environ.get("FUNAI_BENCH_VERIFY_SCALE", "1"))
 PPM = 1_000_000

@@ -336,10 +336,8 @@ def test_infer_and_judge_usage_errors(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def default_model() -> Path:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from inference_fixtures import model_cache
-
     from funai.inference.defaults import ensure_default_model
+    from tests.inference_fixtures import model_cache
 
     return ensure_default_model(model_cache())
 

@@ -96,7 +96,7 @@ def test_bench_pow_reports_the_measured_choice(tmp_path: Path) -> None:
 
 
 def test_mine_uses_the_choice_and_backend_forces(tmp_path: Path) -> None:
-    from funai.node.devnet_accounts import dev_accounts
+    from funai.devnet.accounts import dev_accounts
 
     addr = dev_accounts("regtest")[1].address
     base = ["--datadir", str(tmp_path), "mine", "-n", "regtest", "--threads", "1"]

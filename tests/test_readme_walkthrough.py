@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from inference_fixtures import model_cache, model_dir  # noqa: F401
 
-sys.path.insert(0, str(Path(__file__).parent / "layer2"))
-from devnet_cli import CLI, copy_model, devnet_cli
+from tests.inference_fixtures import model_cache, model_dir  # noqa: F401
+from tests.layer2.devnet_cli import CLI, copy_model, devnet_cli
 
 pytestmark = pytest.mark.slow
 

@@ -46,4 +46,4 @@ async def _load_models(node: Node, app: Any) -> None:
     """Loads the served models, then gives them to the inference layer's roles."""
     await app.state.inference.load()
     if node.l2 is not None:
-        node.l2.attach_models(app.state.inference)
+        node.l2.attach_models(app.state.inference.models.values())

@@ -15,7 +15,7 @@ ids and ``data-*`` attributes: ``#l1-height``/``#l2-height[data-height]``, ``#l1
 ``#l2-line``, ``[data-available]`` on the L2 section containers, ``#l2-summary
 tr[data-field]``, ``#elections-table tr[data-winner]``, ``#verifiers-table tr[data-key]``,
 ``#inference-table tr[data-txid][data-status]`` and its ``.steps[data-reached]``
-(tests/api/test_metrics_page.py, tests/layer2/test_status_page_l2.py).
+(tests/api/test_api_metrics_page.py, tests/layer2/test_devnet_status_page.py).
 """
 
 from __future__ import annotations

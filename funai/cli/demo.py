@@ -9,7 +9,7 @@
    agree on one chain tip.
 3. The model: the default model answers a question and the judge scores the answer.
 4. The inference layer on a devnet of eight separate node processes (one miner, the five
-   genesis test verifiers, two inference nodes; :mod:`funai.node.devnet_story`):
+   genesis test verifiers, two inference nodes; :mod:`funai.devnet.story`):
    registration, peg-in, elections, a request through the OpenAI-compatible API with its
    immediate answer and receipt, the L2 block, the votes, the anchor in L1, the confirmation
    and the reclamation of the content on every node.
@@ -159,7 +159,7 @@ def run_devnet(console: Console, nodes: int, blocks: int) -> None:
     """Starts real node processes, lets node0 mine, and waits until every node has the tip."""
     import httpx
 
-    from funai.node.devnet import l1_layout, start_devnet, stop_devnet
+    from funai.devnet.launcher import l1_layout, start_devnet, stop_devnet
 
     console.rule(f"[bold]A local network: {nodes} nodes, node0 mines")
     with tempfile.TemporaryDirectory(prefix="funai-demo-") as work:
@@ -255,7 +255,7 @@ def run_inference_layer(console: Console, model_dir: Path) -> None:
 
 def run_story_json(model_dir: Path, on_step: Any = None) -> dict[str, Any]:
     """The inference-layer lifecycle on a devnet of node processes, serving ``model_dir``."""
-    from funai.node.devnet_story import run_devnet_story
+    from funai.devnet.story import run_devnet_story
 
     with tempfile.TemporaryDirectory(prefix="funai-demo-") as tmp:
         return run_devnet_story(

@@ -4,7 +4,7 @@ With ``--l2`` the devnet is the inference layer's (DESIGN 4.8): ``miner``, the f
 test verifiers ``verifier0..4`` judging with the model, and ``--inference`` inference nodes
 ``inference-a..`` serving it (``--model``, a name under ``<datadir>/models`` or a directory;
 the default model is fetched and converted when missing). It is ready to use as anvil's or
-Hardhat's (:mod:`funai.node.devnet_ready`): it starts from genesis, prints the well-known
+Hardhat's (:mod:`funai.devnet.ready`): it starts from genesis, prints the well-known
 developer accounts (test keys), mines to account 0, funds the inference nodes (they register,
 bond and bid on their own, so the L2 chain grows by itself) and the developer accounts on
 both layers, installs the API key ``fai-devnet-...`` paying from account 1 on every node,
@@ -33,8 +33,8 @@ import httpx
 import typer
 
 from funai.cli.common import fail
-from funai.node.devnet import NodeSpec, l1_layout, l2_layout, start_devnet, stop_devnet
-from funai.node.devnet_accounts import DevAccount
+from funai.devnet.accounts import DevAccount
+from funai.devnet.launcher import NodeSpec, l1_layout, l2_layout, start_devnet, stop_devnet
 
 
 class _StopRequestedError(Exception):
@@ -106,7 +106,7 @@ def devnet(
     work = (workdir or ctx.obj.datadir / "devnet-nodes").expanduser()
     accounts = []
     if l2:
-        from funai.node.devnet_ready import prepare_dev_l2
+        from funai.devnet.ready import prepare_dev_l2
 
         try:
             accounts = prepare_dev_l2(work, specs, network, api_port)
@@ -147,7 +147,7 @@ def devnet(
             print("Ctrl-C stops all nodes.", flush=True)
         keeper = None
         if l2:
-            from funai.node.devnet_ready import Keeper
+            from funai.devnet.ready import Keeper
 
             _bring_up(work, endpoints, specs, accounts, model, network, timeout, as_json, alive)
             keeper = Keeper(endpoints, specs, network)
@@ -171,7 +171,7 @@ def devnet(
 
 
 def _print_accounts(accounts: list[DevAccount]) -> None:
-    from funai.node.devnet_accounts import DEV_API_KEY, DEV_API_KEY_ACCOUNT, WARNING
+    from funai.devnet.accounts import DEV_API_KEY, DEV_API_KEY_ACCOUNT, WARNING
 
     print("developer accounts (L1 address, L2 account, secret key):")
     for a in accounts:
@@ -196,9 +196,9 @@ def _bring_up(
     as_json: bool,
     alive: Callable[[], None],
 ) -> None:
-    from funai.node.devnet_accounts import DEV_API_KEY, openai_snippet
-    from funai.node.devnet_ready import bring_up
-    from funai.node.devnet_story import StoryError
+    from funai.devnet.accounts import DEV_API_KEY, openai_snippet
+    from funai.devnet.client import StoryError
+    from funai.devnet.ready import bring_up
 
     name = Path(model).name
     say = None if as_json else (lambda line: print(line, flush=True))

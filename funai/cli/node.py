@@ -46,7 +46,7 @@ def node(
     ),
 ) -> None:
     """Run a node until Ctrl-C / SIGTERM."""
-    from funai.node.node import run_node
+    from funai.daemon import run_daemon
 
     datadir: Path = ctx.obj.datadir
     try:
@@ -72,6 +72,6 @@ def node(
     except (ValueError, OSError) as exc:
         fail(f"bad configuration: {exc}")
     try:
-        trio.run(run_node, datadir, cfg)
+        trio.run(run_daemon, datadir, cfg)
     except OSError as exc:
         fail(str(exc))

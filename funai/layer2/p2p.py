@@ -1,7 +1,7 @@
 """L2 gossip and sync over the node's P2P network (the additive plug-in of docs/protocol.md).
 
 :class:`L2Gossip` joins an :class:`~funai.layer2.service.L2Node` to a running
-:class:`~funai.network.manager.PeerManager` and :class:`~funai.node.chainservice.ChainService`:
+:class:`~funai.network.manager.PeerManager` and :class:`~funai.ledger.chainservice.ChainService`:
 
 * L1: a tip listener runs :meth:`L1Follower.sync` through ``ChainService.run`` (the
   chainstate's thread), so every L1 block reaches the L2 node in order, reorgs included.
@@ -51,11 +51,11 @@ from funai.layer2.messages import (
     L2VoteMsg,
 )
 from funai.layer2.service import L2Node
+from funai.ledger.chainservice import ChainService
 from funai.network.errors import Misbehaviour
 from funai.network.manager import InvKind, PeerManager
 from funai.network.messages import GetData, Inv, Message
 from funai.network.peer import Peer
-from funai.node.chainservice import ChainService
 
 __all__ = ["L2Gossip", "item_of"]
 

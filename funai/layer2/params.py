@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from funai import _core
 from funai.hashing import sha256
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.params import get_params
 from funai.ledger.quorum import MAX_QUORUM_KEYS, quorum_payload
 from funai.ledger.supply import HALVING_INTERVAL
@@ -155,7 +156,7 @@ def network_l2_params(network: str) -> L2Params | None:
     if l1.name not in ("devnet", "regtest"):
         return None
     return L2Params(
-        network_id=l1.genesis_hash(),
+        network_id=genesis_hash(l1),
         genesis_models=(DEFAULT_MODEL_ID,),
         genesis_verifiers=_test_verifiers(),
         confirmations=2,

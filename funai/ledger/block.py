@@ -14,10 +14,9 @@ from funai.errors import MalformedInputError
 from funai.hashing import merkle_root
 from funai.ledger.encoding import decode, encode
 from funai.ledger.header import BlockHeader
-from funai.ledger.params import ChainParams
-from funai.ledger.tx import Coinbase, OutputKind, Transaction, TxOut
+from funai.ledger.tx import Coinbase, Transaction, TxOut
 
-__all__ = ["Block", "make_coinbase", "make_genesis", "tx_merkle_root", "witness_root"]
+__all__ = ["Block", "make_coinbase", "tx_merkle_root", "witness_root"]
 
 
 def tx_merkle_root(txs: tuple[Transaction, ...] | list[Transaction]) -> bytes:
@@ -82,22 +81,3 @@ def make_coinbase(
         lock_time=0,
         coinbase=Coinbase(height, extra_nonce, wroot),
     )
-
-
-def make_genesis(params: ChainParams) -> Block:
-    """The genesis block: one coinbase with a data output carrying the network's message.
-
-    It pays nothing (zero pre-mine) and its outputs never enter the UTXO set.
-    """
-    coinbase = make_coinbase(
-        0, [TxOut(int(OutputKind.DATA), 0, params.genesis_message)], b"", witness_root([])
-    )
-    header = BlockHeader(
-        version=1,
-        prev_hash=bytes(32),
-        merkle_root=tx_merkle_root([coinbase]),
-        time=params.genesis_time,
-        bits=params.genesis_bits,
-        nonce=params.genesis_nonce,
-    )
-    return Block(header, (coinbase,))

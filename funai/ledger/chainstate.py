@@ -25,6 +25,7 @@ from funai.ledger.block import Block
 from funai.ledger.compact import block_work, decode_compact, median_time_past
 from funai.ledger.encoding import decode, encode
 from funai.ledger.errors import ConsensusError
+from funai.ledger.genesis import genesis_block, genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import ChainParams
 from funai.ledger.tx import OutPoint, OutputKind, TxOut
@@ -101,7 +102,7 @@ class Chainstate:
         self.params = params
         self.path = path
         self.clock = clock
-        self.genesis_hash = params.genesis_hash()
+        self.genesis_hash = genesis_hash(params)
         self.db = connect(path, synchronous=synchronous)
         self.db.executescript(_SCHEMA)
         self.index: dict[bytes, IndexEntry] = {}
@@ -145,7 +146,7 @@ class Chainstate:
         self.activate_best_chain()
 
     def _init_genesis(self) -> None:
-        genesis = self.params.genesis_block()
+        genesis = genesis_block(self.params)
         work = block_work(decode_compact(genesis.header.bits).target)
         with transaction(self.db):
             self.db.execute("INSERT INTO meta VALUES ('genesis', ?)", (self.genesis_hash,))

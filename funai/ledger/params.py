@@ -10,14 +10,9 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from funai.ledger.compact import decode_compact
-
-if TYPE_CHECKING:
-    from funai.ledger.block import Block
 
 __all__ = [
     "BITCOIN",
@@ -86,21 +81,6 @@ class ChainParams:
     @property
     def pow_limit(self) -> int:
         return self.rules.pow_limit
-
-    def genesis_block(self) -> Block:
-        """The network's genesis block (built deterministically from the parameters)."""
-        return _genesis(self)
-
-    def genesis_hash(self) -> bytes:
-        """Hash of the genesis block; also the network id committed to by every signature."""
-        return self.genesis_block().header.hash()
-
-
-@functools.cache
-def _genesis(params: ChainParams) -> Block:
-    from funai.ledger.block import make_genesis
-
-    return make_genesis(params)
 
 
 # Bitcoin mainnet: powLimit = 0x00000000ffff... (bits 0x1d00ffff). Minimum versions from

@@ -19,6 +19,7 @@ from funai import _core
 from funai.errors import FunaiError, MalformedInputError
 from funai.ledger.address import Address, decode_address, encode_address, hash160
 from funai.ledger.chainstate import Chainstate
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.mempool import Mempool
 from funai.ledger.params import ChainParams
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash
@@ -211,7 +212,7 @@ class Wallet:
     def _sign(self, chosen: list[tuple[OutPoint, Coin]], outputs: list[TxOut]) -> Transaction:
         unsigned = Transaction(1, tuple(TxIn(op) for op, _ in chosen), tuple(outputs), 0, None, ())
         spent = [c.out for _, c in chosen]
-        genesis = self.params.genesis_hash()
+        genesis = genesis_hash(self.params)
         witnesses = []
         for index, (_, coin) in enumerate(chosen):
             sk, pk = self.keys[coin.out.payload]

@@ -46,6 +46,7 @@ import trio
 
 from funai.errors import MalformedInputError
 from funai.ledger.block import Block
+from funai.ledger.chainservice import ChainService
 from funai.ledger.errors import ConsensusError, MempoolError
 from funai.ledger.header import BlockHeader, display_hash
 from funai.ledger.tx import Transaction
@@ -77,7 +78,6 @@ from funai.network.messages import (
     TxMsg,
 )
 from funai.network.peer import Peer
-from funai.node.chainservice import ChainService
 
 __all__ = ["InvKind", "NetConfig", "PeerManager", "netgroup"]
 

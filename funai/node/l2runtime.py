@@ -29,9 +29,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
@@ -52,11 +52,30 @@ from funai.ledger.wallet import Wallet, WalletError
 from funai.node.keyfile import load_secret
 
 if TYPE_CHECKING:
-    from funai.api.metrics import NodeMetrics
-    from funai.api.openai_compat import InferenceService
+    from funai.inference.model import LoadedModel
     from funai.node.node import Node
 
-__all__ = ["L2Runtime", "PaymentRequiredError", "Reservation"]
+__all__ = ["L2Observer", "L2Runtime", "PaymentRequiredError", "Reservation", "ServedModel"]
+
+
+class L2Observer(Protocol):
+    """What the inference layer reports to the node's metrics (the API's ``NodeMetrics``)."""
+
+    def observe_verdict(self, model: str, verdict: str) -> None: ...
+
+    def observe_vote_latency(self, seconds: float) -> None: ...
+
+
+class ServedModel(Protocol):
+    """A model the node serves, as the API's model registry holds it."""
+
+    name: str
+    model_id: str
+    status: str
+
+    @property
+    def model(self) -> LoadedModel: ...
+
 
 log = logging.getLogger("funai.layer2")
 
@@ -131,29 +150,21 @@ class L2Runtime:
         self.last_duty = "starting"
         self.models_ready = trio.Event()
         self.offers: list[ModelOffer] = []  # what this executor advertises (attach_models)
-        self.metrics: NodeMetrics | None = None  # set by the API (judge verdicts, vote latency)
+        self.metrics: L2Observer | None = None  # set by the API (judge verdicts, vote latency)
         self.snapshot = (self.l2.state.height, 0)  # (L2 height, L2 mempool) for /metrics
         self._tip = trio.Event()
         node.service.tip_listeners.append(self._on_tip)
 
     # --- roles ----------------------------------------------------------------------------
-    def attach_models(self, service: InferenceService) -> None:
+    def attach_models(self, served: Iterable[ServedModel]) -> None:
         """The served models finished loading: executor models and the verifier's judge."""
         from funai.layer2.judging import engine_judge
 
-        ready = {
-            bytes.fromhex(m.model_id): m.model
-            for m in service.models.values()
-            if m.status == "ready" and m.engine is not None
-        }
+        served = list(served)
+        ready = {bytes.fromhex(m.model_id): m.model for m in served if m.status == "ready"}
         judges = {mid: engine_judge(model) for mid, model in ready.items()}
 
-        names = {
-            mid: m.name
-            for m in service.models.values()
-            if m.model_id
-            for mid in [bytes.fromhex(m.model_id)]
-        }
+        names = {mid: m.name for m in served if m.model_id for mid in [bytes.fromhex(m.model_id)]}
 
         def judge(model_id: bytes, content: InferenceContent, seed: int) -> Verdict:
             run = judges.get(model_id)

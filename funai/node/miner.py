@@ -9,11 +9,11 @@ import time
 import trio
 
 from funai.ledger.block import Block
+from funai.ledger.chainservice import ChainService
 from funai.ledger.errors import ConsensusError
 from funai.ledger.header import display_hash
 from funai.ledger.miner import MiningStats, build_template, solve, too_early
 from funai.ledger.tx import TxOut
-from funai.node.chainservice import ChainService
 
 __all__ = ["Miner"]
 

@@ -1,4 +1,5 @@
-"""The node: chain service, P2P manager, miner and HTTP API under one Trio nursery.
+"""The node: chain service, P2P manager, miner, inference layer (and the HTTP API the daemon
+gives it) under one Trio nursery.
 
 Files in ``<datadir>/<network>/``: ``chainstate.sqlite`` (chain and mempool), ``node.key``
 (Ed25519 node key, mode 0600), ``peers.json`` (address book and bans), ``node.log``
@@ -10,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from funai import _core
 from funai.layer2.params import network_l2_params
 from funai.layer2.service import L2Node
 from funai.ledger.address import decode_address
+from funai.ledger.chainservice import ChainService
 from funai.ledger.datadir import chain_path, network_dir, wallet_path
 from funai.ledger.params import get_params
 from funai.ledger.tx import TxOut
@@ -28,14 +30,16 @@ from funai.ledger.wallet import Wallet, WalletError
 from funai.network.addrbook import AddrBook, parse_hostport
 from funai.network.handshake import LocalIdentity, Services
 from funai.network.manager import NetConfig, PeerManager
-from funai.node.chainservice import ChainService
 from funai.node.config import NodeConfig
 from funai.node.keyfile import load_secret
 from funai.node.l2runtime import L2Runtime
-from funai.node.logs import setup_logging
 from funai.node.miner import Miner
 
-__all__ = ["Node", "load_node_key", "run_node"]
+__all__ = ["ApiServer", "Node", "load_node_key"]
+
+#: Serves a node's HTTP API on ``listen`` and reports its base URL once bound (the API layer's
+#: ``serve_api``; the node knows only this shape, the daemon wires the two).
+ApiServer = Callable[..., Awaitable[None]]
 
 log = logging.getLogger("funai.node")
 
@@ -142,15 +146,22 @@ class Node:
         )
         return out
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        from funai.api.server import serve_api
-
+    async def run(
+        self,
+        *,
+        serve_api: ApiServer | None = None,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Runs the node's tasks; ``serve_api`` (given by the composition root,
+        :mod:`funai.daemon`) serves its HTTP API inside the node's nursery, so the API stops
+        before the chain and the inference layer close."""
         try:
             async with trio.open_nursery() as nursery:
                 port = await nursery.start(self.net.run)
                 host = parse_hostport(self.config.p2p_listen)[0]
                 self.p2p_addr = f"{host}:{port}"
-                self.api_url = await nursery.start(serve_api, self, self.config.api_listen)
+                if serve_api is not None:
+                    self.api_url = await nursery.start(serve_api, self, self.config.api_listen)
                 nursery.start_soon(self.miner.run)
                 if self.l2 is not None:
                     nursery.start_soon(self.l2.run)
@@ -212,22 +223,3 @@ class Node:
             elif progress is not None:
                 progress.stop()
                 progress = None
-
-
-async def run_node(datadir: Path, config: NodeConfig) -> None:
-    """Runs a node until SIGINT or SIGTERM."""
-    params = get_params(config.network)
-    netdir = network_dir(datadir, params)
-    setup_logging(config.log_level, config.log_json, netdir / "node.log")
-    node = Node(datadir, config)
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(node.run)
-
-            async def stop_on_signal() -> None:
-                async for signum in signals:
-                    log.info("shutting down", extra={"fields": {"signal": signum}})
-                    nursery.cancel_scope.cancel()
-                    return
-
-            nursery.start_soon(stop_on_signal)

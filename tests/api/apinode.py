@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nodeproc import spawn_node, stop_node
 
 from funai.api.wallet_routes import read_cookie
+from funai.devnet.launcher import spawn_node, stop_node
 from funai.inference.defaults import default_models_dir, ensure_default_model
 from funai.node.config import NodeConfig
 
@@ -93,7 +93,7 @@ def running_api_node(datadir: Path) -> Iterator[ApiNode]:
     )
     (netdir / "node.toml").write_text(config.to_toml())
     env = {**os.environ, "FUNAI_ORT_THREADS": "2"}
-    proc = spawn_node(datadir, "regtest", env)
+    proc = spawn_node(datadir, "regtest", env=env)
     node = ApiNode(datadir, proc)
     info = netdir / "node.json"
 

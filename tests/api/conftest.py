@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from apinode import ApiNode, running_api_node
+
+from tests.api.apinode import ApiNode, running_api_node
 
 
 @pytest.fixture(scope="session")

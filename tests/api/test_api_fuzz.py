@@ -14,9 +14,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from apinode import ApiNode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.api.apinode import ApiNode
 
 # (path, property) pairs never given a well-typed value.
 UNSAFE = {

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from apinode import ApiNode
 from typer.testing import CliRunner
 
 from funai.api.auth import KEYS_FILE
 from funai.cli import app
 from funai.ledger.params import REGTEST
 from funai.ledger.wallet import Wallet
+from tests.api.apinode import ApiNode
 
 
 def _post(node: ApiNode, model: str, key: str | None) -> httpx.Response:

@@ -193,7 +193,7 @@ class Executor:
             }
         else:
             choice = {"index": 0, "text": self.says}
-        answer = {
+        answer: dict[str, Any] = {
             "id": "chatcmpl-fake",
             "object": "chat.completion" if chat else "text_completion",
             "model": MODEL,
@@ -307,7 +307,7 @@ def forward_through(executor: Executor, *, chat: bool = True, stream: bool = Fal
         config.accesslog = None
         config.graceful_timeout = 0.5
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(functools.partial(serve, app, config))
+            binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
             base = binds[0].rstrip("/") + "/v1"
             ad = ServiceAd(
                 _core.schnorr_public_key(EXECUTOR_SK),

@@ -17,6 +17,7 @@ Directives (in ``;;`` comments, applied in order):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,7 +86,7 @@ def test_contract(path: Path) -> None:
         return
     vm.deploy(path.stem, text, sender=deployer)
     sender = deployer
-    last = None
+    last: Any = None
     expr = ""
     for key, val in steps:
         if key == "@sender":

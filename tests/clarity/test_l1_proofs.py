@@ -8,15 +8,11 @@ Merkle path against the header's root and the re-encoded transaction against its
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "layer2"))
-
-from l1kit import L1
 
 from funai.clarity import ClarityVM, SimpleChain
 from funai.clarity.library import library_source
@@ -32,6 +28,7 @@ from funai.ledger.proof import (
     tx_proof,
 )
 from funai.ledger.tx import OutputKind, TxOut
+from tests.layer2.l1kit import L1
 
 DEPLOYER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
 LIB = f"{DEPLOYER}.fai-l1-proofs"
@@ -66,8 +63,12 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[L1, list[Block]]:
 def _vm(l1: L1) -> ClarityVM:
     """A VM whose ledger view is the real chain: header-hash = the block hash at a height."""
     tip = l1.chain.height
-    hashes = {h: {"header-hash": l1.chain.block_at(h).hash()} for h in range(tip + 1)}  # type: ignore[union-attr]
-    vm = ClarityVM(chain=SimpleChain(height=5, burn_height=tip + 1, burn_blocks=hashes))  # type: ignore[arg-type]
+    hashes: dict[int, dict[str, int | bytes | str]] = {}
+    for h in range(tip + 1):
+        block = l1.chain.block_at(h)
+        assert block is not None
+        hashes[h] = {"header-hash": block.hash()}
+    vm = ClarityVM(chain=SimpleChain(height=5, burn_height=tip + 1, burn_blocks=hashes))
     vm.deploy("fai-l1-proofs", library_source("fai-l1-proofs"), sender=DEPLOYER)
     return vm
 
@@ -222,20 +223,20 @@ def test_find_proof_the_api_route_and_the_cli(
 
     from funai.cli import app
 
-    def get(url: str, timeout: float) -> httpx.Response:
+    def get(url: str, timeout: float) -> Any:
         return client.get("/v1" + url.removeprefix("http://node/v1"))
 
     monkeypatch.setattr(httpx, "get", get)
     txid = tx.txid()[::-1].hex()
     base = ["wallet", "proof", "--node", "http://node/v1"]
-    res = CliRunner().invoke(app, [*base, txid])
-    assert res.exit_code == 0, res.output
-    lines = res.stdout.splitlines()
+    cli = CliRunner().invoke(app, [*base, txid])
+    assert cli.exit_code == 0, cli.output
+    lines = cli.stdout.splitlines()
     assert f"at height {h}" in lines[0]
     assert lines[1:] == [c["height"], c["header"], c["tx"], c["proof"]]
-    res = CliRunner().invoke(app, [*base, txid, "--json", "--height", str(h)])
-    assert res.exit_code == 0
-    assert json.loads(res.stdout)["proof"] == data["proof"]
+    cli = CliRunner().invoke(app, [*base, txid, "--json", "--height", str(h)])
+    assert cli.exit_code == 0
+    assert json.loads(cli.stdout)["proof"] == data["proof"]
     assert CliRunner().invoke(app, [*base, txid, "--height", "1"]).exit_code == 1
     assert CliRunner().invoke(app, [*base, "xyz"]).exit_code == 2
 

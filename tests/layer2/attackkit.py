@@ -5,12 +5,21 @@ to send a request and produce a block. Each attack test adds its hostile part.""
 from __future__ import annotations
 
 from pathlib import Path
-
-from l2kit import MODEL, NETWORK_ID, VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
+from typing import Any
 
 from funai.layer2.service import Judge, L2Node, sign_request
 from funai.layer2.transactions import L2Tx, TxKind, sign_tx
 from funai.ledger.tx import COIN
+from funai.testing.cluster import (
+    MODEL,
+    NETWORK_ID,
+    VERIFIERS,
+    Cluster,
+    acct,
+    fake_judge,
+    good_answer,
+    skey,
+)
 
 __all__ = ["BID", "World", "started"]
 
@@ -20,14 +29,14 @@ BID = 5 * COIN
 class World(Cluster):
     """v0..v4 verify, ``good`` executes and produces; ``user`` is funded."""
 
-    def __init__(self, tmp: Path, **overrides: object) -> None:
+    def __init__(self, tmp: Path, **overrides: Any) -> None:
         judges: dict[str, Judge] = dict.fromkeys(VERIFIERS, fake_judge)
         super().__init__(tmp, judges, {"good": good_answer}, **overrides)
         self.good: L2Node = self.nodes["good"]
         self.v0: L2Node = self.nodes["v0"]
         self.user_nonce = 0
 
-    def round(self, bids: dict[str, int] | None = None) -> None:  # type: ignore[override]
+    def round(self, bids: dict[str, int] | None = None) -> None:
         super().round({"good": BID} if bids is None else bids)
 
     def request(self, text: str = "capital of France?", gas: int = COIN) -> L2Tx:

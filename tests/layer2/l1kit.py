@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import skey
-
 from funai import _core
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.compact import decode_compact, hash_to_int
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import REGTEST
 from funai.ledger.supply import l1_subsidy
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash
 from funai.ledger.validation import check_tx_inputs
+from funai.testing.cluster import skey
 
 MINER_SK = skey("miner")
 MINER_PK = _core.schnorr_public_key(MINER_SK)
 MINER = _core.hash160(MINER_PK)
-GENESIS = REGTEST.genesis_hash()
+GENESIS = genesis_hash(REGTEST)
 
 
 class L1:

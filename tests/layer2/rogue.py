@@ -1,6 +1,6 @@
 """Dishonest devnet nodes: ``funai node`` processes with one behaviour patched.
 
-A test gives a :class:`~funai.node.devnet.NodeSpec` the ``code`` of :func:`launch_code`; the
+A test gives a :class:`~funai.devnet.launcher.NodeSpec` the ``code`` of :func:`launch_code`; the
 child process imports this module, applies the patches of its roles, then runs the ``funai``
 command line as usual (``sys.argv[1:]``). Roles:
 
@@ -191,7 +191,7 @@ def _bad_receipt_executor() -> None:
         p[5] = bytes([p[5][0] ^ 1]) + p[5][1:]  # the receipt signature, as the client sees it
         return L2Tx(tx.kind, tx.sender_key, tx.nonce, tx.fee, tuple(p), tx.signature)
 
-    L2Runtime.settle = settle  # type: ignore[method-assign]
+    L2Runtime.settle = settle  # type: ignore[method-assign, assignment]
 
 
 def _silent_producer() -> None:

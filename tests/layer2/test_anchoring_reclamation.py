@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import data_tx
-
 from funai.hashing import sha256
 from funai.layer2.anchoring import Anchor, AnchorTracker, find_anchors
 from funai.layer2.pegs import find_pegins, pegin_output
 from funai.layer2.reclamation import ContentStore
 from funai.layer2.transactions import InferenceContent
 from funai.ledger.tx import Transaction, TxOut
+from funai.testing.cluster import data_tx
 
 
 def test_anchor_format() -> None:

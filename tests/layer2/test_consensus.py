@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from l2kit import MODEL, VERIFIER_NAMES, Net, acct, skey
 
 from funai import _core
 from funai.layer2.block import L2Block, L2Header, block_sig_message, qc_hash
@@ -15,6 +14,7 @@ from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_infer
 from funai.layer2.votes import QuorumCertificate, Verdict, make_vote, try_form_qc
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
+from funai.testing.cluster import MODEL, VERIFIER_NAMES, Net, acct, skey
 
 NID = None  # filled per net
 

@@ -24,24 +24,25 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet
-from rogue import EDIT, GARBAGE, launch_code
 
 from funai import _core
+from funai.devnet.launcher import l2_layout
 from funai.inference import load_model
 from funai.inference.convert import convert_gguf
 from funai.inference.defaults import ensure_default_model, gguf_dir
 from funai.inference.fetch import DEFAULT_SOURCE
 from funai.layer2.judging import engine_judge
 from funai.layer2.params import test_verifier_key as verifier_key
-from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
+from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, account_of, sign_tx
 from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import COIN
-from funai.node.devnet import l2_layout
+from funai.testing.devnet import Devnet, model_cache, running_devnet
+from tests.layer2.rogue import EDIT, GARBAGE, launch_code
 
 pytestmark = pytest.mark.slow
 
@@ -260,10 +261,7 @@ def test_model_governance(tmp_path: Path) -> None:
         included = [
             net.wait(
                 f"{TxKind(tx.kind).name} in a block",
-                lambda tx=tx: (
-                    net.get(node, f"/l2/tx/{tx.txid().hex()}")["l2_height"] is not None
-                    and net.get(node, f"/l2/tx/{tx.txid().hex()}")
-                ),
+                functools.partial(_in_block, net, node, tx),
             )
             for tx in txs
         ]
@@ -330,3 +328,9 @@ def test_equivocating_producer_forfeits(tmp_path: Path) -> None:
             assert net.account(name, rogue["account"])["balance"] < l2_subsidy(bad["height"])
             assert net.account(name, honest["account"])["balance"] >= l2_subsidy(0), name
         net.same_state()
+
+
+def _in_block(net: Devnet, node: str, tx: L2Tx) -> Any:
+    """The node's record of ``tx`` once it is in a block (else a false value)."""
+    got = net.get(node, f"/l2/tx/{tx.txid().hex()}")
+    return got if got["l2_height"] is not None else None

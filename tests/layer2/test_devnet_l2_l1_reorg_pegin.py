@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet
 
+from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec, l2_layout
+from funai.testing.devnet import Devnet, model_cache, running_devnet
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +28,8 @@ MINE_INTERVAL = 1.5
 PEG = COIN // 4
 
 
-def _l1(net: Devnet, name: str) -> dict[str, str | int]:
-    got: dict[str, str | int] = net.get(name, "/status")
+def _l1(net: Devnet, name: str) -> dict[str, Any]:
+    got: dict[str, Any] = net.get(name, "/status")
     return got
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from devnetkit import model_cache, running_devnet
 
+from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec, l2_layout
+from funai.testing.devnet import model_cache, running_devnet
 
 pytestmark = pytest.mark.slow
 

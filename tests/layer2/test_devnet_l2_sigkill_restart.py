@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from devnetkit import model_cache, running_devnet
 
+from funai.devnet.launcher import l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import l2_layout
+from funai.testing.devnet import model_cache, running_devnet
 
 pytestmark = pytest.mark.slow
 

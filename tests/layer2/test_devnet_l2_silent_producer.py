@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devnetkit import model_cache, running_devnet
-from rogue import launch_code
 
+from funai.devnet.launcher import l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import l2_layout
+from funai.testing.devnet import model_cache, running_devnet
+from tests.layer2.rogue import launch_code
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet
 
+from funai.devnet.launcher import NODE_CODE, NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import NODE_CODE, NodeSpec, l2_layout
+from funai.testing.devnet import Devnet, model_cache, running_devnet
 
 pytestmark = pytest.mark.slow
 

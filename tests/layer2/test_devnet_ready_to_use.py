@@ -13,12 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from devnet_cli import devnet_cli
-from devnetkit import model_cache
 from openai import OpenAI
 
+from funai.devnet.accounts import DEV_API_KEY, dev_accounts
 from funai.inference.defaults import ensure_default_model
-from funai.node.devnet_accounts import DEV_API_KEY, dev_accounts
+from funai.testing.devnet import model_cache
+from tests.layer2.devnet_cli import devnet_cli
 
 pytestmark = pytest.mark.slow
 

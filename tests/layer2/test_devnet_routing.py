@@ -18,14 +18,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from devnetkit import Devnet, model_cache, running_devnet, stream_chat
 from openai import NotFoundError, OpenAI
-from rogue import launch_code
 
 from funai.api.openai_compat import verify_receipt
+from funai.devnet.launcher import NodeSpec, l2_layout
 from funai.inference.defaults import ensure_default_model
 from funai.ledger.tx import COIN
-from funai.node.devnet import NodeSpec, l2_layout
+from funai.testing.devnet import Devnet, model_cache, running_devnet, stream_chat
+from tests.layer2.rogue import launch_code
 
 pytestmark = pytest.mark.slow
 

@@ -8,13 +8,13 @@ import json
 import math
 
 import pytest
-from inference_fixtures import model, model_dir  # noqa: F401
-from l2kit import MODEL
 
 from funai.inference import LoadedModel
 from funai.layer2.judging import engine_generate, engine_judge, scores_to_verdict
 from funai.layer2.request_params import RequestParams
 from funai.layer2.transactions import InferenceContent
+from funai.testing.cluster import MODEL
+from tests.inference_fixtures import model, model_dir  # noqa: F401
 
 QUESTION = "What is the capital of France?"
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l1kit import L1
-from l2kit import VERIFIERS, Cluster, acct, fake_judge, good_answer
-
 from funai.layer2.follower import L1Follower
 from funai.layer2.pegs import pegin_output
 from funai.ledger.tx import COIN, TxOut
+from funai.testing.cluster import VERIFIERS, Cluster, acct, fake_judge, good_answer
+from tests.layer2.l1kit import L1
 
 
 def setup(tmp_path: Path) -> tuple[L1, Cluster, list[L1Follower]]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from l2kit import make_params, skey
 
 from funai.errors import FunaiError
 from funai.layer2.anchoring import Anchor
@@ -19,6 +18,7 @@ from funai.layer2.service import L2Node
 from funai.layer2.transactions import L2Tx
 from funai.layer2.votes import QuorumCertificate, Vote
 from funai.ledger.encoding import encode
+from funai.testing.cluster import make_params, skey
 
 cbor_values = st.recursive(
     st.none() | st.integers(-(2**64), 2**64 - 1) | st.binary(max_size=100) | st.text(max_size=20),

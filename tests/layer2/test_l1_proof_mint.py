@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l1kit import L1
-from l2kit import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
-
 from funai.clarity import ClarityVM
 from funai.clarity.library import library_source
 from funai.layer2.execution import _ClarityStore, principal
@@ -21,6 +18,8 @@ from funai.layer2.follower import L1Follower
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.proof import clarity_tx, tx_proof
 from funai.ledger.tx import COIN, OutputKind, TxOut
+from funai.testing.cluster import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
+from tests.layer2.l1kit import L1
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "l1-payment" / "paid-token.clar"
 SHOP_KEY = bytes([1]) * 32

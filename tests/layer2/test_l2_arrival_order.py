@@ -14,17 +14,26 @@ import contextlib
 import random
 from pathlib import Path
 
-from attackkit import started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from l2kit import MODEL, NETWORK_ID, VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
 
 from funai.errors import FunaiError
 from funai.layer2.messages import L2BlockMsg, L2VoteMsg
-from funai.layer2.service import L2Node, sign_request
+from funai.layer2.service import Judge, L2Node, sign_request
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.tx import COIN
 from funai.network.messages import Message
+from funai.testing.cluster import (
+    MODEL,
+    NETWORK_ID,
+    VERIFIERS,
+    Cluster,
+    acct,
+    fake_judge,
+    good_answer,
+    skey,
+)
+from tests.layer2.attackkit import started
 
 
 def test_l1_block_before_the_l2_parent_it_builds_on(tmp_path: Path) -> None:
@@ -71,7 +80,7 @@ FUNDS = {"user": 100 * COIN, "a": 50 * COIN, "b": 50 * COIN}
 
 def _history(tmp: Path) -> Cluster:
     """Two producers bidding, requests, five verifiers: the journal of a few rounds."""
-    judges = dict.fromkeys(VERIFIERS, fake_judge)
+    judges: dict[str, Judge] = dict.fromkeys(VERIFIERS, fake_judge)
     c = Cluster(tmp / "ref", judges, {"a": good_answer, "b": good_answer})
     a, b = c.nodes["a"], c.nodes["b"]
     c.mine([[a.registration_output()], [b.registration_output()]])
@@ -106,10 +115,10 @@ def test_any_arrival_order_ends_on_the_same_chain(seed: int) -> None:
             node.state.add_meta("pegged_in", amount)
     while l1 or msgs:  # L1 in its order (as the follower feeds it), gossip anywhere around it
         if l1 and (not msgs or rng.random() < 0.3):
-            h, prev, height, txs = l1.pop(0)[1]  # type: ignore[misc]
+            h, prev, height, txs = l1.pop(0)[1]
             node.on_l1_block(h, prev, height, txs)
         else:
-            sender, msg = msgs.pop(0)[1]  # type: ignore[misc]
+            sender, msg = msgs.pop(0)[1]
             _try(node, msg, sender)
         if node.sync_wanted:  # an orphan: it asks the sender for the blocks it lacks
             node.sync_wanted = set()
@@ -118,7 +127,7 @@ def test_any_arrival_order_ends_on_the_same_chain(seed: int) -> None:
     want = ref.nodes["v0"]
     assert (node.state.height, node.state.tip()) == (want.state.height, want.state.tip())
     assert node.state.state_root() == want.state.state_root()
-    for h, *_ in (e[1] for e in ref.journal if e[0] == "l1"):  # type: ignore[misc]
+    for h, *_ in (e[1] for e in ref.journal if e[0] == "l1"):
         got, exp = node.sortition.rounds[h], want.sortition.rounds[h]
         assert (got.winner and got.winner.reg) == (exp.winner and exp.winner.reg)
         assert got.seed == exp.seed

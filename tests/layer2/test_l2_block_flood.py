@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
-from attackkit import gossip_for, started
-from l2kit import NETWORK_ID, skey
 
 from funai import _core
 from funai.hashing import sha256
@@ -23,9 +22,11 @@ from funai.layer2.block import BlockContents, L2Block, block_sig_message
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.p2p import MAX_SEEN
+from funai.testing.cluster import NETWORK_ID, skey
+from tests.layer2.attackkit import gossip_for, started
 
 
-def _block(template: L2Block, signer: str, **changes: object) -> L2Block:
+def _block(template: L2Block, signer: str, **changes: Any) -> L2Block:
     header = dataclasses.replace(
         template.header, producer_key=_core.schnorr_public_key(skey(signer)), **changes
     )

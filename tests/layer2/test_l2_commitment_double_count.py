@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import Net
-
 from funai.layer2.commitment import Commitment
 from funai.ledger.tx import COIN, Transaction, TxOut
+from funai.testing.cluster import Net
 
 SYBILS = [f"sybil{i}" for i in range(10)]
 

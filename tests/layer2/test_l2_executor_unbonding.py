@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 import trio
-from l2kit import MODEL, VERIFIER_NAMES, Net, acct, make_params, skey
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
@@ -26,6 +25,7 @@ from funai.layer2.service import L2Node
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
 from funai.ledger.encoding import encode
 from funai.ledger.tx import COIN, MAX_MONEY
+from funai.testing.cluster import MODEL, VERIFIER_NAMES, Net, acct, make_params, skey
 
 
 @pytest.fixture

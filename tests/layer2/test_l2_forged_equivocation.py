@@ -12,8 +12,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from attackkit import started
-from l2kit import NETWORK_ID, acct, skey
 
 from funai import _core
 from funai.layer2.block import BlockContents, L2Block, block_sig_message
@@ -22,6 +20,8 @@ from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.messages import L2BlockMsg
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.supply import l2_subsidy
+from funai.testing.cluster import NETWORK_ID, acct, skey
+from tests.layer2.attackkit import started
 
 
 def _signed_by(name: str, header: object) -> bytes:

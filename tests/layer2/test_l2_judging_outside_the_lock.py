@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 import trio
-from attackkit import gossip_for, started
-from l2kit import MODEL, NETWORK_ID, good_text, skey
 
 from funai import _core
 from funai.layer2.block import BlockContents, L2Block, block_sig_message, tx_root
@@ -27,6 +25,8 @@ from funai.layer2.transactions import InferenceContent, make_inference
 from funai.layer2.votes import Verdict
 from funai.ledger.tx import COIN
 from funai.node.l2runtime import L2Runtime
+from funai.testing.cluster import MODEL, NETWORK_ID, good_text, skey
+from tests.layer2.attackkit import gossip_for, started
 
 
 def test_judging_runs_without_the_l2_lock(tmp_path: Path) -> None:

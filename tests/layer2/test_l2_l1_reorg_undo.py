@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from attackkit import started
-from l2kit import acct
-
 from funai.layer2.pegs import pegin_output
 from funai.ledger.tx import COIN, TxOut
+from funai.testing.cluster import acct
+from tests.layer2.attackkit import started
 
 
 def test_l1_reorg_across_a_pegin_undoes_its_credit(tmp_path: Path) -> None:

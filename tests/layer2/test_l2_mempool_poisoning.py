@@ -11,17 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from attackkit import started
-from l2kit import NETWORK_ID, acct, skey
 
 from funai.layer2.errors import L2Error
 from funai.layer2.mempool import MAX_NONCE_AHEAD, L2Mempool
 from funai.layer2.messages import L2TxMsg
-from funai.layer2.transactions import TxKind, sign_tx
+from funai.layer2.transactions import L2Tx, TxKind, sign_tx
 from funai.ledger.tx import COIN
+from funai.testing.cluster import NETWORK_ID, acct, skey
+from tests.layer2.attackkit import started
 
 
-def _transfer(name: str, nonce: int, amount: int = 1, fee: int = 0, to: str = "bob") -> object:
+def _transfer(name: str, nonce: int, amount: int = 1, fee: int = 0, to: str = "bob") -> L2Tx:
     return sign_tx(skey(name), TxKind.TRANSFER, nonce, [acct(to), amount], NETWORK_ID, fee)
 
 
@@ -31,12 +31,12 @@ def test_a_broke_account_cannot_censor_the_others(tmp_path: Path) -> None:
     attacker = next(f"zz{i}" for i in range(1000) if acct(f"zz{i}") < acct("user"))
     for nonce in range(10):  # zero balance: every one is refused, nothing is stored
         with pytest.raises(L2Error, match="mempool-insufficient-funds"):
-            w.v0.receive(L2TxMsg.make(_transfer(attacker, nonce), None), "attacker")  # type: ignore[arg-type]
+            w.v0.receive(L2TxMsg.make(_transfer(attacker, nonce), None), "attacker")
     assert len(w.v0.mempool) == 0
     w.fund(attacker, 10)  # enough for ten 1-unit transfers, no fee
     for nonce in range(10):
-        w.good.submit(_transfer(attacker, nonce))  # type: ignore[arg-type]
-    w.good.submit(_transfer("user", 0, COIN, fee=1000))  # type: ignore[arg-type]
+        w.good.submit(_transfer(attacker, nonce))
+    w.good.submit(_transfer("user", 0, COIN, fee=1000))
     w.pump()
     w.round()
     block = w.v0.blocks[w.v0.state.tip()]
@@ -50,15 +50,15 @@ def test_mempool_rules_and_eviction(tmp_path: Path) -> None:
     v0 = w.v0
     w.fund("alice", 5)
     with pytest.raises(L2Error, match="mempool-stale-nonce"):
-        v0.submit(_transfer("good", 0))  # good's nonce 0 was its bond  # type: ignore[arg-type]
+        v0.submit(_transfer("good", 0))  # good's nonce 0 was its bond
     with pytest.raises(L2Error, match="mempool-nonce-gap"):
-        v0.submit(_transfer("alice", MAX_NONCE_AHEAD))  # type: ignore[arg-type]
-    v0.submit(_transfer("alice", 0, 2))  # type: ignore[arg-type]
-    v0.submit(_transfer("alice", 1, 2))  # type: ignore[arg-type]
+        v0.submit(_transfer("alice", MAX_NONCE_AHEAD))
+    v0.submit(_transfer("alice", 0, 2))
+    v0.submit(_transfer("alice", 1, 2))
     with pytest.raises(L2Error, match="mempool-insufficient-funds"):
-        v0.submit(_transfer("alice", 2, 2))  # type: ignore[arg-type]  # 2 + 2 + 2 > 5
+        v0.submit(_transfer("alice", 2, 2))  # 2 + 2 + 2 > 5
     with pytest.raises(L2Error, match="mempool-conflict"):
-        v0.submit(_transfer("alice", 1, 1))  # type: ignore[arg-type]
+        v0.submit(_transfer("alice", 1, 1))
     with pytest.raises(L2Error, match="unstake-exceeds-stake"):  # the dry run of the next tx
         v0.submit(sign_tx(skey("user"), TxKind.UNSTAKE, 0, [COIN], NETWORK_ID))
     with pytest.raises(L2Error, match="mempool-producer-only"):
@@ -69,7 +69,7 @@ def test_mempool_rules_and_eviction(tmp_path: Path) -> None:
     spend = _transfer("alice", 0, 5)
     assert len(v0.mempool) == 2
     w.nodes["good"].mempool.remove(list(w.nodes["good"].mempool))
-    w.nodes["good"].mempool.admit(spend, w.good.state, w.l1_height)  # type: ignore[arg-type]
+    w.nodes["good"].mempool.admit(spend, w.good.state, w.l1_height)
     w.round()  # good includes only its own view: alice's 5-unit transfer
     assert v0.state.account(acct("alice")) == (0, 1)
     assert len(v0.mempool) == 0  # evicted: used nonce, and the next one cannot be paid
@@ -82,12 +82,12 @@ def test_sender_limit_and_full_pool(tmp_path: Path) -> None:
     w.fund("alice", COIN)
     w.fund("carol", COIN)
     for n in range(3):
-        pool.admit(_transfer("alice", n, fee=1), state, 0)  # type: ignore[arg-type]
+        pool.admit(_transfer("alice", n, fee=1), state, 0)
     with pytest.raises(L2Error, match="mempool-sender-limit"):
-        pool.admit(_transfer("alice", 3, fee=1), state, 0)  # type: ignore[arg-type]
-    pool.admit(_transfer("carol", 0, fee=1), state, 0)  # type: ignore[arg-type]
+        pool.admit(_transfer("alice", 3, fee=1), state, 0)
+    pool.admit(_transfer("carol", 0, fee=1), state, 0)
     with pytest.raises(L2Error, match="mempool-full"):
-        pool.admit(_transfer("user", 0, fee=1), state, 0)  # type: ignore[arg-type]
+        pool.admit(_transfer("user", 0, fee=1), state, 0)
     pool.admit(_transfer("user", 0, fee=50), state, 0)  # a higher fee evicts the cheapest
     assert len(pool) == 4
     assert pool.select(state, 10)[0].sender == acct("user")
@@ -96,7 +96,7 @@ def test_sender_limit_and_full_pool(tmp_path: Path) -> None:
 def test_expiry(tmp_path: Path) -> None:
     w = started(tmp_path)
     w.fund("alice", 5)
-    w.v0.submit(_transfer("alice", 1))  # type: ignore[arg-type]  # nonce 0 never comes
+    w.v0.submit(_transfer("alice", 1))  # nonce 0 never comes
     for _ in range(w.params.tx_expiry):
         w.mine([])
     assert len(w.v0.mempool) == 0  # rule tx-expiry

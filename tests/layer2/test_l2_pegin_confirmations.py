@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from attackkit import started
-from l2kit import NETWORK_ID, acct, skey, vkey
 
 from funai import _core
 from funai.layer2.block import BlockContents
@@ -25,6 +23,8 @@ from funai.layer2.pegs import pegin_output
 from funai.layer2.registration import Registration, RegRef
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.tx import COIN, OutputKind, TxOut
+from funai.testing.cluster import NETWORK_ID, acct, skey, vkey
+from tests.layer2.attackkit import started
 
 
 def test_pegin_confirmations_count_at_the_election(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import trio
-from attackkit import gossip_for, started
 
 from funai.layer2.messages import L2TxMsg
+from tests.layer2.attackkit import gossip_for, started
 
 
 def _raw(node_dir: Path) -> bytes:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import trio
-from attackkit import gossip_for, started
-from l2kit import acct
 
 from funai.layer2.block import BlockContents, L2Block
 from funai.layer2.messages import L2BlockMsg, L2TxMsg
 from funai.layer2.transactions import InferenceContent, L2Tx
 from funai.ledger.tx import COIN
 from funai.network.messages import Message
+from funai.testing.cluster import acct
+from tests.layer2.attackkit import gossip_for, started
 
 VERIFIER_NAMES = {"v0", "v1", "v2", "v3", "v4"}
 

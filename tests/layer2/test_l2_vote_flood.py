@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 import trio
-from attackkit import gossip_for, started
-from l2kit import NETWORK_ID, skey
 
 from funai.hashing import sha256
 from funai.layer2.admission import AdmissionError
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2VoteMsg
 from funai.layer2.votes import Verdict, make_vote
+from funai.testing.cluster import NETWORK_ID, skey
+from tests.layer2.attackkit import gossip_for, started
 
 
 def test_flood_of_throwaway_votes_does_not_stop_the_qc(tmp_path: Path) -> None:

@@ -6,7 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from l2kit import (
+
+from funai import _core
+from funai.hashing import sha256
+from funai.layer2.errors import L2Error
+from funai.layer2.messages import L2BlockMsg
+from funai.layer2.service import Judge, L2Node, ModelNotServedError, sign_request
+from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
+from funai.layer2.votes import Verdict
+from funai.ledger.supply import l2_subsidy
+from funai.ledger.tx import COIN
+from funai.testing.cluster import (
     MODEL,
     MODEL_B,
     NETWORK_ID,
@@ -19,16 +29,6 @@ from l2kit import (
     good_text,
     skey,
 )
-
-from funai import _core
-from funai.hashing import sha256
-from funai.layer2.errors import L2Error
-from funai.layer2.messages import L2BlockMsg
-from funai.layer2.service import Judge, L2Node, ModelNotServedError, sign_request
-from funai.layer2.transactions import InferenceContent, TxKind, account_of, sign_tx
-from funai.layer2.votes import Verdict
-from funai.ledger.supply import l2_subsidy
-from funai.ledger.tx import COIN
 
 
 def always(accept: bool) -> Judge:

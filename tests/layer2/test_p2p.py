@@ -11,7 +11,23 @@ from pathlib import Path
 from typing import TypeVar
 
 import trio
-from l2kit import (
+
+from funai import _core
+from funai.layer2.p2p import L2Gossip
+from funai.layer2.pegs import pegin_output
+from funai.layer2.service import L2Node, sign_request
+from funai.layer2.transactions import TxKind, sign_tx
+from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
+from funai.ledger.chainservice import ChainService
+from funai.ledger.compact import decode_compact, hash_to_int
+from funai.ledger.header import BlockHeader
+from funai.ledger.params import REGTEST
+from funai.ledger.supply import l1_subsidy
+from funai.ledger.tx import COIN, OutputKind, TxOut
+from funai.network.addrbook import AddrBook
+from funai.network.handshake import LocalIdentity
+from funai.network.manager import NetConfig, PeerManager
+from funai.testing.cluster import (
     MODEL,
     NETWORK_ID,
     acct,
@@ -22,22 +38,6 @@ from l2kit import (
     skey,
     vkey,
 )
-
-from funai import _core
-from funai.layer2.p2p import L2Gossip
-from funai.layer2.pegs import pegin_output
-from funai.layer2.service import L2Node, sign_request
-from funai.layer2.transactions import TxKind, sign_tx
-from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
-from funai.ledger.compact import decode_compact, hash_to_int
-from funai.ledger.header import BlockHeader
-from funai.ledger.params import REGTEST
-from funai.ledger.supply import l1_subsidy
-from funai.ledger.tx import COIN, OutputKind, TxOut
-from funai.network.addrbook import AddrBook
-from funai.network.handshake import LocalIdentity
-from funai.network.manager import NetConfig, PeerManager
-from funai.node.chainservice import ChainService
 
 T = TypeVar("T")
 MINER = _core.hash160(_core.schnorr_public_key(skey("miner")))

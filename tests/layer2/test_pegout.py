@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from l1kit import GENESIS, L1, MINER
-from l2kit import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
 
 from funai import _core
 from funai.layer2.errors import L2Error
@@ -27,6 +25,8 @@ from funai.ledger.params import REGTEST
 from funai.ledger.quorum import quorum_output, quorum_payload, quorum_witness
 from funai.ledger.supply import l1_subsidy
 from funai.ledger.tx import COIN, OutPoint, OutputKind, Transaction, TxOut, sighash
+from funai.testing.cluster import VERIFIERS, Cluster, acct, fake_judge, good_answer, skey
+from tests.layer2.l1kit import GENESIS, L1, MINER
 
 ALICE = _core.hash160(_core.schnorr_public_key(skey("alice")))  # the withdrawal's payout
 FEE = 10_000  # pegout_fee of these tests
@@ -238,7 +238,7 @@ def test_two_signatures_are_not_enough(tmp_path: Path) -> None:
     assert st is not None
     assert (st["status"], st["signers"], st["needed"]) == ("signed", 2, 3)
     assert w.drain() == []
-    batch = w.v0.pegouts.batches[st["l1_txid"]]  # type: ignore[index]
+    batch = w.v0.pegouts.batches[st["l1_txid"]]
     # assembled by hand with the 2 signatures, the L1 refuses it
     m, keys, _ = w.v0.state.pool(batch.spent[0].payload)  # type: ignore[misc]
     sigs = {k: s[0] for k, s in batch.sigs.items()}
@@ -267,7 +267,7 @@ def test_outsider_and_bad_signatures_are_dropped(tmp_path: Path) -> None:
     st = w.x.pegout_status(txid)
     assert st is not None
     assert st["signers"] == 1
-    batch = w.x.pegouts.batches[st["l1_txid"]]  # type: ignore[index]
+    batch = w.x.pegouts.batches[st["l1_txid"]]
     msg = sighash(batch.tx, 0, batch.spent, GENESIS)
     before = dict(batch.sigs)
     mallory = skey("mallory")
@@ -414,7 +414,7 @@ def test_pegout_state_survives_a_restart(tmp_path: Path) -> None:
     assert (st["status"], st["l1_txid"], st["signers"]) == ("signed", l1_txid, 2)
     assert again.pegouts.signed(txid) == l1_txid
     # it never signs that withdrawal in another transaction, even after the restart
-    batch = again.pegouts.batches[l1_txid]  # type: ignore[index]
+    batch = again.pegouts.batches[l1_txid]
     twin = Batch(
         Transaction(1, batch.tx.inputs, batch.tx.outputs[:1], 0, None, ()),
         batch.spent,
@@ -466,7 +466,7 @@ def test_pegout_route(tmp_path: Path) -> None:
     st = w.v0.pegout_status(txid)
     assert st is not None
     assert body["status"] == "broadcast"
-    assert body["l1_txid"] == bytes(st["l1_txid"])[::-1].hex()  # type: ignore[arg-type]
+    assert body["l1_txid"] == bytes(st["l1_txid"])[::-1].hex()
     assert body["payout"] == ALICE.hex()
     assert (body["amount"], body["l1_value"], body["signers"]) == (COIN // 2, COIN // 2 - FEE, 5)
     assert got["00" * 32].status_code == 404

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from l2kit import MODEL, NETWORK_ID, skey
 
 from funai.errors import MalformedInputError
 from funai.layer2.request_params import RequestParams, inference_seed, params_from_json
@@ -21,6 +20,7 @@ from funai.layer2.verifier import JudgeJob, Verifier
 from funai.layer2.votes import Verdict
 from funai.ledger.encoding import decode, encode
 from funai.ledger.tx import tagged_hash
+from funai.testing.cluster import MODEL, NETWORK_ID, skey
 
 params_st = st.builds(
     RequestParams,

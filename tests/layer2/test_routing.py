@@ -7,15 +7,16 @@ import time
 from pathlib import Path
 
 import pytest
-from l2kit import MODEL, MODEL_B, Cluster, acct, fake_judge, good_answer, skey
 
 from funai import _core
 from funai.errors import MalformedInputError
 from funai.layer2.errors import L2Error
 from funai.layer2.messages import L2AdMsg
 from funai.layer2.routing import AD_TTL, MAX_FUTURE, ModelOffer, RouteTable, ServiceAd
+from funai.layer2.service import Judge
 from funai.ledger.tx import COIN
 from funai.network.messages import decode_payload, encode_payload
+from funai.testing.cluster import MODEL, MODEL_B, Cluster, acct, fake_judge, good_answer, skey
 
 NID = _core.sha256(b"routing test network")
 NOW = 1_800_000_000
@@ -117,7 +118,7 @@ def test_routes_cheapest_first_and_filtered() -> None:
 
 def test_node_routes_only_to_bonded_executors_of_active_models(tmp_path: Path) -> None:
     now = int(time.time())  # the nodes check adverts against their clock
-    judges = {f"v{i}": fake_judge for i in range(5)}
+    judges: dict[str, Judge] = {f"v{i}": fake_judge for i in range(5)}
     cluster = Cluster(tmp_path, judges, {"ia": good_answer, "ib": good_answer})
     ia, ib, v0 = cluster.nodes["ia"], cluster.nodes["ib"], cluster.nodes["v0"]
     # an executor advertises only what it serves: MODEL_B is dropped from its offers

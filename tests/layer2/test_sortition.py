@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from l2kit import Net, commit_tx, data_tx
-
 from funai import _core
 from funai.layer2.commitment import Commitment, bid_of, find_commitments
 from funai.layer2.registration import Registration, RegRef
 from funai.layer2.sortition import median, pick
 from funai.ledger.tx import COIN, OutputKind, TxOut
+from funai.testing.cluster import Net, commit_tx, data_tx
 
 
 def chi2_sf(x: float, df: int) -> float:

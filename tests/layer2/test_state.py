@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from l2kit import VERIFIER_NAMES, Net, acct, skey
-
 from funai import _core
 from funai.layer2.execution import BlockContext, apply_tx
 from funai.layer2.transactions import TxKind, sign_tx
 from funai.ledger.supply import HALVING_INTERVAL, L1_INITIAL_SUBSIDY, l2_subsidy, total_supply
 from funai.ledger.tx import COIN, MAX_MONEY
+from funai.testing.cluster import VERIFIER_NAMES, Net, acct, skey
 
 
 def stake(net: Net, name: str, amount: int, nonce: int = 0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from l2kit import MODEL, MODEL_B, VERIFIER_NAMES, Net, acct, skey
 
 from funai import _core
 from funai.errors import FunaiError, MalformedInputError
@@ -23,6 +22,7 @@ from funai.layer2.transactions import (
 from funai.ledger.encoding import encode
 from funai.ledger.quorum import quorum_payload
 from funai.ledger.tx import COIN, OutputKind
+from funai.testing.cluster import MODEL, MODEL_B, VERIFIER_NAMES, Net, acct, skey
 
 
 def test_content_hash_is_length_prefixed() -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ledger_kit import Kit
 
 from funai.ledger.params import REGTEST
+from tests.ledger.ledger_kit import Kit
 
 
 @pytest.fixture

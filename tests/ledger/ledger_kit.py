@@ -97,7 +97,7 @@ class Kit:
         """A signed transaction; inputs are (outpoint, spent output, secret key)."""
         unsigned = Transaction(1, tuple(TxIn(op) for op, _, _ in inputs), tuple(outputs), lock_time)
         spent = [o for _, o, _ in inputs]
-        witnesses = []
+        witnesses: list[tuple[bytes, ...]] = []
         for i, (_, out, sk) in enumerate(inputs):
             sig = _core.schnorr_sign(sk, sighash(unsigned, i, spent, genesis or self.genesis))
             if out.kind == OutputKind.PAY_TO_KEY:

@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from ledger_kit import SK_A, SK_B, Kit, grind, pkh_out
 
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.errors import ConsensusError
@@ -14,6 +13,7 @@ from funai.ledger.header import BlockHeader
 from funai.ledger.params import REGTEST
 from funai.ledger.supply import l1_subsidy
 from funai.ledger.tx import OutPoint
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, grind, pkh_out
 
 
 def _pair(tmp_path: Path) -> tuple[Kit, Kit]:

@@ -12,12 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from ledger_kit import SK_A, SK_B, Kit, pkh_out
-
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.encoding import encode
 from funai.ledger.params import REGTEST
 from funai.ledger.tx import OutPoint
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, pkh_out
 
 CHILD = Path(__file__).with_name("crash_child.py")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_kit import SK_A, pkh_out
 
 from funai import _core
 from funai.errors import MalformedInputError
@@ -17,8 +16,10 @@ from funai.ledger.address import (
 )
 from funai.ledger.block import Block
 from funai.ledger.encoding import decode, encode
+from funai.ledger.genesis import genesis_block, genesis_hash
 from funai.ledger.params import MAIN, NETWORKS, REGTEST
 from funai.ledger.tx import OutPoint, Transaction, TxIn, sighash, tagged_hash
+from tests.ledger.ledger_kit import SK_A, pkh_out
 
 # RFC 8949 appendix A examples (the subset consensus values use).
 RFC_EXAMPLES = [
@@ -122,17 +123,17 @@ def test_transaction_rejects_bad_shapes() -> None:
 
 
 def test_block_round_trip() -> None:
-    g = REGTEST.genesis_block()
+    g = genesis_block(REGTEST)
     assert Block.deserialize(g.serialize()).hash() == g.hash()
 
 
 def test_sighash_is_tagged_and_network_bound() -> None:
     tx = _tx()
     spent = [pkh_out(SK_A, 7)]
-    a = sighash(tx, 0, spent, MAIN.genesis_hash())
-    b = sighash(tx, 0, spent, REGTEST.genesis_hash())
+    a = sighash(tx, 0, spent, genesis_hash(MAIN))
+    b = sighash(tx, 0, spent, genesis_hash(REGTEST))
     assert a != b
-    assert sighash(tx, 0, [pkh_out(SK_A, 8)], MAIN.genesis_hash()) != a  # commits to amounts
+    assert sighash(tx, 0, [pkh_out(SK_A, 8)], genesis_hash(MAIN)) != a  # commits to amounts
     assert tagged_hash(b"x", b"") != tagged_hash(b"y", b"")
 
 

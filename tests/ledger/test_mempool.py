@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from ledger_kit import SK_A, SK_B, Kit, pkh_out
 
 from funai.ledger.errors import MempoolError
 from funai.ledger.mempool import Mempool
 from funai.ledger.params import REGTEST
 from funai.ledger.tx import OutPoint, Transaction
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, pkh_out
 
 SUBSIDY = 150_000_000
 

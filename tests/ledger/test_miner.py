@@ -6,18 +6,19 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from ledger_kit import SK_A, Kit, grind, pkh_out
 
 from funai.ledger.compact import decode_compact, encode_compact, hash_to_int, retarget
+from funai.ledger.genesis import genesis_block
 from funai.ledger.miner import build_template, solve, with_extra_nonce
 from funai.ledger.params import NETWORKS, REGTEST, HeaderRules
 from funai.ledger.validation import check_block
+from tests.ledger.ledger_kit import SK_A, Kit, grind, pkh_out
 
 
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_genesis_blocks_are_valid(name: str) -> None:
     params = NETWORKS[name]
-    genesis = params.genesis_block()
+    genesis = genesis_block(params)
     check_block(genesis, params)
     assert hash_to_int(genesis.hash()) <= decode_compact(params.genesis_bits).target
 
@@ -46,7 +47,7 @@ def _retarget_params() -> object:
         REGTEST, name="retarget-test", rules=rules, genesis_bits=0x200FFFFF
     )
     nonce = 0
-    while hash_to_int(dataclasses.replace(params, genesis_nonce=nonce).genesis_block().hash()) > (
+    while hash_to_int(genesis_block(dataclasses.replace(params, genesis_nonce=nonce)).hash()) > (
         decode_compact(0x200FFFFF).target
     ):
         nonce += 1

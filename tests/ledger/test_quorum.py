@@ -4,7 +4,6 @@ rule rejecting a violation while leaving the chain tip and UTXO set unchanged.""
 from __future__ import annotations
 
 import pytest
-from ledger_kit import SK_A, SK_B, Kit, pkh_out
 
 from funai import _core
 from funai.errors import MalformedInputError
@@ -19,6 +18,7 @@ from funai.ledger.quorum import (
 )
 from funai.ledger.tx import OutPoint, OutputKind, Transaction, TxIn, TxOut, sighash, tagged_hash
 from funai.ledger.validation import check_transaction
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, pkh_out
 
 SKS = [(100 + i).to_bytes(32, "big") for i in range(5)]
 KEYS = [_core.schnorr_public_key(sk) for sk in SKS]

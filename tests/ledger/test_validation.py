@@ -9,12 +9,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from ledger_kit import SK_A, SK_B, Kit, grind, pk_out, pkh_out
 
 from funai import _core
 from funai.ledger.block import Block, make_coinbase, tx_merkle_root, witness_root
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.errors import ConsensusError
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import DEVNET, REGTEST
 from funai.ledger.supply import l1_subsidy
@@ -28,6 +28,7 @@ from funai.ledger.tx import (
     TxOut,
 )
 from funai.ledger.validation import Coin, check_transaction, connect_block_txs
+from tests.ledger.ledger_kit import SK_A, SK_B, Kit, grind, pk_out, pkh_out
 
 
 def _spend_first(k: Kit, outputs: list[TxOut], height: int = 1, sk: bytes = SK_A) -> Transaction:
@@ -163,7 +164,7 @@ def test_signature_wrong_key(funded: Kit) -> None:
 
 def test_signature_from_another_network_fails(funded: Kit) -> None:
     op, coin = funded.coinbase_coin(1)
-    tx = funded.spend([(op, coin.out, SK_A)], [pkh_out(SK_B, 1_000)], genesis=DEVNET.genesis_hash())
+    tx = funded.spend([(op, coin.out, SK_A)], [pkh_out(SK_B, 1_000)], genesis=genesis_hash(DEVNET))
     funded.expect_reject(funded.block_with([tx]), "bad-txns-sig")
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from netkit import NodeProc, start_node
+
+from tests.network.netkit import NodeProc, start_node
 
 
 @pytest.fixture

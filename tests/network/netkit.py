@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from nodeproc import spawn_node, stop_node
 
 from funai import _core
 from funai.api.wallet_routes import read_cookie
+from funai.devnet.launcher import spawn_node, stop_node
 from funai.ledger.address import encode_address, hash160
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.compact import decode_compact, hash_to_int
 from funai.ledger.datadir import chain_path
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.miner import build_template
 from funai.ledger.params import REGTEST
@@ -159,6 +160,6 @@ def spend_coinbase(node: NodeProc, height: int, fee: int = 10_000) -> tuple[str,
     cb = block.txs[0]
     out = cb.outputs[0]
     unsigned = Transaction(1, (TxIn(OutPoint(cb.txid(), 0)),), (pkh_out(SK_A, out.value - fee),), 0)
-    sig = _core.schnorr_sign(SK_A, sighash(unsigned, 0, [out], REGTEST.genesis_hash()))
+    sig = _core.schnorr_sign(SK_A, sighash(unsigned, 0, [out], genesis_hash(REGTEST)))
     tx = unsigned.with_witnesses(((_core.schnorr_public_key(SK_A), sig),))
     return tx.serialize().hex(), tx.txid()[::-1].hex()

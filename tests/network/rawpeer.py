@@ -12,6 +12,7 @@ from funai import _core
 from funai.ledger.block import Block
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.datadir import chain_path
+from funai.ledger.genesis import genesis_hash
 from funai.ledger.params import REGTEST
 from funai.network.framing import network_magic
 from funai.network.handshake import LocalIdentity, make_auth
@@ -28,7 +29,7 @@ from funai.network.messages import (
     encode_payload,
 )
 
-MAGIC = network_magic(REGTEST.genesis_hash())
+MAGIC = network_magic(genesis_hash(REGTEST))
 
 
 def raw_connect(p2p: str, source: str) -> socket.socket:
@@ -76,7 +77,7 @@ def handshake(sock: socket.socket, key: tuple[bytes, bytes] | None = None) -> He
     """Completes a valid handshake with a fresh node key (or ``key``, a (secret, public)
     pair); returns the node's hello."""
     sk, pk = key or _core.ed25519_keygen()
-    me = LocalIdentity("regtest", REGTEST.genesis_hash(), sk, pk, 1, 0)
+    me = LocalIdentity("regtest", genesis_hash(REGTEST), sk, pk, 1, 0)
     sock.sendall(frame(me.hello(0)))
     theirs = read_msg(sock)
     assert isinstance(theirs, Hello)
@@ -122,7 +123,7 @@ class ServingPeer:
         self.headers_requests = 0
         self.sock = raw_connect(p2p, source)
         sk, pk = _core.ed25519_keygen()
-        me = LocalIdentity("regtest", REGTEST.genesis_hash(), sk, pk, 1, 0)
+        me = LocalIdentity("regtest", genesis_hash(REGTEST), sk, pk, 1, 0)
         self.sock.sendall(frame(me.hello(len(blocks) - 1)))
         theirs = read_msg(self.sock)
         assert isinstance(theirs, Hello)

@@ -15,6 +15,7 @@ import trio
 import trio.testing
 
 from funai import _core
+from funai.ledger.genesis import genesis_block, genesis_hash
 from funai.ledger.params import DEVNET, REGTEST
 from funai.network.addrbook import AddrBook, parse_hostport
 from funai.network.errors import HandshakeError, Misbehaviour, ProtocolError
@@ -35,7 +36,7 @@ from funai.network.messages import (
 )
 from funai.network.peer import Peer, TokenBucket
 
-MAGIC = network_magic(REGTEST.genesis_hash())
+MAGIC = network_magic(genesis_hash(REGTEST))
 
 
 def _read_all(data: bytes, max_frame: int = MAX_FRAME) -> list[bytes]:
@@ -61,7 +62,7 @@ def test_frames_round_trip() -> None:
 
 
 def test_magic_differs_per_network() -> None:
-    assert network_magic(REGTEST.genesis_hash()) != network_magic(DEVNET.genesis_hash())
+    assert network_magic(genesis_hash(REGTEST)) != network_magic(genesis_hash(DEVNET))
     assert len(MAGIC) == 4
 
 
@@ -152,7 +153,7 @@ def test_malformed_payloads(payload: bytes) -> None:
 
 
 def _identity(network: str = "regtest", genesis: bytes | None = None) -> LocalIdentity:
-    return LocalIdentity.generate(network, genesis or REGTEST.genesis_hash())
+    return LocalIdentity.generate(network, genesis or genesis_hash(REGTEST))
 
 
 def _pair_handshake(a: LocalIdentity, b: LocalIdentity) -> tuple[object, object]:
@@ -192,7 +193,7 @@ def test_handshake_succeeds_and_authenticates_keys() -> None:
     ("other", "reason"),
     [
         (lambda: _identity("devnet"), "wrong-network"),
-        (lambda: _identity("regtest", DEVNET.genesis_hash()), "wrong-genesis"),
+        (lambda: _identity("regtest", genesis_hash(DEVNET)), "wrong-genesis"),
     ],
 )
 def test_handshake_refuses_other_networks(other: Any, reason: str) -> None:
@@ -249,11 +250,10 @@ def test_bans_persist_and_expire(tmp_path: Path) -> None:
 
 def test_header_tree_scores() -> None:
     tree = HeaderTree(REGTEST)
-    g = REGTEST.genesis_block().header
+    g = genesis_block(REGTEST).header
     tree.seed(g.hash(), g.prev_hash, 0, g, 1)
-    from netkit import grind
-
     from funai.ledger.header import BlockHeader
+    from tests.network.netkit import grind
 
     good = grind(BlockHeader(1, g.hash(), bytes(32), g.time + 600, g.bits, 0))
     bad = good.with_nonce(good.nonce)
@@ -344,7 +344,7 @@ def test_eviction_protects_good_peers() -> None:
     assert netgroup("2001:db8::1") == "2001:db8"
 
     def peer(host: str, age: float, **kw: Any) -> Any:
-        base = {"inbound": True, "closed": False, "latency": None, "last_tx": 0.0}
+        base: dict[str, Any] = {"inbound": True, "closed": False, "latency": None, "last_tx": 0.0}
         base |= {"last_block": 0.0, "connected_at": 1000.0 - age, "host": host}
         return SimpleNamespace(**(base | kw))
 

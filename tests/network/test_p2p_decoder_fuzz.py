@@ -28,6 +28,7 @@ from funai.errors import MalformedInputError
 from funai.layer2.block import L2Block
 from funai.layer2.transactions import L2Tx
 from funai.ledger.block import Block
+from funai.ledger.genesis import genesis_block, genesis_hash
 from funai.ledger.header import BlockHeader
 from funai.ledger.params import REGTEST
 from funai.ledger.tx import Transaction
@@ -35,7 +36,7 @@ from funai.network.framing import FrameReader, network_magic
 from funai.network.messages import REGISTRY
 
 assert funai.layer2.messages
-MAGIC = network_magic(REGTEST.genesis_hash())
+MAGIC = network_magic(genesis_hash(REGTEST))
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
     max_examples=EXAMPLES,
@@ -136,8 +137,8 @@ def _mutations(seed: bytes) -> st.SearchStrategy[bytes]:
     )
 
 
-GENESIS = REGTEST.genesis_block().serialize()
-COINBASE = REGTEST.genesis_block().txs[0].serialize()
+GENESIS = genesis_block(REGTEST).serialize()
+COINBASE = genesis_block(REGTEST).txs[0].serialize()
 
 
 @FUZZ

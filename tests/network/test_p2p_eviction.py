@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from netkit import NodeProc, wait_until
-from rawpeer import handshake, raw_connect
+
+from tests.network.netkit import NodeProc, wait_until
+from tests.network.rawpeer import handshake, raw_connect
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ import os
 from collections.abc import Callable
 
 import pytest
-from netkit import NodeProc, wait_until
-from rawpeer import closed_by_peer, frame, handshake, raw_connect
 
 from funai.network.messages import Inv
+from tests.network.netkit import NodeProc, wait_until
+from tests.network.rawpeer import closed_by_peer, frame, handshake, raw_connect
 
 pytestmark = pytest.mark.slow
 

@@ -14,13 +14,13 @@ import contextlib
 from collections.abc import Callable
 
 import pytest
-from netkit import NodeProc, wait_until
-from rawpeer import closed_by_peer, frame, handshake, raw_connect
 
 from funai.ledger.block import Block
 from funai.ledger.tx import Transaction, TxOut
 from funai.ledger.validation import block_mutation
 from funai.network.messages import BlockMsg, Headers
+from tests.network.netkit import NodeProc, wait_until
+from tests.network.rawpeer import closed_by_peer, frame, handshake, raw_connect
 
 pytestmark = pytest.mark.slow
 

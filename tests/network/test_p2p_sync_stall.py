@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from netkit import NodeProc, build_chain, wait_until
-from rawpeer import ServingPeer, load_chain
+
+from tests.network.netkit import NodeProc, build_chain, wait_until
+from tests.network.rawpeer import ServingPeer, load_chain
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 import pytest
-from netkit import NodeProc, wait_until
-from rawpeer import MAGIC, closed_by_peer, handshake, raw_connect
 
 from funai.network.errors import ProtocolError
 from funai.network.messages import REGISTRY
+from tests.network.netkit import NodeProc, wait_until
+from tests.network.rawpeer import MAGIC, closed_by_peer, handshake, raw_connect
 
 FRAME_LIMIT = 4 * 1024 * 1024
 
