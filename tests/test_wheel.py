@@ -53,6 +53,8 @@ def test_release_wheel_installs_without_rust(tmp_path: Path) -> None:
         "assert pathlib.Path(c.__file__).name.endswith('.abi3.so'); "
         "assert (pathlib.Path(c.__file__).parent / '_core.pyi').exists(); "
         "assert (pathlib.Path(c.__file__).parent / 'py.typed').exists(); "
+        "assert (pathlib.Path(c.__file__).parent / 'clarity' / 'contracts' "
+        "/ 'fai-l1-proofs.clar').exists(); "
         "print(c.__file__)"
     )
     out = subprocess.run(

@@ -9,6 +9,9 @@
 * ``GET /v1/blocks/tip``, ``GET /v1/blocks/{hash}``, ``GET /v1/blocks/height/{n}``
   (``?hex=1`` adds the serialized block).
 * ``GET /v1/mempool``; ``GET /v1/tx/{txid}`` (mempool); ``POST /v1/tx`` ``{"hex": ...}``.
+* ``GET /v1/l1/tx/{txid}/proof`` (``?height=n``, else the last 1000 blocks): the Merkle
+  proof that a mined transaction is in its block, for the Clarity library ``fai-l1-proofs``
+  (:meth:`funai.ledger.proof.TxProof.to_json` plus ``confirmations``).
 * ``POST /v1/generate`` ``{"blocks": n}`` (devnet/regtest); ``POST /v1/miner``
   ``{"enabled": bool}``.
 
@@ -42,6 +45,7 @@ from funai.errors import MalformedInputError
 from funai.ledger.block import Block
 from funai.ledger.errors import MempoolError
 from funai.ledger.header import display_hash
+from funai.ledger.proof import find_tx_proof
 from funai.ledger.tx import Transaction
 from funai.node.l2facade import l2_facade
 
@@ -202,6 +206,23 @@ def build_app(node: Node) -> Starlette:
             return _error(422, "transaction rejected", rule=exc.rule, detail=exc.detail)
         return JSONResponse({"txid": tx.txid()[::-1].hex()})
 
+    async def tx_proof_get(request: Request) -> JSONResponse:
+        try:
+            txid = _parse_hash(request.path_params["txid"])
+        except ValueError:
+            return _error(400, "bad txid")
+        raw = request.query_params.get("height")
+        if raw is not None and not (raw.isdigit() and len(raw) < 12):
+            return _error(400, "height must be a non-negative integer")
+        height = None if raw is None else int(raw)
+        proof = await service.run(find_tx_proof, chain, txid, height)
+        if proof is None:
+            where = f"at height {height}" if height is not None else "in the recent active chain"
+            return _error(404, f"transaction not found {where}")
+        out = proof.to_json()
+        out["confirmations"] = len(chain.active) - proof.height
+        return JSONResponse(out)
+
     async def generate(request: Request) -> JSONResponse:
         if node.params.name not in ("devnet", "regtest"):
             return _error(403, "generate is only available on devnet and regtest")
@@ -233,6 +254,7 @@ def build_app(node: Node) -> Starlette:
         Route("/v1/mempool", mempool),
         Route("/v1/tx", tx_submit, methods=["POST"]),
         Route("/v1/tx/{txid}", tx_get),
+        Route("/v1/l1/tx/{txid}/proof", tx_proof_get),
         Route("/v1/generate", generate, methods=["POST"]),
         Route("/v1/miner", miner, methods=["POST"]),
         *wallet_routes(node),

@@ -326,6 +326,21 @@ def openapi_document() -> dict[str, Any]:
                 "An L1 mempool transaction", errors=(400, 404), params=[_path_param("txid", _HASH)]
             )
         },
+        "/v1/l1/tx/{txid}/proof": {
+            "get": _op(
+                "Merkle proof that a mined L1 transaction is in its block (for fai-l1-proofs)",
+                errors=(400, 404),
+                params=[
+                    _path_param("txid", _HASH),
+                    {
+                        "name": "height",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                ],
+            )
+        },
         "/v1/generate": {
             "post": _op(
                 "Mine blocks now (devnet and regtest)",

@@ -310,3 +310,48 @@ def unbond(
         f"{data['release_height']} at the earliest",
         "green",
     )
+
+
+@app.command("proof")
+def proof(
+    ctx: typer.Context,
+    txid: str = typer.Argument(..., help="A mined L1 transaction id (64 hex digits)."),
+    height: int | None = typer.Option(
+        None, "--height", min=0, help="Its block height (default: search the last 1000 blocks)."
+    ),
+    node: str | None = NODE_OPTION,
+    network: str = NETWORK,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Print the Merkle proof that L1 transaction TXID was mined, as the four Clarity
+    arguments of fai-l1-proofs' verify-tx-mined (height header tx proof), from the running
+    node's GET /v1/l1/tx/TXID/proof.
+
+    Exit 1 when it is not found (or the node cannot be reached), 2 for a malformed txid.
+    --json: the node's object (txid, height, block_hash, confirmations, header, tx, proof,
+    clarity).
+    """
+    from funai.cli.status import default_node_url
+
+    if len(txid) != 64 or any(c not in "0123456789abcdefABCDEF" for c in txid):
+        fail("a txid is 64 hex digits", EXIT_USAGE)
+    params = _params(network)
+    url = (node or default_node_url(ctx.obj.datadir, params.name)).rstrip("/")
+    query = "" if height is None else f"?height={height}"
+    try:
+        r = httpx.get(f"{url}/l1/tx/{txid.lower()}/proof{query}", timeout=60)
+        data = r.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        fail(f"cannot reach the node at {url}: {exc}")
+    if r.status_code != 200:
+        fail(str(data.get("error", r.text)) if isinstance(data, dict) else r.text[:200])
+    if as_json:
+        print_json(data)
+        return
+    echo(
+        f"txid {data['txid']} in block {data['block_hash']} at height {data['height']} "
+        f"({data['confirmations']} confirmation(s))",
+        "green",
+    )
+    for key in ("height", "header", "tx", "proof"):
+        print(data["clarity"][key])

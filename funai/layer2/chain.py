@@ -35,7 +35,7 @@ from typing import Protocol
 from funai.errors import FunaiError
 from funai.layer2.block import L2Block
 from funai.layer2.consensus import apply_block
-from funai.layer2.execution import PegInView
+from funai.layer2.execution import BurnView, PegInView
 from funai.layer2.sortition import Round
 from funai.layer2.state import L2State, Verifier
 from funai.layer2.votes import Elected, QuorumCertificate
@@ -83,6 +83,10 @@ class ChainView(Protocol):
 
     def context(self, block: L2Block) -> tuple[Round | None, PegInView, Elected]:
         """The round, peg-in view and elected producers the block is validated against."""
+
+    def burn_view_at(self, as_of: int) -> BurnView:
+        """The active L1 chain's block hashes at or below height ``as_of`` (what the
+        block's contracts read, rule ``clarity-burn-view``)."""
 
     def connected(self, block: L2Block, first: bool) -> None:
         """``block`` joined the canonical chain (``first``: never applied before)."""
@@ -307,11 +311,12 @@ class L2Chain:
     def _connect(self, h: bytes, view: ChainView) -> bool:
         e = self.entries[h]
         rnd, pegins, elected = view.context(e.block)
+        burn = view.burn_view_at(-1 if rnd is None else rnd.height)
         first = e.status != VALID
         try:
             with self.state.atomic():
                 with self.state.journal() as undo:
-                    apply_block(self.state, e.block, rnd, pegins=pegins, elected=elected)
+                    apply_block(self.state, e.block, rnd, pegins=pegins, elected=elected, burn=burn)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO l2_undo (hash, data) VALUES (?, ?)", (h, undo[0])
                 )

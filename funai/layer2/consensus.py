@@ -27,7 +27,7 @@ from funai import _core
 from funai.layer2 import rewards
 from funai.layer2.block import L2Block, L2Header, block_sig_message, qc_hash, tx_root
 from funai.layer2.errors import L2Error
-from funai.layer2.execution import BlockContext, PegInView, apply_tx
+from funai.layer2.execution import BlockContext, BurnView, PegInView, apply_tx
 from funai.layer2.params import L2Params
 from funai.layer2.sortition import Round
 from funai.layer2.state import L2State
@@ -63,9 +63,16 @@ def _run(
     pegins: PegInView | None,
     skip_bad: bool,
     elected: Elected | None = None,
+    burn: BurnView | None = None,
+    burn_height: int = 0,
 ) -> list[L2Tx]:
     ctx = BlockContext(
-        header.height, account_of(header.producer_key), pegins=pegins, elected=elected
+        header.height,
+        account_of(header.producer_key),
+        burn_height=burn_height,
+        pegins=pegins,
+        elected=elected,
+        burn=burn,
     )
     if header.height == 0:
         state.record_pool(0)  # rule ``pool``: the genesis set's peg pool
@@ -118,11 +125,13 @@ def apply_block(
     rnd: Round | None,
     pegins: PegInView | None = None,
     elected: Elected | None = None,
+    burn: BurnView | None = None,
 ) -> None:
     """Validates and applies ``block``, or raises L2Error with nothing changed. ``pegins``
     sees L1 as of the block's electing L1 block (rule ``pegin-as-of-election``);
     ``elected`` names the producers of elections on its chain (rule
-    ``equivocation-not-elected``)."""
+    ``equivocation-not-elected``); ``burn`` is the L1 chain its contracts read (rule
+    ``clarity-burn-view``)."""
     h = block.header
     if h.parent != state.tip() or h.height != state.height + 1:
         raise L2Error("block-parent", f"expected height {state.height + 1} on {state.tip().hex()}")
@@ -130,7 +139,17 @@ def apply_block(
     h.verify_signature(state.params.network_id, block.signature)
     check_block_shape(state.params, block)
     with state.atomic():
-        _run(state, h, block.txs, block.parent_qc, pegins, False, elected)
+        _run(
+            state,
+            h,
+            block.txs,
+            block.parent_qc,
+            pegins,
+            False,
+            elected,
+            burn,
+            -1 if rnd is None else rnd.height,
+        )
         root = state.state_root()
         if root != h.state_root:
             raise L2Error("block-state-root", f"{root.hex()} != {h.state_root.hex()}")
@@ -146,6 +165,7 @@ def build_block(
     time: int,
     pegins: PegInView | None = None,
     elected: Elected | None = None,
+    burn: BurnView | None = None,
 ) -> L2Block:
     """The elected producer's block: valid candidates in order, state root computed by a
     dry run that is rolled back (the state changes when the block is applied)."""
@@ -175,6 +195,8 @@ def build_block(
                 pegins,
                 True,
                 elected,
+                burn,
+                rnd.height,
             )
             root = state.state_root()
             raise _RollbackError

@@ -39,11 +39,14 @@ from funai.layer2.transactions import (
 from funai.layer2.votes import Elected
 from funai.ledger.tx import OutputKind
 
-__all__ = ["BlockContext", "PegInView", "apply_tx"]
+__all__ = ["BlockContext", "BurnView", "ContractChain", "PegInView", "apply_tx"]
 
 #: ``(l1_txid, index) -> (amount, l2 account, confirmations, output kind, output payload)``
 #: of a peg-in output on the active L1 chain, or None.
 PegInView = Callable[[bytes, int], "tuple[int, bytes, int, int, bytes] | None"]
+#: ``l1_height -> block hash`` (internal byte order) on the active L1 chain at or below the
+#: block's electing L1 block (rule ``clarity-burn-view``), or None.
+BurnView = Callable[[int], "bytes | None"]
 
 
 @dataclass
@@ -52,8 +55,11 @@ class BlockContext:
 
     height: int
     producer: bytes  # producer's account
-    burn_height: int = 0
+    burn_height: int = 0  # the electing L1 block's height (Clarity's burn-block-height)
     pegins: PegInView | None = None
+    #: the L1 blocks Clarity's ``get-burn-block-info?`` reads; None: a placeholder view
+    #: (mempool admission and tests)
+    burn: BurnView | None = None
     forfeit: set[bytes] = field(default_factory=set)
     #: the elected producer of an election on this block's chain (rule
     #: ``equivocation-not-elected``); None refuses every EQUIVOCATION
@@ -73,6 +79,33 @@ class _ClarityStore:
     def apply(self, writes: list[Write]) -> None:
         for k, v in writes:
             self.state.put("clarity", k, v)
+
+
+@dataclass
+class ContractChain:
+    """The chains as a contract of L2 block ``height`` sees them (rule ``clarity-burn-view``):
+    ``burn-block-height`` is the height of the block's electing L1 block, and
+    ``get-burn-block-info? header-hash`` reads the active L1 chain at or below it (the
+    hash, SHA-256d of the 80-byte header, internal byte order); later heights are none.
+    ``get-block-info?`` keeps :class:`~funai.clarity.chain.SimpleChain`'s placeholders."""
+
+    height: int
+    burn_height: int
+    burn: BurnView
+
+    def block_height(self) -> int:
+        return self.height
+
+    def burn_block_height(self) -> int:
+        return self.burn_height
+
+    def block_info(self, prop: str, height: int) -> int | bytes | str | None:
+        return SimpleChain(height=self.height).block_info(prop, height)
+
+    def burn_block_info(self, prop: str, height: int) -> int | bytes | str | None:
+        if prop != "header-hash" or not 0 <= height <= self.burn_height:
+            return None
+        return self.burn(height)
 
 
 def principal(acct: bytes) -> str:
@@ -214,7 +247,10 @@ def _apply_pegin(state: L2State, tx: L2Tx, body: PegInPayload, ctx: BlockContext
 def _apply_clarity(
     state: L2State, tx: L2Tx, body: DeployPayload | CallPayload, ctx: BlockContext
 ) -> None:
-    vm = ClarityVM(_ClarityStore(state), SimpleChain(height=ctx.height + 1))  # type: ignore[arg-type]
+    chain: SimpleChain | ContractChain = SimpleChain(height=ctx.height + 1)
+    if ctx.burn is not None:
+        chain = ContractChain(ctx.height + 1, ctx.burn_height, ctx.burn)
+    vm = ClarityVM(_ClarityStore(state), chain)  # type: ignore[arg-type]
     sender = principal(tx.sender)
     try:
         if isinstance(body, DeployPayload):

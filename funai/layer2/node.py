@@ -61,7 +61,7 @@ from funai.layer2.chain import GENESIS_PARENT, INVALID, L2Chain
 from funai.layer2.consensus import check_block_shape
 from funai.layer2.equivocation import check_equivocation
 from funai.layer2.errors import L2Error
-from funai.layer2.execution import PegInView
+from funai.layer2.execution import BurnView, PegInView
 from funai.layer2.mempool import L2Mempool
 from funai.layer2.messages import (
     MAX_SYNC_BLOCKS,
@@ -443,6 +443,17 @@ class L2Node:
     def pegin_view(self, txid: bytes, index: int) -> tuple[int, bytes, int, int, bytes] | None:
         """A peg-in as of the L1 tip (for status pages)."""
         return self.pegin_view_at(self.l1_height)(txid, index)
+
+    def burn_view_at(self, as_of: int) -> BurnView:
+        """Rule ``clarity-burn-view``: the hash of the active L1 block at a height at or
+        below ``as_of`` (a block's electing L1 block), for ``get-burn-block-info?``."""
+
+        def view(height: int) -> bytes | None:
+            if not 0 <= height <= as_of:
+                return None
+            return self.l1_active.get(height)
+
+        return view
 
     def elected_view(self, as_of: int) -> Elected:
         """Rule ``equivocation-not-elected``: the winner of an election on the active L1

@@ -127,6 +127,7 @@ class Producer:
             rnd.height,
             pegins=pegins,
             elected=node.elected_view(rnd.height),
+            burn=node.burn_view_at(rnd.height),
         )
         log.info(
             "produced L2 block",
