@@ -129,6 +129,33 @@ impl Type {
         Type::Response(Box::new(ok), Box::new(err))
     }
 
+    /// Does a trait reference appear anywhere in this type?
+    pub fn has_trait(&self) -> bool {
+        match self {
+            Type::Trait(_) => true,
+            Type::List(t, _) | Type::Optional(t) => t.has_trait(),
+            Type::Response(a, b) => a.has_trait() || b.has_trait(),
+            Type::Tuple(m) => m.values().any(Type::has_trait),
+            _ => false,
+        }
+    }
+
+    /// The same type with every trait reference read as `principal` (the type of the value).
+    pub fn without_traits(&self) -> Type {
+        match self {
+            Type::Trait(_) => Type::Principal,
+            Type::List(t, n) => Type::list(t.without_traits(), *n),
+            Type::Optional(t) => Type::optional(t.without_traits()),
+            Type::Response(a, b) => Type::response(a.without_traits(), b.without_traits()),
+            Type::Tuple(m) => Type::Tuple(
+                m.iter()
+                    .map(|(k, t)| (k.clone(), t.without_traits()))
+                    .collect(),
+            ),
+            t => t.clone(),
+        }
+    }
+
     /// Largest serialized size of a value of this type.
     pub fn max_size(&self) -> u64 {
         match self {
@@ -263,7 +290,9 @@ impl Type {
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Type::NoType => f.write_str("UnknownType"),
+            // A part whose type is not known (the other side of `(ok 1)`, the element of
+            // `(list)`): written `none`, as contract interfaces write it.
+            Type::NoType => f.write_str("none"),
             Type::Int => f.write_str("int"),
             Type::UInt => f.write_str("uint"),
             Type::Bool => f.write_str("bool"),
