@@ -99,7 +99,16 @@ def _diagnostics(raw: list[tuple[int, int, str]]) -> list[Diagnostic]:
     return [Diagnostic(line, col, msg) for line, col, msg in raw]
 
 
+_CALL_RESULT_FIELDS = frozenset(("result", "committed", "error", "events", "cost", "writes"))
+
+
 def _outcome(raw: Mapping[str, Any]) -> CallResult:
+    # The Rust side builds a fresh dict with exactly the fields (fresh lists and dicts too):
+    # fill the frozen dataclass from it in one step instead of six frozen setattrs.
+    if type(raw) is dict and raw.keys() == _CALL_RESULT_FIELDS:
+        out: CallResult = object.__new__(CallResult)
+        out.__dict__.update(raw)
+        return out
     return CallResult(
         result=raw["result"],
         committed=bool(raw["committed"]),
@@ -229,7 +238,7 @@ class ClarityVM:
         sender: str,
         read_only: bool,
     ) -> CallResult:
-        texts = [literal(a) for a in args]
+        texts = [a if type(a) is str else literal(a) for a in args]
         raw: Any = self._vm.call(self._host, contract_id, function, texts, sender, read_only)
         return self._finish(raw)
 

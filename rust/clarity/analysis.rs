@@ -234,7 +234,7 @@ pub fn burn_block_info_type(prop: &str) -> Option<Type> {
     }
 }
 
-fn literal_type(v: &Value) -> Type {
+pub fn literal_type(v: &Value) -> Type {
     match v {
         Value::Int(_) => Type::Int,
         Value::UInt(_) => Type::UInt,
