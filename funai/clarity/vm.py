@@ -222,7 +222,15 @@ class ClarityVM:
         Arguments are Clarity literals (``"u100"``, ``"'ST…"``, ``"(list 1 2)"``) or values
         :func:`literal` converts.
         """
-        return self._run(contract_id, function, args, sender, read_only=False)
+        # (the body of _run and _finish, inlined: this is the hot path of every transaction)
+        texts = [a if type(a) is str else literal(a) for a in args]
+        raw: Any = self._vm.call(self._host, contract_id, function, texts, sender, False)
+        if raw["errors"]:
+            raise ClarityAnalysisError(_diagnostics(raw["errors"]))
+        outcome = _outcome(raw["outcome"])
+        if outcome.committed and outcome.writes:
+            self.store.apply(outcome.writes)
+        return outcome
 
     def read_only(
         self, contract_id: str, function: str, *args: object, sender: str = DEFAULT_SENDER

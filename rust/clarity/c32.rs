@@ -99,18 +99,24 @@ fn checksum(version: u8, hash: &[u8]) -> [u8; 4] {
 
 /// `S` + version digit + c32(hash160 ‖ checksum). `version` must be below 32.
 pub fn address_encode(version: u8, hash: &[u8; 20]) -> String {
-    if let Some(s) = ENCODED.with(|m| m.borrow().get(&(version, *hash)).cloned()) {
-        return s;
-    }
-    let s = address_encode_uncached(version, hash);
+    with_address(version, hash, str::to_string)
+}
+
+/// Runs `f` on the address text of (version, hash) without copying it out of the memo.
+pub fn with_address<R>(version: u8, hash: &[u8; 20], f: impl FnOnce(&str) -> R) -> R {
     ENCODED.with(|m| {
         let mut m = m.borrow_mut();
+        if let Some(s) = m.get(&(version, *hash)) {
+            return f(s);
+        }
         if m.len() >= MEMO_MAX {
             m.clear();
         }
-        m.insert((version, *hash), s.clone());
-    });
-    s
+        let s = m
+            .entry((version, *hash))
+            .or_insert_with(|| address_encode_uncached(version, hash));
+        f(s)
+    })
 }
 
 fn address_encode_uncached(version: u8, hash: &[u8; 20]) -> String {

@@ -77,10 +77,13 @@ impl Principal {
 
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Principal::Standard(p) => f.write_str(&p.to_address()),
-            Principal::Contract(p, n) => write!(f, "{}.{n}", p.to_address()),
+        let p = self.issuer();
+        c32::with_address(p.version, &p.hash, |a| f.write_str(a))?;
+        if let Principal::Contract(_, n) = self {
+            f.write_str(".")?;
+            f.write_str(n)?;
         }
+        Ok(())
     }
 }
 
