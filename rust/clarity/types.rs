@@ -606,10 +606,23 @@ fn write_ascii_escaped(out: &mut String, bytes: &[u8]) {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Int(i) => write!(f, "{i}"),
-            Value::UInt(u) => write!(f, "u{u}"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Principal(p) => write!(f, "'{p}"),
+            // 128-bit formatting divides in 128 bits: most values fit 64.
+            Value::Int(i) => match i64::try_from(*i) {
+                Ok(small) => write!(f, "{small}"),
+                Err(_) => write!(f, "{i}"),
+            },
+            Value::UInt(u) => {
+                f.write_str("u")?;
+                match u64::try_from(*u) {
+                    Ok(small) => write!(f, "{small}"),
+                    Err(_) => write!(f, "{u}"),
+                }
+            }
+            Value::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
+            Value::Principal(p) => {
+                f.write_str("'")?;
+                fmt::Display::fmt(p, f)
+            }
             Value::Buff(b) => write!(f, "0x{}", hex::encode(b)),
             Value::Ascii(b) => {
                 let mut s = String::new();

@@ -7,7 +7,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use super::IntoPyResult;
 use crate::clarity::eval::stx_key;
@@ -144,6 +144,19 @@ fn diagnostics<'py>(py: Python<'py>, ds: &[Diagnostic]) -> PyResult<Bound<'py, P
     PyList::new(py, items)
 }
 
+/// An event field name as a Python string, interned for the names events use.
+fn field_key<'py>(py: Python<'py>, k: &str) -> Bound<'py, PyString> {
+    match k {
+        "sender" => intern!(py, "sender").clone(),
+        "recipient" => intern!(py, "recipient").clone(),
+        "amount" => intern!(py, "amount").clone(),
+        "asset_identifier" => intern!(py, "asset_identifier").clone(),
+        "value" => intern!(py, "value").clone(),
+        "memo" => intern!(py, "memo").clone(),
+        other => PyString::new(py, other),
+    }
+}
+
 fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(
@@ -159,7 +172,7 @@ fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict
         ed.set_item(intern!(py, "type"), e.kind)?;
         ed.set_item(intern!(py, "contract"), &e.contract)?;
         for (k, v) in &e.fields {
-            ed.set_item(*k, v.to_string())?;
+            ed.set_item(field_key(py, k), v.to_string())?;
         }
         events.append(ed)?;
     }
