@@ -144,6 +144,15 @@ fn diagnostics<'py>(py: Python<'py>, ds: &[Diagnostic]) -> PyResult<Bound<'py, P
     PyList::new(py, items)
 }
 
+/// A value's literal text, written into a buffer sized for the usual short values (one
+/// allocation instead of one per piece).
+fn text(v: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(64);
+    let _ = write!(s, "{v}");
+    s
+}
+
 /// An event field name as a Python string, interned for the names events use.
 fn field_key<'py>(py: Python<'py>, k: &str) -> Bound<'py, PyString> {
     match k {
@@ -159,10 +168,7 @@ fn field_key<'py>(py: Python<'py>, k: &str) -> Bound<'py, PyString> {
 
 fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item(
-        intern!(py, "result"),
-        o.result.as_ref().map(|v| v.to_string()),
-    )?;
+    d.set_item(intern!(py, "result"), o.result.as_ref().map(text))?;
     d.set_item(intern!(py, "error"), o.error.clone())?;
     d.set_item(intern!(py, "committed"), o.committed)?;
     d.set_item(intern!(py, "cost"), cost_dict(py, &o.cost)?)?;
@@ -172,7 +178,7 @@ fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict
         ed.set_item(intern!(py, "type"), e.kind)?;
         ed.set_item(intern!(py, "contract"), &e.contract)?;
         for (k, v) in &e.fields {
-            ed.set_item(field_key(py, k), v.to_string())?;
+            ed.set_item(field_key(py, k), text(v))?;
         }
         events.append(ed)?;
     }
