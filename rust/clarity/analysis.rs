@@ -553,12 +553,6 @@ pub fn analyze(
         atoms.iter().any(|a| failed.contains(a))
     };
     for name in order {
-        let body = ck.c.fns.get(&name).map(|f| f.body.clone()).or_else(|| {
-            constants
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, e)| e.clone())
-        });
         let res = if let Some(f) = ck.c.fns.get(&name).cloned() {
             ck.check_function(&f)
         } else if let Some((_, e)) = constants.iter().find(|(n, _)| *n == name) {
@@ -569,7 +563,14 @@ pub fn analyze(
             Ok(())
         };
         if let Err(d) = res {
-            if !body.is_some_and(|b| uses_failed(&b, &failed)) {
+            let derived = match ck.c.fns.get(&name) {
+                Some(f) => uses_failed(&f.body, &failed),
+                None => constants
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .is_some_and(|(_, e)| uses_failed(e, &failed)),
+            };
+            if !derived {
                 diags.push(d);
             }
             failed.insert(name.clone());
