@@ -346,6 +346,8 @@ fn missing_dependency_is_the_first_error() {
         "(define-public (f) (contract-call? .missing transfer u1)) \
          (define-public (g) (f))",
         "(use-trait ft .missing.ft) (define-public (f (t <ft>)) (ok u1))",
+        // the caller above the callee: its derived error would sort first
+        "(define-public (g) (f)) (define-public (f) (contract-call? .missing transfer u1))",
     ] {
         let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
         let diags = match t.vm.check(&mut t.host, &id, src) {
