@@ -99,7 +99,16 @@ def _diagnostics(raw: list[tuple[int, int, str]]) -> list[Diagnostic]:
     return [Diagnostic(line, col, msg) for line, col, msg in raw]
 
 
+_CALL_RESULT_FIELDS = frozenset(("result", "committed", "error", "events", "cost", "writes"))
+
+
 def _outcome(raw: Mapping[str, Any]) -> CallResult:
+    # The Rust side builds a fresh dict with exactly the fields (fresh lists and dicts too):
+    # fill the frozen dataclass from it in one step instead of six frozen setattrs.
+    if type(raw) is dict and raw.keys() == _CALL_RESULT_FIELDS:
+        out: CallResult = object.__new__(CallResult)
+        out.__dict__.update(raw)
+        return out
     return CallResult(
         result=raw["result"],
         committed=bool(raw["committed"]),
@@ -213,7 +222,15 @@ class ClarityVM:
         Arguments are Clarity literals (``"u100"``, ``"'ST…"``, ``"(list 1 2)"``) or values
         :func:`literal` converts.
         """
-        return self._run(contract_id, function, args, sender, read_only=False)
+        # (the body of _run and _finish, inlined: this is the hot path of every transaction)
+        texts = [a if type(a) is str else literal(a) for a in args]
+        raw: Any = self._vm.call(self._host, contract_id, function, texts, sender, False)
+        if raw["errors"]:
+            raise ClarityAnalysisError(_diagnostics(raw["errors"]))
+        outcome = _outcome(raw["outcome"])
+        if outcome.committed and outcome.writes:
+            self.store.apply(outcome.writes)
+        return outcome
 
     def read_only(
         self, contract_id: str, function: str, *args: object, sender: str = DEFAULT_SENDER
@@ -229,7 +246,7 @@ class ClarityVM:
         sender: str,
         read_only: bool,
     ) -> CallResult:
-        texts = [literal(a) for a in args]
+        texts = [a if type(a) is str else literal(a) for a in args]
         raw: Any = self._vm.call(self._host, contract_id, function, texts, sender, read_only)
         return self._finish(raw)
 

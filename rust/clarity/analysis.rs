@@ -234,7 +234,7 @@ pub fn burn_block_info_type(prop: &str) -> Option<Type> {
     }
 }
 
-fn literal_type(v: &Value) -> Type {
+pub fn literal_type(v: &Value) -> Type {
     match v {
         Value::Int(_) => Type::Int,
         Value::UInt(_) => Type::UInt,
@@ -540,6 +540,18 @@ pub fn analyze(
         Ok(o) => o,
         Err(d) => return Err(vec![d]),
     };
+    // A definition that failed leaves a placeholder type; an error in a definition that uses
+    // one is derived from the first (an unknown type) and is not reported: the first error
+    // stays the real cause (a missing contract, say).
+    let mut failed: BTreeSet<Name> = BTreeSet::new();
+    let uses_failed = |e: &Expr, failed: &BTreeSet<Name>| -> bool {
+        if failed.is_empty() {
+            return false;
+        }
+        let mut atoms = BTreeSet::new();
+        collect_atoms(e, &mut atoms);
+        atoms.iter().any(|a| failed.contains(a))
+    };
     for name in order {
         let res = if let Some(f) = ck.c.fns.get(&name).cloned() {
             ck.check_function(&f)
@@ -551,7 +563,17 @@ pub fn analyze(
             Ok(())
         };
         if let Err(d) = res {
-            diags.push(d);
+            let derived = match ck.c.fns.get(&name) {
+                Some(f) => uses_failed(&f.body, &failed),
+                None => constants
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .is_some_and(|(_, e)| uses_failed(e, &failed)),
+            };
+            if !derived {
+                diags.push(d);
+            }
+            failed.insert(name.clone());
             // A failed definition gets a placeholder so later errors stay meaningful.
             if !ck.c.const_types.contains_key(&name) && !ck.c.fns.contains_key(&name) {
                 ck.c.const_types.insert(name, Type::NoType);
@@ -582,8 +604,14 @@ pub fn analyze(
             TopItem::Expr(e) => ck.check_top(e, false).map(|_| ()),
             _ => Ok(()),
         };
+        let expr = match item {
+            TopItem::DataVar(_, e) | TopItem::Ft(_, Some(e)) | TopItem::Expr(e) => Some(e),
+            _ => None,
+        };
         if let Err(d) = res {
-            diags.push(d);
+            if !expr.is_some_and(|e| uses_failed(e, &failed)) {
+                diags.push(d);
+            }
         }
     }
     for (span, id) in impls {
@@ -855,39 +883,44 @@ impl<'a> Checker<'a> {
     }
 
     fn parse_type_inner(&mut self, e: &Expr, allow_trait: bool) -> CResult<Type> {
-        if let ExprKind::TraitRef(r) = &e.kind {
+        let c = &self.c;
+        // A trait reference may stand anywhere inside a function argument type (Clarity 2):
+        // `<t>`, `(list 5 <t>)`, `{token: <t>}`, `(optional <t>)`, `(response <t> uint)`.
+        let mut resolve = |t: &Expr, r: &Name| -> CResult<Type> {
             if !allow_trait {
                 return err(
-                    e.span,
-                    "a trait type is only allowed as a function argument type",
+                    t.span,
+                    "a trait type is only allowed in a function argument type",
                 );
             }
-            if let Some(id) = self.c.use_traits.get(r) {
+            if let Some(id) = c.use_traits.get(r) {
                 return Ok(Type::Trait(id.clone()));
             }
-            if self.c.traits.contains_key(r) {
+            if c.traits.contains_key(r) {
                 return Ok(Type::Trait(TraitId {
-                    contract: self.c.id.clone(),
+                    contract: c.id.clone(),
                     name: r.clone(),
                 }));
             }
-            return err(
-                e.span,
+            err(
+                t.span,
                 format!("unknown trait <{r}> (declare it with use-trait)"),
-            );
-        }
-        plain_type(e)
+            )
+        };
+        type_inner(e, &mut resolve)
     }
 }
 
 /// Parses a type signature that contains no trait references.
 pub fn plain_type(e: &Expr) -> CResult<Type> {
-    let t = plain_type_inner(e)?;
+    let t = type_inner(e, &mut |t, _| err(t.span, "malformed type"))?;
     limited(e.span, t)
 }
 
-fn plain_type_inner(e: &Expr) -> CResult<Type> {
+/// A type signature; `trait_ref` resolves a `<trait>` reference wherever one appears.
+fn type_inner(e: &Expr, trait_ref: &mut dyn FnMut(&Expr, &Name) -> CResult<Type>) -> CResult<Type> {
     match &e.kind {
+        ExprKind::TraitRef(r) => trait_ref(e, r),
         ExprKind::Atom(a) => match a.as_ref() {
             "int" => Ok(Type::Int),
             "uint" => Ok(Type::UInt),
@@ -913,17 +946,17 @@ fn plain_type_inner(e: &Expr) -> CResult<Type> {
                 "list" => {
                     arity(e.span, head, args, 2)?;
                     let n = uint_literal(&args[0])?;
-                    Ok(Type::list(plain_type_inner(&args[1])?, n))
+                    Ok(Type::list(type_inner(&args[1], trait_ref)?, n))
                 }
                 "optional" => {
                     arity(e.span, head, args, 1)?;
-                    Ok(Type::optional(plain_type_inner(&args[0])?))
+                    Ok(Type::optional(type_inner(&args[0], trait_ref)?))
                 }
                 "response" => {
                     arity(e.span, head, args, 2)?;
                     Ok(Type::response(
-                        plain_type_inner(&args[0])?,
-                        plain_type_inner(&args[1])?,
+                        type_inner(&args[0], trait_ref)?,
+                        type_inner(&args[1], trait_ref)?,
                     ))
                 }
                 "tuple" => {
@@ -937,7 +970,7 @@ fn plain_type_inner(e: &Expr) -> CResult<Type> {
                             .filter(|l| l.len() == 2)
                             .ok_or_else(|| Diagnostic::new(f.span, "expected (name type)"))?;
                         let k = atom_arg(&l[0], "a field name")?;
-                        let t = plain_type_inner(&l[1])?;
+                        let t = type_inner(&l[1], trait_ref)?;
                         if m.insert(k.clone(), t).is_some() {
                             return err(f.span, format!("duplicate tuple field '{k}'"));
                         }
@@ -1061,36 +1094,135 @@ impl<'a> Checker<'a> {
         self.check_param(want, e)
     }
 
-    /// Checks an argument against a parameter type, including trait conformance.
+    /// Checks an argument against a parameter type, including trait conformance. A trait
+    /// reference may sit inside a compound parameter type (Clarity 2): a contract principal
+    /// literal in such a position must implement the trait, as a top-level one must.
     fn check_param(&mut self, want: &Type, e: &Expr) -> CResult<()> {
+        if !want.has_trait() {
+            return self.expect(want, e).map(|_| ());
+        }
         if let Type::Trait(tid) = want {
             if let ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) = &e.kind {
-                let sig = self.trait_sig(e.span, tid)?;
-                let c = self
-                    .r
-                    .contract(p)
-                    .ok_or_else(|| Diagnostic::new(e.span, format!("no such contract {p}")))?;
-                return c.conforms_to(&sig).map_err(|m| Diagnostic::new(e.span, m));
+                return self.literal_implements(e.span, p, tid);
             }
-            let t = self.check(e)?;
-            return match &t {
-                Type::Trait(have) if have == tid => Ok(()),
-                Type::Trait(have) => {
-                    let a = self.trait_sig(e.span, have)?;
-                    let b = self.trait_sig(e.span, tid)?;
-                    if b.iter().all(|(k, f)| a.get(k) == Some(f)) {
-                        Ok(())
-                    } else {
-                        err(e.span, format!("trait {have} is not compatible with {tid}"))
-                    }
-                }
-                _ => err(
-                    e.span,
-                    format!("expected a contract implementing {tid}, got {t}"),
-                ),
-            };
         }
-        self.expect(want, e).map(|_| ())
+        // Literal constructors are checked part by part, so that the contract principal
+        // literals inside them meet their trait.
+        if let Some((head, parts)) = e
+            .list()
+            .and_then(|l| l.split_first())
+            .and_then(|(h, rest)| h.atom().map(|h| (h.as_ref(), rest)))
+        {
+            match (want, head) {
+                (Type::Tuple(m), "tuple") => {
+                    let mut seen = BTreeSet::new();
+                    for f in parts {
+                        let l = f
+                            .list()
+                            .filter(|l| l.len() == 2)
+                            .ok_or_else(|| Diagnostic::new(f.span, "expected (name value)"))?;
+                        let k = atom_arg(&l[0], "a field name")?;
+                        let Some(ft) = m.get(k) else {
+                            return err(
+                                f.span,
+                                format!("expected type {want}, but the tuple has field '{k}'"),
+                            );
+                        };
+                        if !seen.insert(k.clone()) {
+                            return err(f.span, format!("duplicate tuple field '{k}'"));
+                        }
+                        self.check_param(ft, &l[1])?;
+                    }
+                    if seen.len() != m.len() {
+                        return err(e.span, format!("expected type {want}, a field is missing"));
+                    }
+                    return Ok(());
+                }
+                (Type::List(t, n), "list") => {
+                    if parts.len() as u64 > u64::from(*n) {
+                        return err(
+                            e.span,
+                            format!("expected type {want}, got a list of {}", parts.len()),
+                        );
+                    }
+                    for p in parts {
+                        self.check_param(t, p)?;
+                    }
+                    return Ok(());
+                }
+                (Type::Optional(t), "some") | (Type::Response(t, _), "ok") if parts.len() == 1 => {
+                    return self.check_param(t, &parts[0]);
+                }
+                (Type::Response(_, t), "err") if parts.len() == 1 => {
+                    return self.check_param(t, &parts[0]);
+                }
+                _ => {}
+            }
+        }
+        let t = self.check(e)?;
+        self.trait_admits(e.span, want, &t)
+    }
+
+    /// A contract principal literal passed where `tid` is expected must implement it.
+    fn literal_implements(&mut self, span: Span, p: &Principal, tid: &TraitId) -> CResult<()> {
+        let sig = self.trait_sig(span, tid)?;
+        let c = self
+            .r
+            .contract(p)
+            .ok_or_else(|| Diagnostic::new(span, format!("no such contract {p}")))?;
+        c.conforms_to(&sig).map_err(|m| Diagnostic::new(span, m))
+    }
+
+    /// Does a value of type `have` fit `want`, where `want` has trait references somewhere?
+    /// Only a trait-typed value (of the same or a compatible trait) fits a trait position.
+    fn trait_admits(&mut self, span: Span, want: &Type, have: &Type) -> CResult<()> {
+        let mismatch = || err(span, format!("expected type {want}, got {have}"));
+        match (want, have) {
+            (_, Type::NoType) => Ok(()),
+            (Type::Trait(tid), Type::Trait(h)) => {
+                if h == tid {
+                    return Ok(());
+                }
+                let a = self.trait_sig(span, h)?;
+                let b = self.trait_sig(span, tid)?;
+                if b.iter().all(|(k, f)| a.get(k) == Some(f)) {
+                    Ok(())
+                } else {
+                    err(span, format!("trait {h} is not compatible with {tid}"))
+                }
+            }
+            (Type::Trait(tid), _) => err(
+                span,
+                format!("expected a contract implementing {tid}, got {have}"),
+            ),
+            (Type::List(we, wn), Type::List(he, hn)) => {
+                if hn > wn {
+                    return mismatch();
+                }
+                if *hn == 0 {
+                    return Ok(());
+                }
+                self.trait_admits(span, we, he).or_else(|_| mismatch())
+            }
+            (Type::Tuple(wm), Type::Tuple(hm)) => {
+                if wm.len() != hm.len() || wm.keys().ne(hm.keys()) {
+                    return mismatch();
+                }
+                for (w, h) in wm.values().zip(hm.values()) {
+                    self.trait_admits(span, w, h).or_else(|_| mismatch())?;
+                }
+                Ok(())
+            }
+            (Type::Optional(w), Type::Optional(h)) => {
+                self.trait_admits(span, w, h).or_else(|_| mismatch())
+            }
+            (Type::Response(w1, w2), Type::Response(h1, h2)) => {
+                self.trait_admits(span, w1, h1).or_else(|_| mismatch())?;
+                self.trait_admits(span, w2, h2).or_else(|_| mismatch())
+            }
+            _ if !want.has_trait() && want.admits(have) => Ok(()),
+            _ => mismatch(),
+        }
     }
 
     fn apply(&mut self, span: Span, name: &Name, args: &[Expr]) -> CResult<Type> {
@@ -1483,7 +1615,12 @@ impl<'a> Checker<'a> {
                 );
             }
             for ((_, want), t) in def.args.iter().zip(ts) {
-                if matches!(want, Type::Trait(_)) || !want.admits(t) {
+                let fits = if want.has_trait() {
+                    self.trait_admits(span, want, t).is_ok()
+                } else {
+                    want.admits(t)
+                };
+                if !fits {
                     return err(
                         span,
                         format!("'{f}' cannot take an argument of type {t} (expects {want})"),
@@ -1767,9 +1904,6 @@ impl<'a> Checker<'a> {
                         Some(x) => x,
                         None => return bad("list elements of one type"),
                     };
-                }
-                if matches!(u, Type::Trait(_)) {
-                    u = Type::Principal;
                 }
                 limited(span, Type::list(u, ts.len() as u32))?
             }

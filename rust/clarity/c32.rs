@@ -5,7 +5,20 @@
 //! byte and the hash). c32 is base 32 with the alphabet below, written most significant
 //! digit first, with one extra `0` digit per leading zero byte.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
+
+/// Entries kept in each per-thread memo below before it is emptied.
+const MEMO_MAX: usize = 4096;
+
+thread_local! {
+    // Encoding or decoding an address costs two (decoding: four) SHA-256 runs for the
+    // checksum; the same few principals (senders, contracts) recur in every transaction.
+    static ENCODED: RefCell<HashMap<(u8, [u8; 20]), String>> = RefCell::new(HashMap::new());
+    static DECODED: RefCell<HashMap<String, (u8, [u8; 20])>> = RefCell::new(HashMap::new());
+}
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -86,6 +99,27 @@ fn checksum(version: u8, hash: &[u8]) -> [u8; 4] {
 
 /// `S` + version digit + c32(hash160 ‖ checksum). `version` must be below 32.
 pub fn address_encode(version: u8, hash: &[u8; 20]) -> String {
+    with_address(version, hash, str::to_string)
+}
+
+/// Runs `f` on the address text of (version, hash) without copying it out of the memo.
+pub fn with_address<R>(version: u8, hash: &[u8; 20], f: impl FnOnce(&str) -> R) -> R {
+    ENCODED.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(s) = m.get(&(version, *hash)) {
+            return f(s);
+        }
+        if m.len() >= MEMO_MAX {
+            m.clear();
+        }
+        let s = m
+            .entry((version, *hash))
+            .or_insert_with(|| address_encode_uncached(version, hash));
+        f(s)
+    })
+}
+
+fn address_encode_uncached(version: u8, hash: &[u8; 20]) -> String {
     let mut payload = hash.to_vec();
     payload.extend_from_slice(&checksum(version, hash));
     let v = ALPHABET[(version & 31) as usize] as char;
@@ -94,6 +128,21 @@ pub fn address_encode(version: u8, hash: &[u8; 20]) -> String {
 
 /// Parses `S…` into (version, hash160), checking the checksum and canonical form.
 pub fn address_decode(text: &str) -> Result<(u8, [u8; 20]), String> {
+    if let Some(r) = DECODED.with(|m| m.borrow().get(text).copied()) {
+        return Ok(r);
+    }
+    let r = address_decode_uncached(text)?;
+    DECODED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMO_MAX {
+            m.clear();
+        }
+        m.insert(text.to_string(), r);
+    });
+    Ok(r)
+}
+
+fn address_decode_uncached(text: &str) -> Result<(u8, [u8; 20]), String> {
     let bad = || format!("invalid c32check address {text:?}");
     let bytes = text.as_bytes();
     if bytes.len() < 5 || bytes.len() > 52 || bytes[0] != b'S' {

@@ -108,10 +108,13 @@ impl Contract {
             if f.access == Access::Private {
                 return Err(format!("{}.{name} is private", self.id));
             }
+            // Trait references (top-level or inside compound types) are compared as the
+            // contract principals they carry.
             let args_ok = f.args.len() == tf.args.len()
-                && f.args.iter().zip(tf.args.iter()).all(|((_, have), want)| {
-                    have.admits(want) || matches!((have, want), (Type::Trait(_), Type::Trait(_)))
-                });
+                && f.args
+                    .iter()
+                    .zip(tf.args.iter())
+                    .all(|((_, have), want)| have.without_traits().admits(&want.without_traits()));
             if !args_ok || !tf.ret.admits(&f.ret) {
                 return Err(format!(
                     "{}.{name} has a signature incompatible with the trait",

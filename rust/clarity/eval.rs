@@ -929,7 +929,7 @@ impl<'h> Exec<'h> {
         let id = f.contract.id.to_string();
         let bal_key = |p: &Value| key(&[b"fb", id.as_bytes(), tok.as_bytes(), &p.serialize()]);
         let supply_key = key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
-        let asset = Value::Ascii(format!("{id}::{tok}").into_bytes());
+        let asset = || Value::Ascii(format!("{id}::{tok}").into_bytes());
         match (n, v.as_slice()) {
             ("ft-get-balance", [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
             ("ft-get-supply", []) => Ok(Value::UInt(self.uint_at(&supply_key)?)),
@@ -960,7 +960,7 @@ impl<'h> Exec<'h> {
                     f,
                     "ft_mint_event",
                     vec![
-                        ("asset_identifier", asset),
+                        ("asset_identifier", asset()),
                         ("recipient", to.clone()),
                         ("amount", Value::UInt(*amt)),
                     ],
@@ -990,7 +990,7 @@ impl<'h> Exec<'h> {
                     f,
                     "ft_transfer_event",
                     vec![
-                        ("asset_identifier", asset),
+                        ("asset_identifier", asset()),
                         ("sender", from.clone()),
                         ("recipient", to.clone()),
                         ("amount", Value::UInt(*amt)),
@@ -1012,7 +1012,7 @@ impl<'h> Exec<'h> {
                     f,
                     "ft_burn_event",
                     vec![
-                        ("asset_identifier", asset),
+                        ("asset_identifier", asset()),
                         ("sender", from.clone()),
                         ("amount", Value::UInt(*amt)),
                     ],

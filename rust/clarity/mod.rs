@@ -13,7 +13,7 @@ pub mod eval;
 pub mod parser;
 pub mod types;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub use analysis::Resolver;
@@ -50,7 +50,7 @@ pub struct Outcome {
 /// Host plus the contract cache: what the checker and evaluator resolve against.
 struct Ctx<'a> {
     host: &'a mut dyn Host,
-    cache: &'a mut BTreeMap<String, Arc<Contract>>,
+    cache: &'a mut HashMap<Principal, Arc<Contract>>,
     loading: u32,
 }
 
@@ -74,8 +74,7 @@ impl Host for Ctx<'_> {
 
 impl Resolver for Ctx<'_> {
     fn contract(&mut self, id: &Principal) -> Option<Arc<Contract>> {
-        let key = id.to_string();
-        if let Some(c) = self.cache.get(&key) {
+        if let Some(c) = self.cache.get(id) {
             return Some(c.clone());
         }
         if self.loading >= MAX_LOAD_DEPTH {
@@ -91,7 +90,7 @@ impl Resolver for Ctx<'_> {
         let mut c = analysed.ok()?;
         c.constants = constants;
         let c = Arc::new(c);
-        self.cache.insert(key, c.clone());
+        self.cache.insert(id.clone(), c.clone());
         Some(c)
     }
 }
@@ -142,8 +141,14 @@ pub struct Vm {
     pub block_limit: Cost,
     /// Cost used so far in the current block (see [`Vm::new_block`]).
     pub block_used: Cost,
-    cache: BTreeMap<String, Arc<Contract>>,
+    cache: HashMap<Principal, Arc<Contract>>,
+    /// Call arguments already parsed that are plain literals (value and literal type);
+    /// texts relative to the sender (`.name`) are not kept.
+    arg_memo: HashMap<String, (Value, Type)>,
 }
+
+/// Entries kept in [`Vm`]'s argument memo before it is emptied.
+const ARG_MEMO_MAX: usize = 1024;
 
 fn diag(msg: impl Into<String>) -> Vec<Diagnostic> {
     vec![Diagnostic::new(Span { line: 1, col: 1 }, msg)]
@@ -157,7 +162,8 @@ impl Vm {
             call_limit: Cost::CALL_LIMIT,
             block_limit: Cost::BLOCK_LIMIT,
             block_used: Cost::default(),
-            cache: BTreeMap::new(),
+            cache: HashMap::new(),
+            arg_memo: HashMap::new(),
         }
     }
 
@@ -248,7 +254,7 @@ impl Vm {
         self.block_used = self.block_used.saturating_add(outcome.cost);
         let contract = Arc::new(contract);
         if outcome.committed {
-            self.cache.insert(id.to_string(), contract.clone());
+            self.cache.insert(id.clone(), contract.clone());
         }
         Ok((contract, outcome))
     }
@@ -268,9 +274,41 @@ impl Vm {
                 args.len()
             )));
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(args.len());
         for ((_, t), a) in params.iter().zip(args) {
+            if let Some((v, vt)) = self.arg_memo.get(a.as_str()) {
+                if !t.has_trait() && t.admits(vt) {
+                    out.push(v.clone());
+                    continue;
+                }
+            }
             let e = single_expr(a, sender.issuer())?;
+            // A literal of the parameter's type (no trait to conform to) is its own value:
+            // checking and evaluating it in the transient contract would give the same.
+            if !t.has_trait() {
+                let lit = match &e.kind {
+                    ExprKind::Literal(v) => Some((v.clone(), analysis::literal_type(v))),
+                    ExprKind::Atom(n) => match n.as_ref() {
+                        "none" => Some((Value::none(), Type::optional(Type::NoType))),
+                        "true" => Some((Value::Bool(true), Type::Bool)),
+                        "false" => Some((Value::Bool(false), Type::Bool)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some((v, vt)) = lit {
+                    if vt != Type::NoType && t.admits(&vt) {
+                        if !a.trim_start().starts_with('.') {
+                            if self.arg_memo.len() >= ARG_MEMO_MAX {
+                                self.arg_memo.clear();
+                            }
+                            self.arg_memo.insert(a.clone(), (v.clone(), vt));
+                        }
+                        out.push(v);
+                        continue;
+                    }
+                }
+            }
             let transient = self.transient(sender);
             let mut ctx = Ctx {
                 host: &mut *host,

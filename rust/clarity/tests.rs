@@ -240,3 +240,129 @@ fn contract_call_of_a_same_named_function_is_not_recursion() {
     );
     assert_eq!(t.eval("(contract-call? .outer price u4)"), "(ok u10)");
 }
+
+const FT_TRAIT: &str =
+    "(define-trait ft ((transfer (uint principal principal) (response bool uint)) \
+     (get-balance (principal) (response uint uint))))";
+const FT_TOKEN: &str = "(impl-trait .tr.ft) (define-fungible-token tok) \
+     (define-public (transfer (n uint) (from principal) (to principal)) \
+       (begin (asserts! (is-eq tx-sender from) (err u1)) (ft-transfer? tok n from to))) \
+     (define-read-only (get-balance (who principal)) (ok (ft-get-balance tok who))) \
+     (define-public (mint (n uint)) (ft-mint? tok n tx-sender))";
+
+#[test]
+fn trait_references_inside_compound_argument_types() {
+    let mut t = T::new();
+    t.deploy("tr", FT_TRAIT);
+    t.deploy("ta", FT_TOKEN);
+    t.deploy("tb", FT_TOKEN);
+    t.deploy("notft", "(define-read-only (hello) (ok u1))");
+    // A router taking the pair in a tuple, a batch in a list, an optional and a response.
+    t.deploy(
+        "router",
+        "(use-trait ft .tr.ft) \
+         (define-public (swap (pair {x: <ft>, y: <ft>}) (dx uint) (dy uint)) \
+           (let ((tx (get x pair)) (ty (get y pair)) (user tx-sender)) \
+             (try! (contract-call? tx transfer dx user (as-contract tx-sender))) \
+             (try! (as-contract (contract-call? ty transfer dy tx-sender user))) \
+             (ok dy))) \
+         (define-private (one (tok <ft>) (n uint)) \
+           (+ n (unwrap-panic (contract-call? tok get-balance tx-sender)))) \
+         (define-public (total (toks (list 5 <ft>))) (ok (fold one toks u0))) \
+         (define-public (first (toks (list 5 <ft>))) \
+           (let ((tok (unwrap! (element-at? toks u0) (err u9)))) (contract-call? tok get-balance tx-sender))) \
+         (define-public (opt (o (optional <ft>))) \
+           (match o tok (contract-call? tok get-balance tx-sender) (ok u0))) \
+         (define-public (res (r (response <ft> uint))) \
+           (let ((tok (unwrap! r (err u8)))) (contract-call? tok get-balance tx-sender)))",
+    );
+    assert_eq!(t.eval("(contract-call? .ta mint u100)"), "(ok true)");
+    assert_eq!(t.eval("(contract-call? .tb mint u50)"), "(ok true)");
+    assert_eq!(
+        t.eval("(contract-call? .tb transfer u50 tx-sender .router)"),
+        "(ok true)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .router swap {x: .ta, y: .tb} u30 u20)"),
+        "(ok u20)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .ta get-balance .router)"),
+        "(ok u30)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .tb get-balance tx-sender)"),
+        "(ok u20)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .router total (list .ta .tb))"),
+        "(ok u90)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .router first (list .tb))"),
+        "(ok u20)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .router opt (some .ta))"),
+        "(ok u70)"
+    );
+    assert_eq!(t.eval("(contract-call? .router res (ok .tb))"), "(ok u20)");
+    // A contract that does not implement the trait is refused in every position.
+    for bad in [
+        "(contract-call? .router swap {x: .ta, y: .notft} u1 u1)",
+        "(contract-call? .router total (list .ta .notft))",
+        "(contract-call? .router opt (some .notft))",
+        "(contract-call? .router res (ok .notft))",
+    ] {
+        let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
+        let src = format!("(define-public (go) {bad})");
+        let e = match t.vm.check(&mut t.host, &id, &src) {
+            Ok(_) => panic!("accepted {bad}"),
+            Err(d) => d[0].to_string(),
+        };
+        assert!(e.contains("does not define public function"), "{bad}: {e}");
+    }
+    // Wrong arity and a standard principal in a trait position.
+    assert!(t
+        .check_err("(define-public (go) (contract-call? .router swap {x: .ta, y: .tb} u1))")
+        .contains("expects 3 argument(s)"));
+    assert!(t
+        .check_err(
+            "(define-public (go) (contract-call? .router swap {x: .ta, y: tx-sender} u1 u1))"
+        )
+        .contains("expected a contract implementing"));
+    // Trait types stay out of stored data.
+    assert!(t
+        .check_err("(use-trait ft .tr.ft) (define-data-var v (list 2 <ft>) (list))")
+        .contains("only allowed in a function argument type"));
+}
+
+#[test]
+fn missing_dependency_is_the_first_error() {
+    let mut t = T::new();
+    for src in [
+        "(define-read-only (bal) (contract-call? .missing get-balance tx-sender)) \
+         (define-public (f) (let ((b (unwrap! (bal) (err u1)))) (ok b)))",
+        "(define-public (f) (contract-call? .missing transfer u1)) \
+         (define-public (g) (f))",
+        "(use-trait ft .missing.ft) (define-public (f (t <ft>)) (ok u1))",
+        // the caller above the callee: its derived error would sort first
+        "(define-public (g) (f)) (define-public (f) (contract-call? .missing transfer u1))",
+    ] {
+        let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
+        let diags = match t.vm.check(&mut t.host, &id, src) {
+            Ok(_) => panic!("accepted {src}"),
+            Err(d) => d,
+        };
+        assert!(
+            diags[0].to_string().contains("no such contract"),
+            "{src}: {diags:?}"
+        );
+        for d in &diags {
+            assert!(!d.to_string().contains("UnknownType"), "{src}: {d}");
+        }
+    }
+    // No message names the internal placeholder type.
+    let e = t.check_err("(define-read-only (f (b bool)) (if b none 1))");
+    assert!(!e.contains("UnknownType"), "{e}");
+}

@@ -77,10 +77,13 @@ impl Principal {
 
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Principal::Standard(p) => f.write_str(&p.to_address()),
-            Principal::Contract(p, n) => write!(f, "{}.{n}", p.to_address()),
+        let p = self.issuer();
+        c32::with_address(p.version, &p.hash, |a| f.write_str(a))?;
+        if let Principal::Contract(_, n) = self {
+            f.write_str(".")?;
+            f.write_str(n)?;
         }
+        Ok(())
     }
 }
 
@@ -127,6 +130,33 @@ impl Type {
     }
     pub fn response(ok: Type, err: Type) -> Type {
         Type::Response(Box::new(ok), Box::new(err))
+    }
+
+    /// Does a trait reference appear anywhere in this type?
+    pub fn has_trait(&self) -> bool {
+        match self {
+            Type::Trait(_) => true,
+            Type::List(t, _) | Type::Optional(t) => t.has_trait(),
+            Type::Response(a, b) => a.has_trait() || b.has_trait(),
+            Type::Tuple(m) => m.values().any(Type::has_trait),
+            _ => false,
+        }
+    }
+
+    /// The same type with every trait reference read as `principal` (the type of the value).
+    pub fn without_traits(&self) -> Type {
+        match self {
+            Type::Trait(_) => Type::Principal,
+            Type::List(t, n) => Type::list(t.without_traits(), *n),
+            Type::Optional(t) => Type::optional(t.without_traits()),
+            Type::Response(a, b) => Type::response(a.without_traits(), b.without_traits()),
+            Type::Tuple(m) => Type::Tuple(
+                m.iter()
+                    .map(|(k, t)| (k.clone(), t.without_traits()))
+                    .collect(),
+            ),
+            t => t.clone(),
+        }
     }
 
     /// Largest serialized size of a value of this type.
@@ -263,7 +293,9 @@ impl Type {
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Type::NoType => f.write_str("UnknownType"),
+            // A part whose type is not known (the other side of `(ok 1)`, the element of
+            // `(list)`): written `none`, as contract interfaces write it.
+            Type::NoType => f.write_str("none"),
             Type::Int => f.write_str("int"),
             Type::UInt => f.write_str("uint"),
             Type::Bool => f.write_str("bool"),
@@ -574,10 +606,23 @@ fn write_ascii_escaped(out: &mut String, bytes: &[u8]) {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Int(i) => write!(f, "{i}"),
-            Value::UInt(u) => write!(f, "u{u}"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Principal(p) => write!(f, "'{p}"),
+            // 128-bit formatting divides in 128 bits: most values fit 64.
+            Value::Int(i) => match i64::try_from(*i) {
+                Ok(small) => write!(f, "{small}"),
+                Err(_) => write!(f, "{i}"),
+            },
+            Value::UInt(u) => {
+                f.write_str("u")?;
+                match u64::try_from(*u) {
+                    Ok(small) => write!(f, "{small}"),
+                    Err(_) => write!(f, "{u}"),
+                }
+            }
+            Value::Bool(b) => f.write_str(if *b { "true" } else { "false" }),
+            Value::Principal(p) => {
+                f.write_str("'")?;
+                fmt::Display::fmt(p, f)
+            }
             Value::Buff(b) => write!(f, "0x{}", hex::encode(b)),
             Value::Ascii(b) => {
                 let mut s = String::new();

@@ -5,8 +5,9 @@
 //! Outcomes come back as plain dicts; `funai.clarity` wraps them in typed objects.
 
 use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use super::IntoPyResult;
 use crate::clarity::eval::stx_key;
@@ -68,9 +69,10 @@ impl PyHost<'_> {
 
 impl Host for PyHost<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        let r = self
-            .obj
-            .call_method1("get", (PyBytes::new(self.obj.py(), key),));
+        let r = self.obj.call_method1(
+            intern!(self.obj.py(), "get"),
+            (PyBytes::new(self.obj.py(), key),),
+        );
         match r.and_then(|v| v.extract::<Option<Vec<u8>>>()) {
             Ok(v) => Ok(v),
             Err(e) => self.fail(e),
@@ -96,11 +98,11 @@ fn principal(text: &str) -> crate::Result<Principal> {
 
 fn cost_dict<'py>(py: Python<'py>, c: &Cost) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("runtime", c.runtime)?;
-    d.set_item("read_count", c.read_count)?;
-    d.set_item("read_length", c.read_length)?;
-    d.set_item("write_count", c.write_count)?;
-    d.set_item("write_length", c.write_length)?;
+    d.set_item(intern!(py, "runtime"), c.runtime)?;
+    d.set_item(intern!(py, "read_count"), c.read_count)?;
+    d.set_item(intern!(py, "read_length"), c.read_length)?;
+    d.set_item(intern!(py, "write_count"), c.write_count)?;
+    d.set_item(intern!(py, "write_length"), c.write_length)?;
     Ok(d)
 }
 
@@ -142,28 +144,50 @@ fn diagnostics<'py>(py: Python<'py>, ds: &[Diagnostic]) -> PyResult<Bound<'py, P
     PyList::new(py, items)
 }
 
+/// A value's literal text, written into a buffer sized for the usual short values (one
+/// allocation instead of one per piece).
+fn text(v: &Value) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(64);
+    let _ = write!(s, "{v}");
+    s
+}
+
+/// An event field name as a Python string, interned for the names events use.
+fn field_key<'py>(py: Python<'py>, k: &str) -> Bound<'py, PyString> {
+    match k {
+        "sender" => intern!(py, "sender").clone(),
+        "recipient" => intern!(py, "recipient").clone(),
+        "amount" => intern!(py, "amount").clone(),
+        "asset_identifier" => intern!(py, "asset_identifier").clone(),
+        "value" => intern!(py, "value").clone(),
+        "memo" => intern!(py, "memo").clone(),
+        other => PyString::new(py, other),
+    }
+}
+
 fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("result", o.result.as_ref().map(|v| v.to_string()))?;
-    d.set_item("error", o.error.clone())?;
-    d.set_item("committed", o.committed)?;
-    d.set_item("cost", cost_dict(py, &o.cost)?)?;
+    d.set_item(intern!(py, "result"), o.result.as_ref().map(text))?;
+    d.set_item(intern!(py, "error"), o.error.clone())?;
+    d.set_item(intern!(py, "committed"), o.committed)?;
+    d.set_item(intern!(py, "cost"), cost_dict(py, &o.cost)?)?;
     let events = PyList::empty(py);
     for e in &o.events {
         let ed = PyDict::new(py);
-        ed.set_item("type", e.kind)?;
-        ed.set_item("contract", &e.contract)?;
+        ed.set_item(intern!(py, "type"), e.kind)?;
+        ed.set_item(intern!(py, "contract"), &e.contract)?;
         for (k, v) in &e.fields {
-            ed.set_item(*k, v.to_string())?;
+            ed.set_item(field_key(py, k), text(v))?;
         }
         events.append(ed)?;
     }
-    d.set_item("events", events)?;
+    d.set_item(intern!(py, "events"), events)?;
     let writes = PyList::empty(py);
     for (k, v) in &o.writes {
         writes.append((PyBytes::new(py, k), v.as_ref().map(|v| PyBytes::new(py, v))))?;
     }
-    d.set_item("writes", writes)?;
+    d.set_item(intern!(py, "writes"), writes)?;
     Ok(d)
 }
 
@@ -412,12 +436,12 @@ fn result_dict<'py>(
     let d = PyDict::new(py);
     match r {
         Ok(o) => {
-            d.set_item("errors", PyList::empty(py))?;
-            d.set_item("outcome", outcome_dict(py, &o)?)?;
+            d.set_item(intern!(py, "errors"), PyList::empty(py))?;
+            d.set_item(intern!(py, "outcome"), outcome_dict(py, &o)?)?;
         }
         Err(ds) => {
-            d.set_item("errors", diagnostics(py, &ds)?)?;
-            d.set_item("outcome", py.None())?;
+            d.set_item(intern!(py, "errors"), diagnostics(py, &ds)?)?;
+            d.set_item(intern!(py, "outcome"), py.None())?;
         }
     }
     Ok(d)

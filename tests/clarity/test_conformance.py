@@ -116,3 +116,15 @@ def test_contract(path: Path) -> None:
             assert last is not None
             assert not isinstance(last, ClarityAnalysisError)
             assert any(e["type"] == val for e in last.events), f"{expr}: {last.events}"
+
+
+def test_missing_dependency_is_the_first_error() -> None:
+    """The real cause comes first; no message names the internal unknown type."""
+    vm = fresh_vm()
+    vm.deploy("sip010-trait", (HERE / "sip010-trait.clar").read_text(), sender=WALLETS["deployer"])
+    text = (HERE / "bad-missing-dependency.clar").read_text()
+    with pytest.raises(ClarityAnalysisError) as info:
+        vm.deploy("bad-missing-dependency", text, sender=WALLETS["deployer"])
+    msgs = [str(d) for d in info.value.diagnostics]
+    assert "no such contract" in msgs[0], msgs
+    assert not any("UnknownType" in m for m in msgs), msgs
