@@ -21,7 +21,7 @@ from funai._core import pow_search
 from funai.cli import app
 from funai.errors import CancelledError, MalformedInputError
 
-ALL_BACKENDS = ("hybrid", "sha-ni", "avx512", "avx2", "scalar")
+ALL_BACKENDS = ("sha-ni", "avx512", "avx2", "scalar")
 #: Generous bound for "stopped long before the search could have finished" (a full search
 #: of 2**32 nonces takes minutes).
 PROMPTLY = 5.0

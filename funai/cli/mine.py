@@ -45,7 +45,7 @@ def mine(
         "auto",
         "--backend",
         "-b",
-        help="SHA-256d kernel (hybrid, sha-ni, avx512, avx2, scalar); auto: the fastest, measured "
+        help="SHA-256d kernel (sha-ni, avx512, avx2, scalar); auto: the fastest, measured "
         "once per CPU model and cached in <datadir>/pow-kernel.json.",
     ),
     as_json: bool = JSON_OPTION,

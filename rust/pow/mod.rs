@@ -7,7 +7,6 @@
 //!
 //! | [`Backend`] | how | nonces per step |
 //! |---|---|---|
-//! | [`Backend::Hybrid`] | SHA-NI ([`HYBRID_GROUPS`] groups) and one scalar nonce in the same thread | 9 |
 //! | [`Backend::ShaNi`] | x86 SHA extensions, [`SHANI_INTERLEAVE`] nonces interleaved | 4 |
 //! | [`Backend::Avx512`] | AVX-512F, one nonce per 32-bit lane | 16 |
 //! | [`Backend::Avx2`] | AVX2, one nonce per 32-bit lane | 8 |
@@ -57,17 +56,10 @@ pub const MAX_THREADS: usize = 1024;
 /// it busy; measured there (M nonces/s per core, AVX-512VL build): 1: 18, 2: 29, 3: 35,
 /// 4: 37, 5: 37, 6: 35, 8: 33 (more lanes spill registers).
 pub const SHANI_INTERLEAVE: usize = 4;
-/// SHA-NI groups (of [`SHANI_INTERLEAVE`] nonces) the hybrid backend hashes per scalar
-/// nonce: one scalar SHA-256d takes about as long on the integer units as two groups on
-/// the SHA unit.
-pub const HYBRID_GROUPS: usize = 2;
 
 /// A SHA-256d implementation for the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// SHA-NI on the vector side and the scalar kernel on the integer units, interleaved in
-    /// one thread (SHA-NI, SSE4.1, SSSE3 and BMI2).
-    Hybrid,
     /// x86 SHA extensions (SHA-NI) with SSE4.1 and SSSE3.
     ShaNi,
     /// AVX-512F, 16 nonces per step.
@@ -81,8 +73,7 @@ pub enum Backend {
 impl Backend {
     /// Every backend, fastest first: the order [`Backend::best`] prefers. Measured on an
     /// AMD Zen 4 core (M nonces/s): SHA-NI 37, AVX-512 30, AVX2 16, scalar 4.5.
-    pub const ALL: [Backend; 5] = [
-        Backend::Hybrid,
+    pub const ALL: [Backend; 4] = [
         Backend::ShaNi,
         Backend::Avx512,
         Backend::Avx2,
@@ -92,7 +83,6 @@ impl Backend {
     /// The backend's name: `"sha-ni"`, `"avx512"`, `"avx2"` or `"scalar"`.
     pub fn name(self) -> &'static str {
         match self {
-            Backend::Hybrid => "hybrid",
             Backend::ShaNi => "sha-ni",
             Backend::Avx512 => "avx512",
             Backend::Avx2 => "avx2",
@@ -114,10 +104,6 @@ impl Backend {
                 std::arch::is_x86_feature_detected!("sha")
                     && std::arch::is_x86_feature_detected!("sse4.1")
                     && std::arch::is_x86_feature_detected!("ssse3")
-            }
-            #[cfg(target_arch = "x86_64")]
-            Backend::Hybrid => {
-                Backend::ShaNi.is_available() && std::arch::is_x86_feature_detected!("bmi2")
             }
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
@@ -147,7 +133,6 @@ impl Backend {
     /// Nonces the backend hashes per step (per thread).
     pub fn lanes(self) -> usize {
         match self {
-            Backend::Hybrid => HYBRID_GROUPS * SHANI_INTERLEAVE + 1,
             Backend::ShaNi => SHANI_INTERLEAVE,
             Backend::Avx512 => 16,
             Backend::Avx2 => 8,
@@ -159,7 +144,7 @@ impl Backend {
     /// the deadline and a solution found elsewhere are noticed quickly.
     fn chunk(self) -> u64 {
         match self {
-            Backend::Hybrid | Backend::ShaNi | Backend::Avx512 => 1 << 15,
+            Backend::ShaNi | Backend::Avx512 => 1 << 15,
             Backend::Avx2 => 1 << 14,
             Backend::Scalar => 1 << 12,
         }
@@ -178,7 +163,7 @@ impl FromStr for Backend {
     fn from_str(s: &str) -> Result<Backend> {
         Backend::from_name(s).ok_or_else(|| {
             Error::malformed(format!(
-                "unknown proof-of-work backend {s:?} (expected one of: hybrid, sha-ni, avx512, avx2, scalar)"
+                "unknown proof-of-work backend {s:?} (expected one of: sha-ni, avx512, avx2, scalar)"
             ))
         })
     }
@@ -283,11 +268,6 @@ enum Kernel {
     #[cfg(target_arch = "x86_64")]
     ShaNiVl,
     #[cfg(target_arch = "x86_64")]
-    Hybrid,
-    /// The hybrid kernel compiled for AVX-512VL.
-    #[cfg(target_arch = "x86_64")]
-    HybridVl,
-    #[cfg(target_arch = "x86_64")]
     Avx512,
     #[cfg(target_arch = "x86_64")]
     Avx2,
@@ -314,17 +294,6 @@ impl Kernel {
                 }
             }
             #[cfg(target_arch = "x86_64")]
-            Backend::Hybrid => {
-                if std::arch::is_x86_feature_detected!("avx512vl")
-                    && std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx2")
-                {
-                    Kernel::HybridVl
-                } else {
-                    Kernel::Hybrid
-                }
-            }
-            #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => Kernel::Avx512,
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Kernel::Avx2,
@@ -344,10 +313,6 @@ impl Kernel {
         if Backend::ShaNi.is_available() && !out.iter().any(|k| matches!(k, Kernel::ShaNi)) {
             out.push(Kernel::ShaNi);
         }
-        #[cfg(target_arch = "x86_64")]
-        if Backend::Hybrid.is_available() && !out.iter().any(|k| matches!(k, Kernel::Hybrid)) {
-            out.push(Kernel::Hybrid);
-        }
         out
     }
 
@@ -362,14 +327,6 @@ impl Kernel {
             // AVX-512VL before choosing this variant.
             #[cfg(target_arch = "x86_64")]
             Kernel::ShaNiVl => unsafe { x86::shani::scan_vl::<SHANI_INTERLEAVE>(m, start, end) },
-            // SAFETY: `Kernel::new` made this value after `Backend::is_available` detected
-            // SHA, SSE4.1, SSSE3 and BMI2, the features of `hybrid::scan`.
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Hybrid => unsafe { x86::hybrid::scan(m, start, end) },
-            // SAFETY: as above, and `Kernel::new` also detected AVX2, AVX-512F and
-            // AVX-512VL before choosing this variant.
-            #[cfg(target_arch = "x86_64")]
-            Kernel::HybridVl => unsafe { x86::hybrid::scan_vl(m, start, end) },
             // SAFETY: `Kernel::new` made this value after detecting AVX-512F.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => unsafe { x86::avx512::scan(m, start, end) },
@@ -393,7 +350,7 @@ pub fn cpu_features() -> Vec<&'static str> {
                 }
             )*};
         }
-        probe!("sse2", "ssse3", "sse4.1", "sha", "bmi2", "avx", "avx2", "avx512f", "avx512vl");
+        probe!("sse2", "ssse3", "sse4.1", "sha", "avx", "avx2", "avx512f", "avx512vl");
         out
     }
     #[cfg(not(target_arch = "x86_64"))]

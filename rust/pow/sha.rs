@@ -231,20 +231,6 @@ fn expand<L: Lane>(w: &[L; 64], t: usize) -> L {
 /// `H7` of SHA-256d(header) for the nonce words `w3` (one per lane).
 #[inline(always)]
 pub(crate) fn sha256d_h7<L: Lane>(m: &Midstate, w3: L) -> L {
-    sha256d_h7_with(m, w3, |_| {})
-}
-
-/// Rounds that [`sha256d_h7_with`] computes (and calls its hook after): 60 of each hash.
-pub(crate) const HOOKED_ROUNDS: usize = 120;
-
-/// [`sha256d_h7`], calling `hook` with the state after each of its [`HOOKED_ROUNDS`]
-/// rounds: the hybrid kernel does its SHA-NI steps there, between the scalar rounds.
-#[inline(always)]
-pub(crate) fn sha256d_h7_with<L: Lane, F: FnMut(&mut [L; 8])>(
-    m: &Midstate,
-    w3: L,
-    mut hook: F,
-) -> L {
     let c = L::splat;
     let p = &BLOCK2_PAD;
 
@@ -262,7 +248,6 @@ pub(crate) fn sha256d_h7_with<L: Lane, F: FnMut(&mut [L; 8])>(
     ];
     unroll!(t in [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] {
         round(&mut s, c(K[t].wrapping_add(p[t])));
-        hook(&mut s);
     });
     let mut w = [c(0); 64];
     w[3] = w3;
@@ -291,14 +276,11 @@ pub(crate) fn sha256d_h7_with<L: Lane, F: FnMut(&mut [L; 8])>(
         w[t] = expand(&w, t);
     });
     round(&mut s, c(K[16].wrapping_add(m.w16)));
-    hook(&mut s);
     round(&mut s, c(K[17].wrapping_add(m.w17)));
-    hook(&mut s);
     unroll!(t in [18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
                   37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55,
                   56, 57, 58, 59, 60, 61, 62, 63] {
         round(&mut s, c(K[t]).add(w[t]));
-        hook(&mut s);
     });
 
     // Second hash: its message is the first hash's state plus the midstate.
@@ -320,11 +302,9 @@ pub(crate) fn sha256d_h7_with<L: Lane, F: FnMut(&mut [L; 8])>(
     ];
     unroll!(t in [1, 2, 3, 4, 5, 6, 7] {
         round(&mut s, c(K[t]).add(w[t]));
-        hook(&mut s);
     });
     unroll!(t in [8, 9, 10, 11, 12, 13, 14, 15] {
         round(&mut s, c(K[t].wrapping_add(q[t])));
-        hook(&mut s);
     });
     w[16] = w[1].small_sigma0().add(w[0]);
     w[17] = w[2].small_sigma0().add(w[1]).add(c(small_sigma1(q[15])));
@@ -359,7 +339,6 @@ pub(crate) fn sha256d_h7_with<L: Lane, F: FnMut(&mut [L; 8])>(
                   35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53,
                   54, 55, 56, 57, 58, 59, 60] {
         round(&mut s, c(K[t]).add(w[t]));
-        hook(&mut s);
     });
     // After round 60, `e` is the `h` that rounds 61..=63 would carry to the end.
     c(IV[7]).add(s[4])

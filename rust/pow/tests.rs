@@ -174,7 +174,7 @@ fn every_backend_exact_early_check() {
 }
 
 /// Every kernel returns the first candidate of a range wherever it falls in a step (every
-/// lane, the hybrid kernel's scalar lane included, and ranges ending mid-step).
+/// lane, and ranges ending mid-step).
 #[test]
 fn every_kernel_finds_the_first_candidate_in_every_lane() {
     let mut rng = Rng(41);
@@ -567,22 +567,6 @@ fn throughput() {
             }
             shani_vl!(1, 2, 3, 4, 5, 6, 8);
         }
-    }
-    #[cfg(target_arch = "x86_64")]
-    if Backend::Hybrid.is_available()
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx2")
-    {
-        macro_rules! hybrid {
-            ($(($g:literal, $n:literal)),*) => {$(
-                // SAFETY: SHA-NI, BMI2, AVX2, AVX-512F and AVX-512VL were detected above.
-                rate(concat!("hybrid ", $g, "x", $n, "+1"), |s, e| unsafe {
-                    x86::hybrid::scan_vl_gn::<$g, $n>(&m, s, e)
-                });
-            )*};
-        }
-        hybrid!((1, 4), (2, 4), (3, 4), (2, 3), (3, 3), (2, 2), (3, 2));
     }
     for backend in Backend::available() {
         let k = Kernel::new(backend).unwrap();

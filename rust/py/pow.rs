@@ -97,7 +97,7 @@ impl PowResult {
         self.elapsed
     }
 
-    /// The backend that ran: `"hybrid"`, `"sha-ni"`, `"avx512"`, `"avx2"` or `"scalar"`.
+    /// The backend that ran: `"sha-ni"`, `"avx512"`, `"avx2"` or `"scalar"`.
     #[getter]
     fn backend(&self) -> &'static str {
         self.backend

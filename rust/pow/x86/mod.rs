@@ -3,5 +3,4 @@
 
 pub(crate) mod avx2;
 pub(crate) mod avx512;
-pub(crate) mod hybrid;
 pub(crate) mod shani;

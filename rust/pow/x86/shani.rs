@@ -53,7 +53,7 @@ fn abef_cdgh(s: &[u32; 8]) -> (__m128i, __m128i) {
 }
 
 /// The nonce-independent vectors of one scan.
-pub(crate) struct Consts {
+struct Consts {
     /// State after block-2 round 3 with `W3 = 0`.
     abef3: __m128i,
     cdgh3: __m128i,
@@ -87,16 +87,8 @@ pub(crate) struct Consts {
 }
 
 impl Consts {
-    /// The target's top 32 bits (see [`Midstate::target_top`]).
     #[inline(always)]
-    pub(crate) fn target_top_word(&self) -> u32 {
-        self.target_top
-    }
-}
-
-impl Consts {
-    #[inline(always)]
-    pub(crate) unsafe fn new(m: &Midstate) -> Self {
+    unsafe fn new(m: &Midstate) -> Self {
         // SAFETY: called only from `scan_n`, which runs with SHA/SSE2/SSSE3/SSE4.1 enabled
         // on a CPU that has them.
         unsafe {
@@ -195,267 +187,151 @@ unsafe fn sched(x4: __m128i, x3: __m128i, x2: __m128i, x1: __m128i) -> __m128i {
     }
 }
 
-/// Steps of [`Lanes::step`] per SHA-256d: steps 0..=14 are the first hash's block-2 quads
-/// (rounds 4..=63), 15..=29 the second hash's quads 0..=14 and step 30 its rounds 60 and 61.
-pub(crate) const STEPS: usize = 31;
-
-/// `N` nonces' SHA-NI computation in flight, advanced one step (about four rounds) at a time
-/// by [`Lanes::step`], so that other work (the hybrid kernel's scalar nonce) can be placed
-/// between the steps. Calling `step` with `k = 0, 1, ..., STEPS - 1` in order leaves the
-/// nonces' `H7` in `out`.
-#[derive(Clone, Copy)]
-pub(crate) struct Lanes<const N: usize> {
-    s0: [__m128i; N],
-    s1: [__m128i; N],
-    /// Rolling window of the last four message groups: `w[slot][lane]`.
-    w: [[__m128i; N]; 4],
-    pub(crate) out: [u32; N],
-}
-
-impl<const N: usize> Lanes<N> {
-    #[inline(always)]
-    pub(crate) fn new() -> Self {
-        // SAFETY: `_mm_setzero_si128` needs only SSE2, which every x86_64 CPU has.
-        let z = unsafe { _mm_setzero_si128() };
-        Lanes {
-            s0: [z; N],
-            s1: [z; N],
-            w: [[z; N]; 4],
-            out: [0; N],
-        }
-    }
-
-    /// Step `k` (`0..STEPS`) for the nonces `base..base + N` (wrapping). `k` is meant to be a
-    /// constant after inlining: the `match` then leaves only that step's instructions.
-    ///
-    /// # Safety
-    /// The CPU must have SHA, SSE2, SSSE3 and SSE4.1, and the caller must be compiled with
-    /// them enabled.
-    #[inline(always)]
-    pub(crate) unsafe fn step(&mut self, c: &Consts, base: u32, k: usize) {
-        // SAFETY: the caller guarantees SHA, SSE2, SSSE3 and SSE4.1 (see above).
-        unsafe {
-            let mut s0 = self.s0;
-            let mut s1 = self.s1;
-            let mut w = self.w;
-            // Groups 8..=15: the generic schedule.
-            macro_rules! generic {
-                ($g:literal, $x4:literal, $x3:literal, $x2:literal, $x1:literal) => {
-                    lanes!(i < N => {
-                        w[$x4][i] = sched(w[$x4][i], w[$x3][i], w[$x2][i], w[$x1][i]);
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[$x4][i], k4($g)));
-                };
-            }
-            match k {
-                // First hash, block 2: state after round 3 = constant + nonce word in a and e.
-                0 => {
-                    lanes!(i < N => {
-                        let w3 = _mm_cvtsi32_si128(base.wrapping_add(i as u32).swap_bytes() as i32);
-                        s0[i] = _mm_add_epi32(c.abef3, _mm_shuffle_epi32::<0x11>(w3));
-                        s1[i] = c.cdgh3;
-                        w[0][i] = _mm_add_epi32(c.x0, _mm_shuffle_epi32::<0x15>(w3));
-                    });
-                    quad!(N, s0, s1, |_| c.wk1);
-                }
-                1 => {
-                    quad!(N, s0, s1, |_| c.wk2);
-                }
-                2 => {
-                    quad!(N, s0, s1, |_| c.wk3);
-                }
-                // Group 4 = msg2(msg1(X0, X1) + alignr(X3, X2, 4), X3)
-                3 => {
-                    lanes!(i < N => {
-                        w[1][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(_mm_sha256msg1_epu32(w[0][i], c.x1), c.b_align32),
-                            c.x3,
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[1][i], k4(4)));
-                }
-                // Group 5 = msg2(msg1(X1, X2) + alignr(X4, X3, 4), X4)
-                4 => {
-                    lanes!(i < N => {
-                        w[2][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(c.b_msg1_12, _mm_alignr_epi8::<4>(w[1][i], c.x3)),
-                            w[1][i],
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[2][i], k4(5)));
-                }
-                // Group 6 = msg2(msg1(X2, X3) + alignr(X5, X4, 4), X5)
-                5 => {
-                    lanes!(i < N => {
-                        w[3][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(c.b_msg1_23, _mm_alignr_epi8::<4>(w[2][i], w[1][i])),
-                            w[2][i],
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[3][i], k4(6)));
-                }
-                // Group 7 = msg2(msg1(X3, X4) + alignr(X6, X5, 4), X6)
-                6 => {
-                    lanes!(i < N => {
-                        w[0][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(
-                                _mm_sha256msg1_epu32(c.x3, w[1][i]),
-                                _mm_alignr_epi8::<4>(w[3][i], w[2][i]),
-                            ),
-                            w[3][i],
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[0][i], k4(7)));
-                }
-                // Group g lives in w[(g + 1) % 4].
-                7 => {
-                    generic!(8, 1, 2, 3, 0);
-                }
-                8 => {
-                    generic!(9, 2, 3, 0, 1);
-                }
-                9 => {
-                    generic!(10, 3, 0, 1, 2);
-                }
-                10 => {
-                    generic!(11, 0, 1, 2, 3);
-                }
-                11 => {
-                    generic!(12, 1, 2, 3, 0);
-                }
-                12 => {
-                    generic!(13, 2, 3, 0, 1);
-                }
-                13 => {
-                    generic!(14, 3, 0, 1, 2);
-                }
-                14 => {
-                    generic!(15, 0, 1, 2, 3);
-                }
-                // The second hash's words 0..=7 are the first hash's state plus the
-                // midstate, turned from (ABEF, CDGH) into (a, b, c, d) and (e, f, g, h).
-                15 => {
-                    lanes!(i < N => {
-                        let abef = _mm_add_epi32(s0[i], c.mid_abef);
-                        let cdgh = _mm_add_epi32(s1[i], c.mid_cdgh);
-                        let feba = _mm_shuffle_epi32::<0x1B>(abef); // lanes: a, b, e, f
-                        let dchg = _mm_shuffle_epi32::<0xB1>(cdgh); // lanes: g, h, c, d
-                        w[0][i] = _mm_blend_epi16::<0xF0>(feba, dchg); // a, b, c, d
-                        w[1][i] = _mm_alignr_epi8::<8>(dchg, feba); // e, f, g, h
-                        s0[i] = c.iv_abef;
-                        s1[i] = c.iv_cdgh;
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[0][i], k4(0)));
-                }
-                16 => {
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[1][i], k4(1)));
-                }
-                17 => {
-                    quad!(N, s0, s1, |_| c.ywk2);
-                }
-                18 => {
-                    quad!(N, s0, s1, |_| c.ywk3);
-                }
-                // Group 4 = msg2(msg1(Y0, Y1) + alignr(Y3, Y2, 4), Y3)
-                19 => {
-                    lanes!(i < N => {
-                        w[2][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(_mm_sha256msg1_epu32(w[0][i], w[1][i]), c.y_align32),
-                            c.y3,
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[2][i], k4(4)));
-                }
-                // Group 5 = msg2(msg1(Y1, Y2) + alignr(Y4, Y3, 4), Y4)
-                20 => {
-                    lanes!(i < N => {
-                        w[3][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(
-                                _mm_sha256msg1_epu32(w[1][i], c.y2),
-                                _mm_alignr_epi8::<4>(w[2][i], c.y3),
-                            ),
-                            w[2][i],
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[3][i], k4(5)));
-                }
-                // Group 6 = msg2(msg1(Y2, Y3) + alignr(Y5, Y4, 4), Y5)
-                21 => {
-                    lanes!(i < N => {
-                        w[0][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(c.y_msg1_23, _mm_alignr_epi8::<4>(w[3][i], w[2][i])),
-                            w[3][i],
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[0][i], k4(6)));
-                }
-                // Group 7 = msg2(msg1(Y3, Y4) + alignr(Y6, Y5, 4), Y6)
-                22 => {
-                    lanes!(i < N => {
-                        w[1][i] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(
-                                _mm_sha256msg1_epu32(c.y3, w[2][i]),
-                                _mm_alignr_epi8::<4>(w[0][i], w[3][i]),
-                            ),
-                            w[0][i],
-                        );
-                    });
-                    quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[1][i], k4(7)));
-                }
-                // Group g lives in w[(g + 2) % 4].
-                23 => {
-                    generic!(8, 2, 3, 0, 1);
-                }
-                24 => {
-                    generic!(9, 3, 0, 1, 2);
-                }
-                25 => {
-                    generic!(10, 0, 1, 2, 3);
-                }
-                26 => {
-                    generic!(11, 1, 2, 3, 0);
-                }
-                27 => {
-                    generic!(12, 2, 3, 0, 1);
-                }
-                28 => {
-                    generic!(13, 3, 0, 1, 2);
-                }
-                29 => {
-                    generic!(14, 0, 1, 2, 3);
-                }
-                // Group 15: only rounds 60 and 61, after which ABEF's `f` lane is `e60`.
-                _ => {
-                    lanes!(i < N => {
-                        let x = sched(w[1][i], w[2][i], w[3][i], w[0][i]);
-                        let abef = _mm_sha256rnds2_epu32(s1[i], s0[i], _mm_add_epi32(x, k4(15)));
-                        self.out[i] = c.iv7.wrapping_add(_mm_cvtsi128_si32(abef) as u32);
-                    });
-                }
-            }
-            self.s0 = s0;
-            self.s1 = s1;
-            self.w = w;
-        }
-    }
-}
-
-/// Calls `$f` with each listed constant (a guaranteed full unroll).
-macro_rules! each {
-    ($f:expr; $($k:literal),* $(,)?) => {
-        $( ($f)($k); )*
-    };
-}
-
 /// `H7` of SHA-256d for the nonces `base..base + N` (wrapping).
 #[inline(always)]
 unsafe fn h7s<const N: usize>(c: &Consts, base: u32) -> [u32; N] {
-    let mut l = Lanes::<N>::new();
     // SAFETY: only called from `scan_n` (SHA, SSE2, SSSE3 and SSE4.1 enabled and detected).
-    each!(|k| unsafe { l.step(c, base, k) };
-          0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-          24, 25, 26, 27, 28, 29, 30);
-    l.out
+    unsafe {
+        let z = _mm_setzero_si128();
+        let mut s0 = [z; N];
+        let mut s1 = [z; N];
+        // Rolling window of the last four message groups, per lane.
+        let mut w = [[z; N]; 4];
+
+        // First hash, block 2: state after round 3 = constant + nonce word in a and e.
+        lanes!(i < N => {
+            let w3 = _mm_cvtsi32_si128(base.wrapping_add(i as u32).swap_bytes() as i32);
+            s0[i] = _mm_add_epi32(c.abef3, _mm_shuffle_epi32::<0x11>(w3));
+            s1[i] = c.cdgh3;
+            w[0][i] = _mm_add_epi32(c.x0, _mm_shuffle_epi32::<0x15>(w3));
+        });
+        quad!(N, s0, s1, |_| c.wk1);
+        quad!(N, s0, s1, |_| c.wk2);
+        quad!(N, s0, s1, |_| c.wk3);
+        // Group 4 = msg2(msg1(X0, X1) + alignr(X3, X2, 4), X3)
+        lanes!(i < N => {
+            w[1][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32(w[0][i], c.x1), c.b_align32),
+                c.x3,
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[1][i], k4(4)));
+        // Group 5 = msg2(msg1(X1, X2) + alignr(X4, X3, 4), X4)
+        lanes!(i < N => {
+            w[2][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(c.b_msg1_12, _mm_alignr_epi8::<4>(w[1][i], c.x3)),
+                w[1][i],
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[2][i], k4(5)));
+        // Group 6 = msg2(msg1(X2, X3) + alignr(X5, X4, 4), X5)
+        lanes!(i < N => {
+            w[3][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(c.b_msg1_23, _mm_alignr_epi8::<4>(w[2][i], w[1][i])),
+                w[2][i],
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[3][i], k4(6)));
+        // Group 7 = msg2(msg1(X3, X4) + alignr(X6, X5, 4), X6)
+        lanes!(i < N => {
+            w[0][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(
+                    _mm_sha256msg1_epu32(c.x3, w[1][i]),
+                    _mm_alignr_epi8::<4>(w[3][i], w[2][i]),
+                ),
+                w[3][i],
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[0][i], k4(7)));
+        // Groups 8..=15: the generic schedule. Group g lives in w[(g + 1) % 4].
+        macro_rules! generic {
+            ($n:expr, $g:literal, $x4:literal, $x3:literal, $x2:literal, $x1:literal) => {
+                lanes!(i < $n => {
+                    w[$x4][i] = sched(w[$x4][i], w[$x3][i], w[$x2][i], w[$x1][i]);
+                });
+                quad!($n, s0, s1, |i: usize| _mm_add_epi32(w[$x4][i], k4($g)));
+            };
+        }
+        generic!(N, 8, 1, 2, 3, 0);
+        generic!(N, 9, 2, 3, 0, 1);
+        generic!(N, 10, 3, 0, 1, 2);
+        generic!(N, 11, 0, 1, 2, 3);
+        generic!(N, 12, 1, 2, 3, 0);
+        generic!(N, 13, 2, 3, 0, 1);
+        generic!(N, 14, 3, 0, 1, 2);
+        generic!(N, 15, 0, 1, 2, 3);
+
+        // The second hash's words 0..=7 are the first hash's state plus the midstate, turned
+        // from (ABEF, CDGH) into (a, b, c, d) and (e, f, g, h).
+        lanes!(i < N => {
+            let abef = _mm_add_epi32(s0[i], c.mid_abef);
+            let cdgh = _mm_add_epi32(s1[i], c.mid_cdgh);
+            let feba = _mm_shuffle_epi32::<0x1B>(abef); // lanes: a, b, e, f
+            let dchg = _mm_shuffle_epi32::<0xB1>(cdgh); // lanes: g, h, c, d
+            w[0][i] = _mm_blend_epi16::<0xF0>(feba, dchg); // a, b, c, d
+            w[1][i] = _mm_alignr_epi8::<8>(dchg, feba); // e, f, g, h
+            s0[i] = c.iv_abef;
+            s1[i] = c.iv_cdgh;
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[0][i], k4(0)));
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[1][i], k4(1)));
+        quad!(N, s0, s1, |_| c.ywk2);
+        quad!(N, s0, s1, |_| c.ywk3);
+        // Group 4 = msg2(msg1(Y0, Y1) + alignr(Y3, Y2, 4), Y3)
+        lanes!(i < N => {
+            w[2][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32(w[0][i], w[1][i]), c.y_align32),
+                c.y3,
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[2][i], k4(4)));
+        // Group 5 = msg2(msg1(Y1, Y2) + alignr(Y4, Y3, 4), Y4)
+        lanes!(i < N => {
+            w[3][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(
+                    _mm_sha256msg1_epu32(w[1][i], c.y2),
+                    _mm_alignr_epi8::<4>(w[2][i], c.y3),
+                ),
+                w[2][i],
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[3][i], k4(5)));
+        // Group 6 = msg2(msg1(Y2, Y3) + alignr(Y5, Y4, 4), Y5)
+        lanes!(i < N => {
+            w[0][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(c.y_msg1_23, _mm_alignr_epi8::<4>(w[3][i], w[2][i])),
+                w[3][i],
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[0][i], k4(6)));
+        // Group 7 = msg2(msg1(Y3, Y4) + alignr(Y6, Y5, 4), Y6)
+        lanes!(i < N => {
+            w[1][i] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(
+                    _mm_sha256msg1_epu32(c.y3, w[2][i]),
+                    _mm_alignr_epi8::<4>(w[0][i], w[3][i]),
+                ),
+                w[0][i],
+            );
+        });
+        quad!(N, s0, s1, |i: usize| _mm_add_epi32(w[1][i], k4(7)));
+        // Group g lives in w[(g + 2) % 4].
+        generic!(N, 8, 2, 3, 0, 1);
+        generic!(N, 9, 3, 0, 1, 2);
+        generic!(N, 10, 0, 1, 2, 3);
+        generic!(N, 11, 1, 2, 3, 0);
+        generic!(N, 12, 2, 3, 0, 1);
+        generic!(N, 13, 3, 0, 1, 2);
+        generic!(N, 14, 0, 1, 2, 3);
+        // Group 15: only rounds 60 and 61, after which ABEF's `f` lane is `e60`.
+        let mut out = [0u32; N];
+        lanes!(i < N => {
+            let x = sched(w[1][i], w[2][i], w[3][i], w[0][i]);
+            let abef = _mm_sha256rnds2_epu32(s1[i], s0[i], _mm_add_epi32(x, k4(15)));
+            out[i] = c.iv7.wrapping_add(_mm_cvtsi128_si32(abef) as u32);
+        });
+        out
+    }
 }
 
 #[inline(always)]
