@@ -6,12 +6,22 @@ Python hashlib loop (SHA-256d of the whole 80-byte header per nonce); all thread
 portable scalar code. Each test hashes a fixed number of nonces with a target nothing
 meets, records nonces/s and the ratios in ``extra_info`` and prints them (``-s``).
 ``funai bench pow`` measures the same interactively.
+
+Every kernel on one and two threads is measured against the hashlib baseline of the same
+run (``test_kernel``); with ``CPUMINER=/path/to/cpuminer`` (cpuminer-opt, built outside this
+repository: it is GPL) its ``sha256d`` benchmark runs in the same session as a second
+baseline and each kernel's ratio to it is recorded (``test_cpuminer_opt``, after the
+kernels). ``bench/cpuminer_compare.py`` does the same comparison interleaved over several
+rounds, which is what docs/performance.md reports (a shared machine is noisy).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -100,3 +110,67 @@ def test_rust_scalar_one_thread(benchmark: Any) -> None:
             ratio = RATES[f"rust-{backend}"] / rate
             benchmark.extra_info[f"{backend}_x_scalar"] = round(ratio, 2)
             print(f"{backend} / scalar: {ratio:.2f}")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("backend", powlib.backends())
+def test_kernel(benchmark: Any, backend: str, threads: int) -> None:
+    """Every kernel this CPU runs, on one and two threads (the table of docs/performance.md)."""
+    count = (1 << 17 if backend == "scalar" else 1 << 20) * threads
+    rate = _measure(
+        benchmark, f"{backend}-t{threads}", _rust_search(count, threads, backend), count
+    )
+    benchmark.extra_info.update({"backend": backend, "threads": threads})
+    if "hashlib" in RATES:
+        benchmark.extra_info["x_hashlib"] = round(rate / RATES["hashlib"], 1)
+
+
+_TOTAL = re.compile(r"Total: ([0-9.]+) ([kMG]?)H/s")
+_SCALE = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9}
+
+
+def _cpuminer(binary: str, threads: int, seconds: float) -> float:
+    """Hashes/s cpuminer-opt's ``sha256d`` benchmark reports (median after its first)."""
+    proc = subprocess.run(
+        [
+            *("timeout", "-s", "INT", str(seconds), binary),
+            *(
+                "-a",
+                "sha256d",
+                "--benchmark",
+                "-t",
+                str(threads),
+                "--no-color",
+                "--cpu-priority",
+                "2",
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rates = [float(v) * _SCALE[u] for v, u in _TOTAL.findall(proc.stdout + proc.stderr)]
+    if len(rates) < 2:
+        pytest.fail(f"no hash rate from cpuminer-opt: {proc.stdout[-300:]}")
+    return statistics.median(rates[1:])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cpuminer_opt(benchmark: Any, threads: int) -> None:
+    """cpuminer-opt as the baseline (only with ``CPUMINER`` set): our kernels' ratios to it."""
+    binary = os.environ.get("CPUMINER", "")
+    if not binary:
+        pytest.skip("set CPUMINER=/path/to/cpuminer (cpuminer-opt) to compare with it")
+    rates: list[float] = []
+    benchmark.pedantic(
+        lambda: rates.append(_cpuminer(binary, threads, 22.0)), rounds=1, iterations=1
+    )
+    rate = rates[0]
+    RATES[f"cpuminer-t{threads}"] = rate
+    info: dict[str, float] = {"mhs": round(rate / 1e6, 3)}
+    for backend in powlib.backends():
+        ours = RATES.get(f"{backend}-t{threads}")
+        if ours is not None:
+            info[f"{backend}_x_cpuminer"] = round(ours / rate, 2)
+    benchmark.extra_info.update(info)
+    print(f"\ncpuminer-opt sha256d, {threads} thread(s): {rate / 1e6:.2f} MH/s {info}")

@@ -5,7 +5,8 @@ AVX-512 the AVX-512 kernel did about twice the SHA-NI kernel's nonces/s; on AMD 
 SHA-NI kernel won). :func:`choose_backend` measures every kernel the CPU can run for a short
 time on one thread (:data:`MEASURE_SECONDS` each) and keeps the fastest; the choice is cached
 per CPU model and set of kernels in ``<datadir>/pow-kernel.json``, so later runs start at
-once. ``funai mine`` and ``funai bench pow`` use it; ``--backend NAME`` forces a kernel.
+once. ``funai mine``, ``funai node --mine`` and ``funai bench pow`` use it; ``--backend NAME``
+(or the node config key ``miner.backend``) forces a kernel.
 """
 
 from __future__ import annotations

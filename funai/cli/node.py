@@ -34,6 +34,13 @@ def node(
     mine: bool | None = typer.Option(None, "--mine/--no-mine", help="Run the miner role."),
     threads: int | None = typer.Option(None, "--threads", min=1, help="Mining threads."),
     miner_address: str | None = typer.Option(None, "--miner-address", help="Payout address."),
+    backend: str | None = typer.Option(
+        None,
+        "--backend",
+        "-b",
+        help="SHA-256d mining kernel (see `funai bench pow`); auto (default): the fastest, "
+        "measured once per CPU model and cached in <datadir>/pow-kernel.json.",
+    ),
     mine_interval: float | None = typer.Option(
         None, "--mine-interval", help="Min seconds between mined blocks."
     ),
@@ -64,11 +71,16 @@ def node(
                 "miner_threads": threads,
                 "miner_address": miner_address,
                 "miner_interval": mine_interval,
+                "miner_backend": backend,
                 "discover": discover,
                 "log_level": log_level,
                 "log_json": log_json,
             },
         )
+        if cfg.miner_backend != "auto":
+            from funai.pow_choice import choose_backend
+
+            choose_backend(None, cfg.miner_backend)  # a kernel this CPU lacks: say so now
     except (ValueError, OSError) as exc:
         fail(f"bad configuration: {exc}")
     try:

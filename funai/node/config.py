@@ -28,6 +28,7 @@ models = []
 threads = 1
 address = ""                  # payout; default: the node wallet's first address
 interval = 0.0                # minimum seconds between mined blocks
+backend = "auto"              # SHA-256d kernel; auto: the fastest, measured once per CPU
 
 [l2]                          # the inference layer (devnet and regtest; see docs/layer2.md)
 enabled = true
@@ -91,6 +92,9 @@ class NodeConfig:
     miner_threads: int = 1
     miner_address: str = ""
     miner_interval: float = 0.0
+    #: the proof-of-work kernel (``funai bench pow`` lists them); ``auto``: the fastest,
+    #: measured once per CPU model and cached in ``<datadir>/pow-kernel.json``
+    miner_backend: str = "auto"
     l2_enabled: bool = True
     l2_test_key: int = -1
     l2_bid: int = 10_000_000
@@ -113,6 +117,8 @@ class NodeConfig:
             raise ValueError("storage.synchronous must be FULL, NORMAL or EXTRA")
         if self.miner_threads < 0:
             raise ValueError("miner.threads must be >= 0")
+        if not isinstance(self.miner_backend, str) or not self.miner_backend:
+            raise ValueError("miner.backend must be a kernel name or auto")
         if not -1 <= self.l2_test_key <= 4:
             raise ValueError("l2.test_key must be -1 (none) or 0 to 4")
         if self.l2_test_key >= 0 and self.network not in ("devnet", "regtest"):
@@ -162,6 +168,7 @@ class NodeConfig:
                 "threads": self.miner_threads,
                 "address": self.miner_address,
                 "interval": self.miner_interval,
+                "backend": self.miner_backend,
             },
             "l2": {
                 "enabled": self.l2_enabled,
@@ -197,6 +204,7 @@ _SECTIONS = {
     ("miner", "threads"): "miner_threads",
     ("miner", "address"): "miner_address",
     ("miner", "interval"): "miner_interval",
+    ("miner", "backend"): "miner_backend",
     ("l2", "enabled"): "l2_enabled",
     ("l2", "test_key"): "l2_test_key",
     ("l2", "bid"): "l2_bid",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import trio
 
@@ -14,6 +15,7 @@ from funai.ledger.errors import ConsensusError
 from funai.ledger.header import display_hash
 from funai.ledger.miner import MiningStats, build_template, solve, too_early
 from funai.ledger.tx import TxOut
+from funai.pow_choice import KernelChoice, choose_backend
 
 __all__ = ["Miner"]
 
@@ -21,15 +23,31 @@ log = logging.getLogger("funai.miner")
 
 
 class Miner:
-    """Mines on the node's tip; ``enabled`` can be toggled at run time (API)."""
+    """Mines on the node's tip; ``enabled`` can be toggled at run time (API).
+
+    ``backend`` is the SHA-256d kernel: a name forces it; ``auto`` uses
+    :func:`funai.pow_choice.choose_backend`, the fastest kernel measured on this CPU (once
+    per CPU model, cached in ``<datadir>/pow-kernel.json`` when ``datadir`` is given), as
+    ``funai mine`` does. The choice is made on the first block mined, in the mining thread.
+    """
 
     def __init__(
-        self, service: ChainService, payout: TxOut, *, threads: int = 1, interval: float = 0.0
+        self,
+        service: ChainService,
+        payout: TxOut,
+        *,
+        threads: int = 1,
+        interval: float = 0.0,
+        backend: str = "auto",
+        datadir: Path | None = None,
     ) -> None:
         self.service = service
         self.payout = payout
         self.threads = max(1, threads)
         self.interval = interval
+        self.backend = backend
+        self.datadir = datadir
+        self.kernel: KernelChoice | None = None
         self.enabled = False
         self.stats = MiningStats()
         self.found = 0
@@ -40,6 +58,23 @@ class Miner:
         self.enabled = enabled
         self._changed.set()
         self._changed = trio.Event()
+
+    def choose_kernel(self) -> KernelChoice:
+        """The kernel to mine with (measured or read from the cache once, then kept).
+        Raises ValueError for a forced kernel this CPU cannot run."""
+        if self.kernel is None:
+            self.kernel = choose_backend(self.datadir, self.backend)
+            log.info(
+                "mining kernel",
+                extra={
+                    "fields": {
+                        "backend": self.kernel.backend,
+                        "source": self.kernel.source,
+                        "mhs_by_backend": self.kernel.to_json()["mhs_by_backend"],
+                    }
+                },
+            )
+        return self.kernel
 
     async def mine_block(self, refresh: float = 10.0) -> Block | None:
         """Builds and solves one block on the current tip; None if the tip moved first."""
@@ -63,6 +98,10 @@ class Miner:
                     or time.monotonic() - built > refresh
                 )
 
+            kernel = self.kernel
+            if kernel is None:  # the first block: measure (or read the cache) off the loop
+                kernel = await trio.to_thread.run_sync(self.choose_kernel)
+            backend = kernel.backend
             try:
                 block = await trio.to_thread.run_sync(
                     lambda: solve(
@@ -71,6 +110,7 @@ class Miner:
                         threads=self.threads,
                         stats=self.stats,
                         should_stop=stale,
+                        backend=backend,
                     ),
                     abandon_on_cancel=True,
                 )

@@ -109,6 +109,8 @@ class Node:
             _payout(config, datadir),
             threads=config.miner_threads,
             interval=config.miner_interval,
+            backend=config.miner_backend,
+            datadir=datadir,
         )
         self.api_url = ""
         self.p2p_addr = ""
@@ -138,6 +140,7 @@ class Node:
                 },
                 "mining": self.miner.enabled,
                 "hash_rate": round(self.miner.stats.rate, 1),
+                "pow_kernel": None if self.miner.kernel is None else self.miner.kernel.backend,
                 "blocks_mined": self.miner.found,
                 "sync": self.net.sync_status(),
                 "uptime": round(time.time() - self.started, 1),

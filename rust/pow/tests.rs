@@ -173,6 +173,87 @@ fn every_backend_exact_early_check() {
     }
 }
 
+/// Every kernel returns the first candidate of a range wherever it falls in a step (every
+/// lane, and ranges ending mid-step).
+#[test]
+fn every_kernel_finds_the_first_candidate_in_every_lane() {
+    let mut rng = Rng(41);
+    for kernel in Kernel::all_available() {
+        for _ in 0..6 {
+            let header: [u8; 80] = rng.bytes();
+            let nonce = rng.u32() | 64;
+            // A target top that about one nonce in 8 meets, and the target nonce's own top.
+            let t = top(&pow_hash(&header, nonce)).max(0x1FFF_FFFF);
+            let m = Midstate::new(&header, &target_with_top(t));
+            for back in 0..20u32 {
+                let s = u64::from(nonce - back);
+                for len in [1u64, 5, 9, 17, 41] {
+                    let e = (s + len).min(1 << 32);
+                    let want = (s..e).find(|&n| top(&pow_hash(&header, n as u32)) <= t);
+                    assert_eq!(kernel.scan(&m, s, e), want.map(|n| n as u32), "{s}..{e}");
+                }
+            }
+        }
+        // The last nonces of the space: lanes past 2^32 wrap and must be ignored.
+        let header: [u8; 80] = rng.bytes();
+        let m = Midstate::new(&header, &[0xFF; 32]);
+        let last = u64::from(u32::MAX);
+        assert_eq!(kernel.scan(&m, last, last + 1), Some(u32::MAX));
+        let m = Midstate::new(&header, &target_with_top(0));
+        let want = (last - 20..=last).find(|&n| top(&pow_hash(&header, n as u32)) == 0);
+        assert_eq!(kernel.scan(&m, last - 20, last + 1), want.map(|n| n as u32));
+    }
+}
+
+/// Real Bitcoin mainnet headers (`shared/vectors`): every backend, on one and two threads,
+/// finds each header's own nonce as the only solution of a range around it, at every
+/// position of a step.
+#[test]
+fn bitcoin_mainnet_headers() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/vectors/bitcoin-mainnet-headers-822528-830592.bin"
+    );
+    let data = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("missing Bitcoin header vectors at {path}: {e}"));
+    assert_eq!(data.len() % HEADER_LEN, 0);
+    let headers: Vec<[u8; 80]> = data
+        .chunks_exact(HEADER_LEN)
+        .map(|h| h.try_into().unwrap())
+        .collect();
+    assert!(headers.len() > 8000);
+    for (i, header) in headers.iter().enumerate().step_by(509) {
+        let nonce = u32::from_le_bytes(header[76..80].try_into().unwrap());
+        let bits = u32::from_le_bytes(header[72..76].try_into().unwrap());
+        let mut target = [0u8; 32];
+        let exp = (bits >> 24) as usize;
+        target[exp - 3..exp].copy_from_slice(&(bits & 0x00FF_FFFF).to_le_bytes()[..3]);
+        let hash = pow_hash(header, nonce);
+        assert!(hash_meets_target(&hash, &target), "header {i}");
+        for kernel in Kernel::all_available() {
+            let m = Midstate::new(header, &target);
+            for back in 0..12u32 {
+                let s = u64::from(nonce.saturating_sub(back));
+                let e = (u64::from(nonce) + 3).min(1 << 32);
+                assert_eq!(kernel.scan(&m, s, e), Some(nonce), "header {i}");
+                assert_eq!(kernel.scan(&m, s, u64::from(nonce)), None, "header {i}");
+            }
+        }
+        let start = nonce.saturating_sub(5000);
+        for backend in Backend::available() {
+            for threads in [1, 2] {
+                let out = search(header, &target, start, 6000, threads, backend, &never()).unwrap();
+                let found = out.found.expect("the header's nonce");
+                assert_eq!(
+                    (found.nonce, found.hash),
+                    (nonce, hash),
+                    "{backend} header {i}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn finds_and_verifies_with_easy_target() {
     let mut rng = Rng(5);
