@@ -275,7 +275,7 @@ def test_result_fields() -> None:
 
 def test_bench_pow_cli_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["--datadir", str(tmp_path), "bench", "pow", "--json", "--seconds", "0.3"]
+        app, ["--datadir", str(tmp_path), "bench", "pow", "--json", "--seconds", "0.1"]
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -284,11 +284,36 @@ def test_bench_pow_cli_json(tmp_path: Path) -> None:
     assert report["backend"] == report["kernel"]["backend"]
     assert report["backend"] in powlib.backends()
     assert report["cpu_features"] == powlib.cpu_features()
+    assert report["cpu_model"]
     by_threads = report["mhs_by_threads"]
-    assert "1" in by_threads
-    assert str(os.cpu_count() or 1) in by_threads
+    counts = {"1", str(os.cpu_count() or 1)}
+    assert counts <= set(by_threads)
     assert all(v > 0 for v in by_threads.values())
     assert report["ratio"] == pytest.approx(by_threads["1"] / report["hashlib_mhs"], rel=0.01)
+    # every kernel this CPU runs, on every thread count
+    by_kernel = report["by_kernel"]
+    assert list(by_kernel) == powlib.backends()
+    for rates in by_kernel.values():
+        assert set(rates) == set(by_threads)
+        assert all(v > 0 for v in rates.values())
+    assert by_kernel[report["backend"]] == by_threads
+    assert set(report["ratio_by_kernel"]) == set(by_kernel)
+    for n, fastest in report["fastest_by_threads"].items():
+        assert by_kernel[fastest][n] == max(r[n] for r in by_kernel.values())
+
+
+def test_bench_pow_cli_backend_measures_only_that_kernel(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["--datadir", str(tmp_path), "bench", "pow", "--json", "-s", "0.05", "-b", "scalar"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["backend"] == "scalar"
+    assert list(report["by_kernel"]) == ["scalar"]
+    assert all(v > 0 for v in report["by_kernel"]["scalar"].values())
+    assert report["kernel"]["source"] == "forced"
+    assert not (tmp_path / "pow-kernel.json").exists()  # nothing else measured
 
 
 def test_bench_pow_cli_table_and_bad_backend(tmp_path: Path) -> None:
@@ -298,6 +323,28 @@ def test_bench_pow_cli_table_and_bad_backend(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "hashlib" in result.output
-    assert "scalar" in result.output
+    assert "rust scalar" in result.output
+    assert "forced" in result.output
+    assert "rust avx2" not in result.output
     result = CliRunner().invoke(app, ["bench", "pow", "--backend", "nope"])
-    assert result.exit_code != 0
+    assert result.exit_code == 2
+    assert "backend 'nope' is not available here; choose from: " in result.output
+    assert "scalar" in result.output
+
+
+def test_bench_pow_cli_table_has_every_kernel(tmp_path: Path) -> None:
+    from funai.pow_choice import cpu_model
+
+    args = ["--datadir", str(tmp_path), "bench", "pow", "-s", "0.03", "-t", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert cpu_model().split()[0] in result.output  # the title may wrap
+    for name in powlib.backends():
+        assert f"rust {name}" in result.output
+    if len(powlib.backends()) > 1:
+        assert "*" in result.output  # the fastest is marked
+        assert "<- auto" in result.output
+        assert "choice measured" in result.output
+        again = CliRunner().invoke(app, args)
+        assert again.exit_code == 0, again.output
+        assert "choice cached" in again.output

@@ -92,18 +92,22 @@ def thread_counts(limit: int) -> list[int]:
 def bench_pow(
     ctx: typer.Context,
     seconds: float = typer.Option(
-        3.0, "--seconds", "-s", min=0.01, help="Seconds to measure each configuration."
+        3.0, "--seconds", "-s", min=0.01, help="Seconds to measure each kernel and thread count."
     ),
     threads: int = typer.Option(
         0, "--threads", "-t", min=0, help="Most threads to try (0 = all cores)."
     ),
     backend: str = typer.Option(
-        "auto", "--backend", "-b", help="Proof-of-work backend (see the table), or auto."
+        "auto",
+        "--backend",
+        "-b",
+        help="Measure only this kernel (see the table); auto: every kernel this CPU runs.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead."),
 ) -> None:
-    """Proof-of-work nonces/s: the Rust search on 1..N threads against Python hashlib."""
-    from funai.pow_choice import choose_backend
+    """Proof-of-work nonces/s of every kernel this CPU runs, on 1..N threads, against Python
+    hashlib; marks the fastest and the kernel that auto (the miner) picks."""
+    from funai.pow_choice import CACHE_FILE, choose_backend, cpu_model
 
     available = powlib.backends()
     try:
@@ -111,18 +115,21 @@ def bench_pow(
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
     name = kernel.backend
+    kernels = available if backend == "auto" else [name]
     cores = os.cpu_count() or 1
     counts = thread_counts(threads or cores)
+    model = cpu_model()
 
     console = Console()
-    rates: dict[int, float] = {}
+    rates: dict[str, dict[int, float]] = {k: {} for k in kernels}
     if as_json:
         hashlib_hs = hashlib_rate(seconds)
-        for n in counts:
-            rates[n] = rust_rate(seconds, n, name)
+        for k in kernels:
+            for n in counts:
+                rates[k][n] = rust_rate(seconds, n, k)
     else:
         columns = (
-            TextColumn("{task.description:<22}"),
+            TextColumn("{task.description:<24}"),
             BarColumn(),
             TextColumn("{task.fields[rate]:>14}"),
             TimeRemainingColumn(),
@@ -145,19 +152,23 @@ def bench_pow(
             task = progress.add_task("python hashlib", total=seconds, rate="")
             hashlib_hs = hashlib_rate(seconds, reporter(task))
             progress.update(task, completed=seconds)
-            for n in counts:
-                label = f"rust {name}, {n} thread{'s' if n > 1 else ''}"
-                task = progress.add_task(label, total=seconds, rate="")
-                rates[n] = rust_rate(seconds, n, name, reporter(task))
-                progress.update(task, completed=seconds)
+            for k in kernels:
+                for n in counts:
+                    label = f"rust {k}, {n} thread{'s' if n > 1 else ''}"
+                    task = progress.add_task(label, total=seconds, rate="")
+                    rates[k][n] = rust_rate(seconds, n, k, reporter(task))
+                    progress.update(task, completed=seconds)
 
     hashlib_mhs = hashlib_hs / 1e6
-    mhs = {n: r / 1e6 for n, r in rates.items()}
+    by_kernel = {k: {n: r / 1e6 for n, r in by_n.items()} for k, by_n in rates.items()}
+    fastest = {n: max(kernels, key=lambda k: by_kernel[k][n]) for n in counts}
+    mhs = by_kernel[name]
     one = mhs[counts[0]]
     result = {
         "backend": name,
         "backends": available,
         "kernel": kernel.to_json(),
+        "cpu_model": model,
         "cpu_features": powlib.cpu_features(),
         "cpu_count": cores,
         "seconds": seconds,
@@ -166,28 +177,55 @@ def bench_pow(
         "ratio": round(one / hashlib_mhs, 2),
         "ratio_by_threads": {str(n): round(v / hashlib_mhs, 2) for n, v in mhs.items()},
         "scaling_by_threads": {str(n): round(v / one, 3) for n, v in mhs.items()},
+        "by_kernel": {
+            k: {str(n): round(v, 3) for n, v in by_n.items()} for k, by_n in by_kernel.items()
+        },
+        "ratio_by_kernel": {
+            k: {str(n): round(v / hashlib_mhs, 2) for n, v in by_n.items()}
+            for k, by_n in by_kernel.items()
+        },
+        "fastest_by_threads": {str(n): k for n, k in fastest.items()},
     }
     if as_json:
         print(json.dumps(result))
         return
 
-    table = Table(title=f"Proof of work, {seconds:g} s per row ({cores} cores)")
-    table.add_column("engine")
-    table.add_column("threads", justify="right")
-    table.add_column("M nonces/s", justify="right")
-    table.add_column("x hashlib", justify="right")
-    table.add_column("x 1 thread", justify="right")
-    table.add_row("python hashlib", "1", f"{hashlib_mhs:.3f}", "1.0", "")
-    for n, v in mhs.items():
-        table.add_row(
-            f"rust {name}", str(n), f"{v:.2f}", f"{v / hashlib_mhs:.1f}", f"{v / one:.2f}"
-        )
+    table = Table(
+        title=f"Proof of work on {model} ({cores} cores), {seconds:g} s per cell",
+        caption="M nonces/s (x python hashlib); * the fastest kernel at that thread count",
+    )
+    table.add_column("kernel")
+    for n in counts:
+        table.add_column(f"{n} thread{'s' if n > 1 else ''}", justify="right")
+    table.add_column("auto", justify="center")
+    table.add_row("python hashlib", f"{hashlib_mhs:.3f} (1x)", *([""] * (len(counts) - 1)), "")
+    for k in kernels:
+        cells = []
+        for n in counts:
+            v = by_kernel[k][n]
+            cell = f"{v:.2f} ({v / hashlib_mhs:.1f}x)"
+            if len(kernels) > 1 and fastest[n] == k:
+                cell = f"[bold green]* {cell}[/]"
+            cells.append(cell)
+        picked = ("forced" if kernel.source == "forced" else "<- auto") if k == name else ""
+        table.add_row(f"rust {k}", *cells, picked)
     console.print(table)
-    if kernel.rates:
-        shown = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in kernel.rates.items())
+    if kernel.source == "forced":
+        how = "forced with --backend; auto measures every kernel"
+    elif kernel.source == "only":
+        how = "the only kernel here"
+    else:
+        how = f"auto picks it; choice {kernel.source}"
+        if kernel.source == "cached":
+            how += " (<datadir>/pow-kernel.json)"
+        if kernel.rates:
+            shown = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in kernel.rates.items())
+            how += f"; its 1-thread M nonces/s: {shown}"
+    console.print(f"kernel {name}: {how}")
+    if len(kernels) > 1 and fastest[1] != name:
         console.print(
-            f"kernel {name} ({kernel.source}; M nonces/s on 1 thread: {shown}; "
-            f"--backend forces one)"
+            f"note: {fastest[1]} beat {name} on 1 thread in this run (delete "
+            f"<datadir>/{CACHE_FILE} to measure the choice again, or --backend NAME)"
         )
     console.print(
         f"backends here: {', '.join(available)}; CPU features: "
