@@ -1509,12 +1509,7 @@ impl<'a> Checker<'a> {
                 let f = atom_arg(&args[0], "a function name")?;
                 let mut elems = Vec::new();
                 let mut len = u32::MAX;
-                for (i, a) in args[1..].iter().enumerate() {
-                    if let Some((el, n)) = self.trait_list_arg(f, i, a)? {
-                        len = len.min(n);
-                        elems.push(el);
-                        continue;
-                    }
+                for a in &args[1..] {
                     let t = self.check(a)?;
                     let el = seq_elem(&t).ok_or_else(|| {
                         Diagnostic::new(a.span, format!("map expects sequences, got {t}"))
@@ -1544,18 +1539,10 @@ impl<'a> Checker<'a> {
             "fold" => {
                 arity(span, n, args, 3)?;
                 let f = atom_arg(&args[0], "a function name")?;
-                let el = match self.trait_list_arg(f, 0, &args[1])? {
-                    Some((el, _)) => el,
-                    None => {
-                        let t = self.check(&args[1])?;
-                        seq_elem(&t).ok_or_else(|| {
-                            Diagnostic::new(
-                                args[1].span,
-                                format!("fold expects a sequence, got {t}"),
-                            )
-                        })?
-                    }
-                };
+                let t = self.check(&args[1])?;
+                let el = seq_elem(&t).ok_or_else(|| {
+                    Diagnostic::new(args[1].span, format!("fold expects a sequence, got {t}"))
+                })?;
                 let init = self.check(&args[2])?;
                 let r1 = self.apply_fn_types(args[0].span, f, &[el.clone(), init.clone()])?;
                 let acc = Type::union(&init, &r1).ok_or_else(|| {
@@ -1717,36 +1704,6 @@ impl<'a> Checker<'a> {
             return self.apply_simple(span, n, ts);
         }
         err(span, format!("'{f}' cannot be used as a function argument"))
-    }
-
-    /// A `(list ...)` literal given to `map`/`fold` where the function's parameter `idx`
-    /// takes a trait (Clarity 2): each element is checked against that parameter as an
-    /// argument would be, so each contract principal literal must implement the trait.
-    /// Returns the element type (the parameter's) and the length; `None` otherwise.
-    fn trait_list_arg(&mut self, f: &Name, idx: usize, a: &Expr) -> CResult<Option<(Type, u32)>> {
-        let Some(want) = self
-            .c
-            .fns
-            .get(f)
-            .and_then(|d| d.args.get(idx))
-            .map(|(_, t)| t.clone())
-            .filter(Type::has_trait)
-        else {
-            return Ok(None);
-        };
-        let Some(parts) = a
-            .list()
-            .and_then(|l| l.split_first())
-            .filter(|(h, _)| h.atom().is_some_and(|h| h.as_ref() == "list"))
-            .map(|(_, rest)| rest)
-        else {
-            return Ok(None);
-        };
-        for p in parts {
-            self.check_param(&want, p)?;
-        }
-        let n = u32::try_from(parts.len()).unwrap_or(u32::MAX);
-        Ok(Some((if n == 0 { Type::NoType } else { want }, n)))
     }
 
     fn check_contract_call(&mut self, span: Span, args: &[Expr]) -> CResult<Type> {

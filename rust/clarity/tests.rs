@@ -485,56 +485,34 @@ fn principal_literal_lists_to_map_and_fold_over_a_trait_argument() {
     t.deploy("tr", FT_TRAIT);
     t.deploy("ta", FT_TOKEN);
     t.deploy("tb", FT_TOKEN);
-    t.deploy("notft", "(define-read-only (hello) (ok u1))");
-    t.deploy(
-        "sweeper",
-        "(use-trait ft .tr.ft) \
-         (define-constant tok-b .tb) \
+    // The reference types a contract principal literal as that contract, and a list of them as
+    // a union of contracts; map/fold check their function against the list's element type with
+    // `admits_type`, which takes that union as a plain principal, and a plain principal is not
+    // a trait. So even when every literal implements the trait, it refuses these (stacks-core
+    // check_special_map/fold -> FunctionType::check_args_2_1 -> admits_type_v2_1, since 2.1).
+    let fns = "(use-trait ft .tr.ft) (define-constant tok-b .tb) \
          (define-private (balance-of (token <ft>)) \
            (unwrap-panic (contract-call? token get-balance tx-sender))) \
          (define-private (add-balance (token <ft>) (acc uint)) (+ acc (balance-of token))) \
-         (define-private (give (token <ft>) (n uint)) \
-           (contract-call? token transfer n tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG)) \
-         (define-public (balances) (ok (map balance-of (list .ta .tb)))) \
-         (define-public (total) (ok (fold add-balance (list .ta tok-b) u0))) \
-         (define-public (give-all (n uint)) (ok (map give (list .ta .tb) (list n n))))",
+         (define-private (sum (tokens (list 5 <ft>))) (fold add-balance tokens u0))";
+    for bad in [
+        "(map balance-of (list .ta .tb))",
+        "(fold add-balance (list .ta .tb) u0)",
+        "(fold add-balance (list .ta tok-b) u0)",
+    ] {
+        let e = t.check_err(&format!("{fns} (define-public (go) (ok {bad}))"));
+        assert!(
+            e.contains("cannot take an argument of type principal"),
+            "{bad}: {e}"
+        );
+    }
+    // What it accepts: the literal list given to a function whose parameter is a list of the
+    // trait (each literal, or constant bound to one, must implement it), folded there.
+    t.deploy(
+        "sweeper",
+        &format!("{fns} (define-public (total) (ok (sum (list .ta tok-b))))"),
     );
     assert_eq!(t.eval("(contract-call? .ta mint u100)"), "(ok true)");
     assert_eq!(t.eval("(contract-call? .tb mint u40)"), "(ok true)");
-    assert_eq!(
-        t.eval("(contract-call? .sweeper balances)"),
-        "(ok (list u100 u40))"
-    );
     assert_eq!(t.eval("(contract-call? .sweeper total)"), "(ok u140)");
-    assert_eq!(
-        t.eval("(contract-call? .sweeper give-all u7)"),
-        "(ok (list (ok true) (ok true)))"
-    );
-    assert_eq!(t.eval("(contract-call? .sweeper total)"), "(ok u126)");
-    // Each literal must implement the trait, as the reference requires.
-    for bad in [
-        "(map balance-of (list .ta .notft))",
-        "(fold add-balance (list .notft) u0)",
-    ] {
-        let src = format!(
-            "(use-trait ft .tr.ft) \
-             (define-private (balance-of (token <ft>)) \
-               (unwrap-panic (contract-call? token get-balance tx-sender))) \
-             (define-private (add-balance (token <ft>) (acc uint)) (+ acc (balance-of token))) \
-             (define-public (go) (ok {bad}))"
-        );
-        assert!(
-            t.check_err(&src)
-                .contains("does not define public function"),
-            "{bad}"
-        );
-    }
-    assert!(t
-        .check_err(
-            "(use-trait ft .tr.ft) \
-             (define-private (balance-of (token <ft>)) \
-               (unwrap-panic (contract-call? token get-balance tx-sender))) \
-             (define-public (go) (ok (map balance-of (list .ta tx-sender))))"
-        )
-        .contains("expected a contract implementing"));
 }

@@ -1,6 +1,8 @@
-;; Lists of contract principal literals given directly to map and fold over functions taking a
-;; <ft-trait> (Clarity 2), as real batch and airdrop contracts do: each literal must implement
-;; the trait.
+;; Lists of contract principal literals (and of constants bound to them) where a list of
+;; <ft-trait> is expected, as batch and airdrop contracts pass their tokens. The reference does
+;; not let such a literal list go straight to map/fold over a function taking <ft-trait> (see
+;; bad-trait-literal-list); it accepts it as the argument of a function whose parameter is a
+;; (list N <ft-trait>), each literal implementing the trait, and the map/fold happens there.
 ;; @requires: sip010-trait sip010-token sip010-token-b
 (use-trait ft-trait .sip010-trait.sip-010-trait)
 (define-constant token-b .sip010-token-b)
@@ -10,17 +12,18 @@
   (+ acc (balance-of token)))
 (define-private (give (token <ft-trait>) (amount uint))
   (contract-call? token transfer amount tx-sender 'ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 none))
-(define-public (balances)
-  (ok (map balance-of (list .sip010-token .sip010-token-b))))
-(define-public (total)
-  (ok (fold add-balance (list .sip010-token token-b) u0)))
+(define-private (sum (tokens (list 5 <ft-trait>))) (fold add-balance tokens u0))
+(define-private (send-all (tokens (list 5 <ft-trait>)) (amount uint))
+  (map give tokens (list amount amount amount amount amount)))
+(define-public (balances (tokens (list 5 <ft-trait>))) (ok (map balance-of tokens)))
+(define-public (total) (ok (sum (list .sip010-token token-b))))
 (define-public (airdrop (amount uint))
-  (ok (map give (list .sip010-token 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip010-token-b) (list amount amount))))
+  (ok (send-all (list .sip010-token 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.sip010-token-b) amount)))
 ;; > (contract-call? .sip010-token mint u100 tx-sender)
 ;; = (ok true)
 ;; > (contract-call? .sip010-token-b mint u40 tx-sender)
 ;; = (ok true)
-;; > (contract-call? .trait-literal-lists balances)
+;; > (contract-call? .trait-literal-lists balances (list .sip010-token .sip010-token-b))
 ;; = (ok (list u100 u40))
 ;; > (contract-call? .trait-literal-lists total)
 ;; = (ok u140)
@@ -33,3 +36,6 @@
 ;; = (ok u7)
 ;; > (contract-call? .trait-literal-lists total)
 ;; = (ok u126)
+;; Each literal must implement the trait.
+;; > (contract-call? .trait-literal-lists balances (list .sip010-token .sip010-trait))
+;; ? does not define public function
