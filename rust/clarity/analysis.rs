@@ -348,6 +348,10 @@ pub struct Checker<'a> {
     read_only: bool,
     writes: bool,
     trait_cache: BTreeMap<TraitId, TraitSig>,
+    /// Constants bound to a contract principal literal (directly or through another such
+    /// constant): in Clarity 2 their type is that contract, so they may be a static
+    /// `contract-call?` target and may stand where a trait is expected.
+    const_principals: BTreeMap<Name, Principal>,
 }
 
 /// Analyses a parsed contract; on success the contract is ready to deploy.
@@ -557,6 +561,9 @@ pub fn analyze(
             ck.check_function(&f)
         } else if let Some((_, e)) = constants.iter().find(|(n, _)| *n == name) {
             ck.check_top(e, true).map(|t| {
+                if let Some(p) = ck.contract_principal_of(e) {
+                    ck.const_principals.insert(name.clone(), p);
+                }
                 ck.c.const_types.insert(name.clone(), t);
             })
         } else {
@@ -703,6 +710,7 @@ impl<'a> Checker<'a> {
             read_only: false,
             writes: false,
             trait_cache: BTreeMap::new(),
+            const_principals: BTreeMap::new(),
         }
     }
 
@@ -828,16 +836,29 @@ impl<'a> Checker<'a> {
         Ok((n, sig))
     }
 
+    /// An argument type in a trait's own signatures: `<own>` names the trait being defined,
+    /// wherever it stands (`<own>`, `(list 5 <own>)`, `{next: <own>}`, ...).
     fn parse_type_in_trait(&mut self, t: &Expr, own: &Name) -> CResult<Type> {
-        if let ExprKind::TraitRef(r) = &t.kind {
-            if r == own {
+        let c = &self.c;
+        let mut resolve = |e: &Expr, r: &Name| -> CResult<Type> {
+            if r != own {
+                if let Some(id) = c.use_traits.get(r) {
+                    return Ok(Type::Trait(id.clone()));
+                }
+            }
+            if r == own || c.traits.contains_key(r) {
                 return Ok(Type::Trait(TraitId {
-                    contract: self.c.id.clone(),
-                    name: own.clone(),
+                    contract: c.id.clone(),
+                    name: r.clone(),
                 }));
             }
-        }
-        self.parse_type(t, true)
+            err(
+                e.span,
+                format!("unknown trait <{r}> (declare it with use-trait)"),
+            )
+        };
+        let ty = type_inner(t, &mut resolve)?;
+        limited(t.span, ty)
     }
 
     fn use_trait(&mut self, span: Span, args: &[Expr]) -> CResult<(Name, TraitId)> {
@@ -1004,6 +1025,17 @@ impl<'a> Checker<'a> {
             .map(|(_, t)| t)
     }
 
+    /// The contract a contract principal literal, or a constant bound to one, stands for.
+    fn contract_principal_of(&self, e: &Expr) -> Option<Principal> {
+        match &e.kind {
+            ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) => Some(p.clone()),
+            ExprKind::Atom(a) if self.lookup_local(a).is_none() => {
+                self.const_principals.get(a).cloned()
+            }
+            _ => None,
+        }
+    }
+
     fn bind(&mut self, span: Span, n: &Name, t: Type) -> CResult<()> {
         if is_reserved(n) {
             return err(span, format!("'{n}' is a reserved name"));
@@ -1102,8 +1134,8 @@ impl<'a> Checker<'a> {
             return self.expect(want, e).map(|_| ());
         }
         if let Type::Trait(tid) = want {
-            if let ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) = &e.kind {
-                return self.literal_implements(e.span, p, tid);
+            if let Some(p) = self.contract_principal_of(e) {
+                return self.literal_implements(e.span, &p, tid);
             }
         }
         // Literal constructors are checked part by part, so that the contract principal
@@ -1678,8 +1710,10 @@ impl<'a> Checker<'a> {
         min_arity(span, "contract-call?", args, 2)?;
         let fname = atom_arg(&args[1], "a function name")?;
         let call_args = &args[2..];
-        match &args[0].kind {
-            ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) => {
+        // Clarity 2: a constant bound to a contract principal is a static target too.
+        let target = self.contract_principal_of(&args[0]);
+        match (&args[0].kind, target) {
+            (_, Some(ref p)) => {
                 if *p == self.c.id {
                     return err(args[0].span, "a contract cannot contract-call? itself");
                 }
@@ -1713,7 +1747,7 @@ impl<'a> Checker<'a> {
                 }
                 Ok(f.ret.clone())
             }
-            ExprKind::Atom(a) => {
+            (ExprKind::Atom(a), None) => {
                 let t = self.lookup_local(a).cloned();
                 let Some(Type::Trait(tid)) = t else {
                     return err(args[0].span, "contract-call? expects a contract principal literal or a trait reference argument");

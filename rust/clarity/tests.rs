@@ -366,3 +366,153 @@ fn missing_dependency_is_the_first_error() {
     let e = t.check_err("(define-read-only (f (b bool)) (if b none 1))");
     assert!(!e.contains("UnknownType"), "{e}");
 }
+
+#[test]
+fn constants_bound_to_contract_principals() {
+    let mut t = T::new();
+    t.deploy("tr", FT_TRAIT);
+    t.deploy("ta", FT_TOKEN);
+    t.deploy("notft", "(define-read-only (hello) (ok u1))");
+    // Clarity 2: a constant bound to a contract principal literal has that contract's type: a
+    // static contract-call? target, and an argument where a trait is expected.
+    t.deploy(
+        "payer",
+        "(use-trait ft .tr.ft) \
+         (define-constant tok .ta) \
+         (define-constant tok-full 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.ta) \
+         (define-constant tok-alias tok) \
+         (define-private (pay (token <ft>) (n uint) (to principal)) \
+           (contract-call? token transfer n tx-sender to)) \
+         (define-public (send (n uint) (to principal)) (contract-call? tok transfer n tx-sender to)) \
+         (define-public (send-full (n uint) (to principal)) \
+           (contract-call? tok-full transfer n tx-sender to)) \
+         (define-public (send-trait (n uint) (to principal)) (pay tok-alias n to)) \
+         (define-read-only (bal (who principal)) (contract-call? tok get-balance who))",
+    );
+    assert_eq!(t.eval("(contract-call? .ta mint u100)"), "(ok true)");
+    let b = bob();
+    assert_eq!(
+        t.eval(&format!("(contract-call? .payer send u10 '{b})")),
+        "(ok true)"
+    );
+    assert_eq!(
+        t.eval(&format!("(contract-call? .payer send-full u5 '{b})")),
+        "(ok true)"
+    );
+    assert_eq!(
+        t.eval(&format!("(contract-call? .payer send-trait u1 '{b})")),
+        "(ok true)"
+    );
+    assert_eq!(
+        t.eval(&format!("(contract-call? .payer bal '{b})")),
+        "(ok u16)"
+    );
+    // The reference refuses these too: a constant that is not a contract principal as a
+    // target, and a constant contract that does not implement the trait.
+    assert!(t
+        .check_err(
+            "(define-constant who 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM) \
+             (define-public (go) (contract-call? who transfer u1 tx-sender tx-sender))"
+        )
+        .contains("contract-call? expects"));
+    assert!(t
+        .check_err(
+            "(define-constant n u1) (define-public (go) (contract-call? n transfer u1 tx-sender tx-sender))"
+        )
+        .contains("contract-call? expects"));
+    assert!(t
+        .check_err(
+            "(use-trait ft .tr.ft) (define-constant bad .notft) \
+             (define-private (pay (token <ft>)) (contract-call? token get-balance tx-sender)) \
+             (define-public (go) (pay bad))"
+        )
+        .contains("does not define public function"));
+    assert!(t
+        .check_err("(define-constant tok .ta) (define-public (go) (contract-call? tok burn u1))")
+        .contains("has no function 'burn'"));
+}
+
+#[test]
+fn trait_referring_to_itself_in_a_compound_type() {
+    let mut t = T::new();
+    // A hook gets the hooks that run after it.
+    t.deploy(
+        "hooks",
+        "(define-trait hook ((execute ((list 5 <hook>) uint) (response uint uint)) \
+           (next ((optional <hook>)) (response bool uint))))",
+    );
+    let hook = |body: &str| {
+        format!(
+            "(use-trait hook .hooks.hook) (impl-trait .hooks.hook) \
+             (define-public (execute (rest (list 5 <hook>)) (n uint)) (ok {body})) \
+             (define-public (next (h (optional <hook>))) (ok (is-some h)))"
+        )
+    };
+    t.deploy("inc", &hook("(+ n u1)"));
+    t.deploy("dbl", &hook("(* n u2)"));
+    t.deploy(
+        "runner",
+        "(use-trait hook .hooks.hook) \
+         (define-private (step (h <hook>) (acc uint)) \
+           (unwrap-panic (contract-call? h execute (list) acc))) \
+         (define-public (run-all (hs (list 5 <hook>)) (n uint)) (ok (fold step hs n)))",
+    );
+    assert_eq!(
+        t.eval("(contract-call? .runner run-all (list .inc .dbl) u3)"),
+        "(ok u8)"
+    );
+    assert_eq!(
+        t.eval("(contract-call? .runner run-all (list .dbl .inc) u3)"),
+        "(ok u7)"
+    );
+    // The reference refuses an unknown trait inside a compound type, and an implementation
+    // whose compound type differs from the trait's.
+    assert!(t
+        .check_err("(define-trait hook ((execute ((list 5 <other>)) (response uint uint))))")
+        .contains("unknown trait <other>"));
+    assert!(t
+        .check_err(
+            "(use-trait hook .hooks.hook) (impl-trait .hooks.hook) \
+             (define-public (execute (rest (list 5 uint)) (n uint)) (ok n)) \
+             (define-public (next (h (optional <hook>))) (ok true))"
+        )
+        .contains("execute"));
+}
+
+#[test]
+fn principal_literal_lists_to_map_and_fold_over_a_trait_argument() {
+    let mut t = T::new();
+    t.deploy("tr", FT_TRAIT);
+    t.deploy("ta", FT_TOKEN);
+    t.deploy("tb", FT_TOKEN);
+    // The reference types a contract principal literal as that contract, and a list of them as
+    // a union of contracts; map/fold check their function against the list's element type with
+    // `admits_type`, which takes that union as a plain principal, and a plain principal is not
+    // a trait. So even when every literal implements the trait, it refuses these (stacks-core
+    // check_special_map/fold -> FunctionType::check_args_2_1 -> admits_type_v2_1, since 2.1).
+    let fns = "(use-trait ft .tr.ft) (define-constant tok-b .tb) \
+         (define-private (balance-of (token <ft>)) \
+           (unwrap-panic (contract-call? token get-balance tx-sender))) \
+         (define-private (add-balance (token <ft>) (acc uint)) (+ acc (balance-of token))) \
+         (define-private (sum (tokens (list 5 <ft>))) (fold add-balance tokens u0))";
+    for bad in [
+        "(map balance-of (list .ta .tb))",
+        "(fold add-balance (list .ta .tb) u0)",
+        "(fold add-balance (list .ta tok-b) u0)",
+    ] {
+        let e = t.check_err(&format!("{fns} (define-public (go) (ok {bad}))"));
+        assert!(
+            e.contains("cannot take an argument of type principal"),
+            "{bad}: {e}"
+        );
+    }
+    // What it accepts: the literal list given to a function whose parameter is a list of the
+    // trait (each literal, or constant bound to one, must implement it), folded there.
+    t.deploy(
+        "sweeper",
+        &format!("{fns} (define-public (total) (ok (sum (list .ta tok-b))))"),
+    );
+    assert_eq!(t.eval("(contract-call? .ta mint u100)"), "(ok true)");
+    assert_eq!(t.eval("(contract-call? .tb mint u40)"), "(ok true)");
+    assert_eq!(t.eval("(contract-call? .sweeper total)"), "(ok u140)");
+}

@@ -1,0 +1,8 @@
+;; A hook implementing the self-referential hook-trait (bonus of five).
+;; @requires: hook-trait
+(use-trait hook-trait .hook-trait.hook-trait)
+(impl-trait .hook-trait.hook-trait)
+(define-public (on-payment (rest (list 5 <hook-trait>)) (amount uint))
+  (ok (+ amount u5)))
+(define-public (with-fallback (fallback (optional <hook-trait>)) (amount uint))
+  (match fallback f (contract-call? f on-payment (list) amount) (ok amount)))
