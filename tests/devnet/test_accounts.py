@@ -4,6 +4,7 @@ wallet, the "test keys, never use them on main" warning, and no such accounts on
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from funai.devnet.accounts import (
     write_wallet,
 )
 from funai.devnet.launcher import NodeSpec
-from funai.devnet.ready import prepare_dev_l2
+from funai.devnet.ready import check_ports, prepare_dev_l2
 from funai.layer2.transactions import account_of
 from funai.ledger.params import get_params
 from funai.ledger.wallet import Wallet
@@ -86,6 +87,21 @@ def test_prepare_makes_the_miner_wallet_account_0_and_fixed_ports(tmp_path: Path
     miner_wallet = Wallet.load(tmp_path / "miner" / "devnet" / "wallet.json", get_params("devnet"))
     assert miner_wallet.address(0) == accounts[0].address
     assert "api_listen" not in specs[0].settings
-    accounts = prepare_dev_l2(tmp_path, specs, "devnet", 47123)
-    assert specs[0].settings["api_listen"] == "127.0.0.1:47123"
-    assert specs[1].settings["api_listen"] == "127.0.0.1:47124"
+    base = _free_port_pair()
+    accounts = prepare_dev_l2(tmp_path, specs, "devnet", base)
+    assert specs[0].settings["api_listen"] == f"127.0.0.1:{base}"
+    assert specs[1].settings["api_listen"] == f"127.0.0.1:{base + 1}"
+
+
+def _free_port_pair() -> int:
+    """Two free consecutive ports below Linux's ephemeral range (32768-60999), where the
+    outgoing connections of other tests cannot take them (a fixed 47123 sometimes could)."""
+    rng = random.Random()
+    for _ in range(100):
+        base = rng.randrange(20_000, 32_000)
+        try:
+            check_ports("127.0.0.1", base, 2)
+        except RuntimeError:
+            continue
+        return base
+    raise AssertionError("no two free consecutive ports in 20000-32000")
