@@ -132,6 +132,7 @@ def ed25519_verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
 
 # --- Clarity VM (rust/py/clarity.rs) -----------------------------------------------------
 
+from collections.abc import Sequence  # noqa: E402
 from typing import final  # noqa: E402
 
 @final
@@ -168,6 +169,19 @@ class ClarityVm:
     def eval(
         self, host: object, source: str, sender: str, read_only: bool = False
     ) -> dict[str, object]: ...
+    def call_batch(
+        self, host: object, calls: list[tuple[str, str, Sequence[str], str]]
+    ) -> ClarityBatch: ...
+
+@final
+class ClarityBatch:
+    """Outcomes of ``ClarityVm.call_batch``, converted on access."""
+
+    def __len__(self) -> int: ...
+    @property
+    def committed(self) -> int: ...
+    def outcome(self, index: int) -> dict[str, object]: ...
+    def writes(self) -> list[tuple[bytes, bytes | None]]: ...
 
 def clarity_principal_decode(text: str) -> tuple[int, bytes, str | None]:
     """(version, hash160, contract name or None) of a c32check principal."""

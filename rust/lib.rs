@@ -19,3 +19,9 @@ pub mod vrf;
 mod py;
 
 pub use error::{Error, Result};
+
+/// The extension's allocator. The Clarity VM allocates many small, short-lived values per
+/// transaction (keys, serialized values, events); mimalloc serves those 1.4x-2x faster than
+/// the system allocator (measured in docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -13,9 +13,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 from funai import _core
 from funai.clarity.chain import BlockInfo, ChainView, SimpleChain
@@ -23,7 +23,7 @@ from funai.clarity.errors import ClarityAnalysisError, ClarityRuntimeError, Diag
 from funai.clarity.principals import contract_principal
 from funai.clarity.store import MemoryStore, StateStore, Write
 
-__all__ = ["DEFAULT_SENDER", "CallResult", "ClarityVM", "Deployment"]
+__all__ = ["DEFAULT_SENDER", "Call", "CallBatch", "CallResult", "ClarityVM", "Deployment"]
 
 #: A deterministic devnet principal used as the default sender in tools and tests.
 DEFAULT_SENDER = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
@@ -82,6 +82,63 @@ class Deployment:
     outcome: CallResult
 
 
+class Call(NamedTuple):
+    """One call of :meth:`ClarityVM.call_many` (any 4-tuple in this order will do)."""
+
+    contract_id: str
+    function: str
+    args: Sequence[object] = ()
+    sender: str = DEFAULT_SENDER
+
+
+class CallBatch(Sequence[CallResult]):
+    """The outcomes of :meth:`ClarityVM.call_many`, one per call in order, each turned into
+    a :class:`CallResult` only when read. A call whose arguments did not check (or whose
+    contract or function does not exist) ran nothing: its result is aborted, with the
+    diagnostics in ``error``."""
+
+    __slots__ = ("_raw", "_seen")
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._seen: dict[int, CallResult] = {}
+
+    def __len__(self) -> int:
+        n: int = len(self._raw)
+        return n
+
+    @property
+    def committed(self) -> int:
+        """How many calls committed (their writes were applied)."""
+        n: int = self._raw.committed
+        return n
+
+    @overload
+    def __getitem__(self, index: int) -> CallResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[CallResult]: ...
+    def __getitem__(self, index: int | slice) -> CallResult | list[CallResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError("call index out of range")
+        seen = self._seen.get(i)
+        if seen is None:
+            raw = self._raw.outcome(i)
+            if raw["errors"]:
+                msg = "; ".join(str(d) for d in _diagnostics(raw["errors"]))
+                seen = CallResult(None, False, error=f"call refused: {msg}")
+            else:
+                seen = _outcome(raw["outcome"])
+            self._seen[i] = seen
+        return seen
+
+    def __iter__(self) -> Iterator[CallResult]:
+        return (self[i] for i in range(len(self)))
+
+
 class _Host:
     """Joins a state store and a chain view into the host object the Rust VM calls."""
 
@@ -130,6 +187,13 @@ def literal(value: object) -> str:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     raise TypeError(f"cannot pass {type(value).__name__} as a Clarity argument; use uint()/int_()")
+
+
+def _normalised(call: object) -> tuple[str, str, list[str], str]:
+    if not isinstance(call, tuple | list) or len(call) != 4:
+        raise ValueError("each call is a tuple (contract_id, function, args, sender)")
+    contract_id, function, args, sender = call
+    return (contract_id, function, [a if type(a) is str else literal(a) for a in args], sender)
 
 
 class ClarityVM:
@@ -231,6 +295,28 @@ class ClarityVM:
         if outcome.committed and outcome.writes:
             self.store.apply(outcome.writes)
         return outcome
+
+    def call_many(self, calls: Iterable[tuple[str, str, Sequence[object], str]]) -> CallBatch:
+        """Runs public-function calls ``(contract_id, function, args, sender)`` (or
+        :class:`Call`) in order, as separate transactions, in one crossing into the VM.
+
+        The outcomes, costs and final state are those of calling :meth:`call` for each in
+        turn: each call sees the writes of the committed calls before it. The batch's writes
+        reach the store in one ``apply`` at the end (the last value of each key), and only if
+        the whole batch ran: a store or chain that raises leaves the store untouched. A call
+        refused before running (bad arguments, no such function) does not stop the others.
+        """
+        batch = calls if type(calls) is list else list(calls)
+        try:
+            raw: Any = self._vm.call_batch(self._host, batch)  # type: ignore[arg-type]
+        except ValueError:
+            # Arguments given as Python values (or calls as lists): normalise and retry;
+            # a malformed call raises again from here.
+            raw = self._vm.call_batch(self._host, [_normalised(c) for c in batch])
+        writes = raw.writes()
+        if writes:
+            self.store.apply(writes)
+        return CallBatch(raw)
 
     def read_only(
         self, contract_id: str, function: str, *args: object, sender: str = DEFAULT_SENDER

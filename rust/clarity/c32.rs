@@ -6,8 +6,8 @@
 //! digit first, with one extra `0` digit per leading zero byte.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
+use ahash::AHashMap as HashMap;
 use sha2::{Digest, Sha256};
 
 /// Entries kept in each per-thread memo below before it is emptied.

@@ -61,6 +61,8 @@ pub enum TopItem {
 #[derive(Debug, Clone)]
 pub struct Contract {
     pub id: Principal,
+    /// `id` as text (state keys and events name the contract by it).
+    pub id_text: Arc<str>,
     pub source: String,
     pub fns: BTreeMap<Name, Arc<FnDef>>,
     pub const_types: BTreeMap<Name, Type>,
@@ -80,6 +82,7 @@ pub struct Contract {
 impl Contract {
     pub fn new(id: Principal, source: String) -> Self {
         Contract {
+            id_text: id.to_string().into(),
             id,
             source,
             fns: BTreeMap::new(),

@@ -10,6 +10,7 @@ use sha3::Keccak256;
 use super::analysis::{block_info_type, burn_block_info_type, plain_type, Resolver};
 use super::contract::{Access, Contract, FnDef, TopItem};
 use super::costs::Cost;
+use super::ops::{self, Op};
 use super::parser::{Expr, ExprKind, Span};
 use super::types::{
     is_clarity_ascii, valid_contract_name, Name, Principal, StandardPrincipal, Type, Value,
@@ -62,7 +63,7 @@ fn rt<T>(span: Span, msg: impl Into<String>) -> EResult<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub kind: &'static str,
-    pub contract: String,
+    pub contract: Arc<str>,
     pub fields: Vec<(&'static str, Value)>,
 }
 
@@ -99,6 +100,26 @@ pub fn key(parts: &[&[u8]]) -> Vec<u8> {
         k.extend_from_slice(p);
     }
     k
+}
+
+/// `key(parts)` followed by a 0 and the consensus serialization of `v`, built in one buffer.
+pub fn value_key(parts: &[&[u8]], v: &Value) -> Vec<u8> {
+    let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 48);
+    for p in parts {
+        k.extend_from_slice(p);
+        k.push(0);
+    }
+    v.serialize_into(&mut k);
+    k
+}
+
+/// The asset identifier `contract::token` of an event, as a string-ascii value.
+fn asset_id(contract: &str, token: &str) -> Value {
+    let mut s = Vec::with_capacity(contract.len() + 2 + token.len());
+    s.extend_from_slice(contract.as_bytes());
+    s.extend_from_slice(b"::");
+    s.extend_from_slice(token.as_bytes());
+    Value::Ascii(s)
 }
 
 /// State key of a principal's FAI balance (`stx-get-balance`).
@@ -205,7 +226,11 @@ impl<'h> Exec<'h> {
     pub fn new(w: &'h mut dyn World, limit: Cost, mainnet: bool, chain_id: u32) -> Self {
         Exec {
             w,
-            layers: vec![BTreeMap::new()],
+            layers: {
+                let mut l = Vec::with_capacity(4);
+                l.push(BTreeMap::new());
+                l
+            },
             events: Vec::new(),
             cost: Cost::default(),
             limit,
@@ -294,7 +319,11 @@ impl<'h> Exec<'h> {
         if self.layers.len() > 1 {
             if let Some(top) = self.layers.pop() {
                 if let Some(below) = self.layers.last_mut() {
-                    below.extend(top);
+                    if below.is_empty() {
+                        *below = top;
+                    } else {
+                        below.extend(top);
+                    }
                 }
             }
         }
@@ -319,7 +348,7 @@ impl<'h> Exec<'h> {
     fn emit(&mut self, f: &Frame, kind: &'static str, fields: Vec<(&'static str, Value)>) {
         self.events.push(Event {
             kind,
-            contract: f.contract.id.to_string(),
+            contract: f.contract.id_text.clone(),
             fields,
         });
     }
@@ -473,7 +502,7 @@ impl<'h> Exec<'h> {
         }
         match &e.kind {
             ExprKind::Literal(v) => Ok(v.clone()),
-            ExprKind::Atom(n) => self.lookup(f, env, e.span, n),
+            ExprKind::Atom(n) => self.lookup(f, env, e.span, n, e.op),
             ExprKind::List(items) => {
                 let Some((head, args)) = items.split_first() else {
                     return rt(e.span, "empty expression");
@@ -485,7 +514,7 @@ impl<'h> Exec<'h> {
                     return rt(e.span, "evaluation nested too deeply");
                 }
                 self.depth += 1;
-                let r = self.apply(f, env, e.span, name, args);
+                let r = self.apply(f, env, e.span, name, head.op, args);
                 self.depth -= 1;
                 r
             }
@@ -493,7 +522,16 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn lookup(&mut self, f: &Frame, env: &Env, span: Span, n: &Name) -> EResult<Value> {
+    fn lookup(&mut self, f: &Frame, env: &Env, span: Span, n: &Name, op: Op) -> EResult<Value> {
+        // Keywords cannot be bound (reserved names): no local to look for.
+        match op {
+            ops::TX_SENDER => return Ok(Value::Principal(f.sender.clone())),
+            ops::CONTRACT_CALLER => return Ok(Value::Principal(f.caller.clone())),
+            ops::TRUE => return Ok(Value::Bool(true)),
+            ops::FALSE => return Ok(Value::Bool(false)),
+            ops::NONE => return Ok(Value::none()),
+            _ => {}
+        }
         if let Some((_, v)) = env.iter().rev().find(|(k, _)| k == n) {
             return Ok(v.clone());
         }
@@ -549,11 +587,12 @@ impl<'h> Exec<'h> {
         env: &mut Env,
         span: Span,
         name: &Name,
+        op: Op,
         args: &[Expr],
     ) -> EResult<Value> {
         let n = name.as_ref();
-        match n {
-            "let" => {
+        match op {
+            ops::LET => {
                 let mark = env.len();
                 let binds = args.first().and_then(Expr::list).unwrap_or(&[]);
                 for b in binds {
@@ -568,8 +607,8 @@ impl<'h> Exec<'h> {
                 env.truncate(mark);
                 r
             }
-            "begin" => self.eval_seq(f, env, args),
-            "if" => {
+            ops::BEGIN => self.eval_seq(f, env, args),
+            ops::IF => {
                 let c = self.eval(f, env, &args[0])?;
                 if c == Value::Bool(true) {
                     self.eval(f, env, &args[1])
@@ -577,7 +616,7 @@ impl<'h> Exec<'h> {
                     self.eval(f, env, &args[2])
                 }
             }
-            "and" | "or" => {
+            ops::AND | ops::OR => {
                 let want = n == "or";
                 for a in args {
                     if self.eval(f, env, a)? == Value::Bool(want) {
@@ -586,7 +625,7 @@ impl<'h> Exec<'h> {
                 }
                 Ok(Value::Bool(!want))
             }
-            "match" => {
+            ops::MATCH => {
                 let input = self.eval(f, env, &args[0])?;
                 let mark = env.len();
                 let r = match input {
@@ -611,22 +650,22 @@ impl<'h> Exec<'h> {
                 env.truncate(mark);
                 r
             }
-            "asserts!" => {
+            ops::ASSERTS_X => {
                 if self.eval(f, env, &args[0])? == Value::Bool(true) {
                     Ok(Value::Bool(true))
                 } else {
                     Err(Abort::Return(self.eval(f, env, &args[1])?))
                 }
             }
-            "unwrap!" => match self.eval(f, env, &args[0])? {
+            ops::UNWRAP_X => match self.eval(f, env, &args[0])? {
                 Value::Optional(Some(v)) | Value::Response(true, v) => Ok(*v),
                 _ => Err(Abort::Return(self.eval(f, env, &args[1])?)),
             },
-            "unwrap-err!" => match self.eval(f, env, &args[0])? {
+            ops::UNWRAP_ERR_X => match self.eval(f, env, &args[0])? {
                 Value::Response(false, v) => Ok(*v),
                 _ => Err(Abort::Return(self.eval(f, env, &args[1])?)),
             },
-            "try!" => match self.eval(f, env, &args[0])? {
+            ops::TRY_X => match self.eval(f, env, &args[0])? {
                 Value::Optional(Some(v)) | Value::Response(true, v) => Ok(*v),
                 Value::Optional(None) => Err(Abort::Return(Value::none())),
                 Value::Response(false, v) => Err(Abort::Return(Value::Response(false, v))),
@@ -635,7 +674,7 @@ impl<'h> Exec<'h> {
                     "try! on a value that is not an optional or a response",
                 ),
             },
-            "tuple" => {
+            ops::TUPLE => {
                 let mut m = BTreeMap::new();
                 for fe in args {
                     let Some([k, ve]) = fe.list().and_then(|l| <&[Expr; 2]>::try_from(l).ok())
@@ -647,7 +686,7 @@ impl<'h> Exec<'h> {
                 }
                 Ok(Value::Tuple(m))
             }
-            "get" => {
+            ops::GET => {
                 let k = self.name_of(&args[0])?.clone();
                 let field = |t: Value| match t {
                     Value::Tuple(mut m) => m.remove(&k),
@@ -665,28 +704,28 @@ impl<'h> Exec<'h> {
                     },
                 }
             }
-            "var-get" => {
+            ops::VAR_GET => {
                 let v = self.name_of(&args[0])?;
-                let k = key(&[b"v", f.contract.id.to_string().as_bytes(), v.as_bytes()]);
+                let k = key(&[b"v", f.contract.id_text.as_bytes(), v.as_bytes()]);
                 match self.read_value(&k)? {
                     Some(v) => Ok(v),
                     None => rt(span, format!("data variable '{v}' has no value")),
                 }
             }
-            "var-set" => {
+            ops::VAR_SET => {
                 self.need_write(f, span, n)?;
                 let v = self.name_of(&args[0])?.clone();
                 let val = self.eval(f, env, &args[1])?;
-                let k = key(&[b"v", f.contract.id.to_string().as_bytes(), v.as_bytes()]);
+                let k = key(&[b"v", f.contract.id_text.as_bytes(), v.as_bytes()]);
                 self.write_value(k, &val)?;
                 Ok(Value::Bool(true))
             }
-            "map-get?" | "map-set" | "map-insert" | "map-delete" => {
+            ops::MAP_GET_Q | ops::MAP_SET | ops::MAP_INSERT | ops::MAP_DELETE => {
                 let m = self.name_of(&args[0])?.clone();
                 let kv = self.eval(f, env, &args[1])?;
                 let k = key(&[
                     b"m",
-                    f.contract.id.to_string().as_bytes(),
+                    f.contract.id_text.as_bytes(),
                     m.as_bytes(),
                     &kv.serialize(),
                 ]);
@@ -717,17 +756,21 @@ impl<'h> Exec<'h> {
                     }
                 }
             }
-            "ft-get-balance" | "ft-get-supply" | "ft-mint?" | "ft-transfer?" | "ft-burn?" => {
+            ops::FT_GET_BALANCE
+            | ops::FT_GET_SUPPLY
+            | ops::FT_MINT_Q
+            | ops::FT_TRANSFER_Q
+            | ops::FT_BURN_Q => {
                 let tok = self.name_of(&args[0])?.clone();
                 let vals = self.eval_args(f, env, &args[1..])?;
                 self.ft(f, span, n, &tok, vals)
             }
-            "nft-get-owner?" | "nft-mint?" | "nft-transfer?" | "nft-burn?" => {
+            ops::NFT_GET_OWNER_Q | ops::NFT_MINT_Q | ops::NFT_TRANSFER_Q | ops::NFT_BURN_Q => {
                 let tok = self.name_of(&args[0])?.clone();
                 let vals = self.eval_args(f, env, &args[1..])?;
                 self.nft(f, span, n, &tok, vals)
             }
-            "contract-call?" => {
+            ops::CONTRACT_CALL_Q => {
                 let target = match &args[0].kind {
                     ExprKind::Literal(Value::Principal(p)) => p.clone(),
                     _ => match self.eval(f, env, &args[0])? {
@@ -740,7 +783,7 @@ impl<'h> Exec<'h> {
                 let dynamic = !matches!(&args[0].kind, ExprKind::Literal(_));
                 self.contract_call(f, span, &target, &fname, vals, dynamic)
             }
-            "as-contract" => {
+            ops::AS_CONTRACT => {
                 let me = f.contract.id.clone();
                 let frame = Frame {
                     sender: me.clone(),
@@ -749,8 +792,8 @@ impl<'h> Exec<'h> {
                 };
                 self.eval(&frame, env, &args[0])
             }
-            "contract-of" => self.eval(f, env, &args[0]),
-            "map" | "filter" | "fold" => {
+            ops::CONTRACT_OF => self.eval(f, env, &args[0]),
+            ops::MAP | ops::FILTER | ops::FOLD => {
                 let fname = self.name_of(&args[0])?.clone();
                 match n {
                     "map" => {
@@ -793,7 +836,7 @@ impl<'h> Exec<'h> {
                     }
                 }
             }
-            "get-block-info?" | "get-burn-block-info?" => {
+            ops::GET_BLOCK_INFO_Q | ops::GET_BURN_BLOCK_INFO_Q => {
                 let prop = self.name_of(&args[0])?.clone();
                 let h = match self.eval(f, env, &args[1])? {
                     Value::UInt(h) => h,
@@ -817,7 +860,7 @@ impl<'h> Exec<'h> {
                     ))),
                 }
             }
-            "from-consensus-buff?" => {
+            ops::FROM_CONSENSUS_BUFF_Q => {
                 let t = plain_type(&args[0]).map_err(|d| Abort::Runtime(d.to_string()))?;
                 let b = self.eval(f, env, &args[1])?;
                 let Value::Buff(b) = b else {
@@ -829,7 +872,7 @@ impl<'h> Exec<'h> {
                     _ => Value::none(),
                 })
             }
-            "as-max-len?" => {
+            ops::AS_MAX_LEN_Q => {
                 let v = self.eval(f, env, &args[0])?;
                 let max = match &args[1].kind {
                     ExprKind::Literal(Value::UInt(m)) => *m,
@@ -843,12 +886,15 @@ impl<'h> Exec<'h> {
                 })
             }
             _ => {
-                if let Some(def) = f.contract.fns.get(name).cloned() {
-                    let vals = self.eval_args(f, env, args)?;
-                    return self.call_fn(f, &def, vals);
+                // A builtin's name is never a user function's (reserved names).
+                if op == ops::PLAIN {
+                    if let Some(def) = f.contract.fns.get(name).cloned() {
+                        let vals = self.eval_args(f, env, args)?;
+                        return self.call_fn(f, &def, vals);
+                    }
                 }
                 let vals = self.eval_args(f, env, args)?;
-                self.simple(f, span, n, vals)
+                self.simple(f, span, n, op, vals)
             }
         }
     }
@@ -867,7 +913,7 @@ impl<'h> Exec<'h> {
                 !want
             }));
         }
-        self.simple(f, span, name, args)
+        self.simple(f, span, name, ops::op_of(name), args)
     }
 
     fn contract_call(
@@ -926,19 +972,19 @@ impl<'h> Exec<'h> {
     // --- tokens --------------------------------------------------------------------------
 
     fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
-        let id = f.contract.id.to_string();
-        let bal_key = |p: &Value| key(&[b"fb", id.as_bytes(), tok.as_bytes(), &p.serialize()]);
-        let supply_key = key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
-        let asset = || Value::Ascii(format!("{id}::{tok}").into_bytes());
+        let id = &*f.contract.id_text;
+        let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
+        let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
+        let asset = || asset_id(id, tok);
         match (n, v.as_slice()) {
             ("ft-get-balance", [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
-            ("ft-get-supply", []) => Ok(Value::UInt(self.uint_at(&supply_key)?)),
+            ("ft-get-supply", []) => Ok(Value::UInt(self.uint_at(&supply_key())?)),
             ("ft-mint?", [Value::UInt(amt), to]) => {
                 self.need_write(f, span, n)?;
                 if *amt == 0 {
                     return Ok(Value::err_uint(1));
                 }
-                let supply = self.uint_at(&supply_key)?;
+                let supply = self.uint_at(&supply_key())?;
                 let Some(new_supply) = supply.checked_add(*amt) else {
                     return rt(span, "token supply overflow");
                 };
@@ -954,7 +1000,7 @@ impl<'h> Exec<'h> {
                 }
                 let bk = bal_key(to);
                 let bal = self.uint_at(&bk)?;
-                self.write_value(supply_key, &Value::UInt(new_supply))?;
+                self.write_value(supply_key(), &Value::UInt(new_supply))?;
                 self.write_value(bk, &Value::UInt(bal + amt))?;
                 self.emit(
                     f,
@@ -1005,9 +1051,9 @@ impl<'h> Exec<'h> {
                 if *amt == 0 || fb < *amt {
                     return Ok(Value::err_uint(1));
                 }
-                let supply = self.uint_at(&supply_key)?;
+                let supply = self.uint_at(&supply_key())?;
                 self.write_value(fk, &Value::UInt(fb - amt))?;
-                self.write_value(supply_key, &Value::UInt(supply.saturating_sub(*amt)))?;
+                self.write_value(supply_key(), &Value::UInt(supply.saturating_sub(*amt)))?;
                 self.emit(
                     f,
                     "ft_burn_event",
@@ -1024,7 +1070,7 @@ impl<'h> Exec<'h> {
     }
 
     fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
-        let id = f.contract.id.to_string();
+        let id = &*f.contract.id_text;
         let Some(asset) = v.first() else {
             return rt(span, format!("bad arguments to {n}"));
         };
@@ -1033,7 +1079,7 @@ impl<'h> Exec<'h> {
             return rt(span, "asset identifier too large");
         }
         let k = key(&[b"no", id.as_bytes(), tok.as_bytes(), &asset.serialize()]);
-        let ident = Value::Ascii(format!("{id}::{tok}").into_bytes());
+        let ident = asset_id(id, tok);
         let owner = self.read_value(&k)?;
         match (n, &v[1..]) {
             ("nft-get-owner?", []) => Ok(Value::Optional(owner.map(Box::new))),
@@ -1187,8 +1233,25 @@ impl<'h> Exec<'h> {
 
     // --- builtins on evaluated arguments ---------------------------------------------------
 
-    fn simple(&mut self, f: &Frame, span: Span, n: &str, v: Vec<Value>) -> EResult<Value> {
+    fn simple(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        n: &str,
+        op: Op,
+        mut v: Vec<Value>,
+    ) -> EResult<Value> {
         use Value::{Bool, Buff, Int, UInt};
+        // The commonest one-argument forms take their argument by value.
+        if v.len() == 1 && matches!(op, ops::OK | ops::ERR | ops::SOME) {
+            if let Some(x) = v.pop() {
+                return Ok(match op {
+                    ops::OK => Value::ok(x),
+                    ops::ERR => Value::err(x),
+                    _ => Value::some(x),
+                });
+            }
+        }
         let overflow = || rt(span, format!("arithmetic overflow in {n}"));
         match (n, v.as_slice()) {
             ("+" | "-" | "*" | "/", [Int(first), rest @ ..]) => {

@@ -10,10 +10,14 @@ pub mod c32;
 pub mod contract;
 pub mod costs;
 pub mod eval;
+pub mod ops;
 pub mod parser;
 pub mod types;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Keyed (randomly seeded) hashing: keys here can be chosen by contract authors and callers.
+use ahash::AHashMap as HashMap;
 use std::sync::Arc;
 
 pub use analysis::Resolver;
@@ -265,7 +269,7 @@ impl Vm {
         host: &mut dyn Host,
         sender: &Principal,
         params: &[(Name, Type)],
-        args: &[String],
+        args: &[impl AsRef<str>],
     ) -> Result<Vec<Value>, Vec<Diagnostic>> {
         if params.len() != args.len() {
             return Err(diag(format!(
@@ -276,7 +280,8 @@ impl Vm {
         }
         let mut out = Vec::with_capacity(args.len());
         for ((_, t), a) in params.iter().zip(args) {
-            if let Some((v, vt)) = self.arg_memo.get(a.as_str()) {
+            let a = a.as_ref();
+            if let Some((v, vt)) = self.arg_memo.get(a) {
                 if !t.has_trait() && t.admits(vt) {
                     out.push(v.clone());
                     continue;
@@ -302,7 +307,7 @@ impl Vm {
                             if self.arg_memo.len() >= ARG_MEMO_MAX {
                                 self.arg_memo.clear();
                             }
-                            self.arg_memo.insert(a.clone(), (v.clone(), vt));
+                            self.arg_memo.insert(a.to_string(), (v.clone(), vt));
                         }
                         out.push(v);
                         continue;
@@ -351,7 +356,7 @@ impl Vm {
         host: &mut dyn Host,
         contract: &Principal,
         function: &str,
-        args: &[String],
+        args: &[impl AsRef<str>],
         sender: &Principal,
         read_only: bool,
     ) -> Result<Outcome, Vec<Diagnostic>> {
@@ -432,6 +437,117 @@ impl Vm {
     }
 }
 
+/// One call of a batch (see [`Vm::call_batch`]).
+pub struct BatchCall<'a> {
+    pub contract: Principal,
+    pub function: &'a str,
+    pub args: Vec<&'a str>,
+    pub sender: Principal,
+    pub read_only: bool,
+}
+
+/// The state a batch of calls runs against: the host's state with the writes of the
+/// batch's committed calls on top. The host's answers are remembered (nothing else writes
+/// the host's state while a batch runs), so each key crosses to the host at most once.
+pub struct BatchHost<'a> {
+    host: &'a mut dyn Host,
+    /// Key -> (value, written by a committed call of this batch).
+    state: HashMap<Vec<u8>, (Option<Vec<u8>>, bool)>,
+}
+
+impl<'a> BatchHost<'a> {
+    pub fn new(host: &'a mut dyn Host) -> Self {
+        BatchHost {
+            host,
+            state: HashMap::new(),
+        }
+    }
+
+    fn apply(&mut self, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
+        for (k, v) in writes {
+            match self.state.get_mut(k.as_slice()) {
+                Some(slot) => *slot = (v.clone(), true),
+                None => {
+                    self.state.insert(k.clone(), (v.clone(), true));
+                }
+            }
+        }
+    }
+
+    /// The batch's writes, one per key (the last), in key order.
+    pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut out: Vec<_> = self
+            .state
+            .into_iter()
+            .filter(|(_, (_, dirty))| *dirty)
+            .map(|(k, (v, _))| (k, v))
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+impl Host for BatchHost<'_> {
+    fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        if let Some((v, _)) = self.state.get(key) {
+            return Ok(v.clone());
+        }
+        let v = self.host.get(key)?;
+        self.state.insert(key.to_vec(), (v.clone(), false));
+        Ok(v)
+    }
+    fn block_height(&mut self) -> Result<u128, String> {
+        self.host.block_height()
+    }
+    fn burn_block_height(&mut self) -> Result<u128, String> {
+        self.host.burn_block_height()
+    }
+    fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
+        self.host.block_info(prop, height)
+    }
+    fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
+        self.host.burn_block_info(prop, height)
+    }
+}
+
+impl Vm {
+    /// Runs `calls` in order as separate transactions, each seeing the writes of the
+    /// committed ones before it: the same outcomes, costs and final state as calling
+    /// [`Vm::call`] once per call and applying each committed call's writes in between.
+    /// Returns each call's outcome (or its argument/lookup diagnostics: that call is
+    /// skipped) and the batch's writes (last value per key, in key order) for the caller
+    /// to apply to the host's state.
+    #[allow(clippy::type_complexity)]
+    pub fn call_batch(
+        &mut self,
+        host: &mut dyn Host,
+        calls: &[BatchCall<'_>],
+    ) -> (
+        Vec<Result<Outcome, Vec<Diagnostic>>>,
+        Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) {
+        let mut bh = BatchHost::new(host);
+        let mut outs = Vec::with_capacity(calls.len());
+        for c in calls {
+            let r = self.call(
+                &mut bh,
+                &c.contract,
+                c.function,
+                &c.args,
+                &c.sender,
+                c.read_only,
+            );
+            if let Ok(o) = &r {
+                if o.committed {
+                    bh.apply(&o.writes);
+                }
+            }
+            outs.push(r);
+        }
+        (outs, bh.into_writes())
+    }
+}
+
 fn single_expr(source: &str, issuer: &StandardPrincipal) -> Result<Expr, Vec<Diagnostic>> {
     let mut exprs = parser::parse(source, issuer).map_err(|d| vec![d])?;
     if exprs.len() != 1 {
@@ -463,9 +579,9 @@ fn abort_msg(a: &Abort) -> String {
     }
 }
 
-fn finish(exec: Exec<'_>, r: Result<Value, Abort>) -> Outcome {
+fn finish(mut exec: Exec<'_>, r: Result<Value, Abort>) -> Outcome {
     let cost = exec.cost;
-    let events = exec.events.clone();
+    let events = std::mem::take(&mut exec.events);
     match r {
         Ok(v) => {
             let committed = !matches!(v, Value::Response(false, _));

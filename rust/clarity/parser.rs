@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::ops::{self, Op};
+
 use super::types::{
     is_clarity_ascii, valid_contract_name, Name, Principal, StandardPrincipal, TraitId, Value,
     MAX_VALUE_SIZE,
@@ -54,6 +56,9 @@ impl fmt::Display for Diagnostic {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// The builtin or keyword an atom names ([`ops::PLAIN`] otherwise), resolved here once
+    /// so the evaluator dispatches on it.
+    pub op: Op,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +76,13 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Self {
+        let op = match &kind {
+            ExprKind::Atom(n) => ops::op_of(n),
+            _ => ops::PLAIN,
+        };
+        Expr { kind, span, op }
+    }
     pub fn atom(&self) -> Option<&Name> {
         match &self.kind {
             ExprKind::Atom(n) => Some(n),
@@ -222,18 +234,12 @@ impl<'a> Parser<'a> {
             b')' | b'}' => self.err(span, format!("unexpected '{}'", c as char)),
             b'"' => {
                 let v = self.ascii_string(span)?;
-                Ok(Expr {
-                    kind: ExprKind::Literal(v),
-                    span,
-                })
+                Ok(Expr::new(ExprKind::Literal(v), span))
             }
             b'u' if self.peek_at(1) == Some(b'"') => {
                 self.bump();
                 let v = self.utf8_string(span)?;
-                Ok(Expr {
-                    kind: ExprKind::Literal(v),
-                    span,
-                })
+                Ok(Expr::new(ExprKind::Literal(v), span))
             }
             b'\'' => {
                 self.bump();
@@ -257,10 +263,7 @@ impl<'a> Parser<'a> {
                 }
                 self.bump();
                 check_ident(span, name)?;
-                Ok(Expr {
-                    kind: ExprKind::TraitRef(name.into()),
-                    span,
-                })
+                Ok(Expr::new(ExprKind::TraitRef(name.into()), span))
             }
             _ => {
                 let w = self.word();
@@ -268,10 +271,7 @@ impl<'a> Parser<'a> {
                     let c = self.bump().unwrap_or(b'?');
                     return self.err(span, format!("unexpected character '{}'", c as char));
                 }
-                Ok(Expr {
-                    kind: word_kind(span, w)?,
-                    span,
-                })
+                Ok(Expr::new(word_kind(span, w)?, span))
             }
         }
     }
@@ -284,10 +284,7 @@ impl<'a> Parser<'a> {
                 None => return self.err(span, "unclosed '('"),
                 Some(b')') => {
                     self.bump();
-                    return Ok(Expr {
-                        kind: ExprKind::List(items),
-                        span,
-                    });
+                    return Ok(Expr::new(ExprKind::List(items), span));
                 }
                 Some(b',') => return self.err(self.span(), "unexpected ','"),
                 Some(_) => items.push(self.expr(depth + 1)?),
@@ -296,20 +293,14 @@ impl<'a> Parser<'a> {
     }
 
     fn tuple(&mut self, span: Span, depth: u32) -> PResult<Expr> {
-        let mut items = vec![Expr {
-            kind: ExprKind::Atom("tuple".into()),
-            span,
-        }];
+        let mut items = vec![Expr::new(ExprKind::Atom("tuple".into()), span)];
         loop {
             self.skip_ws();
             match self.peek() {
                 None => return self.err(span, "unclosed '{'"),
                 Some(b'}') => {
                     self.bump();
-                    return Ok(Expr {
-                        kind: ExprKind::List(items),
-                        span,
-                    });
+                    return Ok(Expr::new(ExprKind::List(items), span));
                 }
                 Some(_) => {}
             }
@@ -323,16 +314,10 @@ impl<'a> Parser<'a> {
             self.bump();
             self.skip_ws();
             let value = self.expr(depth + 1)?;
-            items.push(Expr {
-                kind: ExprKind::List(vec![
-                    Expr {
-                        kind: ExprKind::Atom(key.into()),
-                        span: kspan,
-                    },
-                    value,
-                ]),
-                span: kspan,
-            });
+            items.push(Expr::new(
+                ExprKind::List(vec![Expr::new(ExprKind::Atom(key.into()), kspan), value]),
+                kspan,
+            ));
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
@@ -449,7 +434,7 @@ impl<'a> Parser<'a> {
             }
             _ => return self.err(span, format!("invalid principal literal {w:?}")),
         };
-        Ok(Expr { kind, span })
+        Ok(Expr::new(kind, span))
     }
 }
 

@@ -123,7 +123,7 @@ fn counter_contract_and_rollback() {
             &mut t.host,
             &Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.counter").unwrap(),
             "inc",
-            &["u2".into()],
+            &["u2"],
             &bob(),
             false,
         )
@@ -515,4 +515,85 @@ fn principal_literal_lists_to_map_and_fold_over_a_trait_argument() {
     assert_eq!(t.eval("(contract-call? .ta mint u100)"), "(ok true)");
     assert_eq!(t.eval("(contract-call? .tb mint u40)"), "(ok true)");
     assert_eq!(t.eval("(contract-call? .sweeper total)"), "(ok u140)");
+}
+
+/// `call_batch` gives each call the outcome, cost and events of calling `call` in turn
+/// (applying each committed call's writes before the next), and the same final state.
+#[test]
+fn call_batch_matches_calls_in_turn() {
+    let src = "(define-data-var n uint u0)
+         (define-map seen uint bool)
+         (define-public (inc (by uint))
+           (begin (var-set n (+ (var-get n) by))
+                  (map-set seen (var-get n) true)
+                  (print (var-get n))
+                  (asserts! (< (var-get n) u10) (err u1))
+                  (ok (var-get n))))
+         (define-public (boom) (ok (/ u1 u0)))";
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.counter").unwrap();
+    let calls: Vec<(&str, Vec<&str>, Principal)> = vec![
+        ("inc", vec!["u2"], alice()),
+        ("inc", vec!["u3"], bob()),
+        ("inc", vec!["u30"], alice()),  // err: rolled back
+        ("boom", vec![], alice()),      // aborts
+        ("inc", vec!["true"], alice()), // refused: argument type
+        ("nope", vec![], alice()),      // refused: no such function
+        ("inc", vec!["u4"], alice()),   // sees u5 from the first two
+    ];
+    let mut seq = T::new();
+    seq.deploy("counter", src);
+    let mut expected = Vec::new();
+    for (f, args, who) in &calls {
+        let r = seq.vm.call(&mut seq.host, &id, f, args, who, false);
+        if let Ok(o) = &r {
+            if o.committed {
+                seq.host.apply(&o.writes);
+            }
+        }
+        expected.push(r);
+    }
+    let mut bat = T::new();
+    bat.deploy("counter", src);
+    let batch: Vec<BatchCall<'_>> = calls
+        .iter()
+        .map(|(f, args, who)| BatchCall {
+            contract: id.clone(),
+            function: f,
+            args: args.clone(),
+            sender: who.clone(),
+            read_only: false,
+        })
+        .collect();
+    let (outs, writes) = bat.vm.call_batch(&mut bat.host, &batch);
+    // Nothing reached the host during the batch.
+    assert_ne!(bat.host.state, seq.host.state);
+    bat.host.apply(&writes);
+    assert_eq!(bat.host.state, seq.host.state);
+    assert_eq!(outs.len(), expected.len());
+    for (got, want) in outs.iter().zip(&expected) {
+        match (got, want) {
+            (Ok(g), Ok(w)) => {
+                assert_eq!(g.result, w.result);
+                assert_eq!(g.error, w.error);
+                assert_eq!(g.committed, w.committed);
+                assert_eq!(g.events, w.events);
+                assert_eq!(g.cost, w.cost);
+                assert_eq!(g.writes, w.writes);
+            }
+            (Err(g), Err(w)) => assert_eq!(g, w),
+            _ => panic!("batch and single calls disagree: {got:?} vs {want:?}"),
+        }
+    }
+    let results: Vec<String> = outs
+        .iter()
+        .map(|o| match o {
+            Ok(o) => o.result.as_ref().map_or("abort".into(), |v| v.to_string()),
+            Err(_) => "refused".into(),
+        })
+        .collect();
+    assert_eq!(
+        results,
+        ["(ok u2)", "(ok u5)", "(err u1)", "abort", "refused", "refused", "(ok u9)"]
+    );
+    assert_eq!(bat.vm.block_used, seq.vm.block_used);
 }

@@ -7,12 +7,12 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use super::IntoPyResult;
 use crate::clarity::eval::stx_key;
 use crate::clarity::{
-    Contract, Cost, Diagnostic, Host, Outcome, Principal, StandardPrincipal, Value, Vm,
+    BatchCall, Contract, Cost, Diagnostic, Host, Outcome, Principal, StandardPrincipal, Value, Vm,
 };
 use crate::Error;
 
@@ -176,7 +176,7 @@ fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict
     for e in &o.events {
         let ed = PyDict::new(py);
         ed.set_item(intern!(py, "type"), e.kind)?;
-        ed.set_item(intern!(py, "contract"), &e.contract)?;
+        ed.set_item(intern!(py, "contract"), &*e.contract)?;
         for (k, v) in &e.fields {
             ed.set_item(field_key(py, k), text(v))?;
         }
@@ -410,7 +410,67 @@ impl PyVm {
         let r = with_host(host, |h| {
             self.vm.call(h, &id, function, &args, &sender, read_only)
         })?;
-        result_dict(py, r)
+        result_dict(py, &r)
+    }
+
+    /// Runs a batch of calls, each `(contract_id, function, args, sender)`, in order as
+    /// separate transactions, each seeing the committed writes of those before it (see
+    /// `Vm::call_batch`). Nothing is written to the host: the returned batch holds every
+    /// call's outcome and the batch's writes to apply.
+    fn call_batch(
+        &mut self,
+        py: Python<'_>,
+        host: &Bound<'_, PyAny>,
+        calls: &Bound<'_, PyList>,
+    ) -> PyResult<PyBatch> {
+        const SHAPE: &str = "each call is a tuple (contract_id, function, args, sender) of str \
+                             and a sequence of Clarity literal texts";
+        // The Python strings first, kept alive here, so that the calls can borrow their
+        // UTF-8 text without copying it.
+        let mut owned: Vec<[Bound<'_, PyString>; 3]> = Vec::with_capacity(calls.len());
+        let mut owned_args: Vec<Vec<Bound<'_, PyString>>> = Vec::with_capacity(calls.len());
+        for item in calls.iter() {
+            let t = item
+                .cast_into::<PyTuple>()
+                .map_err(|_| PyValueError::new_err(SHAPE))?;
+            if t.len() != 4 {
+                return Err(PyValueError::new_err(SHAPE));
+            }
+            let text = |i: usize| -> PyResult<Bound<'_, PyString>> {
+                t.get_item(i)?
+                    .cast_into::<PyString>()
+                    .map_err(|_| PyValueError::new_err(SHAPE))
+            };
+            owned.push([text(0)?, text(1)?, text(3)?]);
+            let mut args = Vec::new();
+            for a in t.get_item(2)?.try_iter()? {
+                args.push(
+                    a?.cast_into::<PyString>()
+                        .map_err(|_| PyValueError::new_err(SHAPE))?,
+                );
+            }
+            owned_args.push(args);
+        }
+        let mut batch: Vec<BatchCall<'_>> = Vec::with_capacity(owned.len());
+        // Principals repeated from the call before are not decoded again.
+        let mut last: Option<(&str, &str, Principal, Principal)> = None;
+        for ([c, f, snd], args) in owned.iter().zip(&owned_args) {
+            let (c, snd) = (c.to_str()?, snd.to_str()?);
+            let (contract, sender) = match &last {
+                Some((lc, ls, cp, sp)) if *lc == c && *ls == snd => (cp.clone(), sp.clone()),
+                _ => (principal(c).py_err(py)?, principal(snd).py_err(py)?),
+            };
+            last = Some((c, snd, contract.clone(), sender.clone()));
+            batch.push(BatchCall {
+                contract,
+                function: f.to_str()?,
+                args: args.iter().map(|a| a.to_str()).collect::<PyResult<_>>()?,
+                sender,
+                read_only: false,
+            });
+        }
+        let (outcomes, writes) = with_host(host, |h| self.vm.call_batch(h, &batch))?;
+        Ok(PyBatch { outcomes, writes })
     }
 
     /// Evaluates one expression as a transaction by `sender`: `{"errors", "outcome"}`.
@@ -425,22 +485,66 @@ impl PyVm {
     ) -> PyResult<Bound<'py, PyDict>> {
         let sender = principal(sender).py_err(py)?;
         let r = with_host(host, |h| self.vm.eval(h, source, &sender, read_only))?;
-        result_dict(py, r)
+        result_dict(py, &r)
+    }
+}
+
+/// The outcomes of a batch of calls (`ClarityVm.call_batch`), converted to Python only
+/// when asked for.
+#[pyclass(name = "ClarityBatch", module = "funai._core", frozen)]
+pub struct PyBatch {
+    outcomes: Vec<Result<Outcome, Vec<Diagnostic>>>,
+    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+#[pymethods]
+impl PyBatch {
+    fn __len__(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    /// How many calls committed.
+    #[getter]
+    fn committed(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(o) if o.committed))
+            .count()
+    }
+
+    /// Call `index`'s `{"errors", "outcome"}`, as `ClarityVm.call` returns it.
+    fn outcome<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyDict>> {
+        match self.outcomes.get(index) {
+            Some(r) => result_dict(py, r),
+            None => Err(pyo3::exceptions::PyIndexError::new_err(
+                "call index out of range",
+            )),
+        }
+    }
+
+    /// The batch's writes: the last value of each key written by a committed call (None
+    /// deletes), in key order.
+    fn writes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for (k, v) in &self.writes {
+            out.append((PyBytes::new(py, k), v.as_ref().map(|v| PyBytes::new(py, v))))?;
+        }
+        Ok(out)
     }
 }
 
 fn result_dict<'py>(
     py: Python<'py>,
-    r: Result<Outcome, Vec<Diagnostic>>,
+    r: &Result<Outcome, Vec<Diagnostic>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     match r {
         Ok(o) => {
             d.set_item(intern!(py, "errors"), PyList::empty(py))?;
-            d.set_item(intern!(py, "outcome"), outcome_dict(py, &o)?)?;
+            d.set_item(intern!(py, "outcome"), outcome_dict(py, o)?)?;
         }
         Err(ds) => {
-            d.set_item(intern!(py, "errors"), diagnostics(py, &ds)?)?;
+            d.set_item(intern!(py, "errors"), diagnostics(py, ds)?)?;
             d.set_item(intern!(py, "outcome"), py.None())?;
         }
     }
@@ -523,6 +627,7 @@ fn clarity_decode_value(py: Python<'_>, data: &[u8]) -> PyResult<String> {
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyVm>()?;
+    m.add_class::<PyBatch>()?;
     m.add_function(wrap_pyfunction!(clarity_principal_decode, m)?)?;
     m.add_function(wrap_pyfunction!(clarity_principal_encode, m)?)?;
     m.add_function(wrap_pyfunction!(clarity_balance_key, m)?)?;

@@ -161,6 +161,76 @@ def test_store_errors_propagate() -> None:
         vm.read_only(cid, "get-n")
 
 
+def test_call_many_is_calls_in_turn() -> None:
+    """A batch gives every call the outcome of calling it alone in turn (each sees the
+    writes of the committed calls before it) and leaves the store in the same state."""
+    calls: list[tuple[str, str, Sequence[object], str]] = [
+        ("counter", "inc", [uint(5)], DEFAULT_SENDER),
+        ("counter", "inc", [uint(7)], W1),
+        ("counter", "inc", [uint(500)], DEFAULT_SENDER),  # err: not committed
+        ("counter", "inc", ["true"], DEFAULT_SENDER),  # refused: argument type
+        ("counter", "missing", [], DEFAULT_SENDER),  # refused: no such function
+        ("counter", "inc", [uint(1)], DEFAULT_SENDER),
+    ]
+    one, many = ClarityVM(), ClarityVM()
+    ids = [v.deploy("counter", COUNTER).contract_id for v in (one, many)]
+    calls = [(ids[0], f, a, s) for _, f, a, s in calls]
+    singles = []
+    for cid, f, args, sender in calls:
+        try:
+            singles.append(one.call(cid, f, *args, sender=sender))
+        except ClarityAnalysisError as exc:
+            singles.append(exc)  # type: ignore[arg-type]
+    batch = many.call_many(calls)
+    assert len(batch) == len(calls)
+    assert batch.committed == 3
+    assert many.store.data == one.store.data
+    for got, want in zip(batch, singles, strict=True):
+        if isinstance(want, ClarityAnalysisError):
+            assert got.aborted
+            assert not got.committed
+            assert got.error == f"call refused: {'; '.join(map(str, want.diagnostics))}"
+        else:
+            assert got == want
+    assert [r.result for r in batch[-1:]] == ["(ok u13)"]
+    assert batch[-1] is batch[5]
+    assert many.block_used == one.block_used
+    with pytest.raises(IndexError):
+        batch[6]
+
+
+def test_call_many_takes_python_values_and_leaves_the_store_alone_on_failure() -> None:
+    vm = ClarityVM()
+    cid = vm.deploy(
+        "echo", "(define-public (echo (b (buff 4)) (f bool)) (ok {b: b, f: f}))"
+    ).contract_id
+    batch = vm.call_many([(cid, "echo", [b"\x01\x02", True], DEFAULT_SENDER)])
+    assert batch[0].result == "(ok {b: 0x0102, f: true})"
+    with pytest.raises(ValueError, match="tuple"):
+        vm.call_many([[cid, "echo"]])  # type: ignore[list-item]
+
+    class Broken(MemoryStore):
+        """Fails reading the map entry of key u3."""
+
+        def get(self, key: bytes) -> bytes | None:
+            if key.startswith(b"m\x00") and key.endswith(_core.clarity_encode_uint(3)):
+                raise OSError("disk on fire")
+            return super().get(key)
+
+    store = Broken()
+    vm = ClarityVM(store)
+    cid = vm.deploy(
+        "keys",
+        """(define-map m uint uint)
+           (define-public (put (k uint))
+             (begin (map-set m k (+ u1 (default-to u0 (map-get? m k)))) (ok k)))""",
+    ).contract_id
+    before = dict(store.data)
+    with pytest.raises(OSError, match="disk on fire"):
+        vm.call_many([(cid, "put", [uint(k)], DEFAULT_SENDER) for k in (1, 2, 3, 4)])
+    assert store.data == before
+
+
 def test_chain_data_from_python() -> None:
     chain = SimpleChain(height=3, burn_height=9, burn_blocks={4: {"header-hash": b"\x11" * 32}})
     vm = ClarityVM(chain=chain)
