@@ -282,7 +282,7 @@ impl Vm {
         for ((_, t), a) in params.iter().zip(args) {
             let a = a.as_ref();
             if let Some((v, vt)) = self.arg_memo.get(a) {
-                if !t.has_trait() && t.admits(vt) {
+                if vt == t || !t.has_trait() && t.admits(vt) {
                     out.push(v.clone());
                     continue;
                 }
