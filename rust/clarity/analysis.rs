@@ -352,6 +352,10 @@ pub struct Checker<'a> {
     /// constant): in Clarity 2 their type is that contract, so they may be a static
     /// `contract-call?` target and may stand where a trait is expected.
     const_principals: BTreeMap<Name, Principal>,
+    /// Each top-level definition's place in the reference's order, and the place of the
+    /// form being checked (none outside a contract's analysis).
+    def_rank: BTreeMap<Name, usize>,
+    cur_rank: Option<usize>,
 }
 
 /// Analyses a parsed contract; on success the contract is ready to deploy.
@@ -389,6 +393,9 @@ pub fn analyze(
     let mut rank = vec![0usize; exprs.len()];
     for (pos, &i) in order.iter().enumerate() {
         rank[i] = pos;
+        if let Some(n) = defined_name(&exprs[i]) {
+            ck.def_rank.insert(n.clone(), pos);
+        }
     }
 
     // Traits first, in that order: function signatures may name them, and a trait's
@@ -540,6 +547,7 @@ pub fn analyze(
         }
     }
     tops.sort_by_key(|(i, _)| rank[*i]);
+    let top_ranks: Vec<usize> = tops.iter().map(|(i, _)| rank[*i]).collect();
     ck.c.top = tops.into_iter().map(|(_, t)| t).collect();
     // Names used by argument lists must not collide with contract-level names.
     for f in ck.c.fns.values() {
@@ -574,6 +582,7 @@ pub fn analyze(
         atoms.iter().any(|a| failed.contains(a))
     };
     for name in order {
+        ck.cur_rank = ck.def_rank.get(&name).copied();
         let res = if let Some(f) = ck.c.fns.get(&name).cloned() {
             ck.check_function(&f)
         } else if let Some((_, e)) = constants.iter().find(|(n, _)| *n == name) {
@@ -605,7 +614,8 @@ pub fn analyze(
         }
     }
     let top = ck.c.top.clone();
-    for item in &top {
+    for (item, r) in top.iter().zip(top_ranks) {
+        ck.cur_rank = Some(r);
         let res = match item {
             TopItem::DataVar(n, e) => ck.check_top(e, true).and_then(|t| {
                 let want = &ck.c.vars[n];
@@ -638,6 +648,7 @@ pub fn analyze(
             }
         }
     }
+    ck.cur_rank = None;
     for (span, id) in impls {
         let res = ck
             .trait_sig(span, &id)
@@ -878,6 +889,8 @@ impl<'a> Checker<'a> {
             writes: false,
             trait_cache: BTreeMap::new(),
             const_principals: BTreeMap::new(),
+            def_rank: BTreeMap::new(),
+            cur_rank: None,
         }
     }
 
@@ -1209,6 +1222,26 @@ impl<'a> Checker<'a> {
     }
 
     /// The contract a contract principal literal, or a constant bound to one, stands for.
+    /// A `contract-call?` through a constant needs the constant first in the reference's
+    /// order: its definition sorter does not count a call's target as a reference, and its
+    /// type checker, going in that order, does not know a later constant's type yet
+    /// (TraitReferenceUnknown).
+    fn constant_target_defined_first(&self, target: &Expr) -> CResult<()> {
+        let Some(a) = target.atom() else {
+            return Ok(());
+        };
+        match (self.cur_rank, self.def_rank.get(a)) {
+            (Some(cur), Some(&r)) if r > cur => err(
+                target.span,
+                format!(
+                    "constant '{a}' is a contract-call? target before its definition: define it \
+                     before the forms that call through it"
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn contract_principal_of(&self, e: &Expr) -> Option<Principal> {
         match &e.kind {
             ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) => Some(p.clone()),
@@ -1900,6 +1933,7 @@ impl<'a> Checker<'a> {
         let target = self.contract_principal_of(&args[0]);
         match (&args[0].kind, target) {
             (_, Some(ref p)) => {
+                self.constant_target_defined_first(&args[0])?;
                 if *p == self.c.id {
                     return err(args[0].span, "a contract cannot contract-call? itself");
                 }

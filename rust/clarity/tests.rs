@@ -572,6 +572,21 @@ fn top_level_forms_run_in_definition_order() {
         )
         .unwrap_or_else(|e| panic!("{}", e[0]));
     assert!(!out.committed, "a mint beyond the cap must not succeed");
+    // The reference does not count a contract-call? target as a reference, so a constant
+    // called through must come first; after its callers it is refused
+    // (TraitReferenceUnknown there).
+    t.deploy("callee", "(define-read-only (five) (ok u5))");
+    t.deploy(
+        "caller-first",
+        "(define-constant target .callee) \
+         (define-read-only (go) (contract-call? target five))",
+    );
+    assert!(t
+        .check_err(
+            "(define-read-only (go) (contract-call? target five)) \
+             (define-constant target .callee)"
+        )
+        .contains("before its definition"));
     // A data variable whose initial value reads itself through a function is a cycle.
     assert!(t
         .check_err("(define-data-var v uint (f)) (define-private (f) (var-get v))")
