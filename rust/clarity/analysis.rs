@@ -352,6 +352,10 @@ pub struct Checker<'a> {
     /// constant): in Clarity 2 their type is that contract, so they may be a static
     /// `contract-call?` target and may stand where a trait is expected.
     const_principals: BTreeMap<Name, Principal>,
+    /// Each top-level definition's place in the reference's order, and the place of the
+    /// form being checked (none outside a contract's analysis).
+    def_rank: BTreeMap<Name, usize>,
+    cur_rank: Option<usize>,
 }
 
 /// Analyses a parsed contract; on success the contract is ready to deploy.
@@ -379,8 +383,24 @@ pub fn analyze(
         }
     };
 
-    // Traits first: function signatures may name them.
-    for e in exprs {
+    // The reference's top-level order: every top-level form after the definitions it names
+    // (a trait may name a trait defined later, a constant a variable defined later, ...); a
+    // definition that names itself, directly or through others, is refused first of all.
+    let order = match definition_order(exprs) {
+        Ok(o) => o,
+        Err(d) => return Err(vec![d]),
+    };
+    let mut rank = vec![0usize; exprs.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        rank[i] = pos;
+        if let Some(n) = defined_name(&exprs[i]) {
+            ck.def_rank.insert(n.clone(), pos);
+        }
+    }
+
+    // Traits first, in that order: function signatures may name them, and a trait's
+    // signatures may name the traits it comes after.
+    for e in order.iter().map(|&i| &exprs[i]) {
         let Some((head, args)) = define_form(e) else {
             continue;
         };
@@ -401,11 +421,13 @@ pub fn analyze(
             diags.push(d);
         }
     }
-    for e in exprs {
+    // Deploy-time forms with their source index, run in the reference's order.
+    let mut tops: Vec<(usize, TopItem)> = Vec::new();
+    for (idx, e) in exprs.iter().enumerate() {
         let Some((head, args)) = define_form(e) else {
             match &e.kind {
                 ExprKind::List(items) if items.first().and_then(Expr::atom).is_some() => {
-                    ck.c.top.push(TopItem::Expr(e.clone()))
+                    tops.push((idx, TopItem::Expr(e.clone())))
                 }
                 _ => diags.push(Diagnostic::new(
                     e.span,
@@ -429,7 +451,7 @@ pub fn analyze(
                     let n = atom_arg(&args[0], "a constant name")?;
                     if declare(n, e.span, &mut diags) {
                         constants.push((n.clone(), args[1].clone()));
-                        ck.c.top.push(TopItem::Constant(n.clone(), args[1].clone()));
+                        tops.push((idx, TopItem::Constant(n.clone(), args[1].clone())));
                     }
                 }
                 "define-data-var" => {
@@ -438,7 +460,7 @@ pub fn analyze(
                     let t = ck.parse_type(&args[1], false)?;
                     if declare(n, e.span, &mut diags) {
                         ck.c.vars.insert(n.clone(), t);
-                        ck.c.top.push(TopItem::DataVar(n.clone(), args[2].clone()));
+                        tops.push((idx, TopItem::DataVar(n.clone(), args[2].clone())));
                     }
                 }
                 "define-map" => {
@@ -460,7 +482,7 @@ pub fn analyze(
                     let n = atom_arg(&args[0], "a token name")?;
                     if declare(n, e.span, &mut diags) {
                         ck.c.fts.insert(n.clone(), args.len() == 2);
-                        ck.c.top.push(TopItem::Ft(n.clone(), args.get(1).cloned()));
+                        tops.push((idx, TopItem::Ft(n.clone(), args.get(1).cloned())));
                     }
                 }
                 "define-non-fungible-token" => {
@@ -524,6 +546,9 @@ pub fn analyze(
             diags.push(d);
         }
     }
+    tops.sort_by_key(|(i, _)| rank[*i]);
+    let top_ranks: Vec<usize> = tops.iter().map(|(i, _)| rank[*i]).collect();
+    ck.c.top = tops.into_iter().map(|(_, t)| t).collect();
     // Names used by argument lists must not collide with contract-level names.
     for f in ck.c.fns.values() {
         for (a, _) in &f.args {
@@ -557,6 +582,7 @@ pub fn analyze(
         atoms.iter().any(|a| failed.contains(a))
     };
     for name in order {
+        ck.cur_rank = ck.def_rank.get(&name).copied();
         let res = if let Some(f) = ck.c.fns.get(&name).cloned() {
             ck.check_function(&f)
         } else if let Some((_, e)) = constants.iter().find(|(n, _)| *n == name) {
@@ -588,7 +614,8 @@ pub fn analyze(
         }
     }
     let top = ck.c.top.clone();
-    for item in &top {
+    for (item, r) in top.iter().zip(top_ranks) {
+        ck.cur_rank = Some(r);
         let res = match item {
             TopItem::DataVar(n, e) => ck.check_top(e, true).and_then(|t| {
                 let want = &ck.c.vars[n];
@@ -621,6 +648,7 @@ pub fn analyze(
             }
         }
     }
+    ck.cur_rank = None;
     for (span, id) in impls {
         let res = ck
             .trait_sig(span, &id)
@@ -646,6 +674,156 @@ fn define_form(e: &Expr) -> Option<(&str, &[Expr])> {
     } else {
         None
     }
+}
+
+/// The name a top-level definition introduces (`use-trait` aliases included).
+fn defined_name(e: &Expr) -> Option<&Name> {
+    let (_, args) = define_form(e)?;
+    let first = args.first()?;
+    match first.list() {
+        Some(sig) => sig.first()?.atom(),
+        None => first.atom(),
+    }
+}
+
+/// Appends (in reading order) the top-level definitions `e` names, as the reference's
+/// definition sorter reads them: names a definition introduces, argument names, binding
+/// names, tuple keys, trait function names and the target and function of a
+/// `contract-call?` are not references; `<name>` is.
+fn probe_refs(e: &Expr, names: &BTreeMap<Name, usize>, out: &mut Vec<usize>) {
+    let items = match &e.kind {
+        ExprKind::Atom(n) | ExprKind::TraitRef(n) => {
+            out.extend(names.get(n).copied());
+            return;
+        }
+        ExprKind::List(items) => items,
+        _ => return,
+    };
+    let args = items.get(1..).unwrap_or_default();
+    let mut probe = |x: &Expr| probe_refs(x, names, out);
+    match items.first().and_then(Expr::atom).map(|h| h.as_ref()) {
+        Some("define-constant" | "define-data-var") => args.iter().skip(1).for_each(probe),
+        Some("define-public" | "define-private" | "define-read-only") => {
+            if let [sig, body] = args {
+                for p in sig.list().unwrap_or_default().iter().skip(1) {
+                    if let Some([_, t]) = p.list() {
+                        probe(t);
+                    }
+                }
+                probe(body);
+            }
+        }
+        Some("define-map") => {
+            if let [_, k, v] = args {
+                probe(k);
+                probe(v);
+            }
+        }
+        Some("define-trait") => {
+            if let [_, fns] = args {
+                for f in fns.list().unwrap_or_default() {
+                    if let Some([_, ts, ret]) = f.list() {
+                        probe(ts);
+                        probe(ret);
+                    }
+                }
+            }
+        }
+        Some("define-fungible-token") => {
+            if let [_, supply] = args {
+                probe(supply);
+            }
+        }
+        Some("use-trait" | "impl-trait" | "define-non-fungible-token") => {}
+        Some("contract-call?") => args.iter().skip(2).for_each(probe),
+        Some("let") => {
+            if args.len() > 1 {
+                for b in args[0].list().unwrap_or_default() {
+                    if let Some([_, v]) = b.list() {
+                        probe(v);
+                    }
+                }
+                args[1..].iter().for_each(probe);
+            }
+        }
+        Some("get") => {
+            if let [_, t] = args {
+                probe(t);
+            }
+        }
+        Some("tuple") => {
+            for f in args {
+                if let Some([_, v]) = f.list() {
+                    probe(v);
+                }
+            }
+        }
+        _ => items.iter().for_each(probe),
+    }
+}
+
+/// The order the reference gives a contract's top-level forms: each after the definitions
+/// it names (depth first, in source order). A definition that names itself, directly or
+/// through others, is an error naming it and every definition that depends on it.
+fn definition_order(exprs: &[Expr]) -> CResult<Vec<usize>> {
+    let mut names: BTreeMap<Name, usize> = BTreeMap::new();
+    for (i, e) in exprs.iter().enumerate() {
+        if let Some(n) = defined_name(e) {
+            names.insert(n.clone(), i);
+        }
+    }
+    let deps: Vec<Vec<usize>> = exprs
+        .iter()
+        .map(|e| {
+            let mut out = Vec::new();
+            probe_refs(e, &names, &mut out);
+            out
+        })
+        .collect();
+    let mut seen = vec![false; exprs.len()];
+    let mut order = Vec::with_capacity(exprs.len());
+    for start in 0..exprs.len() {
+        let mut stack = vec![(start, false)];
+        while let Some((i, finished)) = stack.pop() {
+            if finished {
+                order.push(i);
+                continue;
+            }
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            stack.push((i, true));
+            stack.extend(
+                deps[i]
+                    .iter()
+                    .rev()
+                    .filter(|d| !seen[**d])
+                    .map(|d| (*d, false)),
+            );
+        }
+    }
+    // A form is settled once everything it names is; what a cycle reaches never is.
+    let mut settled = vec![false; exprs.len()];
+    for &i in &order {
+        settled[i] = deps[i].iter().all(|d| settled[*d]);
+    }
+    let Some(first) = settled.iter().position(|s| !s) else {
+        return Ok(order);
+    };
+    let cyclic: BTreeSet<&Name> = (0..exprs.len())
+        .filter(|i| !settled[*i])
+        .filter_map(|i| defined_name(&exprs[i]))
+        .collect();
+    let list: Vec<&str> = cyclic.iter().map(|n| n.as_ref()).collect();
+    err(
+        exprs[first].span,
+        format!(
+            "recursive definition cycle ({}): a definition may not refer to itself, directly \
+             or through other definitions (no recursion; a trait may not name itself)",
+            list.join(", ")
+        ),
+    )
 }
 
 /// Names an expression refers to (binding names, tuple keys, field names and the function
@@ -711,6 +889,8 @@ impl<'a> Checker<'a> {
             writes: false,
             trait_cache: BTreeMap::new(),
             const_principals: BTreeMap::new(),
+            def_rank: BTreeMap::new(),
+            cur_rank: None,
         }
     }
 
@@ -820,9 +1000,10 @@ impl<'a> Checker<'a> {
                 .ok_or_else(|| Diagnostic::new(l[1].span, "expected a list of argument types"))?;
             let mut ts = Vec::new();
             for t in targs {
-                ts.push(self.parse_type_in_trait(t, &n)?);
+                ts.push(self.parse_type_in_trait(t)?);
             }
-            let ret = self.parse_type(&l[2], false)?;
+            // Clarity 2: the result may hold trait references too, `(response <t> uint)`.
+            let ret = self.parse_type_in_trait(&l[2])?;
             if !matches!(ret, Type::Response(..)) {
                 return err(l[2].span, "trait functions must return a response");
             }
@@ -836,17 +1017,17 @@ impl<'a> Checker<'a> {
         Ok((n, sig))
     }
 
-    /// An argument type in a trait's own signatures: `<own>` names the trait being defined,
-    /// wherever it stands (`<own>`, `(list 5 <own>)`, `{next: <own>}`, ...).
-    fn parse_type_in_trait(&mut self, t: &Expr, own: &Name) -> CResult<Type> {
+    /// A type in a trait's signatures (argument or result): a trait reference may stand
+    /// anywhere in it and names a `use-trait` alias or a trait of this contract. Traits are
+    /// defined in the reference's order, so the traits a signature names are known here; a
+    /// trait naming itself (or a trait that names it) was refused as a definition cycle.
+    fn parse_type_in_trait(&mut self, t: &Expr) -> CResult<Type> {
         let c = &self.c;
         let mut resolve = |e: &Expr, r: &Name| -> CResult<Type> {
-            if r != own {
-                if let Some(id) = c.use_traits.get(r) {
-                    return Ok(Type::Trait(id.clone()));
-                }
+            if let Some(id) = c.use_traits.get(r) {
+                return Ok(Type::Trait(id.clone()));
             }
-            if r == own || c.traits.contains_key(r) {
+            if c.traits.contains_key(r) {
                 return Ok(Type::Trait(TraitId {
                     contract: c.id.clone(),
                     name: r.clone(),
@@ -872,6 +1053,21 @@ impl<'a> Checker<'a> {
         };
         self.trait_sig(args[1].span, id)?;
         Ok((n, id.clone()))
+    }
+
+    /// A trait reference is used (`contract-call?` through it, `contract-of`) only where its
+    /// trait is defined or imported with `use-trait` (a trait reached through another
+    /// contract's result type is not: the reference refuses it, TraitReferenceUnknown).
+    fn trait_in_scope(&self, span: Span, id: &TraitId) -> CResult<()> {
+        if (id.contract == self.c.id && self.c.traits.contains_key(&id.name))
+            || self.c.use_traits.values().any(|u| u == id)
+        {
+            return Ok(());
+        }
+        err(
+            span,
+            format!("trait {id} is not defined or imported here (declare it with use-trait)"),
+        )
     }
 
     fn trait_sig(&mut self, span: Span, id: &TraitId) -> CResult<TraitSig> {
@@ -1026,6 +1222,26 @@ impl<'a> Checker<'a> {
     }
 
     /// The contract a contract principal literal, or a constant bound to one, stands for.
+    /// A `contract-call?` through a constant needs the constant first in the reference's
+    /// order: its definition sorter does not count a call's target as a reference, and its
+    /// type checker, going in that order, does not know a later constant's type yet
+    /// (TraitReferenceUnknown).
+    fn constant_target_defined_first(&self, target: &Expr) -> CResult<()> {
+        let Some(a) = target.atom() else {
+            return Ok(());
+        };
+        match (self.cur_rank, self.def_rank.get(a)) {
+            (Some(cur), Some(&r)) if r > cur => err(
+                target.span,
+                format!(
+                    "constant '{a}' is a contract-call? target before its definition: define it \
+                     before the forms that call through it"
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn contract_principal_of(&self, e: &Expr) -> Option<Principal> {
         match &e.kind {
             ExprKind::Literal(Value::Principal(p @ Principal::Contract(..))) => Some(p.clone()),
@@ -1497,7 +1713,10 @@ impl<'a> Checker<'a> {
             "contract-of" => {
                 arity(span, n, args, 1)?;
                 match self.check(&args[0])? {
-                    Type::Trait(_) => Ok(Type::Principal),
+                    Type::Trait(tid) => {
+                        self.trait_in_scope(args[0].span, &tid)?;
+                        Ok(Type::Principal)
+                    }
                     t => err(
                         args[0].span,
                         format!("contract-of expects a trait reference, got {t}"),
@@ -1714,6 +1933,7 @@ impl<'a> Checker<'a> {
         let target = self.contract_principal_of(&args[0]);
         match (&args[0].kind, target) {
             (_, Some(ref p)) => {
+                self.constant_target_defined_first(&args[0])?;
                 if *p == self.c.id {
                     return err(args[0].span, "a contract cannot contract-call? itself");
                 }
@@ -1752,6 +1972,7 @@ impl<'a> Checker<'a> {
                 let Some(Type::Trait(tid)) = t else {
                     return err(args[0].span, "contract-call? expects a contract principal literal or a trait reference argument");
                 };
+                self.trait_in_scope(args[0].span, &tid)?;
                 let sig = self.trait_sig(args[0].span, &tid)?;
                 let tf = sig.get(fname).cloned().ok_or_else(|| {
                     Diagnostic::new(

@@ -371,44 +371,15 @@ impl<'h> Exec<'h> {
     ) -> EResult<BTreeMap<Name, Value>> {
         let mut c = contract.clone();
         let id = c.id.to_string();
-        // Constants first, in dependency order (they may reference each other).
-        let mut pending: Vec<(Name, Expr)> = c
-            .top
-            .iter()
-            .filter_map(|t| match t {
-                TopItem::Constant(n, e) => Some((n.clone(), e.clone())),
-                _ => None,
-            })
-            .collect();
-        while !pending.is_empty() {
-            let before = pending.len();
-            let mut rest = Vec::new();
-            for (n, e) in pending {
-                let mut atoms = Vec::new();
-                atoms_of(&e, &mut atoms);
-                let blocked = atoms.iter().any(|a| {
-                    c.const_types.contains_key(a) && !c.constants.contains_key(a) && *a != n
-                        || c.fns.contains_key(a) && fn_blocked(&c, a)
-                });
-                if blocked {
-                    rest.push((n, e));
-                    continue;
-                }
-                let frame = self.top_frame(&c, sender);
-                let v = self.eval_top(&frame, &e)?;
-                c.constants.insert(n, v);
-            }
-            if rest.len() == before {
-                let (n, e) = &rest[0];
-                return rt(e.span, format!("cannot evaluate constant '{n}'"));
-            }
-            pending = rest;
-        }
-        let c = Arc::new(c);
-        for item in &c.top {
+        // In the analysis' order (the reference's): each form after what it names.
+        let items = std::mem::take(&mut c.top);
+        for item in &items {
             let frame = self.top_frame(&c, sender);
             match item {
-                TopItem::Constant(..) => {}
+                TopItem::Constant(n, e) => {
+                    let v = self.eval_top(&frame, e)?;
+                    c.constants.insert(n.clone(), v);
+                }
                 TopItem::DataVar(n, e) => {
                     let v = self.eval_top(&frame, e)?;
                     self.write_value(key(&[b"v", id.as_bytes(), n.as_bytes()]), &v)?;
@@ -424,7 +395,7 @@ impl<'h> Exec<'h> {
                 }
             }
         }
-        Ok(c.constants.clone())
+        Ok(c.constants)
     }
 
     fn top_frame(&self, c: &Contract, sender: &Principal) -> Frame {
@@ -1704,37 +1675,6 @@ impl<'h> Exec<'h> {
             v == 26 || v == 21
         }
     }
-}
-
-fn atoms_of(e: &Expr, out: &mut Vec<Name>) {
-    let mut set = std::collections::BTreeSet::new();
-    super::analysis::collect_atoms(e, &mut set);
-    out.extend(set);
-}
-
-/// A function blocks a constant's evaluation if it (transitively) uses a constant that is
-/// not evaluated yet; the analysis already ruled out cycles, so a simple bounded walk works.
-fn fn_blocked(c: &Contract, name: &Name) -> bool {
-    let mut seen: Vec<Name> = Vec::new();
-    let mut stack = vec![name.clone()];
-    while let Some(n) = stack.pop() {
-        if seen.contains(&n) {
-            continue;
-        }
-        seen.push(n.clone());
-        let Some(f) = c.fns.get(&n) else { continue };
-        let mut atoms = Vec::new();
-        atoms_of(&f.body, &mut atoms);
-        for a in atoms {
-            if c.const_types.contains_key(&a) && !c.constants.contains_key(&a) {
-                return true;
-            }
-            if c.fns.contains_key(&a) {
-                stack.push(a);
-            }
-        }
-    }
-    false
 }
 
 fn secp_recover(h: &[u8], sig: &[u8]) -> Value {

@@ -433,50 +433,164 @@ fn constants_bound_to_contract_principals() {
 }
 
 #[test]
-fn trait_referring_to_itself_in_a_compound_type() {
+fn traits_may_name_traits_defined_later() {
     let mut t = T::new();
-    // A hook gets the hooks that run after it.
+    // The reference sorts top-level definitions by what they name: `a` names `b` (argument)
+    // and `c` (result) before they are defined.
     t.deploy(
-        "hooks",
-        "(define-trait hook ((execute ((list 5 <hook>) uint) (response uint uint)) \
-           (next ((optional <hook>)) (response bool uint))))",
+        "later",
+        "(define-trait a ((f (<b> (list 5 <b>)) (response <c> uint)))) \
+         (define-trait b ((g ((optional <c>)) (response bool uint)))) \
+         (define-trait c ((h () (response uint uint)))) \
+         (define-private (take-a (x <a>)) true) \
+         (define-read-only (ready) (ok u1))",
     );
-    let hook = |body: &str| {
-        format!(
-            "(use-trait hook .hooks.hook) (impl-trait .hooks.hook) \
-             (define-public (execute (rest (list 5 <hook>)) (n uint)) (ok {body})) \
-             (define-public (next (h (optional <hook>))) (ok (is-some h)))"
-        )
-    };
-    t.deploy("inc", &hook("(+ n u1)"));
-    t.deploy("dbl", &hook("(* n u2)"));
+    assert_eq!(t.eval("(contract-call? .later ready)"), "(ok u1)");
+    // An implementation of `b` whose argument names `c` through this contract's alias.
     t.deploy(
-        "runner",
-        "(use-trait hook .hooks.hook) \
-         (define-private (step (h <hook>) (acc uint)) \
-           (unwrap-panic (contract-call? h execute (list) acc))) \
-         (define-public (run-all (hs (list 5 <hook>)) (n uint)) (ok (fold step hs n)))",
+        "impl-b",
+        "(use-trait c .later.c) (impl-trait .later.b) \
+         (define-public (g (x (optional <c>))) (ok (is-some x)))",
+    );
+    // Still refused: a trait that names no declared trait (TraitReferenceUnknown).
+    assert!(t
+        .check_err("(define-trait a ((f (<nope>) (response bool uint))))")
+        .contains("unknown trait <nope>"));
+}
+
+#[test]
+fn traits_naming_themselves_are_definition_cycles() {
+    let mut t = T::new();
+    // The reference refuses these in its definition sorter (CircularReference), before any
+    // type is checked: directly, inside a compound type, in a result, or through another.
+    for src in [
+        "(define-trait t ((f (<t>) (response bool uint))))",
+        "(define-trait hook ((run ((list 5 <hook>) uint) (response uint uint))))",
+        "(define-trait t ((f () (response <t> uint))))",
+        "(define-trait a ((f (<b>) (response bool uint)))) \
+         (define-trait b ((g ((optional <a>)) (response bool uint))))",
+    ] {
+        let e = t.check_err(src);
+        assert!(e.contains("recursive definition cycle"), "{src}: {e}");
+    }
+    // The error names every definition in or depending on the cycle, and comes first.
+    let e = t.check_err(
+        "(define-constant x (frobnicate 1)) \
+         (define-trait a ((f (<b>) (response bool uint)))) \
+         (define-trait b ((g (<a>) (response bool uint)))) \
+         (define-private (use-a (x <a>)) true)",
+    );
+    assert!(e.contains("(a, b, use-a)"), "{e}");
+}
+
+#[test]
+fn trait_references_in_trait_results() {
+    let mut t = T::new();
+    t.deploy("tr", FT_TRAIT);
+    t.deploy("ta", FT_TOKEN);
+    t.deploy("tb", FT_TOKEN);
+    // A trait function returning a trait reference, and an implementation: a public function
+    // returning one of its trait arguments.
+    t.deploy(
+        "picker-trait",
+        "(use-trait ft .tr.ft) (define-trait picker ((pick (<ft> <ft> bool) (response <ft> uint))))",
+    );
+    t.deploy(
+        "picker",
+        "(use-trait ft .tr.ft) (impl-trait .picker-trait.picker) \
+         (define-public (pick (x <ft>) (y <ft>) (first bool)) (ok (if first x y)))",
+    );
+    // The caller calls through the returned trait reference.
+    t.deploy(
+        "user",
+        "(use-trait ft .tr.ft) (use-trait picker .picker-trait.picker) \
+         (define-public (balance-of-pick (p <picker>) (x <ft>) (y <ft>) (first bool)) \
+           (let ((tok (try! (contract-call? p pick x y first)))) \
+             (contract-call? tok get-balance tx-sender)))",
+    );
+    assert_eq!(t.eval("(contract-call? .ta mint u100)"), "(ok true)");
+    assert_eq!(t.eval("(contract-call? .tb mint u7)"), "(ok true)");
+    assert_eq!(
+        t.eval("(contract-call? .user balance-of-pick .picker .ta .tb true)"),
+        "(ok u100)"
     );
     assert_eq!(
-        t.eval("(contract-call? .runner run-all (list .inc .dbl) u3)"),
-        "(ok u8)"
-    );
-    assert_eq!(
-        t.eval("(contract-call? .runner run-all (list .dbl .inc) u3)"),
+        t.eval("(contract-call? .user balance-of-pick .picker .ta .tb false)"),
         "(ok u7)"
     );
-    // The reference refuses an unknown trait inside a compound type, and an implementation
-    // whose compound type differs from the trait's.
-    assert!(t
-        .check_err("(define-trait hook ((execute ((list 5 <other>)) (response uint uint))))")
-        .contains("unknown trait <other>"));
+    // An implementation must return the trait itself: a principal is not a trait reference
+    // (the reference compares the types: BadTraitImplementation).
     assert!(t
         .check_err(
-            "(use-trait hook .hooks.hook) (impl-trait .hooks.hook) \
-             (define-public (execute (rest (list 5 uint)) (n uint)) (ok n)) \
-             (define-public (next (h (optional <hook>))) (ok true))"
+            "(use-trait ft .tr.ft) (impl-trait .picker-trait.picker) \
+             (define-public (pick (x <ft>) (y <ft>) (first bool)) \
+               (ok (if first (contract-of x) (contract-of y))))"
         )
-        .contains("execute"));
+        .contains("incompatible with the trait"));
+    // A trait reached only through another contract's result is not in scope: the reference
+    // refuses a call through it (TraitReferenceUnknown) unless the trait is imported.
+    assert!(t
+        .check_err(
+            "(use-trait picker .picker-trait.picker) \
+             (define-public (go (p <picker>)) \
+               (let ((tok (try! (contract-call? p pick .ta .tb true)))) \
+                 (contract-call? tok get-balance tx-sender)))"
+        )
+        .contains("not defined or imported here"));
+    // Data variables and maps still may not hold trait references (TraitReferenceNotAllowed).
+    assert!(t
+        .check_err("(use-trait ft .tr.ft) (define-data-var v (optional <ft>) none)")
+        .contains("only allowed in a function"));
+}
+
+#[test]
+fn top_level_forms_run_in_definition_order() {
+    let mut t = T::new();
+    // As in the reference, each top-level form runs after the definitions it names.
+    t.deploy(
+        "ordered",
+        "(var-set v u7) \
+         (define-data-var v uint u1) \
+         (define-constant seen (var-get v)) \
+         (define-constant doubled (* two seen)) \
+         (define-constant two (helper)) \
+         (define-private (helper) (+ one one)) \
+         (define-constant one u1) \
+         (define-read-only (read) {v: (var-get v), seen: seen, doubled: doubled})",
+    );
+    assert_eq!(
+        t.eval("(contract-call? .ordered read)"),
+        "{doubled: u14, seen: u7, v: u7}"
+    );
+    // A mint before the token's definition is bounded by its supply.
+    let (_, out) =
+        t.vm.deploy(
+            &mut t.host,
+            "capped",
+            "(ft-mint? tok u200 tx-sender) (define-fungible-token tok u100)",
+            &alice(),
+        )
+        .unwrap_or_else(|e| panic!("{}", e[0]));
+    assert!(!out.committed, "a mint beyond the cap must not succeed");
+    // The reference does not count a contract-call? target as a reference, so a constant
+    // called through must come first; after its callers it is refused
+    // (TraitReferenceUnknown there).
+    t.deploy("callee", "(define-read-only (five) (ok u5))");
+    t.deploy(
+        "caller-first",
+        "(define-constant target .callee) \
+         (define-read-only (go) (contract-call? target five))",
+    );
+    assert!(t
+        .check_err(
+            "(define-read-only (go) (contract-call? target five)) \
+             (define-constant target .callee)"
+        )
+        .contains("before its definition"));
+    // A data variable whose initial value reads itself through a function is a cycle.
+    assert!(t
+        .check_err("(define-data-var v uint (f)) (define-private (f) (var-get v))")
+        .contains("recursive definition cycle"));
 }
 
 #[test]

@@ -1,8 +1,13 @@
-;; A hook implementing the self-referential hook-trait (bonus of five).
+;; A hook (bonus of five) implementing both traits of hook-trait.
 ;; @requires: hook-trait
-(use-trait hook-trait .hook-trait.hook-trait)
+(use-trait fee-trait .hook-trait.fee-trait)
 (impl-trait .hook-trait.hook-trait)
-(define-public (on-payment (rest (list 5 <hook-trait>)) (amount uint))
+(impl-trait .hook-trait.fee-trait)
+(define-public (apply-fee (amount uint))
   (ok (+ amount u5)))
-(define-public (with-fallback (fallback (optional <hook-trait>)) (amount uint))
-  (match fallback f (contract-call? f on-payment (list) amount) (ok amount)))
+(define-private (run-one (hook <fee-trait>) (amount uint))
+  (unwrap-panic (contract-call? hook apply-fee amount)))
+(define-public (on-payment (rest (list 5 <fee-trait>)) (amount uint))
+  (ok (fold run-one rest (+ amount u5))))
+(define-public (with-fallback (fallback (optional <fee-trait>)) (amount uint))
+  (match fallback f (contract-call? f apply-fee amount) (ok amount)))

@@ -1,12 +1,14 @@
-;; Runs a chain of hooks of the self-referential hook-trait and pays the result in SIP-010
-;; tokens.
+;; Runs a chain of fee hooks (hook-trait's fee-trait) and pays the result in SIP-010 tokens.
 ;; @requires: sip010-trait sip010-token hook-trait hook-fee hook-bonus
+(use-trait fee-trait .hook-trait.fee-trait)
 (use-trait hook-trait .hook-trait.hook-trait)
-(define-private (run-one (hook <hook-trait>) (amount uint))
-  (unwrap-panic (contract-call? hook on-payment (list) amount)))
-(define-public (preview (hooks (list 5 <hook-trait>)) (amount uint))
+(define-private (run-one (hook <fee-trait>) (amount uint))
+  (unwrap-panic (contract-call? hook apply-fee amount)))
+(define-public (preview (hooks (list 5 <fee-trait>)) (amount uint))
   (ok (fold run-one hooks amount)))
-(define-public (pay (hooks (list 5 <hook-trait>)) (amount uint) (to principal))
+(define-public (chain (first <hook-trait>) (rest (list 5 <fee-trait>)) (amount uint))
+  (contract-call? first on-payment rest amount))
+(define-public (pay (hooks (list 5 <fee-trait>)) (amount uint) (to principal))
   (let ((net (fold run-one hooks amount)))
     (try! (contract-call? .sip010-token transfer net tx-sender to none))
     (ok net)))
@@ -16,6 +18,8 @@
 ;; = (ok u95)
 ;; > (contract-call? .hook-runner preview (list .hook-bonus .hook-bonus .hook-fee) u50)
 ;; = (ok u54)
+;; > (contract-call? .hook-runner chain .hook-fee (list .hook-bonus) u100)
+;; = (ok u95)
 ;; > (contract-call? .hook-fee with-fallback (some .hook-bonus) u10)
 ;; = (ok u15)
 ;; > (contract-call? .sip010-token mint u1000 tx-sender)
