@@ -23,6 +23,8 @@ from funai.clarity.principals import (
 from funai.clarity.store import MemoryStore, StateStore
 from funai.clarity.vm import (
     DEFAULT_SENDER,
+    Call,
+    CallBatch,
     CallResult,
     ClarityVM,
     Deployment,
@@ -37,6 +39,8 @@ __all__ = [
     "DEFAULT_SENDER",
     "VERSION_MAINNET",
     "VERSION_TESTNET",
+    "Call",
+    "CallBatch",
     "CallResult",
     "ChainView",
     "ClarityAnalysisError",
