@@ -439,10 +439,12 @@ impl Vm {
 
 /// One call of a batch (see [`Vm::call_batch`]).
 pub struct BatchCall<'a> {
-    pub contract: Principal,
+    /// The contract, or why its text is not a contract principal (the call is refused).
+    pub contract: Result<Principal, String>,
     pub function: &'a str,
     pub args: Vec<&'a str>,
-    pub sender: Principal,
+    /// The sender, or why its text is not a principal (the call is refused).
+    pub sender: Result<Principal, String>,
     pub read_only: bool,
 }
 
@@ -529,14 +531,13 @@ impl Vm {
         let mut bh = BatchHost::new(host);
         let mut outs = Vec::with_capacity(calls.len());
         for c in calls {
-            let r = self.call(
-                &mut bh,
-                &c.contract,
-                c.function,
-                &c.args,
-                &c.sender,
-                c.read_only,
-            );
+            let r = match (&c.contract, &c.sender) {
+                (Ok(contract), Ok(sender)) => {
+                    self.call(&mut bh, contract, c.function, &c.args, sender, c.read_only)
+                }
+                (Err(e), _) => Err(diag(format!("bad contract id: {e}"))),
+                (_, Err(e)) => Err(diag(format!("bad sender: {e}"))),
+            };
             if let Ok(o) = &r {
                 if o.committed {
                     bh.apply(&o.writes);

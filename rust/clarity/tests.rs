@@ -671,10 +671,10 @@ fn call_batch_matches_calls_in_turn() {
     let batch: Vec<BatchCall<'_>> = calls
         .iter()
         .map(|(f, args, who)| BatchCall {
-            contract: id.clone(),
+            contract: Ok(id.clone()),
             function: f,
             args: args.clone(),
-            sender: who.clone(),
+            sender: Ok(who.clone()),
             read_only: false,
         })
         .collect();

@@ -419,7 +419,6 @@ impl PyVm {
     /// call's outcome and the batch's writes to apply.
     fn call_batch(
         &mut self,
-        py: Python<'_>,
         host: &Bound<'_, PyAny>,
         calls: &Bound<'_, PyList>,
     ) -> PyResult<PyBatch> {
@@ -452,13 +451,18 @@ impl PyVm {
             owned_args.push(args);
         }
         let mut batch: Vec<BatchCall<'_>> = Vec::with_capacity(owned.len());
-        // Principals repeated from the call before are not decoded again.
-        let mut last: Option<(&str, &str, Principal, Principal)> = None;
+        // Principals repeated from the call before are not decoded again; one that does not
+        // decode refuses its call only.
+        type Parsed = Result<Principal, String>;
+        let parse = |t: &str| -> Parsed {
+            Principal::parse(t.trim_start_matches('\'')).map_err(|e| e.to_string())
+        };
+        let mut last: Option<(&str, &str, Parsed, Parsed)> = None;
         for ([c, f, snd], args) in owned.iter().zip(&owned_args) {
             let (c, snd) = (c.to_str()?, snd.to_str()?);
             let (contract, sender) = match &last {
                 Some((lc, ls, cp, sp)) if *lc == c && *ls == snd => (cp.clone(), sp.clone()),
-                _ => (principal(c).py_err(py)?, principal(snd).py_err(py)?),
+                _ => (parse(c), parse(snd)),
             };
             last = Some((c, snd, contract.clone(), sender.clone()));
             batch.push(BatchCall {

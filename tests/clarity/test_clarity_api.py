@@ -204,8 +204,21 @@ def test_call_many_takes_python_values_and_leaves_the_store_alone_on_failure() -
     cid = vm.deploy(
         "echo", "(define-public (echo (b (buff 4)) (f bool)) (ok {b: b, f: f}))"
     ).contract_id
-    batch = vm.call_many([(cid, "echo", [b"\x01\x02", True], DEFAULT_SENDER)])
+    batch = vm.call_many(
+        [
+            (cid, "echo", [b"\x01\x02", True], DEFAULT_SENDER),
+            ("not-a-principal", "echo", ["0x", "true"], DEFAULT_SENDER),
+            (cid, "echo", ["0x", "true"], "SPnope"),
+            (cid, "echo", ["0x01", "false"], W1),
+        ]
+    )
     assert batch[0].result == "(ok {b: 0x0102, f: true})"
+    assert batch[1].error is not None
+    assert batch[1].error.startswith("call refused: 1:1: bad contract id:")
+    assert batch[2].error is not None
+    assert batch[2].error.startswith("call refused: 1:1: bad sender:")
+    assert batch[3].result == "(ok {b: 0x01, f: false})"
+    assert batch.committed == 2
     with pytest.raises(ValueError, match="tuple"):
         vm.call_many([[cid, "echo"]])  # type: ignore[list-item]
 
