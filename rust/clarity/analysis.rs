@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::contract::{Access, Contract, FnDef, TopItem, TraitFn, TraitSig};
 use super::parser::{Diagnostic, Expr, ExprKind, Span};
+use super::scope::Scope;
 use super::types::{Name, Principal, TraitId, Type, Value, MAX_VALUE_SIZE};
 
 /// Finds deployed contracts (for `contract-call?`, `use-trait`, `impl-trait`).
@@ -343,7 +344,7 @@ fn uint_literal(e: &Expr) -> CResult<u32> {
 pub struct Checker<'a> {
     pub c: Contract,
     r: &'a mut dyn Resolver,
-    locals: Vec<(Name, Type)>,
+    locals: Scope<Type>,
     returns: Vec<Type>,
     read_only: bool,
     writes: bool,
@@ -883,7 +884,7 @@ impl<'a> Checker<'a> {
         Checker {
             c,
             r,
-            locals: Vec::new(),
+            locals: Scope::new(),
             returns: Vec::new(),
             read_only: false,
             writes: false,
@@ -956,7 +957,7 @@ impl<'a> Checker<'a> {
     }
 
     fn check_function(&mut self, f: &FnDef) -> CResult<()> {
-        self.locals = f.args.clone();
+        self.locals = f.args.iter().cloned().collect();
         self.returns.clear();
         self.read_only = f.access == Access::ReadOnly;
         self.writes = false;
@@ -1232,11 +1233,7 @@ impl<'a> Checker<'a> {
     }
 
     fn lookup_local(&self, n: &str) -> Option<&Type> {
-        self.locals
-            .iter()
-            .rev()
-            .find(|(k, _)| k.as_ref() == n)
-            .map(|(_, t)| t)
+        self.locals.get(n)
     }
 
     /// The contract a contract principal literal, or a constant bound to one, stands for.
@@ -1282,7 +1279,7 @@ impl<'a> Checker<'a> {
         {
             return err(span, format!("'{n}' shadows an existing name"));
         }
-        self.locals.push((n.clone(), t));
+        self.locals.push(n.clone(), t);
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use super::contract::{Access, Contract, FnDef, TopItem};
 use super::costs::Cost;
 use super::ops::{self, Op};
 use super::parser::{Expr, ExprKind, Span};
+use super::scope::Scope;
 use super::types::{
     is_clarity_ascii, valid_contract_name, Name, Principal, StandardPrincipal, Type, Value,
     MAX_VALUE_SIZE,
@@ -91,7 +92,7 @@ pub struct Frame {
     pub read_only: bool,
 }
 
-type Env = Vec<(Name, Value)>;
+type Env = Scope<Value>;
 
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
@@ -515,7 +516,7 @@ impl<'h> Exec<'h> {
             ops::NONE => return Ok(Value::none()),
             _ => {}
         }
-        if let Some((_, v)) = env.iter().rev().find(|(k, _)| k == n) {
+        if let Some(v) = env.get(n) {
             return Ok(v.clone());
         }
         Ok(match n.as_ref() {
@@ -591,7 +592,7 @@ impl<'h> Exec<'h> {
                         return rt(b.span, "malformed binding");
                     };
                     let v = self.eval(f, env, be)?;
-                    env.push((self.name_of(bn)?.clone(), v));
+                    env.push(self.name_of(bn)?.clone(), v);
                 }
                 let r = self.eval_seq(f, env, &args[1..]);
                 env.truncate(mark);
@@ -620,16 +621,16 @@ impl<'h> Exec<'h> {
                 let mark = env.len();
                 let r = match input {
                     Value::Optional(Some(v)) => {
-                        env.push((self.name_of(&args[1])?.clone(), *v));
+                        env.push(self.name_of(&args[1])?.clone(), *v);
                         self.eval(f, env, &args[2])
                     }
                     Value::Optional(None) => self.eval(f, env, &args[3]),
                     Value::Response(true, v) => {
-                        env.push((self.name_of(&args[1])?.clone(), *v));
+                        env.push(self.name_of(&args[1])?.clone(), *v);
                         self.eval(f, env, &args[2])
                     }
                     Value::Response(false, v) => {
-                        env.push((self.name_of(&args[3])?.clone(), *v));
+                        env.push(self.name_of(&args[3])?.clone(), *v);
                         self.eval(f, env, &args[4])
                     }
                     _ => rt(

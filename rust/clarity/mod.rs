@@ -12,6 +12,7 @@ pub mod costs;
 pub mod eval;
 pub mod ops;
 pub mod parser;
+pub mod scope;
 pub mod types;
 
 use std::collections::BTreeMap;
