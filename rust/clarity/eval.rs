@@ -260,6 +260,24 @@ impl<'h> Exec<'h> {
         self.check_cost()
     }
 
+    /// Charges for copying a value out of a binding, a constant or a literal: one unit per
+    /// 64 bytes of its serialized size, as the reference charges variable lookups by size
+    /// (values under 64 bytes, every number, principal and short string, cost nothing more).
+    /// Without it a lookup of a large list cost one unit for microseconds of copying.
+    fn charge_copy(&mut self, v: &Value) -> EResult<()> {
+        let size = match v {
+            Value::Int(_) | Value::UInt(_) | Value::Bool(_) | Value::Principal(_) => return Ok(()),
+            Value::Optional(None) => return Ok(()),
+            Value::Buff(b) | Value::Ascii(b) => b.len() as u64,
+            Value::Utf8(c) => 4 * c.len() as u64,
+            _ => v.size(),
+        };
+        if size >= 64 {
+            self.charge(size / 64)?;
+        }
+        Ok(())
+    }
+
     // --- storage -------------------------------------------------------------------------
 
     pub fn read(&mut self, k: &[u8]) -> EResult<Option<Vec<u8>>> {
@@ -485,7 +503,10 @@ impl<'h> Exec<'h> {
             self.check_cost()?;
         }
         match &e.kind {
-            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Literal(v) => {
+                self.charge_copy(v)?;
+                Ok(v.clone())
+            }
             ExprKind::Atom(n) => self.lookup(f, env, e.span, n, e.op),
             ExprKind::List(items) => {
                 let Some((head, args)) = items.split_first() else {
@@ -517,9 +538,11 @@ impl<'h> Exec<'h> {
             _ => {}
         }
         if let Some(v) = env.get(n) {
-            return Ok(v.clone());
+            let v = v.clone();
+            self.charge_copy(&v)?;
+            return Ok(v);
         }
-        Ok(match n.as_ref() {
+        let v = match n.as_ref() {
             "tx-sender" => Value::Principal(f.sender.clone()),
             "contract-caller" => Value::Principal(f.caller.clone()),
             "true" => Value::Bool(true),
@@ -532,18 +555,23 @@ impl<'h> Exec<'h> {
             "block-height" => Value::UInt(self.w.block_height().map_err(Abort::Host)?),
             "burn-block-height" => Value::UInt(self.w.burn_block_height().map_err(Abort::Host)?),
             "stx-liquid-supply" => Value::UInt(self.uint_at(b"stx-supply")?),
-            _ => match f.contract.constants.get(n) {
-                Some(v) => v.clone(),
-                None => match &self.deploying {
-                    // The constants of the contract being deployed, evaluated so far.
-                    Some((id, m)) if *id == f.contract.id => match m.get(n) {
-                        Some(v) => v.clone(),
-                        None => return rt(span, format!("unresolved name '{n}'")),
+            _ => {
+                let v = match f.contract.constants.get(n) {
+                    Some(v) => v.clone(),
+                    None => match &self.deploying {
+                        // The constants of the contract being deployed, evaluated so far.
+                        Some((id, m)) if *id == f.contract.id => match m.get(n) {
+                            Some(v) => v.clone(),
+                            None => return rt(span, format!("unresolved name '{n}'")),
+                        },
+                        _ => return rt(span, format!("unresolved name '{n}'")),
                     },
-                    _ => return rt(span, format!("unresolved name '{n}'")),
-                },
-            },
-        })
+                };
+                self.charge_copy(&v)?;
+                v
+            }
+        };
+        Ok(v)
     }
 
     fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Vec<Value>> {
