@@ -54,6 +54,8 @@ pub enum Abort {
     Host(String),
 }
 
+/// Largest total size of the event values of one transaction.
+pub const MAX_EVENT_BYTES: u64 = 1 << 20;
 /// Runtime units of `secp256k1-recover?`.
 pub const SECP_RECOVER_COST: u64 = 6000;
 /// Runtime units of `secp256k1-verify`.
@@ -86,6 +88,8 @@ pub struct Exec<'h> {
     call_depth: u32,
     pub mainnet: bool,
     pub chain_id: u32,
+    /// Serialized size of the values of every event emitted so far.
+    event_bytes: u64,
     /// While a contract deploys: its id and the constants evaluated so far.
     deploying: Option<(Principal, BTreeMap<Name, Value>)>,
 }
@@ -248,6 +252,7 @@ impl<'h> Exec<'h> {
             call_depth: 0,
             mainnet,
             chain_id,
+            event_bytes: 0,
             deploying: None,
         }
     }
@@ -374,12 +379,28 @@ impl<'h> Exec<'h> {
         self.layers.pop().unwrap_or_default().into_iter().collect()
     }
 
-    fn emit(&mut self, f: &Frame, kind: &'static str, fields: Vec<(&'static str, Value)>) {
+    /// Records an event. The events of one transaction may carry at most
+    /// [`MAX_EVENT_BYTES`] of values (serialized size, rolled-back events included): past
+    /// that the transaction aborts as over a cost limit.
+    fn emit(
+        &mut self,
+        f: &Frame,
+        kind: &'static str,
+        fields: Vec<(&'static str, Value)>,
+    ) -> EResult<()> {
+        let size: u64 = fields.iter().map(|(_, v)| v.size()).sum();
+        self.event_bytes = self.event_bytes.saturating_add(size);
+        if self.event_bytes > MAX_EVENT_BYTES {
+            return Err(Abort::Cost(format!(
+                "cost limit exceeded: event data over {MAX_EVENT_BYTES} bytes"
+            )));
+        }
         self.events.push(Event {
             kind,
             contract: f.contract.id_text.clone(),
             fields,
         });
+        Ok(())
     }
 
     fn contract(&mut self, span: Span, id: &Principal) -> EResult<Arc<Contract>> {
@@ -1036,7 +1057,7 @@ impl<'h> Exec<'h> {
                         ("recipient", to.clone()),
                         ("amount", Value::UInt(*amt)),
                     ],
-                );
+                )?;
                 Ok(Value::ok_true())
             }
             ("ft-transfer?", [Value::UInt(amt), from, to]) => {
@@ -1067,7 +1088,7 @@ impl<'h> Exec<'h> {
                         ("recipient", to.clone()),
                         ("amount", Value::UInt(*amt)),
                     ],
-                );
+                )?;
                 Ok(Value::ok_true())
             }
             ("ft-burn?", [Value::UInt(amt), from]) => {
@@ -1088,7 +1109,7 @@ impl<'h> Exec<'h> {
                         ("sender", from.clone()),
                         ("amount", Value::UInt(*amt)),
                     ],
-                );
+                )?;
                 Ok(Value::ok_true())
             }
             _ => rt(span, format!("bad arguments to {n}")),
@@ -1123,7 +1144,7 @@ impl<'h> Exec<'h> {
                         ("recipient", to.clone()),
                         ("value", asset.clone()),
                     ],
-                );
+                )?;
                 Ok(Value::ok_true())
             }
             ("nft-transfer?", [from, to]) => {
@@ -1145,7 +1166,7 @@ impl<'h> Exec<'h> {
                                 ("recipient", to.clone()),
                                 ("value", asset.clone()),
                             ],
-                        );
+                        )?;
                         Ok(Value::ok_true())
                     }
                 }
@@ -1165,7 +1186,7 @@ impl<'h> Exec<'h> {
                                 ("sender", from.clone()),
                                 ("value", asset.clone()),
                             ],
-                        );
+                        )?;
                         Ok(Value::ok_true())
                     }
                 }
@@ -1222,7 +1243,7 @@ impl<'h> Exec<'h> {
                         ("amount", Value::UInt(*amt)),
                         ("memo", memo),
                     ],
-                );
+                )?;
                 Ok(Value::ok_true())
             }
             ("stx-burn?", [Value::UInt(amt), Value::Principal(from)]) => {
@@ -1250,7 +1271,7 @@ impl<'h> Exec<'h> {
                     f,
                     "stx_burn_event",
                     vec![("sender", v[1].clone()), ("amount", Value::UInt(*amt))],
-                );
+                )?;
                 Ok(Value::ok_true())
             }
             _ => rt(span, format!("bad arguments to {n}")),
@@ -1714,7 +1735,7 @@ impl<'h> Exec<'h> {
             ) => self.stx(f, span, n, v),
             ("print", [x]) => {
                 self.charge(1 + x.size() / 64)?;
-                self.emit(f, "print", vec![("value", x.clone())]);
+                self.emit(f, "print", vec![("value", x.clone())])?;
                 Ok(x.clone())
             }
             ("merge", [Value::Tuple(a), Value::Tuple(b)]) => {
