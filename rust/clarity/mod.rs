@@ -59,22 +59,29 @@ struct Ctx<'a> {
     loading: u32,
 }
 
+/// The chain-view methods of a [`Host`] wrapper, answered by its `host` field.
+macro_rules! chain_view_of_host {
+    () => {
+        fn block_height(&mut self) -> Result<u128, String> {
+            self.host.block_height()
+        }
+        fn burn_block_height(&mut self) -> Result<u128, String> {
+            self.host.burn_block_height()
+        }
+        fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
+            self.host.block_info(prop, height)
+        }
+        fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
+            self.host.burn_block_info(prop, height)
+        }
+    };
+}
+
 impl Host for Ctx<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         self.host.get(key)
     }
-    fn block_height(&mut self) -> Result<u128, String> {
-        self.host.block_height()
-    }
-    fn burn_block_height(&mut self) -> Result<u128, String> {
-        self.host.burn_block_height()
-    }
-    fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
-        self.host.block_info(prop, height)
-    }
-    fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
-        self.host.burn_block_info(prop, height)
-    }
+    chain_view_of_host!();
 }
 
 impl Resolver for Ctx<'_> {
@@ -499,18 +506,7 @@ impl Host for BatchHost<'_> {
         self.state.insert(key.to_vec(), (v.clone(), false));
         Ok(v)
     }
-    fn block_height(&mut self) -> Result<u128, String> {
-        self.host.block_height()
-    }
-    fn burn_block_height(&mut self) -> Result<u128, String> {
-        self.host.burn_block_height()
-    }
-    fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
-        self.host.block_info(prop, height)
-    }
-    fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
-        self.host.burn_block_info(prop, height)
-    }
+    chain_view_of_host!();
 }
 
 impl Vm {
