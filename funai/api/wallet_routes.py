@@ -227,7 +227,9 @@ Handler = Callable[[Request], Awaitable[JSONResponse]]
 def wallet_routes(node: Node) -> list[Route]:
     """The wallet routes of ``node``'s API; makes the cookie (see :func:`ensure_cookie`)."""
     cookie = ensure_cookie(node.netdir).encode()
-    lock = trio.Lock()
+    # One request at a time, and never while the node's own L1 spend is being built and
+    # admitted (the inference layer's duties): the lock is the chain service's.
+    lock = node.service.wallet_lock
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> JSONResponse:

@@ -36,6 +36,10 @@ class ChainService:
         self.chain = Chainstate(path, params, synchronous=synchronous)
         self.mempool = Mempool(self.chain)
         self.limiter = trio.CapacityLimiter(1)
+        #: Held while the node's wallet chooses coins for a spend and until the mempool has
+        #: admitted it (the wallet API's requests and the inference layer's own L1
+        #: transactions), so two spends never choose the same coin.
+        self.wallet_lock = trio.Lock()
         self.connected: list[tuple[bytes, int]] = []
         self.chain.on_connect.append(lambda b, h: self.connected.append((b.hash(), h)))
         self.tip_listeners: list[Callable[[list[tuple[bytes, int]]], Awaitable[None]]] = []

@@ -373,10 +373,15 @@ class L2Runtime:
 
     async def duties(self) -> None:
         service = self.node.service
-        tx = await service.run(self._build_duties)
-        self.gossip.flush()
+        # The wallet API spends from the same wallet: choosing coins and admitting the spend
+        # under one lock keeps the two from choosing the same coin (the second would be
+        # refused as a mempool conflict).
+        async with service.wallet_lock:
+            tx = await service.run(self._build_duties)
+            self.gossip.flush()
+            if tx is not None:
+                await service.accept_tx(tx)
         if tx is not None:
-            await service.accept_tx(tx)
             log.info(
                 "published", extra={"fields": {"txid": tx.txid().hex(), "what": self.last_duty}}
             )

@@ -109,9 +109,9 @@ class Devnet(DevnetClient):
         """The miner's wallet ``path`` request paying ``amount``, once its mature coins cover
         it. Change outputs are not spendable until mined, and a miner that also produces L2
         blocks spends coins of its own between the check and the request: a refusal for
-        insufficient funds, or for a coin its own transaction spent between the wallet's coin
-        choice and the mempool (``txn-mempool-conflict``: nothing was paid), waits for the
-        next coins and tries again."""
+        insufficient funds waits for the next coins and tries again. (A refusal as a mempool
+        conflict is a failure: the node's own spends and the wallet API choose coins under
+        one lock.)"""
 
         def pay() -> dict[str, Any] | None:
             if self.wallet("miner")["balance"]["spendable"] < amount + COIN // 10:
@@ -119,8 +119,6 @@ class Devnet(DevnetClient):
             r = self.post_raw("miner", path, body, auth=True)
             if r.status_code == 400 and r.json().get("code") == "insufficient_funds":
                 return None
-            if r.status_code == 422 and r.json().get("rule") == "txn-mempool-conflict":
-                return None  # the node spent a chosen coin first: refused, nothing paid
             assert r.status_code == 200, f"miner POST {path}: {r.status_code} {r.text}"
             got: dict[str, Any] = r.json()
             return got

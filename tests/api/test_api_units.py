@@ -162,7 +162,7 @@ def test_openapi_documents_every_route(tmp_path: Path) -> None:
     from funai.api.app import build_app
 
     fake = SimpleNamespace(
-        service=SimpleNamespace(chain=None),
+        service=SimpleNamespace(chain=None, wallet_lock=trio.Lock()),
         config=SimpleNamespace(inference=False, verifier=False, models=[]),
         netdir=tmp_path,
         l2=None,

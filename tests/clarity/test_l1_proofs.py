@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
 from funai.clarity import ClarityVM, SimpleChain
 from funai.clarity.library import library_source
@@ -197,7 +198,7 @@ def test_find_proof_the_api_route_and_the_cli(
         return fn(*args)  # type: ignore[operator]
 
     fake = SimpleNamespace(
-        service=SimpleNamespace(chain=l1.chain, run=run),
+        service=SimpleNamespace(chain=l1.chain, run=run, wallet_lock=trio.Lock()),
         config=SimpleNamespace(inference=False, verifier=False, models=[]),
         netdir=tmp_path,
         l2=None,

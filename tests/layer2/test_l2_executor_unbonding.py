@@ -192,7 +192,12 @@ def _node(tmp: Path, *, inference: bool, bond: int, bond_target: int) -> SimpleN
         l2.state.add_meta("pegged_in", 100 * COIN)
     apply_tx(l2.state, sign_payload(skey("exec"), BondPayload(bond), 0, params.network_id), ctx(0))
     runtime = SimpleNamespace(l2=l2, gossip=_Gossip(), bond_target=bond_target, params=params)
-    return SimpleNamespace(netdir=tmp, config=SimpleNamespace(inference=inference), l2=runtime)
+    return SimpleNamespace(
+        netdir=tmp,
+        config=SimpleNamespace(inference=inference),
+        l2=runtime,
+        service=SimpleNamespace(wallet_lock=trio.Lock()),
+    )
 
 
 def _post(node: SimpleNamespace, body: Any, *, cookie: bool = True) -> httpx.Response:
