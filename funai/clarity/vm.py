@@ -212,10 +212,14 @@ class ClarityVM:
         mainnet: bool = False,
         call_limit: Mapping[str, int] | None = None,
         block_limit: Mapping[str, int] | None = None,
+        core: _core.ClarityVm | None = None,
     ) -> None:
         self.store: Any = store if store is not None else MemoryStore()
         self.chain: Any = chain if chain is not None else SimpleChain()
-        self._vm = _core.ClarityVm(mainnet)
+        # ``core``: a VM (analysed-contract cache, limits, block budget) to share with other
+        # ClarityVMs over the same store, e.g. one per transaction of a chain; give it
+        # ``validate_cache = True`` when the store can be rolled back.
+        self._vm = core if core is not None else _core.ClarityVm(mainnet)
         if call_limit is not None:
             self._vm.call_limit = dict(call_limit)
         if block_limit is not None:

@@ -55,7 +55,7 @@ pub struct Outcome {
 /// Host plus the contract cache: what the checker and evaluator resolve against.
 struct Ctx<'a> {
     host: &'a mut dyn Host,
-    cache: &'a mut HashMap<Principal, Arc<Contract>>,
+    cache: &'a mut ContractCache,
     loading: u32,
 }
 
@@ -84,15 +84,47 @@ impl Host for Ctx<'_> {
     chain_view_of_host!();
 }
 
+/// Analysed contracts by principal, each with the hash of the stored record it was analysed
+/// from.
+#[derive(Default)]
+pub struct ContractCache {
+    map: HashMap<Principal, (Arc<Contract>, [u8; 32])>,
+    /// Check every hit against the record in the store (see [`Vm::validate_cache`]).
+    pub validate: bool,
+    /// Contracts parsed and analysed from the store so far (cache misses).
+    pub loads: u64,
+}
+
+impl ContractCache {
+    fn insert(&mut self, id: Principal, c: Arc<Contract>, record: &[u8]) {
+        self.map.insert(id, (c, *blake3::hash(record).as_bytes()));
+    }
+}
+
 impl Resolver for Ctx<'_> {
     fn contract(&mut self, id: &Principal) -> Option<Arc<Contract>> {
-        if let Some(c) = self.cache.get(id) {
-            return Some(c.clone());
+        let mut record = None;
+        if let Some((c, hash)) = self.cache.map.get(id) {
+            if !self.cache.validate {
+                return Some(c.clone());
+            }
+            // The record can change under the same principal only through a rollback of the
+            // store: a hit counts only if the record is still the one analysed.
+            let stored = self.host.get(&contract_key(id)).ok()??;
+            if blake3::hash(&stored).as_bytes() == hash {
+                return Some(c.clone());
+            }
+            self.cache.map.remove(id);
+            record = Some(stored);
         }
         if self.loading >= MAX_LOAD_DEPTH {
             return None;
         }
-        let record = self.host.get(&contract_key(id)).ok()??;
+        let record = match record {
+            Some(r) => r,
+            None => self.host.get(&contract_key(id)).ok()??,
+        };
+        self.cache.loads += 1;
         let (source, constants) = decode_record(&record)?;
         let issuer = id.issuer().clone();
         let exprs = parser::parse(&source, &issuer).ok()?;
@@ -102,7 +134,7 @@ impl Resolver for Ctx<'_> {
         let mut c = analysed.ok()?;
         c.constants = constants;
         let c = Arc::new(c);
-        self.cache.insert(id.clone(), c.clone());
+        self.cache.insert(id.clone(), c.clone(), &record);
         Some(c)
     }
 }
@@ -153,7 +185,7 @@ pub struct Vm {
     pub block_limit: Cost,
     /// Cost used so far in the current block (see [`Vm::new_block`]).
     pub block_used: Cost,
-    cache: HashMap<Principal, Arc<Contract>>,
+    cache: ContractCache,
     /// Call arguments already parsed that are plain literals (value and literal type);
     /// texts relative to the sender (`.name`) are not kept.
     arg_memo: HashMap<String, (Value, Type)>,
@@ -174,7 +206,7 @@ impl Vm {
             call_limit: Cost::CALL_LIMIT,
             block_limit: Cost::BLOCK_LIMIT,
             block_used: Cost::default(),
-            cache: HashMap::new(),
+            cache: ContractCache::default(),
             arg_memo: HashMap::new(),
         }
     }
@@ -184,9 +216,25 @@ impl Vm {
         self.block_used = Cost::default();
     }
 
+    /// Whether every use of a cached contract is checked against its record in the store
+    /// (one read and a BLAKE3 of the record): then the cache stays right across rollbacks
+    /// of the store, and one VM can serve every transaction of a chain.
+    pub fn validate_cache(&self) -> bool {
+        self.cache.validate
+    }
+
+    pub fn set_validate_cache(&mut self, on: bool) {
+        self.cache.validate = on;
+    }
+
+    /// Contracts parsed and analysed from the store so far (cache misses).
+    pub fn contract_loads(&self) -> u64 {
+        self.cache.loads
+    }
+
     /// Forgets cached contracts (after the store was rolled back).
     pub fn clear_cache(&mut self) {
-        self.cache.clear();
+        self.cache.map.clear();
     }
 
     fn budget(&self) -> Cost {
@@ -251,10 +299,12 @@ impl Vm {
         };
         let mut exec = Exec::new(&mut ctx, budget, mainnet, chain_id);
         let r = exec.deploy(&contract, sender);
+        let mut written_record = None;
         let outcome = match r {
             Ok(constants) => {
                 contract.constants = constants;
                 let rec = encode_record(source, &contract.constants);
+                written_record = Some(rec.clone());
                 let written = exec.write(contract_key(&id), Some(rec));
                 match written {
                     Ok(()) => finish(exec, Ok(Value::Bool(true))),
@@ -265,8 +315,8 @@ impl Vm {
         };
         self.block_used = self.block_used.saturating_add(outcome.cost);
         let contract = Arc::new(contract);
-        if outcome.committed {
-            self.cache.insert(id.clone(), contract.clone());
+        if let (true, Some(rec)) = (outcome.committed, written_record) {
+            self.cache.insert(id.clone(), contract.clone(), &rec);
         }
         Ok((contract, outcome))
     }

@@ -312,6 +312,24 @@ impl PyVm {
         cost_dict(py, &self.vm.block_used)
     }
 
+    /// Whether each use of a cached contract is checked against its stored record (so the
+    /// cache survives rollbacks of the store; see `Vm::validate_cache`).
+    #[getter]
+    fn validate_cache(&self) -> bool {
+        self.vm.validate_cache()
+    }
+
+    #[setter]
+    fn set_validate_cache(&mut self, on: bool) {
+        self.vm.set_validate_cache(on);
+    }
+
+    /// Contracts parsed and analysed from the store so far.
+    #[getter]
+    fn contract_loads(&self) -> u64 {
+        self.vm.contract_loads()
+    }
+
     /// Starts a new block (resets the block budget).
     fn new_block(&mut self) {
         self.vm.new_block();
