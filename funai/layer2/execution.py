@@ -40,7 +40,14 @@ from funai.layer2.transactions import (
 from funai.layer2.votes import Elected
 from funai.ledger.tx import OutputKind
 
-__all__ = ["BlockContext", "BurnView", "ContractChain", "PegInView", "apply_tx"]
+__all__ = [
+    "BlockContext",
+    "BurnView",
+    "ContractChain",
+    "PegInView",
+    "apply_tx",
+    "clarity_core",
+]
 
 #: ``(l1_txid, index) -> (amount, l2 account, confirmations, output kind, output payload)``
 #: of a peg-in output on the active L1 chain, or None.
