@@ -132,7 +132,7 @@ def ed25519_verify(pk: bytes, msg: bytes, sig: bytes) -> bool:
 
 # --- Clarity VM (rust/py/clarity.rs) -----------------------------------------------------
 
-from collections.abc import Sequence  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from typing import final  # noqa: E402
 
 @final
@@ -176,7 +176,10 @@ class ClarityVm:
         self, host: object, source: str, sender: str, read_only: bool = False
     ) -> dict[str, object]: ...
     def call_batch(
-        self, host: object, calls: list[tuple[str, str, Sequence[str], str]]
+        self,
+        host: object,
+        calls: Sequence[Sequence[object]],
+        literal: Callable[[object], str],
     ) -> ClarityBatch: ...
 
 @final

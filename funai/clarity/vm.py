@@ -189,13 +189,6 @@ def literal(value: object) -> str:
     raise TypeError(f"cannot pass {type(value).__name__} as a Clarity argument; use uint()/int_()")
 
 
-def _normalised(call: object) -> tuple[str, str, list[str], str]:
-    if not isinstance(call, tuple | list) or len(call) != 4:
-        raise ValueError("each call is a tuple (contract_id, function, args, sender)")
-    contract_id, function, args, sender = call
-    return (contract_id, function, [a if type(a) is str else literal(a) for a in args], sender)
-
-
 class ClarityVM:
     """A Clarity VM bound to a state store and a chain view.
 
@@ -311,12 +304,9 @@ class ClarityVM:
         refused before running (bad arguments, no such function) does not stop the others.
         """
         batch = calls if type(calls) is list else list(calls)
-        try:
-            raw: Any = self._vm.call_batch(self._host, batch)  # type: ignore[arg-type]
-        except ValueError:
-            # Arguments given as Python values (or calls as lists): normalise and retry;
-            # a malformed call raises again from here.
-            raw = self._vm.call_batch(self._host, [_normalised(c) for c in batch])
+        # (arguments that are not str go through literal(); a call of another shape raises
+        # TypeError before anything runs)
+        raw: Any = self._vm.call_batch(self._host, batch, literal)
         writes = raw.writes()
         if writes:
             self.store.apply(writes)

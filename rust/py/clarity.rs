@@ -4,7 +4,7 @@
 //! `burn_block_height()`, `block_info(prop, height)` and `burn_block_info(prop, height)`.
 //! Outcomes come back as plain dicts; `funai.clarity` wraps them in typed objects.
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -439,32 +439,41 @@ impl PyVm {
         &mut self,
         host: &Bound<'_, PyAny>,
         calls: &Bound<'_, PyList>,
+        literal: &Bound<'_, PyAny>,
     ) -> PyResult<PyBatch> {
-        const SHAPE: &str = "each call is a tuple (contract_id, function, args, sender) of str \
-                             and a sequence of Clarity literal texts";
+        const SHAPE: &str = "each call is a tuple or list (contract_id, function, args, \
+                             sender): two str, a sequence of arguments, a str";
+        fn text<'py>(v: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+            v.cast_into::<PyString>()
+                .map_err(|_| PyTypeError::new_err(SHAPE))
+        }
         // The Python strings first, kept alive here, so that the calls can borrow their
-        // UTF-8 text without copying it.
+        // UTF-8 text without copying it. An argument that is not a str is turned into one by
+        // `literal` (a Python callable); nothing runs before every call is read.
         let mut owned: Vec<[Bound<'_, PyString>; 3]> = Vec::with_capacity(calls.len());
         let mut owned_args: Vec<Vec<Bound<'_, PyString>>> = Vec::with_capacity(calls.len());
         for item in calls.iter() {
-            let t = item
-                .cast_into::<PyTuple>()
-                .map_err(|_| PyValueError::new_err(SHAPE))?;
-            if t.len() != 4 {
-                return Err(PyValueError::new_err(SHAPE));
-            }
-            let text = |i: usize| -> PyResult<Bound<'_, PyString>> {
-                t.get_item(i)?
-                    .cast_into::<PyString>()
-                    .map_err(|_| PyValueError::new_err(SHAPE))
+            let fields: Vec<Bound<'_, PyAny>> = match item.cast::<PyTuple>() {
+                Ok(t) => t.iter().collect(),
+                Err(_) => match item.cast::<PyList>() {
+                    Ok(l) => l.iter().collect(),
+                    Err(_) => return Err(PyTypeError::new_err(SHAPE)),
+                },
             };
-            owned.push([text(0)?, text(1)?, text(3)?]);
+            let [c, f, a, snd] = <[Bound<'_, PyAny>; 4]>::try_from(fields)
+                .map_err(|_| PyTypeError::new_err(SHAPE))?;
+            owned.push([text(c)?, text(f)?, text(snd)?]);
             let mut args = Vec::new();
-            for a in t.get_item(2)?.try_iter()? {
-                args.push(
-                    a?.cast_into::<PyString>()
-                        .map_err(|_| PyValueError::new_err(SHAPE))?,
-                );
+            for arg in a.try_iter().map_err(|_| PyTypeError::new_err(SHAPE))? {
+                let arg = arg?;
+                let s = match arg.cast_into::<PyString>() {
+                    Ok(s) => s,
+                    Err(e) => literal
+                        .call1((e.into_inner(),))?
+                        .cast_into::<PyString>()
+                        .map_err(|_| PyTypeError::new_err("literal() must return a str"))?,
+                };
+                args.push(s);
             }
             owned_args.push(args);
         }

@@ -219,8 +219,11 @@ def test_call_many_takes_python_values_and_leaves_the_store_alone_on_failure() -
     assert batch[2].error.startswith("call refused: 1:1: bad sender:")
     assert batch[3].result == "(ok {b: 0x01, f: false})"
     assert batch.committed == 2
-    with pytest.raises(ValueError, match="tuple"):
+    with pytest.raises(TypeError, match="tuple or list"):
         vm.call_many([[cid, "echo"]])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="cannot pass int"):
+        vm.call_many([(cid, "echo", [5, True], DEFAULT_SENDER)])
+    assert vm.call_many([[cid, "echo", ["0x", "true"], W1]])[0].committed
 
     class Broken(MemoryStore):
         """Fails reading the map entry of key u3."""
