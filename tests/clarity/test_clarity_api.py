@@ -223,7 +223,7 @@ def test_call_many_takes_python_values_and_leaves_the_store_alone_on_failure() -
         vm.call_many([[cid, "echo"]])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="cannot pass int"):
         vm.call_many([(cid, "echo", [5, True], DEFAULT_SENDER)])
-    assert vm.call_many([[cid, "echo", ["0x", "true"], W1]])[0].committed
+    assert vm.call_many([[cid, "echo", ["0x", "true"], W1]])[0].committed  # type: ignore[list-item]
 
     class Broken(MemoryStore):
         """Fails reading the map entry of key u3."""
