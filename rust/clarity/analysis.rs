@@ -216,6 +216,17 @@ pub fn is_reserved(name: &str) -> bool {
             .any(|(n, msg)| *n == name && !msg.contains("is Clarity "))
 }
 
+/// Names a Clarity 2 contract may not use for a `let`/`match` binding or a function
+/// argument. The reference's analysis only refuses names the contract defines there; the
+/// names of builtin functions (`err`, `list`, `map`, ...) pass it. A function argument so
+/// named is an ordinary variable; a `let` or `match` binding so named is refused by the
+/// reference when it is evaluated (`NameAlreadyUsed` at run time), and by our evaluator
+/// likewise. Keywords (`tx-sender`, `none`, ...), `define-*` and the refused functions stay
+/// refused here: such a binding could never be used as a variable.
+pub fn is_unbindable(name: &str) -> bool {
+    is_reserved(name) && !BUILTINS.contains(&name)
+}
+
 /// Properties of `get-block-info?` and their types.
 pub fn block_info_type(prop: &str) -> Option<Type> {
     Some(match prop {
@@ -352,6 +363,12 @@ pub struct Checker<'a> {
     /// constant): in Clarity 2 their type is that contract, so they may be a static
     /// `contract-call?` target and may stand where a trait is expected.
     const_principals: BTreeMap<Name, Principal>,
+    /// The defining expression of each constant checked so far: a constant holding contract
+    /// principal literals inside a list, tuple, optional or response is checked part by part
+    /// where a trait is expected, as a literal written there would be (the reference types
+    /// such a constant with its contract principals, and its Clarity 2 argument check
+    /// `clarity2_inner_type_check_type` walks into them).
+    const_exprs: BTreeMap<Name, Expr>,
     /// Each top-level definition's place in the reference's order, and the place of the
     /// form being checked (none outside a contract's analysis).
     def_rank: BTreeMap<Name, usize>,
@@ -515,7 +532,7 @@ pub fn analyze(
                             Diagnostic::new(p.span, "expected (argument-name type)")
                         })?;
                         let pn = atom_arg(&pl[0], "an argument name")?;
-                        if is_reserved(pn) {
+                        if is_unbindable(pn) {
                             return err(pl[0].span, format!("'{pn}' is a reserved name"));
                         }
                         if params.iter().any(|(x, _)| x == pn) {
@@ -590,6 +607,7 @@ pub fn analyze(
                 if let Some(p) = ck.contract_principal_of(e) {
                     ck.const_principals.insert(name.clone(), p);
                 }
+                ck.const_exprs.insert(name.clone(), e.clone());
                 ck.c.const_types.insert(name.clone(), t);
             })
         } else {
@@ -889,6 +907,7 @@ impl<'a> Checker<'a> {
             writes: false,
             trait_cache: BTreeMap::new(),
             const_principals: BTreeMap::new(),
+            const_exprs: BTreeMap::new(),
             def_rank: BTreeMap::new(),
             cur_rank: None,
         }
@@ -1253,7 +1272,7 @@ impl<'a> Checker<'a> {
     }
 
     fn bind(&mut self, span: Span, n: &Name, t: Type) -> CResult<()> {
-        if is_reserved(n) {
+        if is_unbindable(n) {
             return err(span, format!("'{n}' is a reserved name"));
         }
         if self.lookup_local(n).is_some()
@@ -1352,6 +1371,17 @@ impl<'a> Checker<'a> {
         if let Type::Trait(tid) = want {
             if let Some(p) = self.contract_principal_of(e) {
                 return self.literal_implements(e.span, &p, tid);
+            }
+        }
+        // A constant (not shadowed by a local) is checked through its defining expression.
+        if let ExprKind::Atom(a) = &e.kind {
+            if self.lookup_local(a).is_none() {
+                if let Some(ce) = self.const_exprs.get(a).cloned() {
+                    let saved = std::mem::take(&mut self.locals);
+                    let r = self.check_param(want, &ce);
+                    self.locals = saved;
+                    return r.map_err(|d| Diagnostic::new(e.span, d.message));
+                }
             }
         }
         // Literal constructors are checked part by part, so that the contract principal
@@ -2265,7 +2295,7 @@ impl<'a> Checker<'a> {
             "default-to" => {
                 count(2)?;
                 match &ts[1] {
-                    Type::Optional(t) => match Type::union(&ts[0], t) {
+                    Type::Optional(t) => match Type::union_default_to(&ts[0], t) {
                         Some(u) => u,
                         None => return bad("(default, optional of the same type)"),
                     },

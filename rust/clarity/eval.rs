@@ -552,6 +552,19 @@ impl<'h> Exec<'h> {
         }
     }
 
+    /// The name of a `let`/`match` binding: a builtin's name passes analysis (as in the
+    /// reference) but is refused when bound (the reference's run-time `NameAlreadyUsed`).
+    fn binding_name<'e>(&self, e: &'e Expr) -> EResult<&'e Name> {
+        let n = self.name_of(e)?;
+        if e.op != ops::PLAIN {
+            return rt(
+                e.span,
+                format!("'{n}' is a reserved name and cannot be bound"),
+            );
+        }
+        Ok(n)
+    }
+
     fn apply(
         &mut self,
         f: &Frame,
@@ -571,8 +584,9 @@ impl<'h> Exec<'h> {
                     else {
                         return rt(b.span, "malformed binding");
                     };
+                    let bn = self.binding_name(bn)?.clone();
                     let v = self.eval(f, env, be)?;
-                    env.push((self.name_of(bn)?.clone(), v));
+                    env.push((bn, v));
                 }
                 let r = self.eval_seq(f, env, &args[1..]);
                 env.truncate(mark);
@@ -601,16 +615,16 @@ impl<'h> Exec<'h> {
                 let mark = env.len();
                 let r = match input {
                     Value::Optional(Some(v)) => {
-                        env.push((self.name_of(&args[1])?.clone(), *v));
+                        env.push((self.binding_name(&args[1])?.clone(), *v));
                         self.eval(f, env, &args[2])
                     }
                     Value::Optional(None) => self.eval(f, env, &args[3]),
                     Value::Response(true, v) => {
-                        env.push((self.name_of(&args[1])?.clone(), *v));
+                        env.push((self.binding_name(&args[1])?.clone(), *v));
                         self.eval(f, env, &args[2])
                     }
                     Value::Response(false, v) => {
-                        env.push((self.name_of(&args[3])?.clone(), *v));
+                        env.push((self.binding_name(&args[3])?.clone(), *v));
                         self.eval(f, env, &args[4])
                     }
                     _ => rt(

@@ -224,13 +224,33 @@ impl Type {
 
     /// The least type that admits both, if any.
     pub fn union(a: &Type, b: &Type) -> Option<Type> {
+        Type::supertype(a, b, false)
+    }
+
+    /// The supertype `default-to` gives `(default-to a (some b))`: the reference computes it
+    /// with its 2.1 rule, under which a tuple `a` whose fields all appear in tuple `b` (with
+    /// compatible types) yields `a`'s fields only, extra fields of `b` being dropped (the
+    /// reference's `least_supertype_v2_1`, read in clarity-types/src/types/signatures.rs).
+    /// Arkadiko's vault rewards do `(get f (default-to {f: u0} (map-get? m k)))`.
+    pub fn union_default_to(a: &Type, b: &Type) -> Option<Type> {
+        Type::supertype(a, b, true)
+    }
+
+    fn supertype(a: &Type, b: &Type, subset: bool) -> Option<Type> {
         Some(match (a, b) {
             (Type::NoType, x) | (x, Type::NoType) => x.clone(),
             (Type::Buff(x), Type::Buff(y)) => Type::Buff(*x.max(y)),
             (Type::Ascii(x), Type::Ascii(y)) => Type::Ascii(*x.max(y)),
             (Type::Utf8(x), Type::Utf8(y)) => Type::Utf8(*x.max(y)),
             (Type::List(e1, n1), Type::List(e2, n2)) => {
-                Type::list(Type::union(e1, e2)?, *n1.max(n2))
+                Type::list(Type::supertype(e1, e2, subset)?, *n1.max(n2))
+            }
+            (Type::Tuple(m1), Type::Tuple(m2)) if subset => {
+                let mut out = BTreeMap::new();
+                for (k, t1) in m1 {
+                    out.insert(k.clone(), Type::supertype(t1, m2.get(k)?, subset)?);
+                }
+                Type::Tuple(out)
             }
             (Type::Tuple(m1), Type::Tuple(m2)) => {
                 if m1.len() != m2.len() {
@@ -241,14 +261,17 @@ impl Type {
                     if k1 != k2 {
                         return None;
                     }
-                    out.insert(k1.clone(), Type::union(t1, t2)?);
+                    out.insert(k1.clone(), Type::supertype(t1, t2, subset)?);
                 }
                 Type::Tuple(out)
             }
-            (Type::Optional(x), Type::Optional(y)) => Type::optional(Type::union(x, y)?),
-            (Type::Response(a1, a2), Type::Response(b1, b2)) => {
-                Type::response(Type::union(a1, b1)?, Type::union(a2, b2)?)
+            (Type::Optional(x), Type::Optional(y)) => {
+                Type::optional(Type::supertype(x, y, subset)?)
             }
+            (Type::Response(a1, a2), Type::Response(b1, b2)) => Type::response(
+                Type::supertype(a1, b1, subset)?,
+                Type::supertype(a2, b2, subset)?,
+            ),
             (Type::Trait(_), Type::Principal) | (Type::Principal, Type::Trait(_)) => {
                 Type::Principal
             }
