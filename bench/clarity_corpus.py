@@ -41,8 +41,19 @@ from funai.clarity import (
 from funai.clarity.project import _accounts, dependency_order, references, soft_references
 
 BOOT = "SP000000000000000000002Q6VF78"
+BOOT_TESTNET = "ST000000000000000000002AMW42H"
 POX_WITH_CONSTS = ("pox", "pox-2", "pox-3")
 _OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")
+#: Names that Clarity 2 added: a Clarity 1 contract may define them, a Clarity 2 one may not
+#: (the reference refuses the definition too), so such a refusal marks a Clarity 1 contract.
+_CLARITY2_NAMES = (
+    "buff-to-int-le buff-to-int-be buff-to-uint-le buff-to-uint-be is-standard "
+    "principal-destruct? principal-construct? string-to-int? string-to-uint? int-to-ascii "
+    "int-to-utf8 stx-account slice? replace-at? to-consensus-buff? from-consensus-buff? "
+    "bit-and bit-or bit-xor bit-not bit-shift-left bit-shift-right get-burn-block-info? "
+    "stx-transfer-memo? tx-sponsor? chain-id is-in-mainnet"
+).split()
+_CLARITY1 = re.compile("'(" + "|".join(map(re.escape, _CLARITY2_NAMES)) + ")' is a reserved name")
 
 
 @dataclass
@@ -119,7 +130,7 @@ def collect(corpus: Path) -> list[Group]:
     folders: dict[Path, list[Path]] = {}
     for path in sorted(corpus.rglob("*.clar")):
         rp = path.resolve()
-        if rp in covered or "requirements" in rp.parts:
+        if rp in covered or any(p.endswith("requirements") for p in rp.parts):
             continue
         folders.setdefault(path.parent, []).append(path)
     for folder, files in folders.items():
@@ -133,8 +144,12 @@ def collect(corpus: Path) -> list[Group]:
 def requirement_pool(corpus: Path) -> dict[str, Path]:
     """Clarinet requirement caches in the corpus: ``<contract id>.clar`` files."""
     pool: dict[str, Path] = {}
+    for boot in sorted(corpus.rglob("chainstate/stacks/boot")):
+        for path in sorted(boot.glob("*.clar")):
+            for issuer in (BOOT, BOOT_TESTNET):  # Clarinet provides the boot contracts
+                pool.setdefault(f"{issuer}.{path.stem}", path)
     for path in sorted(corpus.rglob("*.clar")):
-        if "requirements" in path.parts and path.stem.count(".") == 1:
+        if any(p.endswith("requirements") for p in path.parts) and path.stem.count(".") == 1:
             pool.setdefault(path.stem, path)
     return pool
 
@@ -161,9 +176,10 @@ def run_group(group: Group, pool: dict[str, Path]) -> None:
         if src is None:
             it.status, it.message = "unreadable", str(it.path)
             continue
-        consts = it.path.with_name("pox-mainnet.clar")
-        if group.mainnet and it.name in POX_WITH_CONSTS and consts.is_file():
-            # stacks-core deploys pox, pox-2 and pox-3 as pox-mainnet.clar + the body
+        net = "mainnet" if it.deployer == BOOT else "testnet"
+        consts = it.path.with_name(f"pox-{net}.clar")
+        if it.deployer in (BOOT, BOOT_TESTNET) and it.name in POX_WITH_CONSTS and consts.is_file():
+            # stacks-core deploys pox, pox-2 and pox-3 as pox-<network>.clar + the body
             src = f"{_read(consts)}\n{src}"
         if it.version >= 3:
             it.status, it.message = "out-of-scope", f"clarity_version {it.version}"
@@ -196,6 +212,8 @@ def run_group(group: Group, pool: dict[str, Path]) -> None:
             d = exc.diagnostics[0]
             it.message = f"{d.line}:{d.col}: {d.message}"
             it.status = "out-of-scope" if _OUT_OF_SCOPE.search(d.message) else "error"
+            if _CLARITY1.search(d.message):
+                it.status = "clarity-1"
             gone = [s for s in it.soft if s in by_id and by_id[s].status != "deployed"]
             if any(f"no such contract {s}" in d.message for s in gone):
                 it.status = "skipped"  # names a contract of the group that did not deploy
