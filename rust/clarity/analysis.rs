@@ -566,10 +566,17 @@ pub fn analyze(
     tops.sort_by_key(|(i, _)| rank[*i]);
     let top_ranks: Vec<usize> = tops.iter().map(|(i, _)| rank[*i]).collect();
     ck.c.top = tops.into_iter().map(|(_, t)| t).collect();
-    // Names used by argument lists must not collide with contract-level names.
+    // An argument may not be named like a definition that comes before its function in the
+    // reference's order: its type checker compares argument names with the names defined so
+    // far (check_name_used). Zest's pool-borrow names a function and its argument `flashloan`.
     for f in ck.c.fns.values() {
+        let f_rank = ck.def_rank.get(&f.name).copied();
         for (a, _) in &f.args {
-            if names.contains(a) {
+            let earlier = match (ck.def_rank.get(a), f_rank) {
+                (Some(&r), Some(fr)) => r < fr,
+                _ => true,
+            };
+            if names.contains(a) && earlier {
                 diags.push(Diagnostic::new(
                     f.span,
                     format!("argument '{a}' shadows a definition"),
@@ -1850,16 +1857,10 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 if let Some(f) = self.c.fns.get(name).cloned() {
-                    if f.args.len() != args.len() {
-                        return err(
-                            span,
-                            format!(
-                                "'{n}' expects {} argument(s), got {}",
-                                f.args.len(),
-                                args.len()
-                            ),
-                        );
-                    }
+                    // The reference's analysis checks the arguments a call gives against the
+                    // parameters pairwise and does not compare their numbers
+                    // (type_check_function_application zips them); a call with too few or
+                    // too many fails when it runs (DefinedFunction::execute_apply).
                     for ((_, t), a) in f.args.iter().zip(args) {
                         self.check_param(t, a)?;
                     }

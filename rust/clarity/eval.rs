@@ -423,6 +423,19 @@ impl<'h> Exec<'h> {
         if self.call_depth >= MAX_CALL_DEPTH {
             return rt(def.span, format!("call stack deeper than {MAX_CALL_DEPTH}"));
         }
+        if args.len() != def.args.len() {
+            // Analysis lets a local call give too few or too many arguments, as the
+            // reference's does; the call itself fails, as the reference's does.
+            return rt(
+                def.span,
+                format!(
+                    "'{}' expects {} argument(s), got {}",
+                    def.name,
+                    def.args.len(),
+                    args.len()
+                ),
+            );
+        }
         self.charge(5 + args.len() as u64)?;
         self.call_depth += 1;
         let mut env: Env = def.args.iter().map(|(n, _)| n.clone()).zip(args).collect();

@@ -771,3 +771,51 @@ fn trait_constant_in_compound_argument() {
     assert_eq!(t.eval("(contract-call? .user m)"), "u1");
     assert!(t.check_err(&src("nope")).contains("does not define"));
 }
+
+#[test]
+fn local_call_arity_fails_when_run() {
+    // The reference's analysis does not compare a local call's argument count with the
+    // function's; the call fails at run time.
+    let mut t = T::new();
+    t.deploy(
+        "ar",
+        "(define-private (two (a int) (b int)) (+ a b))
+         (define-read-only (f) (two 1))
+         (define-read-only (h) (two 1 2))",
+    );
+    assert_eq!(t.eval("(contract-call? .ar h)"), "3");
+    assert!(t
+        .eval("(contract-call? .ar f)")
+        .contains("expects 2 argument(s), got 1"));
+}
+
+#[test]
+fn argument_named_like_a_later_definition() {
+    // An argument may share its name with its own function, or with a definition the
+    // reference's order puts after the function; not with one before it.
+    let mut t = T::new();
+    t.deploy(
+        "sh",
+        "(define-read-only (flashloan (flashloan uint)) u7)
+         (define-read-only (f (x uint)) u1)
+         (define-data-var x uint u0)",
+    );
+    assert_eq!(t.eval("(contract-call? .sh flashloan u1)"), "u7");
+    assert!(t
+        .check_err("(define-data-var x uint u0) (define-read-only (f (x uint)) x)")
+        .contains("shadows a definition"));
+}
+
+#[test]
+fn reference_size_model() {
+    // Types are bounded by the reference's size model (16-byte ints, 148-byte principals).
+    let mut t = T::new();
+    t.deploy(
+        "sz",
+        "(define-data-var l (list 65000 uint) (list))
+         (define-read-only (b (x (buff 1048576))) (len x))",
+    );
+    assert!(t
+        .check_err("(define-data-var p (list 8000 principal) (list))")
+        .contains("larger than the limit"));
+}
