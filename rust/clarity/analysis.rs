@@ -369,6 +369,10 @@ pub struct Checker<'a> {
     /// such a constant with its contract principals, and its Clarity 2 argument check
     /// `clarity2_inner_type_check_type` walks into them).
     const_exprs: BTreeMap<Name, Expr>,
+    /// `let` bindings of a contract principal literal (by their index in `locals`): in
+    /// Clarity 2 the reference types such a binding with its contract, so it may be passed
+    /// where a trait is expected when the contract implements it.
+    let_principals: Vec<(usize, Principal)>,
     /// Each top-level definition's place in the reference's order, and the place of the
     /// form being checked (none outside a contract's analysis).
     def_rank: BTreeMap<Name, usize>,
@@ -915,6 +919,7 @@ impl<'a> Checker<'a> {
             trait_cache: BTreeMap::new(),
             const_principals: BTreeMap::new(),
             const_exprs: BTreeMap::new(),
+            let_principals: Vec::new(),
             def_rank: BTreeMap::new(),
             cur_rank: None,
         }
@@ -925,6 +930,11 @@ impl<'a> Checker<'a> {
         for (n, f) in &self.c.fns {
             let mut atoms = BTreeSet::new();
             collect_atoms(&f.body, &mut atoms);
+            // A function's own name in its body can only be an argument or binding of that
+            // name (a call to itself is refused earlier, by definition_order, as the
+            // reference's definition sorter refuses it): Zest's pool-borrow does
+            // `(contract-call? flashloan ...)` inside `flashloan`.
+            atoms.remove(n);
             nodes.insert(n.clone(), (f.span, atoms));
         }
         for (n, e) in constants {
@@ -965,6 +975,7 @@ impl<'a> Checker<'a> {
 
     fn check_function(&mut self, f: &FnDef) -> CResult<()> {
         self.locals = f.args.clone();
+        self.let_principals.clear();
         self.returns.clear();
         self.read_only = f.access == Access::ReadOnly;
         self.writes = false;
@@ -988,6 +999,7 @@ impl<'a> Checker<'a> {
             );
         }
         self.locals.clear();
+        self.let_principals.clear();
         let mut nf = f.clone();
         nf.ret = ret;
         nf.writes = self.writes;
@@ -998,6 +1010,7 @@ impl<'a> Checker<'a> {
     /// Checks a top-level expression (constant, initial value, or a deploy-time call).
     pub fn check_top(&mut self, e: &Expr, read_only: bool) -> CResult<Type> {
         self.locals.clear();
+        self.let_principals.clear();
         self.returns.clear();
         self.read_only = read_only;
         self.writes = false;
@@ -1363,6 +1376,7 @@ impl<'a> Checker<'a> {
     /// Checks a call argument against a parameter type (trait conformance included).
     pub fn check_param_pub(&mut self, want: &Type, e: &Expr) -> CResult<()> {
         self.locals.clear();
+        self.let_principals.clear();
         self.returns.clear();
         self.read_only = true;
         self.check_param(want, e)
@@ -1379,14 +1393,19 @@ impl<'a> Checker<'a> {
             if let Some(p) = self.contract_principal_of(e) {
                 return self.literal_implements(e.span, &p, tid);
             }
+            if let Some(p) = self.let_principal(e) {
+                return self.literal_implements(e.span, &p, tid);
+            }
         }
         // A constant (not shadowed by a local) is checked through its defining expression.
         if let ExprKind::Atom(a) = &e.kind {
             if self.lookup_local(a).is_none() {
                 if let Some(ce) = self.const_exprs.get(a).cloned() {
                     let saved = std::mem::take(&mut self.locals);
+                    let saved_lets = std::mem::take(&mut self.let_principals);
                     let r = self.check_param(want, &ce);
                     self.locals = saved;
+                    self.let_principals = saved_lets;
                     return r.map_err(|d| Diagnostic::new(e.span, d.message));
                 }
             }
@@ -1446,6 +1465,14 @@ impl<'a> Checker<'a> {
         }
         let t = self.check(e)?;
         self.trait_admits(e.span, want, &t)
+    }
+
+    /// The contract principal literal a `let` bound the local `e` names to, if any.
+    fn let_principal(&self, e: &Expr) -> Option<Principal> {
+        let a = e.atom()?;
+        let i = self.locals.iter().rposition(|(n, _)| n == a)?;
+        let (_, p) = self.let_principals.iter().rev().find(|(j, _)| *j == i)?;
+        Some(p.clone())
     }
 
     /// A contract principal literal passed where `tid` is expected must implement it.
@@ -1531,10 +1558,14 @@ impl<'a> Checker<'a> {
                         let bn = atom_arg(&l[0], "a variable name")?;
                         let t = self.check(&l[1])?;
                         self.bind(l[0].span, bn, t)?;
+                        if let Some(p) = self.contract_principal_of(&l[1]) {
+                            self.let_principals.push((self.locals.len() - 1, p));
+                        }
                     }
                     self.check_seq(&args[1..])
                 })();
                 self.locals.truncate(mark);
+                self.let_principals.retain(|(i, _)| *i < mark);
                 res
             }
             "begin" => {

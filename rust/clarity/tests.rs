@@ -819,3 +819,27 @@ fn reference_size_model() {
         .check_err("(define-data-var p (list 8000 principal) (list))")
         .contains("larger than the limit"));
 }
+
+#[test]
+fn let_bound_principal_as_trait() {
+    // A let-bound contract principal literal may stand where a trait is expected.
+    let mut t = T::new();
+    t.deploy("tr", "(define-trait t ((f () (response uint uint))))");
+    t.deploy("imp", "(define-public (f) (ok u1))");
+    t.deploy("nope", "(define-public (g) (ok u1))");
+    let src = |c: &str| {
+        format!(
+            "(use-trait t .tr.t)
+             (define-private (call (x <t>)) (contract-call? x f))
+             (define-public (m) (let ((k .{c})) (call k)))"
+        )
+    };
+    t.deploy("user", &src("imp"));
+    assert_eq!(t.eval("(contract-call? .user m)"), "(ok u1)");
+    assert!(t.check_err(&src("nope")).contains("does not define"));
+    // A function whose argument shares its name is not its own dependency.
+    t.deploy(
+        "fl",
+        "(use-trait t .tr.t) (define-public (flashloan (flashloan <t>)) (contract-call? flashloan f))",
+    );
+}
