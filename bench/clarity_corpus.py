@@ -38,7 +38,13 @@ from funai.clarity import (
     ClarityRuntimeError,
     ClarityVM,
 )
-from funai.clarity.project import _accounts, dependency_order, references, soft_references
+from funai.clarity.project import (
+    _accounts,
+    dependency_order,
+    references,
+    soft_references,
+    weak_references,
+)
 
 BOOT = "SP000000000000000000002Q6VF78"
 BOOT_TESTNET = "ST000000000000000000002AMW42H"
@@ -89,6 +95,7 @@ class Item:
     message: str = ""
     refs: list[str] = field(default_factory=list)
     soft: list[str] = field(default_factory=list)
+    weak: list[str] = field(default_factory=list)
 
     @property
     def cid(self) -> str:
@@ -212,10 +219,12 @@ def run_group(group: Group, pool: dict[str, Path]) -> None:
         sources[it.cid] = src
         it.refs = sorted({r.contract_id for r in references(src, it.deployer)} - {it.cid})
         it.soft = [d for d in soft_references(src, it.deployer) if d != it.cid]
+        it.weak = weak_references(src, it.deployer)
     ids = list(by_id)
     hard = {cid: by_id[cid].refs for cid in ids}
     soft = {cid: by_id[cid].soft for cid in ids}
-    order = [by_id[cid] for cid in dependency_order(ids, hard, soft)]
+    weak = {cid: by_id[cid].weak for cid in ids}
+    order = [by_id[cid] for cid in dependency_order(ids, hard, soft, weak)]
     for it in order:
         if it.status:
             continue

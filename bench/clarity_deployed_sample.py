@@ -30,7 +30,12 @@ from collections import Counter
 from pathlib import Path
 
 from funai.clarity import ClarityAnalysisError, ClarityRuntimeError, ClarityVM
-from funai.clarity.project import dependency_order, references, soft_references
+from funai.clarity.project import (
+    dependency_order,
+    references,
+    soft_references,
+    weak_references,
+)
 
 _OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")
 _CLARITY2_NAMES = [
@@ -103,6 +108,7 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
     closure, queue = [target], [target]
     hard: dict[str, list[str]] = {}
     soft: dict[str, list[str]] = {}
+    weak: dict[str, list[str]] = {}
     while queue:
         cid = queue.pop()
         src = snap.source(cid)
@@ -111,6 +117,7 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
         issuer = cid.rsplit(".", 1)[0]
         hard[cid] = [r.contract_id for r in references(src, issuer) if r.contract_id != cid]
         soft[cid] = [d for d in soft_references(src, issuer) if d != cid and d in snap.paths]
+        weak[cid] = weak_references(src, issuer)
         for d in [*hard[cid], *soft[cid]]:
             if d not in snap.paths:
                 return "missing-dep", d
@@ -120,7 +127,7 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
         if len(closure) > 300:
             return "too-deep", ""
     vm = ClarityVM(mainnet=True)
-    for cid in dependency_order(closure, hard, soft):
+    for cid in dependency_order(closure, hard, soft, weak):
         issuer, name = cid.rsplit(".", 1)
         src = snap.source(cid) or ""
         prefix = "" if cid == target else "dep-"

@@ -64,6 +64,7 @@ __all__ = [
     "plan",
     "references",
     "soft_references",
+    "weak_references",
 ]
 
 #: Epochs a manifest may name (Clarinet's spelling); "latest" is accepted too.
@@ -187,6 +188,24 @@ def soft_references(source: str, deployer: str) -> list[str]:
         if cid not in out:
             out.append(cid)
     return out
+
+
+_CONST_LITERAL = re.compile(
+    r"\(\s*define-constant\s+[^\s()]+\s+"
+    r"('[0-9A-Z]+\.[A-Za-z][A-Za-z0-9_-]*|\.[A-Za-z][A-Za-z0-9_-]*)\s*\)"
+)
+
+
+def weak_references(source: str, deployer: str) -> list[str]:
+    """The contracts ``source`` names only as a constant's whole value (``(define-constant
+    OWNER .dex)``): softer still than other literals when ordering (a literal passed as an
+    argument may have to name a deployed contract; an address kept in a constant rarely)."""
+    text = _blank(source)
+    consts: list[str] = []
+    for m in _CONST_LITERAL.finditer(text):
+        consts.extend(soft_references(m.group(1), deployer))
+    elsewhere = set(soft_references(_CONST_LITERAL.sub(" ", text), deployer))
+    return [c for c in dict.fromkeys(consts) if c not in elsewhere]
 
 
 def references(source: str, deployer: str) -> list[Reference]:
@@ -525,16 +544,22 @@ def plan(project: Project, deployed: Callable[[str], bool] = lambda _cid: False)
         visit(c.contract_id, [])
     # Soft dependencies (contract principals named elsewhere) order the contracts further.
     soft = {c.contract_id: soft_references(c.source, c.deployer) for c in project.contracts}
+    weak = {c.contract_id: weak_references(c.source, c.deployer) for c in project.contracts}
     ids = [c.contract_id for c in project.contracts]
-    return [by_id[cid] for cid in dependency_order(ids, deps, soft)]
+    return [by_id[cid] for cid in dependency_order(ids, deps, soft, weak)]
 
 
 def dependency_order(
-    ids: Sequence[str], hard: dict[str, list[str]], soft: dict[str, list[str]]
+    ids: Sequence[str],
+    hard: dict[str, list[str]],
+    soft: dict[str, list[str]],
+    weak: dict[str, list[str]] | None = None,
 ) -> list[str]:
     """``ids`` ordered so that each comes after its ``hard`` dependencies (which must not
     form a cycle), and after each ``soft`` one whose edge closes no cycle (soft edges taken
-    in ``ids`` order). Dependencies outside ``ids`` are ignored; ties keep ``ids`` order."""
+    in ``ids`` order, those also in ``weak`` after all others). Dependencies outside ``ids``
+    are ignored; ties keep ``ids`` order."""
+    weak = weak or {}
     known = set(ids)
     edges = {cid: [d for d in hard.get(cid, []) if d in known and d != cid] for cid in ids}
 
@@ -551,10 +576,14 @@ def dependency_order(
                     stack.append(y)
         return False
 
-    for cid in ids:
-        for d in soft.get(cid, []):
-            if d in known and d != cid and d not in edges[cid] and not reaches(d, cid):
-                edges[cid].append(d)
+    for second in (False, True):
+        for cid in ids:
+            later = set(weak.get(cid, []))
+            for d in soft.get(cid, []):
+                if (d in later) != second:
+                    continue
+                if d in known and d != cid and d not in edges[cid] and not reaches(d, cid):
+                    edges[cid].append(d)
     out: list[str] = []
     state: dict[str, int] = {}
     for root in ids:
