@@ -28,6 +28,9 @@ Dependencies are the contract principals named by ``use-trait``, ``impl-trait`` 
 ``'ST….name``/``'SP….name``). :func:`plan` orders the contracts so that every dependency
 deploys first (ties keep the manifest or command-line order) and refuses a dependency that
 is neither in the project nor already deployed, and a cycle, before anything is deployed.
+A contract principal written anywhere else (an argument where a trait is expected, a
+constant) is a soft dependency: a project contract so named deploys first where that makes
+no cycle; one outside the project is not required (a principal may name any contract).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = [
     "ContractReport",
     "Project",
     "ProjectError",
+    "dependency_order",
     "deploy_project",
     "devnet_address",
     "load_files",
@@ -59,6 +63,8 @@ __all__ = [
     "load_project",
     "plan",
     "references",
+    "soft_references",
+    "weak_references",
 ]
 
 #: Epochs a manifest may name (Clarinet's spelling); "latest" is accepted too.
@@ -158,6 +164,48 @@ def _blank(text: str) -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+_LITERAL = re.compile(
+    r"(?<![^\s(){},:])('[0-9A-Z]+\.[A-Za-z][A-Za-z0-9_-]*|\.[A-Za-z][A-Za-z0-9_-]*)"
+)
+
+
+def soft_references(source: str, deployer: str) -> list[str]:
+    """Every contract that ``source`` names with a contract principal literal (``.name`` is
+    relative to ``deployer``), in order of first appearance, without repeats."""
+    out: list[str] = []
+    for m in _LITERAL.finditer(_blank(source)):
+        literal = m.group(1)
+        if literal.startswith("'"):
+            issuer, _, name = literal[1:].partition(".")
+        else:
+            issuer, name = deployer, literal[1:]
+        try:
+            cid = contract_principal(issuer, name)
+        except ValueError:
+            continue
+        if cid not in out:
+            out.append(cid)
+    return out
+
+
+_CONST_LITERAL = re.compile(
+    r"\(\s*define-constant\s+[^\s()]+\s+"
+    r"('[0-9A-Z]+\.[A-Za-z][A-Za-z0-9_-]*|\.[A-Za-z][A-Za-z0-9_-]*)\s*\)"
+)
+
+
+def weak_references(source: str, deployer: str) -> list[str]:
+    """The contracts ``source`` names only as a constant's whole value (``(define-constant
+    OWNER .dex)``): softer still than other literals when ordering (a literal passed as an
+    argument may have to name a deployed contract; an address kept in a constant rarely)."""
+    text = _blank(source)
+    consts: list[str] = []
+    for m in _CONST_LITERAL.finditer(text):
+        consts.extend(soft_references(m.group(1), deployer))
+    elsewhere = set(soft_references(_CONST_LITERAL.sub(" ", text), deployer))
+    return [c for c in dict.fromkeys(consts) if c not in elsewhere]
 
 
 def references(source: str, deployer: str) -> list[Reference]:
@@ -494,7 +542,68 @@ def plan(project: Project, deployed: Callable[[str], bool] = lambda _cid: False)
 
     for c in project.contracts:
         visit(c.contract_id, [])
-    return order
+    # Soft dependencies (contract principals named elsewhere) order the contracts further.
+    soft = {c.contract_id: soft_references(c.source, c.deployer) for c in project.contracts}
+    weak = {c.contract_id: weak_references(c.source, c.deployer) for c in project.contracts}
+    ids = [c.contract_id for c in project.contracts]
+    return [by_id[cid] for cid in dependency_order(ids, deps, soft, weak)]
+
+
+def dependency_order(
+    ids: Sequence[str],
+    hard: dict[str, list[str]],
+    soft: dict[str, list[str]],
+    weak: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """``ids`` ordered so that each comes after its ``hard`` dependencies (which must not
+    form a cycle), and after each ``soft`` one whose edge closes no cycle (soft edges taken
+    in ``ids`` order, those also in ``weak`` after all others). Dependencies outside ``ids``
+    are ignored; ties keep ``ids`` order."""
+    weak = weak or {}
+    known = set(ids)
+    edges = {cid: [d for d in hard.get(cid, []) if d in known and d != cid] for cid in ids}
+
+    def reaches(a: str, b: str) -> bool:
+        seen = {a}
+        stack = [a]
+        while stack:
+            x = stack.pop()
+            if x == b:
+                return True
+            for y in edges[x]:
+                if y not in seen:
+                    seen.add(y)
+                    stack.append(y)
+        return False
+
+    for second in (False, True):
+        for cid in ids:
+            later = set(weak.get(cid, []))
+            for d in soft.get(cid, []):
+                if (d in later) != second:
+                    continue
+                if d in known and d != cid and d not in edges[cid] and not reaches(d, cid):
+                    edges[cid].append(d)
+    out: list[str] = []
+    state: dict[str, int] = {}
+    for root in ids:
+        # iterative depth-first post-order (no recursion limit on long chains)
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            cid, i = stack.pop()
+            if i == 0:
+                if state.get(cid):
+                    continue
+                state[cid] = 1
+            if i < len(edges[cid]):
+                stack.append((cid, i + 1))
+                d = edges[cid][i]
+                if not state.get(d):
+                    stack.append((d, 0))
+            else:
+                state[cid] = 2
+                out.append(cid)
+    return out
 
 
 def deploy_project(vm: ClarityVM, project: Project) -> list[ContractReport]:

@@ -217,6 +217,17 @@ pub fn is_reserved(name: &str) -> bool {
             .any(|(n, msg)| *n == name && !msg.contains("is Clarity "))
 }
 
+/// Names a Clarity 2 contract may not use for a `let`/`match` binding or a function
+/// argument. The reference's analysis only refuses names the contract defines there; the
+/// names of builtin functions (`err`, `list`, `map`, ...) pass it. A function argument so
+/// named is an ordinary variable; a `let` or `match` binding so named is refused by the
+/// reference when it is evaluated (`NameAlreadyUsed` at run time), and by our evaluator
+/// likewise. Keywords (`tx-sender`, `none`, ...), `define-*` and the refused functions stay
+/// refused here: such a binding could never be used as a variable.
+pub fn is_unbindable(name: &str) -> bool {
+    is_reserved(name) && !BUILTINS.contains(&name)
+}
+
 /// Properties of `get-block-info?` and their types.
 pub fn block_info_type(prop: &str) -> Option<Type> {
     Some(match prop {
@@ -353,6 +364,16 @@ pub struct Checker<'a> {
     /// constant): in Clarity 2 their type is that contract, so they may be a static
     /// `contract-call?` target and may stand where a trait is expected.
     const_principals: BTreeMap<Name, Principal>,
+    /// The defining expression of each constant checked so far: a constant holding contract
+    /// principal literals inside a list, tuple, optional or response is checked part by part
+    /// where a trait is expected, as a literal written there would be (the reference types
+    /// such a constant with its contract principals, and its Clarity 2 argument check
+    /// `clarity2_inner_type_check_type` walks into them).
+    const_exprs: BTreeMap<Name, Expr>,
+    /// `let` bindings of a contract principal literal (by their index in `locals`): in
+    /// Clarity 2 the reference types such a binding with its contract, so it may be passed
+    /// where a trait is expected when the contract implements it.
+    let_principals: Vec<(usize, Principal)>,
     /// Each top-level definition's place in the reference's order, and the place of the
     /// form being checked (none outside a contract's analysis).
     def_rank: BTreeMap<Name, usize>,
@@ -516,7 +537,7 @@ pub fn analyze(
                             Diagnostic::new(p.span, "expected (argument-name type)")
                         })?;
                         let pn = atom_arg(&pl[0], "an argument name")?;
-                        if is_reserved(pn) {
+                        if is_unbindable(pn) {
                             return err(pl[0].span, format!("'{pn}' is a reserved name"));
                         }
                         if params.iter().any(|(x, _)| x == pn) {
@@ -550,10 +571,17 @@ pub fn analyze(
     tops.sort_by_key(|(i, _)| rank[*i]);
     let top_ranks: Vec<usize> = tops.iter().map(|(i, _)| rank[*i]).collect();
     ck.c.top = tops.into_iter().map(|(_, t)| t).collect();
-    // Names used by argument lists must not collide with contract-level names.
+    // An argument may not be named like a definition that comes before its function in the
+    // reference's order: its type checker compares argument names with the names defined so
+    // far (check_name_used). Zest's pool-borrow names a function and its argument `flashloan`.
     for f in ck.c.fns.values() {
+        let f_rank = ck.def_rank.get(&f.name).copied();
         for (a, _) in &f.args {
-            if names.contains(a) {
+            let earlier = match (ck.def_rank.get(a), f_rank) {
+                (Some(&r), Some(fr)) => r < fr,
+                _ => true,
+            };
+            if names.contains(a) && earlier {
                 diags.push(Diagnostic::new(
                     f.span,
                     format!("argument '{a}' shadows a definition"),
@@ -592,6 +620,7 @@ pub fn analyze(
                 if let Some(p) = ck.contract_principal_of(e) {
                     ck.const_principals.insert(name.clone(), p);
                 }
+                ck.const_exprs.insert(name.clone(), (*e).clone());
                 ck.c.const_types.insert(name.clone(), t);
             })
         } else {
@@ -890,6 +919,8 @@ impl<'a> Checker<'a> {
             writes: false,
             trait_cache: BTreeMap::new(),
             const_principals: BTreeMap::new(),
+            const_exprs: BTreeMap::new(),
+            let_principals: Vec::new(),
             def_rank: BTreeMap::new(),
             cur_rank: None,
         }
@@ -900,6 +931,11 @@ impl<'a> Checker<'a> {
         for (n, f) in &self.c.fns {
             let mut atoms = BTreeSet::new();
             collect_atoms(&f.body, &mut atoms);
+            // A function's own name in its body can only be an argument or binding of that
+            // name (a call to itself is refused earlier, by definition_order, as the
+            // reference's definition sorter refuses it): Zest's pool-borrow does
+            // `(contract-call? flashloan ...)` inside `flashloan`.
+            atoms.remove(n);
             nodes.insert(n.clone(), (f.span, atoms));
         }
         for (n, e) in constants {
@@ -958,6 +994,7 @@ impl<'a> Checker<'a> {
 
     fn check_function(&mut self, f: &FnDef) -> CResult<()> {
         self.locals = f.args.iter().cloned().collect();
+        self.let_principals.clear();
         self.returns.clear();
         self.read_only = f.access == Access::ReadOnly;
         self.writes = false;
@@ -981,6 +1018,7 @@ impl<'a> Checker<'a> {
             );
         }
         self.locals.clear();
+        self.let_principals.clear();
         let mut nf = f.clone();
         nf.ret = ret;
         nf.writes = self.writes;
@@ -991,6 +1029,7 @@ impl<'a> Checker<'a> {
     /// Checks a top-level expression (constant, initial value, or a deploy-time call).
     pub fn check_top(&mut self, e: &Expr, read_only: bool) -> CResult<Type> {
         self.locals.clear();
+        self.let_principals.clear();
         self.returns.clear();
         self.read_only = read_only;
         self.writes = false;
@@ -1268,7 +1307,7 @@ impl<'a> Checker<'a> {
     }
 
     fn bind(&mut self, span: Span, n: &Name, t: Type) -> CResult<()> {
-        if is_reserved(n) {
+        if is_unbindable(n) {
             return err(span, format!("'{n}' is a reserved name"));
         }
         if self.lookup_local(n).is_some()
@@ -1352,6 +1391,7 @@ impl<'a> Checker<'a> {
     /// Checks a call argument against a parameter type (trait conformance included).
     pub fn check_param_pub(&mut self, want: &Type, e: &Expr) -> CResult<()> {
         self.locals.clear();
+        self.let_principals.clear();
         self.returns.clear();
         self.read_only = true;
         self.check_param(want, e)
@@ -1367,6 +1407,22 @@ impl<'a> Checker<'a> {
         if let Type::Trait(tid) = want {
             if let Some(p) = self.contract_principal_of(e) {
                 return self.literal_implements(e.span, &p, tid);
+            }
+            if let Some(p) = self.let_principal(e) {
+                return self.literal_implements(e.span, &p, tid);
+            }
+        }
+        // A constant (not shadowed by a local) is checked through its defining expression.
+        if let ExprKind::Atom(a) = &e.kind {
+            if self.lookup_local(a).is_none() {
+                if let Some(ce) = self.const_exprs.get(a).cloned() {
+                    let saved = std::mem::take(&mut self.locals);
+                    let saved_lets = std::mem::take(&mut self.let_principals);
+                    let r = self.check_param(want, &ce);
+                    self.locals = saved;
+                    self.let_principals = saved_lets;
+                    return r.map_err(|d| Diagnostic::new(e.span, d.message));
+                }
             }
         }
         // Literal constructors are checked part by part, so that the contract principal
@@ -1424,6 +1480,14 @@ impl<'a> Checker<'a> {
         }
         let t = self.check(e)?;
         self.trait_admits(e.span, want, &t)
+    }
+
+    /// The contract principal literal a `let` bound the local `e` names to, if any.
+    fn let_principal(&self, e: &Expr) -> Option<Principal> {
+        let a = e.atom()?;
+        let i = self.locals.position(a)?;
+        let (_, p) = self.let_principals.iter().rev().find(|(j, _)| *j == i)?;
+        Some(p.clone())
     }
 
     /// A contract principal literal passed where `tid` is expected must implement it.
@@ -1509,10 +1573,14 @@ impl<'a> Checker<'a> {
                         let bn = atom_arg(&l[0], "a variable name")?;
                         let t = self.check(&l[1])?;
                         self.bind(l[0].span, bn, t)?;
+                        if let Some(p) = self.contract_principal_of(&l[1]) {
+                            self.let_principals.push((self.locals.len() - 1, p));
+                        }
                     }
                     self.check_seq(&args[1..])
                 })();
                 self.locals.truncate(mark);
+                self.let_principals.retain(|(i, _)| *i < mark);
                 res
             }
             "begin" => {
@@ -1835,16 +1903,10 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 if let Some(f) = self.c.fns.get(name).cloned() {
-                    if f.args.len() != args.len() {
-                        return err(
-                            span,
-                            format!(
-                                "'{n}' expects {} argument(s), got {}",
-                                f.args.len(),
-                                args.len()
-                            ),
-                        );
-                    }
+                    // The reference's analysis checks the arguments a call gives against the
+                    // parameters pairwise and does not compare their numbers
+                    // (type_check_function_application zips them); a call with too few or
+                    // too many fails when it runs (DefinedFunction::execute_apply).
                     for ((_, t), a) in f.args.iter().zip(args) {
                         self.check_param(t, a)?;
                     }
@@ -2280,7 +2342,7 @@ impl<'a> Checker<'a> {
             "default-to" => {
                 count(2)?;
                 match &ts[1] {
-                    Type::Optional(t) => match Type::union(&ts[0], t) {
+                    Type::Optional(t) => match Type::union_default_to(&ts[0], t) {
                         Some(u) => u,
                         None => return bad("(default, optional of the same type)"),
                     },

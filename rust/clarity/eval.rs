@@ -482,6 +482,19 @@ impl<'h> Exec<'h> {
         if self.call_depth >= MAX_CALL_DEPTH {
             return rt(def.span, format!("call stack deeper than {MAX_CALL_DEPTH}"));
         }
+        if args.len() != def.args.len() {
+            // Analysis lets a local call give too few or too many arguments, as the
+            // reference's does; the call itself fails, as the reference's does.
+            return rt(
+                def.span,
+                format!(
+                    "'{}' expects {} argument(s), got {}",
+                    def.name,
+                    def.args.len(),
+                    args.len()
+                ),
+            );
+        }
         self.charge(5 + args.len() as u64)?;
         self.call_depth += 1;
         let mut env: Env = def.args.iter().map(|(n, _)| n.clone()).zip(args).collect();
@@ -628,6 +641,19 @@ impl<'h> Exec<'h> {
         }
     }
 
+    /// The name of a `let`/`match` binding: a builtin's name passes analysis (as in the
+    /// reference) but is refused when bound (the reference's run-time `NameAlreadyUsed`).
+    fn binding_name<'e>(&self, e: &'e Expr) -> EResult<&'e Name> {
+        let n = self.name_of(e)?;
+        if e.op != ops::PLAIN {
+            return rt(
+                e.span,
+                format!("'{n}' is a reserved name and cannot be bound"),
+            );
+        }
+        Ok(n)
+    }
+
     fn apply(
         &mut self,
         f: &Frame,
@@ -647,8 +673,9 @@ impl<'h> Exec<'h> {
                     else {
                         return rt(b.span, "malformed binding");
                     };
+                    let bn = self.binding_name(bn)?.clone();
                     let v = self.eval(f, env, be)?;
-                    env.push(self.name_of(bn)?.clone(), v);
+                    env.push(bn, v);
                 }
                 let r = self.eval_seq(f, env, &args[1..]);
                 env.truncate(mark);
@@ -677,16 +704,16 @@ impl<'h> Exec<'h> {
                 let mark = env.len();
                 let r = match input {
                     Value::Optional(Some(v)) => {
-                        env.push(self.name_of(&args[1])?.clone(), *v);
+                        env.push(self.binding_name(&args[1])?.clone(), *v);
                         self.eval(f, env, &args[2])
                     }
                     Value::Optional(None) => self.eval(f, env, &args[3]),
                     Value::Response(true, v) => {
-                        env.push(self.name_of(&args[1])?.clone(), *v);
+                        env.push(self.binding_name(&args[1])?.clone(), *v);
                         self.eval(f, env, &args[2])
                     }
                     Value::Response(false, v) => {
-                        env.push(self.name_of(&args[3])?.clone(), *v);
+                        env.push(self.binding_name(&args[3])?.clone(), *v);
                         self.eval(f, env, &args[4])
                     }
                     _ => rt(

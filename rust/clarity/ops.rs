@@ -1,7 +1,8 @@
 //! Builtin functions, special forms and keywords resolved to small integers when a contract
 //! is parsed, so that the evaluator dispatches on an integer instead of comparing names.
-//! Users cannot define or bind these names (`analysis::is_reserved`), so an atom with an
-//! op always means the builtin.
+//! Users cannot define these names (`analysis::is_reserved`), so an atom with an op at the
+//! head of a list always means the builtin; elsewhere it may name a function argument, or a
+//! `let`/`match` binding (which the evaluator refuses when it binds, as the reference does).
 
 /// A builtin or keyword (`PLAIN`: an ordinary name).
 pub type Op = u8;

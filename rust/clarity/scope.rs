@@ -12,12 +12,18 @@ use super::types::Name;
 /// Bindings beyond which lookups go through the index.
 pub const INDEXED_FROM: usize = 16;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Scope<T> {
     /// (name, value, position of the binding of the same name it shadows).
     items: Vec<(Name, T, Option<usize>)>,
     /// Name -> position of its innermost binding; kept only past `INDEXED_FROM` bindings.
     index: Option<AHashMap<Name, usize>>,
+}
+
+impl<T> Default for Scope<T> {
+    fn default() -> Self {
+        Scope::new()
+    }
 }
 
 impl<T> Scope<T> {
@@ -82,14 +88,14 @@ impl<T> Scope<T> {
 
     /// The innermost binding of `name`.
     pub fn get(&self, name: &str) -> Option<&T> {
+        self.position(name).map(|i| &self.items[i].1)
+    }
+
+    /// Where the innermost binding of `name` is (0: the first binding made).
+    pub fn position(&self, name: &str) -> Option<usize> {
         match &self.index {
-            Some(index) => index.get(name).map(|&i| &self.items[i].1),
-            None => self
-                .items
-                .iter()
-                .rev()
-                .find(|(n, _, _)| n.as_ref() == name)
-                .map(|(_, v, _)| v),
+            Some(index) => index.get(name).copied(),
+            None => self.items.iter().rposition(|(n, _, _)| n.as_ref() == name),
         }
     }
 }

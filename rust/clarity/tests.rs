@@ -711,3 +711,135 @@ fn call_batch_matches_calls_in_turn() {
     );
     assert_eq!(bat.vm.block_used, seq.vm.block_used);
 }
+
+#[test]
+fn builtin_names_as_bindings() {
+    // The reference's analysis accepts a builtin's name as an argument or a let/match
+    // binding name; its evaluator refuses the let/match binding when it is made.
+    let mut t = T::new();
+    t.deploy(
+        "b",
+        "(define-read-only (f (list (list 2 int))) (len list))
+         (define-read-only (g (r (response bool int)))
+           (match r ok-v (ok ok-v) err (err (to-uint err))))",
+    );
+    assert_eq!(t.eval("(contract-call? .b f (list 1 2))"), "u2");
+    assert_eq!(t.eval("(contract-call? .b g (ok true))"), "(ok true)");
+    assert!(t
+        .eval("(contract-call? .b g (err 1))")
+        .contains("reserved name"));
+    assert!(t.eval("(let ((map 1)) map)").contains("reserved name"));
+    // Keywords stay refused.
+    assert!(t
+        .check_err("(define-read-only (f) (let ((tx-sender 1)) 2))")
+        .contains("reserved"));
+}
+
+#[test]
+fn default_to_tuple_subset() {
+    // The reference's 2.1 supertype of (default, contained) keeps the default's fields when
+    // they all appear in the contained tuple.
+    let mut t = T::new();
+    t.deploy(
+        "d",
+        "(define-map m uint {a: uint, b: uint}) (map-set m u1 {a: u1, b: u2})
+         (define-read-only (f (k uint)) (get b (default-to {b: u0} (map-get? m k))))",
+    );
+    assert_eq!(t.eval("(contract-call? .d f u1)"), "u2");
+    assert_eq!(t.eval("(contract-call? .d f u2)"), "u0");
+    assert!(t
+        .check_err("(define-read-only (f) (default-to {a: u1, b: u0} (some {b: u3})))")
+        .contains("default-to"));
+}
+
+#[test]
+fn trait_constant_in_compound_argument() {
+    // A constant holding contract principals inside a list of tuples may be passed where the
+    // tuples hold a trait, when each contract implements it.
+    let mut t = T::new();
+    t.deploy("tr", "(define-trait t ((f () (response uint uint))))");
+    t.deploy("imp", "(define-public (f) (ok u1))");
+    t.deploy("nope", "(define-public (g) (ok u1))");
+    let src = |c: &str| {
+        format!(
+            "(use-trait t .tr.t) (define-constant l (list {{k: .{c}}}))
+             (define-read-only (n (x (list 3 {{k: <t>}}))) (len x))
+             (define-read-only (m) (n l))"
+        )
+    };
+    t.deploy("user", &src("imp"));
+    assert_eq!(t.eval("(contract-call? .user m)"), "u1");
+    assert!(t.check_err(&src("nope")).contains("does not define"));
+}
+
+#[test]
+fn local_call_arity_fails_when_run() {
+    // The reference's analysis does not compare a local call's argument count with the
+    // function's; the call fails at run time.
+    let mut t = T::new();
+    t.deploy(
+        "ar",
+        "(define-private (two (a int) (b int)) (+ a b))
+         (define-read-only (f) (two 1))
+         (define-read-only (h) (two 1 2))",
+    );
+    assert_eq!(t.eval("(contract-call? .ar h)"), "3");
+    assert!(t
+        .eval("(contract-call? .ar f)")
+        .contains("expects 2 argument(s), got 1"));
+}
+
+#[test]
+fn argument_named_like_a_later_definition() {
+    // An argument may share its name with its own function, or with a definition the
+    // reference's order puts after the function; not with one before it.
+    let mut t = T::new();
+    t.deploy(
+        "sh",
+        "(define-read-only (flashloan (flashloan uint)) u7)
+         (define-read-only (f (x uint)) u1)
+         (define-data-var x uint u0)",
+    );
+    assert_eq!(t.eval("(contract-call? .sh flashloan u1)"), "u7");
+    assert!(t
+        .check_err("(define-data-var x uint u0) (define-read-only (f (x uint)) x)")
+        .contains("shadows a definition"));
+}
+
+#[test]
+fn reference_size_model() {
+    // Types are bounded by the reference's size model (16-byte ints, 148-byte principals).
+    let mut t = T::new();
+    t.deploy(
+        "sz",
+        "(define-data-var l (list 65000 uint) (list))
+         (define-read-only (b (x (buff 1048576))) (len x))",
+    );
+    assert!(t
+        .check_err("(define-data-var p (list 8000 principal) (list))")
+        .contains("larger than the limit"));
+}
+
+#[test]
+fn let_bound_principal_as_trait() {
+    // A let-bound contract principal literal may stand where a trait is expected.
+    let mut t = T::new();
+    t.deploy("tr", "(define-trait t ((f () (response uint uint))))");
+    t.deploy("imp", "(define-public (f) (ok u1))");
+    t.deploy("nope", "(define-public (g) (ok u1))");
+    let src = |c: &str| {
+        format!(
+            "(use-trait t .tr.t)
+             (define-private (call (x <t>)) (contract-call? x f))
+             (define-public (m) (let ((k .{c})) (call k)))"
+        )
+    };
+    t.deploy("user", &src("imp"));
+    assert_eq!(t.eval("(contract-call? .user m)"), "(ok u1)");
+    assert!(t.check_err(&src("nope")).contains("does not define"));
+    // A function whose argument shares its name is not its own dependency.
+    t.deploy(
+        "fl",
+        "(use-trait t .tr.t) (define-public (flashloan (flashloan <t>)) (contract-call? flashloan f))",
+    );
+}

@@ -177,6 +177,19 @@ impl Type {
         }
     }
 
+    /// Every buffer and string inside within its length limit (the reference checks each
+    /// when it parses it).
+    fn lengths_fit(&self) -> bool {
+        match self {
+            Type::Buff(n) | Type::Ascii(n) => u64::from(*n) <= MAX_VALUE_SIZE,
+            Type::Utf8(n) => u64::from(*n) <= MAX_VALUE_SIZE / 4,
+            Type::List(t, _) | Type::Optional(t) => t.lengths_fit(),
+            Type::Response(a, b) => a.lengths_fit() && b.lengths_fit(),
+            Type::Tuple(m) => m.values().all(Type::lengths_fit),
+            _ => true,
+        }
+    }
+
     pub fn depth(&self) -> u32 {
         match self {
             Type::List(t, _) | Type::Optional(t) => 1 + t.depth(),
@@ -186,12 +199,70 @@ impl Type {
         }
     }
 
-    /// Checks the size and depth limits.
+    /// The size the reference gives a value of this type (`TypeSignature::size`,
+    /// clarity-types/src/types/signatures.rs: int 16, principal 148, a buffer or string its
+    /// length + 4, a wrapper 1 more than its content, a list or tuple its contents plus its
+    /// type's size), or None where the reference refuses to build the type: a list, tuple,
+    /// optional or response over [`MAX_VALUE_SIZE`].
+    pub fn ref_size(&self) -> Option<u64> {
+        let size = match self {
+            Type::NoType | Type::Bool => 1,
+            Type::Int | Type::UInt => 16,
+            Type::Principal => 148,
+            Type::Trait(_) => 276,
+            Type::Buff(n) | Type::Ascii(n) => 4 + u64::from(*n),
+            Type::Utf8(n) => 4 + 4 * u64::from(*n),
+            Type::List(t, n) => {
+                let total = t.ref_size()? * u64::from(*n) + self.ref_type_size()?;
+                return (total <= MAX_VALUE_SIZE).then_some(total);
+            }
+            Type::Tuple(m) => {
+                let mut total = 2 * m.len() as u64 + self.ref_type_size()?;
+                for (k, t) in m {
+                    total += t.ref_size()? + k.len() as u64;
+                }
+                return (total <= MAX_VALUE_SIZE).then_some(total);
+            }
+            Type::Optional(t) => 1 + t.ref_size()?,
+            Type::Response(a, b) => 1 + a.ref_size()?.max(b.ref_size()?),
+        };
+        let compound = matches!(self, Type::Optional(_) | Type::Response(..));
+        (!compound || size <= MAX_VALUE_SIZE).then_some(size)
+    }
+
+    /// The size of the type itself in the reference's model (`inner_type_size`).
+    fn ref_type_size(&self) -> Option<u64> {
+        let size = match self {
+            Type::NoType | Type::Int | Type::UInt | Type::Bool | Type::Principal => 1,
+            Type::Trait(_) => 1,
+            Type::Buff(_) | Type::Ascii(_) | Type::Utf8(_) => 5,
+            Type::List(t, _) => t.ref_type_size()? + 5,
+            Type::Tuple(m) => {
+                let mut total = 2 * m.len() as u64;
+                for (k, t) in m {
+                    total += t.ref_type_size()? + k.len() as u64;
+                }
+                total
+            }
+            Type::Optional(t) => t.ref_type_size()? + 1,
+            Type::Response(a, b) => a.ref_type_size()? + b.ref_type_size()? + 1,
+        };
+        (size <= MAX_VALUE_SIZE).then_some(size)
+    }
+
+    /// Checks the size and depth limits, as the reference does when it builds a type: a
+    /// buffer or string-ascii at most [`MAX_VALUE_SIZE`] long, a string-utf8 at most a
+    /// quarter of that, and [`Type::ref_size`] defined for compounds.
     pub fn check_limits(&self) -> Result<(), String> {
         if self.depth() > MAX_TYPE_DEPTH {
             return Err(format!("type nested deeper than {MAX_TYPE_DEPTH}"));
         }
-        if self.max_size() > MAX_VALUE_SIZE {
+        let fits = match self {
+            Type::Buff(n) | Type::Ascii(n) => u64::from(*n) <= MAX_VALUE_SIZE,
+            Type::Utf8(n) => u64::from(*n) <= MAX_VALUE_SIZE / 4,
+            t => t.ref_size().is_some() && t.lengths_fit(),
+        };
+        if !fits {
             return Err(format!(
                 "type {self} can hold values larger than the limit of {MAX_VALUE_SIZE} bytes"
             ));
@@ -224,13 +295,33 @@ impl Type {
 
     /// The least type that admits both, if any.
     pub fn union(a: &Type, b: &Type) -> Option<Type> {
+        Type::supertype(a, b, false)
+    }
+
+    /// The supertype `default-to` gives `(default-to a (some b))`: the reference computes it
+    /// with its 2.1 rule, under which a tuple `a` whose fields all appear in tuple `b` (with
+    /// compatible types) yields `a`'s fields only, extra fields of `b` being dropped (the
+    /// reference's `least_supertype_v2_1`, read in clarity-types/src/types/signatures.rs).
+    /// Arkadiko's vault rewards do `(get f (default-to {f: u0} (map-get? m k)))`.
+    pub fn union_default_to(a: &Type, b: &Type) -> Option<Type> {
+        Type::supertype(a, b, true)
+    }
+
+    fn supertype(a: &Type, b: &Type, subset: bool) -> Option<Type> {
         Some(match (a, b) {
             (Type::NoType, x) | (x, Type::NoType) => x.clone(),
             (Type::Buff(x), Type::Buff(y)) => Type::Buff(*x.max(y)),
             (Type::Ascii(x), Type::Ascii(y)) => Type::Ascii(*x.max(y)),
             (Type::Utf8(x), Type::Utf8(y)) => Type::Utf8(*x.max(y)),
             (Type::List(e1, n1), Type::List(e2, n2)) => {
-                Type::list(Type::union(e1, e2)?, *n1.max(n2))
+                Type::list(Type::supertype(e1, e2, subset)?, *n1.max(n2))
+            }
+            (Type::Tuple(m1), Type::Tuple(m2)) if subset => {
+                let mut out = BTreeMap::new();
+                for (k, t1) in m1 {
+                    out.insert(k.clone(), Type::supertype(t1, m2.get(k)?, subset)?);
+                }
+                Type::Tuple(out)
             }
             (Type::Tuple(m1), Type::Tuple(m2)) => {
                 if m1.len() != m2.len() {
@@ -241,14 +332,17 @@ impl Type {
                     if k1 != k2 {
                         return None;
                     }
-                    out.insert(k1.clone(), Type::union(t1, t2)?);
+                    out.insert(k1.clone(), Type::supertype(t1, t2, subset)?);
                 }
                 Type::Tuple(out)
             }
-            (Type::Optional(x), Type::Optional(y)) => Type::optional(Type::union(x, y)?),
-            (Type::Response(a1, a2), Type::Response(b1, b2)) => {
-                Type::response(Type::union(a1, b1)?, Type::union(a2, b2)?)
+            (Type::Optional(x), Type::Optional(y)) => {
+                Type::optional(Type::supertype(x, y, subset)?)
             }
+            (Type::Response(a1, a2), Type::Response(b1, b2)) => Type::response(
+                Type::supertype(a1, b1, subset)?,
+                Type::supertype(a2, b2, subset)?,
+            ),
             (Type::Trait(_), Type::Principal) | (Type::Principal, Type::Trait(_)) => {
                 Type::Principal
             }
@@ -721,5 +815,13 @@ mod tests {
         assert!(!Type::Buff(2).admits(&Type::Buff(3)));
         assert_eq!(Type::union(&Type::Int, &Type::UInt), None);
         assert!(Type::list(Type::Int, 1 << 30).check_limits().is_err());
+        // The reference's size model: 65,000 uints fit (16 bytes each), a 1 MiB buffer fits
+        // alone but not in an optional, 8,000 principals (148 each) do not fit.
+        assert!(Type::list(Type::UInt, 65_000).check_limits().is_ok());
+        assert!(Type::Buff(1 << 20).check_limits().is_ok());
+        assert!(Type::Ascii(1 << 20).check_limits().is_ok());
+        assert!(Type::Buff((1 << 20) + 1).check_limits().is_err());
+        assert!(Type::optional(Type::Buff(1 << 20)).check_limits().is_err());
+        assert!(Type::list(Type::Principal, 8_000).check_limits().is_err());
     }
 }

@@ -19,6 +19,7 @@ from funai.clarity.project import (
     load_project,
     plan,
     references,
+    weak_references,
 )
 from funai.cli import app
 
@@ -190,6 +191,39 @@ def test_missing_dependency_deploys_nothing(tmp_path: Path) -> None:
         "b",
         "c",
     ]
+
+
+def test_principal_literal_orders_softly(tmp_path: Path) -> None:
+    # c passes .b where the trait is expected: b deploys first although listed last
+    # (Arkadiko's liquidation UI does this); a literal naming no project contract, or one
+    # that would close a cycle, is not a dependency.
+    user = (
+        "(use-trait t .a.t)\n(define-private (go (x <t>)) (contract-call? x value))\n"
+        "(define-public (run) (go .b))\n(define-constant elsewhere .nowhere)\n"
+    )
+    _write(tmp_path, {"a.clar": TRAIT, "c.clar": user, "b.clar": IMPL + "(define-constant u .c)\n"})
+    project = load_files([tmp_path / n for n in ("a.clar", "c.clar", "b.clar")])
+    vm = ClarityVM()
+    reports = deploy_project(vm, project)
+    assert [r.contract.name for r in reports] == ["a", "b", "c"]
+    assert all(r.status == "deployed" for r in reports), [r.to_json() for r in reports]
+    assert vm.eval("(contract-call? .c run)").result == "(ok u7)"
+
+
+def test_constant_literal_orders_last(tmp_path: Path) -> None:
+    # pool keeps dex's address in a constant; dex passes .pool where the trait is expected:
+    # pool must deploy first although it is listed after dex and names dex first.
+    dex = (
+        "(use-trait t .a.t)\n(define-private (go (x <t>)) (contract-call? x value))\n"
+        "(define-public (run) (go .pool))\n"
+    )
+    pool = "(define-constant OWNER .dex)\n" + IMPL
+    _write(tmp_path, {"a.clar": TRAIT, "pool.clar": pool, "dex.clar": dex})
+    project = load_files([tmp_path / n for n in ("a.clar", "pool.clar", "dex.clar")])
+    assert weak_references(pool, DEFAULT_SENDER) == [f"{DEFAULT_SENDER}.dex"]
+    reports = deploy_project(ClarityVM(), project)
+    assert [r.contract.name for r in reports] == ["a", "pool", "dex"]
+    assert all(r.status == "deployed" for r in reports), [r.to_json() for r in reports]
 
 
 def test_cycle_deploys_nothing(tmp_path: Path) -> None:
