@@ -709,6 +709,12 @@ class PeerManager:
     # --- inventory ------------------------------------------------------------------------
 
     async def _on_inv(self, peer: Peer, msg: Inv) -> None:
+        # More transaction ids in one inventory than a peer may have outstanding: no honest
+        # node sends that (relay announces what it accepted, a mempool answer is capped at
+        # MAX_PEER_TX_ANNOUNCEMENTS), so none of it is looked at, remembered or requested.
+        tx_count = sum(1 for kind, _ in msg.items if kind == "tx")
+        if tx_count > MAX_PEER_TX_ANNOUNCEMENTS:
+            raise Misbehaviour(f"inv-flood: {tx_count} tx ids in one inventory", 20)
         need_headers = False
         want_tx: list[bytes] = []
         other: dict[str, list[bytes]] = {}
@@ -748,7 +754,7 @@ class PeerManager:
             items += [(kind, h) for h in await self.inv_kinds[kind].wanted(ids)]
         if items:
             self._queue(peer, GetData(items))
-        if tx_items > MAX_PEER_TX_ANNOUNCEMENTS or dropped >= MAX_PEER_TX_ANNOUNCEMENTS // 5:
+        if dropped >= MAX_PEER_TX_ANNOUNCEMENTS // 5:
             raise Misbehaviour(f"inv-flood: {tx_items} tx ids, {dropped} ignored", 20)
 
     async def _on_getdata(self, peer: Peer, msg: GetData) -> None:
