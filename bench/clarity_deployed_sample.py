@@ -9,13 +9,15 @@ Usage::
 holds every contract deployed on mainnet as ``contracts/<deployer>/<name>.clar``. No network
 is used; this file is not a test. Each sampled contract is deployed into a fresh mainnet VM
 after the contracts it names (``use-trait``, ``impl-trait``, ``contract-call?`` and any other
-contract principal literal), read from the same snapshot. Statuses: ``deployed``, ``error``,
-``runtime-error`` (its top-level code aborts, e.g. an airdrop over this VM's per-call cost
-limit), ``out-of-scope`` (Clarity 3/4, ``at-block``), ``clarity-1`` (refused only because it
-is Clarity 1 code: it defines a name Clarity 2 made a builtin, reuses a ``use-trait`` alias,
-or defines a trait with a duplicate method; the reference refuses these under Clarity 2
-too), ``missing-dep``, ``too-deep`` (over 300 contracts to deploy first); ``dep-*`` is the
-status of a dependency that failed.
+contract principal literal), read from the same snapshot. Statuses: ``deployed``,
+``deployed-clarity-1`` (refused as Clarity 2 for a Clarity 1 reason, then deployed as
+Clarity 1, as it was on mainnet before Stacks 2.1; dependencies are retried the same way),
+``error``, ``runtime-error`` (its top-level code aborts, e.g. an airdrop that depends on
+mainnet state), ``out-of-scope`` (Clarity 3/4, ``at-block``), ``clarity-1`` (Clarity 1
+code that fails as Clarity 1 too: it defines a name Clarity 2 made a builtin, reuses a
+``use-trait`` alias, or defines a trait with a duplicate method, which the reference
+refuses under Clarity 2), ``missing-dep``, ``too-deep`` (over 300 contracts to deploy
+first); ``dep-*`` is the status of a dependency that failed.
 """
 
 from __future__ import annotations
@@ -127,13 +129,22 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
         if len(closure) > 300:
             return "too-deep", ""
     vm = ClarityVM(mainnet=True)
+    status = "deployed"
     for cid in dependency_order(closure, hard, soft, weak):
         issuer, name = cid.rsplit(".", 1)
         src = snap.source(cid) or ""
         prefix = "" if cid == target else "dep-"
         where = "" if cid == target else f"{cid}: "
         try:
-            vm.deploy(name, src, sender=issuer)
+            try:
+                vm.deploy(name, src, sender=issuer)
+            except ClarityAnalysisError as exc:
+                if classify(exc.diagnostics[0].message, src) != "clarity-1":
+                    raise
+                # Clarity 1 code (deployed before Stacks 2.1): deploy it as such.
+                vm.deploy(name, src, sender=issuer, clarity_version=1)
+                if cid == target:
+                    status = "deployed-clarity-1"
         except ClarityAnalysisError as exc:
             diag = exc.diagnostics[0]
             return prefix + classify(
@@ -141,7 +152,7 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
             ), f"{where}{diag.line}:{diag.col}: {diag.message}"
         except ClarityRuntimeError as exc:
             return prefix + "runtime-error", f"{where}{exc}"
-    return "deployed", ""
+    return status, ""
 
 
 def main(argv: list[str] | None = None) -> int:

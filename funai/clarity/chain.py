@@ -24,7 +24,8 @@ BLOCK_INFO_PROPERTIES = (
     "miner-spend-total",
     "miner-spend-winner",
 )
-#: ``get-burn-block-info?`` properties (``pox-addrs`` has no meaning here and is refused).
+#: ``get-burn-block-info?`` properties the host answers (the VM answers ``pox-addrs`` itself:
+#: FAI has no proof-of-transfer, so it is an empty address list and a zero payout).
 BURN_BLOCK_INFO_PROPERTIES = ("header-hash",)
 
 

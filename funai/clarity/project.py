@@ -13,7 +13,8 @@ Manifest (Clarinet's format, the parts that matter here)::
 
     [contracts.token]
     path = "contracts/token.clar"
-    clarity_version = 2                     # 1 or 2 (this VM implements Clarity 2)
+    clarity_version = 2                     # 1 or 2 (Clarity 3 and later are refused);
+                                            # default 2, or 1 at epoch 2.0 and 2.05
     epoch = 2.4                             # 2.0 ... 3.x or "latest"
     deployer = "wallet_1"                   # optional: an account of settings/Devnet.toml
                                             # or a principal (default: the deployer account)
@@ -369,13 +370,13 @@ def _epoch(value: object, what: str) -> str:
 
 
 def _version(value: object, epoch: str, what: str) -> int:
-    if value is None:
-        return 2
+    if value is None:  # Clarinet's default, except at the epochs that predate Clarity 2
+        return 1 if epoch in ("2.0", "2.05") else 2
     if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2, 3):
         raise ProjectError(f"{what}: clarity_version must be 1 or 2", malformed=True)
     if value == 3:
         raise ProjectError(
-            f"{what}: clarity_version 3 is not supported (this VM implements Clarity 2)",
+            f"{what}: clarity_version 3 is not supported (this VM implements Clarity 1 and 2)",
             malformed=True,
         )
     if value == 2 and epoch in ("2.0", "2.05"):
@@ -624,7 +625,7 @@ def deploy_project(vm: ClarityVM, project: Project) -> list[ContractReport]:
             )
             continue
         try:
-            dep = vm.deploy(c.name, c.source, sender=c.deployer)
+            dep = vm.deploy(c.name, c.source, sender=c.deployer, clarity_version=c.clarity_version)
         except ClarityAnalysisError as exc:
             failed.add(c.contract_id)
             reports.append(ContractReport(c, "error", errors=list(exc.diagnostics)))

@@ -152,6 +152,13 @@ class _Host:
         self.burn_block_info = chain.burn_block_info
 
 
+def _version(clarity_version: int) -> int:
+    """A Clarity version this VM implements (1 or 2), else a ValueError."""
+    if isinstance(clarity_version, bool) or clarity_version not in (1, 2):
+        raise ValueError(f"clarity_version must be 1 or 2, not {clarity_version!r}")
+    return clarity_version
+
+
 def _diagnostics(raw: list[tuple[int, int, str]]) -> list[Diagnostic]:
     return [Diagnostic(line, col, msg) for line, col, msg in raw]
 
@@ -245,23 +252,41 @@ class ClarityVM:
         self._vm.clear_cache()
 
     def check(
-        self, source: str, *, name: str = "contract", sender: str = DEFAULT_SENDER
+        self,
+        source: str,
+        *,
+        name: str = "contract",
+        sender: str = DEFAULT_SENDER,
+        clarity_version: int = 2,
     ) -> dict[str, Any]:
-        """Type-checks without deploying; returns the interface or raises
-        :class:`ClarityAnalysisError` with line:col diagnostics."""
-        raw: Any = self._vm.check(self._host, contract_principal(sender, name), source)
+        """Type-checks Clarity ``clarity_version`` (1 or 2) code without deploying; returns
+        the interface or raises :class:`ClarityAnalysisError` with line:col diagnostics."""
+        raw: Any = self._vm.check(
+            self._host, contract_principal(sender, name), source, _version(clarity_version)
+        )
         if raw["errors"]:
             raise ClarityAnalysisError(_diagnostics(raw["errors"]))
         interface: dict[str, Any] = raw["interface"]
         return interface
 
-    def deploy(self, name: str, source: str, *, sender: str = DEFAULT_SENDER) -> Deployment:
+    def deploy(
+        self,
+        name: str,
+        source: str,
+        *,
+        sender: str = DEFAULT_SENDER,
+        clarity_version: int = 2,
+    ) -> Deployment:
         """Deploys ``source`` as ``sender.name``.
+
+        ``clarity_version`` 1 deploys Clarity 1 code (what mainnet contracts deployed before
+        Stacks 2.1 are): the builtins and keywords Clarity 2 added are ordinary names in it,
+        and an imported trait takes its own name rather than its ``use-trait`` alias.
 
         Raises :class:`ClarityAnalysisError` (line:col diagnostics) when it does not check,
         :class:`ClarityRuntimeError` when its top-level evaluation aborts.
         """
-        raw: Any = self._vm.deploy(self._host, name, source, sender)
+        raw: Any = self._vm.deploy(self._host, name, source, sender, _version(clarity_version))
         if raw["errors"]:
             raise ClarityAnalysisError(_diagnostics(raw["errors"]))
         outcome = _outcome(raw["outcome"])

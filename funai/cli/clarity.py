@@ -49,11 +49,31 @@ def _is_path(arg: str) -> bool:
     return arg.endswith((".clar", ".toml")) or Path(arg).is_dir()
 
 
-def _load(paths: list[Path], deployer: str | None) -> Project:
+VERSION_OPTION = typer.Option(
+    None,
+    "--clarity-version",
+    min=1,
+    max=2,
+    help="Clarity version of the .clar files given: 1 or 2 (default 2). Mainnet contracts "
+    "deployed before Stacks 2.1 are Clarity 1. A Clarinet.toml says it per contract.",
+)
+
+
+def _load(paths: list[Path], deployer: str | None, version: int | None = None) -> Project:
     try:
-        return load_project(paths, deployer)
+        project = load_project(paths, deployer)
     except ProjectError as exc:
         fail(str(exc), EXIT_USAGE if exc.malformed else EXIT_FAILURE)
+    if version is not None:
+        if project.manifest is not None:
+            fail(
+                "--clarity-version applies to .clar files; a Clarinet.toml sets "
+                "clarity_version per contract",
+                EXIT_USAGE,
+            )
+        for c in project.contracts:
+            c.clarity_version = version
+    return project
 
 
 def _deploy(
@@ -117,6 +137,7 @@ def check(
     deployer: str | None = typer.Option(
         None, "--deployer", help="Deployer principal (default: the project's, else ST1PQ…GM)."
     ),
+    clarity_version: int | None = VERSION_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Parse and type-check contracts; print file:line:col errors, exit 1 if any fails.
@@ -133,11 +154,11 @@ def check(
     functions); errors also go to stderr.
     """
     if len(paths) == 1 and paths[0].suffix != ".toml" and not paths[0].is_dir():
-        _check_one(paths[0], name, deployer, as_json)
+        _check_one(paths[0], name, deployer, clarity_version or 2, as_json)
         return
     if name is not None:
         fail("--name applies to a single file", EXIT_USAGE)
-    project = _load(paths, deployer)
+    project = _load(paths, deployer, clarity_version)
     vm, _ = _sandbox()
     reports, ok = _deploy(vm, project, as_json)
     if as_json:
@@ -146,11 +167,18 @@ def check(
         raise typer.Exit(EXIT_FAILURE)
 
 
-def _check_one(file: Path, name: str | None, deployer: str | None, as_json: bool) -> None:
+def _check_one(
+    file: Path, name: str | None, deployer: str | None, version: int, as_json: bool
+) -> None:
     source = _read(file)
     vm = ClarityVM()
     try:
-        iface = vm.check(source, name=name or file.stem, sender=(deployer or DEFAULT_SENDER))
+        iface = vm.check(
+            source,
+            name=name or file.stem,
+            sender=(deployer or DEFAULT_SENDER),
+            clarity_version=version,
+        )
     except ValueError as exc:
         fail(f"bad --deployer or --name: {exc}", EXIT_USAGE)
     except ClarityAnalysisError as exc:
@@ -183,6 +211,7 @@ def run(
     deployer: str | None = typer.Option(
         None, "--deployer", help="Deployer principal (default: the project's, else ST1PQ…GM)."
     ),
+    clarity_version: int | None = VERSION_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of results."),
 ) -> None:
     """Deploy contracts in a fresh sandbox and evaluate each EXPR as a call by the sender.
@@ -206,11 +235,13 @@ def run(
     if name is not None and not single:
         fail("--name applies to a single file", EXIT_USAGE)
     if single:
-        project = _load(paths, (sender or deployer) if deployer is None else deployer)
+        project = _load(
+            paths, (sender or deployer) if deployer is None else deployer, clarity_version
+        )
         if name is not None:
             project.contracts[0].name = name
     else:
-        project = _load(paths, deployer)
+        project = _load(paths, deployer, clarity_version)
     vm, store = _sandbox()
     who = (sender or project.deployer).lstrip("'")
     try:
@@ -221,7 +252,7 @@ def run(
     if single:
         c = project.contracts[0]
         try:
-            vm.deploy(c.name, c.source, sender=c.deployer)
+            vm.deploy(c.name, c.source, sender=c.deployer, clarity_version=c.clarity_version)
         except ValueError as exc:
             fail(f"bad --name: {exc}", EXIT_USAGE)
         except ClarityAnalysisError as exc:

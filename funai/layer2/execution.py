@@ -77,6 +77,19 @@ class BlockContext:
 _CORES: weakref.WeakKeyDictionary[L2State, _core.ClarityVm] = weakref.WeakKeyDictionary()
 
 
+#: Rule ``contract-tx-limit``: what one contract transaction on the inference chain may use.
+#: Tighter than the Clarity VM's default (the reference's, 15,000 reads and writes and 15 MB
+#: written per transaction), because a contract transaction here pays a flat fee, not its
+#: cost: one transaction may not make every node store more than 1 MB.
+CONTRACT_TX_LIMIT = {
+    "runtime": 5_000_000,
+    "read_count": 1_000,
+    "read_length": 2_000_000,
+    "write_count": 500,
+    "write_length": 1_000_000,
+}
+
+
 def clarity_core(state: L2State) -> _core.ClarityVm:
     """The Clarity VM every contract transaction on ``state`` runs in, ready for the next one.
 
@@ -90,6 +103,7 @@ def clarity_core(state: L2State) -> _core.ClarityVm:
     if core is None:
         core = _core.ClarityVm(False)
         core.validate_cache = True
+        core.call_limit = CONTRACT_TX_LIMIT
         _CORES[state] = core
     core.new_block()
     return core

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::contract::{Access, Contract, FnDef, TopItem, TraitFn, TraitSig};
+use super::ops;
 use super::parser::{Diagnostic, Expr, ExprKind, Span};
 use super::scope::Scope;
 use super::types::{Name, Principal, TraitId, Type, Value, MAX_VALUE_SIZE};
@@ -217,6 +218,17 @@ pub fn is_reserved(name: &str) -> bool {
             .any(|(n, msg)| *n == name && !msg.contains("is Clarity "))
 }
 
+/// `is_reserved` for code of Clarity `version`: in Clarity 1 the builtins and keywords that
+/// Clarity 2 added are ordinary names.
+pub fn is_reserved_in(name: &str, version: u8) -> bool {
+    is_reserved(name) && !(version < 2 && ops::is_clarity2_only(name))
+}
+
+/// `is_unbindable` for code of Clarity `version` (see [`is_reserved_in`]).
+pub fn is_unbindable_in(name: &str, version: u8) -> bool {
+    is_unbindable(name) && !(version < 2 && ops::is_clarity2_only(name))
+}
+
 /// Names a Clarity 2 contract may not use for a `let`/`match` binding or a function
 /// argument. The reference's analysis only refuses names the contract defines there; the
 /// names of builtin functions (`err`, `list`, `map`, ...) pass it. A function argument so
@@ -242,6 +254,18 @@ pub fn block_info_type(prop: &str) -> Option<Type> {
 pub fn burn_block_info_type(prop: &str) -> Option<Type> {
     match prop {
         "header-hash" => Some(Type::Buff(32)),
+        // The reference's type; FAI's ledger has no proof-of-transfer, so its value is
+        // always an empty address list and a zero payout (see `Exec`).
+        "pox-addrs" => {
+            let addr = Type::Tuple(BTreeMap::from([
+                (Name::from("hashbytes"), Type::Buff(32)),
+                (Name::from("version"), Type::Buff(1)),
+            ]));
+            Some(Type::Tuple(BTreeMap::from([
+                (Name::from("addrs"), Type::list(addr, 2)),
+                (Name::from("payout"), Type::UInt),
+            ])))
+        }
         _ => None,
     }
 }
@@ -380,21 +404,37 @@ pub struct Checker<'a> {
     cur_rank: Option<usize>,
 }
 
+/// The first argument name that a later argument repeats, if any.
+fn duplicate_arg(params: &[(Name, Type)]) -> Option<Name> {
+    params
+        .iter()
+        .enumerate()
+        .find(|(i, (n, _))| params[i + 1..].iter().any(|(m, _)| m == n))
+        .map(|(_, (n, _))| n.clone())
+}
+
 /// Analyses a parsed contract; on success the contract is ready to deploy.
 pub fn analyze(
     id: Principal,
     source: String,
+    version: u8,
     exprs: &[Expr],
     r: &mut dyn Resolver,
 ) -> Result<Contract, Vec<Diagnostic>> {
-    let mut ck = Checker::new(Contract::new(id, source), r);
+    let mut contract = Contract::new(id, source);
+    contract.version = version;
+    let mut ck = Checker::new(contract, r);
     let mut diags = Vec::new();
     let mut impls: Vec<(Span, TraitId)> = Vec::new();
     let mut constants: Vec<(Name, Expr)> = Vec::new();
     let mut names: BTreeSet<Name> = BTreeSet::new();
+    let version = ck.c.version;
+    // Clarity 1 keeps an imported trait under its own name, not the `use-trait` alias (the
+    // reference's `TraitContext::Clarity1`): that name, not the alias, is then taken.
+    let mut clarity1_trait_names: Vec<Name> = Vec::new();
 
     let mut declare = |n: &Name, span: Span, diags: &mut Vec<Diagnostic>| -> bool {
-        if is_reserved(n) {
+        if is_reserved_in(n, version) {
             diags.push(Diagnostic::new(span, format!("'{n}' is a reserved name")));
             false
         } else if !names.insert(n.clone()) {
@@ -431,6 +471,10 @@ pub fn analyze(
                 if declare(&n, e.span, &mut diags) {
                     ck.c.traits.insert(n, sig);
                 }
+            }),
+            "use-trait" if version < 2 => ck.use_trait(e.span, args).map(|(n, id)| {
+                clarity1_trait_names.push(id.name.clone());
+                ck.c.use_traits.insert(n, id);
             }),
             "use-trait" => ck.use_trait(e.span, args).map(|(n, id)| {
                 if declare(&n, e.span, &mut diags) {
@@ -537,14 +581,15 @@ pub fn analyze(
                             Diagnostic::new(p.span, "expected (argument-name type)")
                         })?;
                         let pn = atom_arg(&pl[0], "an argument name")?;
-                        if is_unbindable(pn) {
+                        if is_unbindable_in(pn, version) {
                             return err(pl[0].span, format!("'{pn}' is a reserved name"));
                         }
-                        if params.iter().any(|(x, _)| x == pn) {
-                            return err(pl[0].span, format!("duplicate argument '{pn}'"));
-                        }
+                        // Two arguments of one name pass the reference's analysis (the
+                        // later one's type is the name's); calling such a function fails
+                        // (`NameAlreadyUsed` in its `execute_apply`), here likewise.
                         params.push((pn.clone(), ck.parse_type(&pl[1], true)?));
                     }
+                    let dup = duplicate_arg(&params);
                     if declare(n, e.span, &mut diags) {
                         ck.c.fns.insert(
                             n.clone(),
@@ -556,6 +601,7 @@ pub fn analyze(
                                 body: args[1].clone(),
                                 span: e.span,
                                 writes: false,
+                                duplicate_arg: dup,
                             }),
                         );
                     }
@@ -568,6 +614,7 @@ pub fn analyze(
             diags.push(d);
         }
     }
+    names.extend(clarity1_trait_names);
     tops.sort_by_key(|(i, _)| rank[*i]);
     let top_ranks: Vec<usize> = tops.iter().map(|(i, _)| rank[*i]).collect();
     ck.c.top = tops.into_iter().map(|(_, t)| t).collect();
@@ -1065,9 +1112,12 @@ impl<'a> Checker<'a> {
             if !matches!(ret, Type::Response(..)) {
                 return err(l[2].span, "trait functions must return a response");
             }
+            // Clarity 1 keeps the last of two signatures of one name (the reference's
+            // Clarity 1 trait parser); Clarity 2 refuses the second.
             if sig
                 .insert(fname.clone(), TraitFn { args: ts, ret })
                 .is_some()
+                && self.c.version >= 2
             {
                 return err(l[0].span, format!("duplicate trait function '{fname}'"));
             }
@@ -1307,7 +1357,7 @@ impl<'a> Checker<'a> {
     }
 
     fn bind(&mut self, span: Span, n: &Name, t: Type) -> CResult<()> {
-        if is_unbindable(n) {
+        if is_unbindable_in(n, self.c.version) {
             return err(span, format!("'{n}' is a reserved name"));
         }
         if self.lookup_local(n).is_some()
@@ -1345,6 +1395,17 @@ impl<'a> Checker<'a> {
     fn atom_type(&mut self, span: Span, n: &Name) -> CResult<Type> {
         if let Some(t) = self.lookup_local(n) {
             return Ok(t.clone());
+        }
+        if self.c.version < 2 && ops::is_clarity2_only(n) {
+            // `chain-id`, `is-in-mainnet`, `tx-sponsor?`: names a Clarity 1 contract may
+            // define.
+            if let Some(t) = self.c.const_types.get(n) {
+                return Ok(t.clone());
+            }
+            return err(
+                span,
+                format!("'{n}' is Clarity 2 (this contract is Clarity 1)"),
+            );
         }
         Ok(match n.as_ref() {
             "tx-sender" | "contract-caller" => Type::Principal,
@@ -1554,6 +1615,16 @@ impl<'a> Checker<'a> {
 
     fn apply(&mut self, span: Span, name: &Name, args: &[Expr]) -> CResult<Type> {
         let n = name.as_ref();
+        if self.c.version < 2 && ops::is_clarity2_only(n) {
+            // An ordinary name in Clarity 1 code: its own function, or unknown.
+            if self.c.fns.contains_key(name) {
+                return self.apply_user(span, name, args);
+            }
+            return err(
+                span,
+                format!("'{n}' is Clarity 2 (this contract is Clarity 1)"),
+            );
+        }
         if WRITERS.contains(&n) {
             self.mark_write(span, n)?;
         }
@@ -1902,18 +1973,8 @@ impl<'a> Checker<'a> {
                 limited(span, Type::optional(with_len(&t, len)))
             }
             _ => {
-                if let Some(f) = self.c.fns.get(name).cloned() {
-                    // The reference's analysis checks the arguments a call gives against the
-                    // parameters pairwise and does not compare their numbers
-                    // (type_check_function_application zips them); a call with too few or
-                    // too many fails when it runs (DefinedFunction::execute_apply).
-                    for ((_, t), a) in f.args.iter().zip(args) {
-                        self.check_param(t, a)?;
-                    }
-                    if f.writes {
-                        self.mark_write(span, &format!("'{n}'"))?;
-                    }
-                    return Ok(f.ret.clone());
+                if self.c.fns.contains_key(name) {
+                    return self.apply_user(span, name, args);
                 }
                 if DEFINES.contains(&n) {
                     return err(span, format!("{n} is only allowed at the top level"));
@@ -1928,6 +1989,24 @@ impl<'a> Checker<'a> {
                 self.apply_simple(span, n, &ts)
             }
         }
+    }
+
+    /// A call of one of this contract's functions.
+    fn apply_user(&mut self, span: Span, name: &Name, args: &[Expr]) -> CResult<Type> {
+        let Some(f) = self.c.fns.get(name).cloned() else {
+            return err(span, format!("unknown function '{name}'"));
+        };
+        // The reference's analysis checks the arguments a call gives against the
+        // parameters pairwise and does not compare their numbers
+        // (type_check_function_application zips them); a call with too few or
+        // too many fails when it runs (DefinedFunction::execute_apply).
+        for ((_, t), a) in f.args.iter().zip(args) {
+            self.check_param(t, a)?;
+        }
+        if f.writes {
+            self.mark_write(span, &format!("'{name}'"))?;
+        }
+        Ok(f.ret.clone())
     }
 
     fn apply_fn_types(&mut self, span: Span, f: &Name, ts: &[Type]) -> CResult<Type> {
@@ -1989,6 +2068,12 @@ impl<'a> Checker<'a> {
             "as-max-len?",
         ];
         let n = f.as_ref();
+        if self.c.version < 2 && ops::is_clarity2_only(n) {
+            return err(
+                span,
+                format!("'{n}' is Clarity 2 (this contract is Clarity 1)"),
+            );
+        }
         if BUILTINS.contains(&n)
             && !SPECIAL.contains(&n)
             && !n.starts_with("ft-")

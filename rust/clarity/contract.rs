@@ -36,6 +36,8 @@ pub struct FnDef {
     pub span: Span,
     /// Whether the function may write state.
     pub writes: bool,
+    /// An argument name given twice: analysis accepts it, a call fails.
+    pub duplicate_arg: Option<Name>,
 }
 
 /// A function of a trait.
@@ -64,6 +66,9 @@ pub struct Contract {
     /// `id` as text (state keys and events name the contract by it).
     pub id_text: Arc<str>,
     pub source: String,
+    /// The Clarity version the contract was written in (1 or 2): which builtins and
+    /// keywords its names mean.
+    pub version: u8,
     pub fns: BTreeMap<Name, Arc<FnDef>>,
     pub const_types: BTreeMap<Name, Type>,
     /// Filled in at deploy (or when reloaded from the store).
@@ -85,6 +90,7 @@ impl Contract {
             id_text: id.to_string().into(),
             id,
             source,
+            version: 2,
             fns: BTreeMap::new(),
             const_types: BTreeMap::new(),
             constants: BTreeMap::new(),

@@ -17,13 +17,15 @@ pub struct Cost {
 }
 
 impl Cost {
-    /// Default per-call limit.
+    /// Default per-call limit. The storage fields are the reference's (stacks-core's block
+    /// limit, which is also what one of its transactions may use): real contracts rely on
+    /// them, e.g. airdrops that mint to a few thousand holders when deployed.
     pub const CALL_LIMIT: Cost = Cost {
         runtime: 5_000_000,
-        read_count: 1_000,
-        read_length: 2_000_000,
-        write_count: 500,
-        write_length: 1_000_000,
+        read_count: 15_000,
+        read_length: 100_000_000,
+        write_count: 15_000,
+        write_length: 15_000_000,
     };
 
     /// Default per-block limit.

@@ -495,6 +495,12 @@ impl<'h> Exec<'h> {
                 ),
             );
         }
+        if let Some(n) = &def.duplicate_arg {
+            return rt(
+                def.span,
+                format!("'{}' has two arguments named '{n}'", def.name),
+            );
+        }
         self.charge(5 + args.len() as u64)?;
         self.call_depth += 1;
         let mut env: Env = def.args.iter().map(|(n, _)| n.clone()).zip(args).collect();
@@ -589,10 +595,11 @@ impl<'h> Exec<'h> {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             "none" => Value::none(),
-            "tx-sponsor?" => Value::none(),
-            "is-in-mainnet" => Value::Bool(self.mainnet),
+            // Clarity 2 keywords; in Clarity 1 code, names the contract may define.
+            "tx-sponsor?" if f.contract.version >= 2 => Value::none(),
+            "is-in-mainnet" if f.contract.version >= 2 => Value::Bool(self.mainnet),
             "is-in-regtest" => Value::Bool(false),
-            "chain-id" => Value::UInt(u128::from(self.chain_id)),
+            "chain-id" if f.contract.version >= 2 => Value::UInt(u128::from(self.chain_id)),
             "block-height" => Value::UInt(self.w.block_height().map_err(Abort::Host)?),
             "burn-block-height" => Value::UInt(self.w.burn_block_height().map_err(Abort::Host)?),
             "stx-liquid-supply" => Value::UInt(self.uint_at(b"stx-supply")?),
@@ -919,6 +926,19 @@ impl<'h> Exec<'h> {
                 self.charge(10)?;
                 let (v, t) = if n == "get-block-info?" {
                     (self.w.block_info(&prop, h), block_info_type(&prop))
+                } else if prop.as_ref() == "pox-addrs" {
+                    // No proof-of-transfer on FAI's ledger: no reward addresses, no payout,
+                    // for every burn block that exists (none past the tip, as the reference).
+                    let known = self.w.burn_block_info("header-hash", h);
+                    let v = known.map(|k| {
+                        k.map(|_| {
+                            tuple(&[
+                                ("addrs", Value::List(Vec::new())),
+                                ("payout", Value::UInt(0)),
+                            ])
+                        })
+                    });
+                    (v, burn_block_info_type(&prop))
                 } else {
                     (
                         self.w.burn_block_info(&prop, h),

@@ -125,11 +125,11 @@ impl Resolver for Ctx<'_> {
             None => self.host.get(&contract_key(id)).ok()??,
         };
         self.cache.loads += 1;
-        let (source, constants) = decode_record(&record)?;
+        let (source, version, constants) = decode_record(&record)?;
         let issuer = id.issuer().clone();
-        let exprs = parser::parse(&source, &issuer).ok()?;
+        let exprs = parse_versioned(&source, &issuer, version).ok()?;
         self.loading += 1;
-        let analysed = analysis::analyze(id.clone(), source, &exprs, self);
+        let analysed = analysis::analyze(id.clone(), source, version, &exprs, self);
         self.loading -= 1;
         let mut c = analysed.ok()?;
         c.constants = constants;
@@ -139,8 +139,32 @@ impl Resolver for Ctx<'_> {
     }
 }
 
-fn encode_record(source: &str, constants: &BTreeMap<Name, Value>) -> Vec<u8> {
-    let mut out = b"CLAR1".to_vec();
+/// Parses `source`; in Clarity 1 code the names Clarity 2 made builtins are ordinary names.
+fn parse_versioned(
+    source: &str,
+    issuer: &StandardPrincipal,
+    version: u8,
+) -> Result<Vec<parser::Expr>, Diagnostic> {
+    let mut exprs = parser::parse(source, issuer)?;
+    if version < 2 {
+        ops::demote_clarity2(&mut exprs);
+    }
+    Ok(exprs)
+}
+
+/// The stored record of a contract: a magic naming its Clarity version, its source and its
+/// constants. Clarity 2 records (the first format, all the inference chain stores) begin
+/// with `CLAR1`, Clarity 1 records with `CLAV1`.
+const RECORD_CLARITY2: &[u8] = b"CLAR1";
+const RECORD_CLARITY1: &[u8] = b"CLAV1";
+
+fn encode_record(source: &str, version: u8, constants: &BTreeMap<Name, Value>) -> Vec<u8> {
+    let magic = if version < 2 {
+        RECORD_CLARITY1
+    } else {
+        RECORD_CLARITY2
+    };
+    let mut out = magic.to_vec();
     out.extend_from_slice(&(source.len() as u32).to_be_bytes());
     out.extend_from_slice(source.as_bytes());
     for (k, v) in constants {
@@ -153,8 +177,11 @@ fn encode_record(source: &str, constants: &BTreeMap<Name, Value>) -> Vec<u8> {
     out
 }
 
-fn decode_record(b: &[u8]) -> Option<(String, BTreeMap<Name, Value>)> {
-    let rest = b.strip_prefix(b"CLAR1")?;
+fn decode_record(b: &[u8]) -> Option<(String, u8, BTreeMap<Name, Value>)> {
+    let (version, rest) = match b.strip_prefix(RECORD_CLARITY2) {
+        Some(rest) => (2, rest),
+        None => (1, b.strip_prefix(RECORD_CLARITY1)?),
+    };
     let take = |r: &mut &[u8], n: usize| -> Option<Vec<u8>> {
         if r.len() < n {
             return None;
@@ -174,7 +201,7 @@ fn decode_record(b: &[u8]) -> Option<(String, BTreeMap<Name, Value>)> {
         let v = Value::deserialize(&take(&mut r, vl)?).ok()?;
         constants.insert(Name::from(k.as_str()), v);
     }
-    Some((source, constants))
+    Some((source, version, constants))
 }
 
 /// The VM: configuration, budgets and the cache of analysed contracts.
@@ -242,20 +269,26 @@ impl Vm {
             .min(self.block_limit.saturating_sub(self.block_used))
     }
 
-    /// Parses and type-checks a contract without deploying it.
+    /// Parses and type-checks a contract of Clarity `version` (1 or 2) without deploying it.
     pub fn check(
         &mut self,
         host: &mut dyn Host,
         id: &Principal,
         source: &str,
+        version: u8,
     ) -> Result<Contract, Vec<Diagnostic>> {
-        let exprs = parser::parse(source, id.issuer()).map_err(|d| vec![d])?;
+        if !(1..=2).contains(&version) {
+            return Err(diag(format!(
+                "Clarity version {version} is not supported (1 or 2)"
+            )));
+        }
+        let exprs = parse_versioned(source, id.issuer(), version).map_err(|d| vec![d])?;
         let mut ctx = Ctx {
             host,
             cache: &mut self.cache,
             loading: 0,
         };
-        analysis::analyze(id.clone(), source.to_string(), &exprs, &mut ctx)
+        analysis::analyze(id.clone(), source.to_string(), version, &exprs, &mut ctx)
     }
 
     /// Looks up a deployed contract.
@@ -268,14 +301,15 @@ impl Vm {
         ctx.contract(id)
     }
 
-    /// Deploys `source` as `sender.name`. Analysis errors come back as `Err`; a deploy
-    /// that fails at runtime comes back as an uncommitted outcome.
+    /// Deploys `source`, Clarity `version` code, as `sender.name`. Analysis errors come
+    /// back as `Err`; a deploy that fails at runtime comes back as an uncommitted outcome.
     pub fn deploy(
         &mut self,
         host: &mut dyn Host,
         name: &str,
         source: &str,
         sender: &Principal,
+        version: u8,
     ) -> Result<(Arc<Contract>, Outcome), Vec<Diagnostic>> {
         let Principal::Standard(issuer) = sender else {
             return Err(diag("the deployer must be a standard principal"));
@@ -289,7 +323,7 @@ impl Vm {
             Ok(None) => {}
             Err(e) => return Err(diag(format!("host error: {e}"))),
         }
-        let mut contract = self.check(host, &id, source)?;
+        let mut contract = self.check(host, &id, source, version)?;
         let budget = self.budget();
         let (mainnet, chain_id) = (self.mainnet, self.chain_id);
         let mut ctx = Ctx {
@@ -303,7 +337,7 @@ impl Vm {
         let outcome = match r {
             Ok(constants) => {
                 contract.constants = constants;
-                let rec = encode_record(source, &contract.constants);
+                let rec = encode_record(source, version, &contract.constants);
                 written_record = Some(rec.clone());
                 let written = exec.write(contract_key(&id), Some(rec));
                 match written {

@@ -373,3 +373,53 @@ pub fn op_of(name: &str) -> Op {
         _ => PLAIN,
     }
 }
+
+/// The builtin functions and keywords that Clarity 2 added: in Clarity 1 code they are
+/// ordinary names (a Clarity 1 contract may define `buff-to-uint-le` or a constant
+/// `chain-id`), and used without such a definition they are unknown.
+pub const CLARITY2_ONLY: &[&str] = &[
+    "is-standard",
+    "principal-destruct?",
+    "principal-construct?",
+    "string-to-int?",
+    "string-to-uint?",
+    "int-to-ascii",
+    "int-to-utf8",
+    "get-burn-block-info?",
+    "stx-account",
+    "slice?",
+    "to-consensus-buff?",
+    "from-consensus-buff?",
+    "stx-transfer-memo?",
+    "replace-at?",
+    "buff-to-int-le",
+    "buff-to-uint-le",
+    "buff-to-int-be",
+    "buff-to-uint-be",
+    "bit-and",
+    "bit-or",
+    "bit-xor",
+    "bit-not",
+    "bit-shift-left",
+    "bit-shift-right",
+    "tx-sponsor?",
+    "chain-id",
+    "is-in-mainnet",
+];
+
+/// Is `name` a builtin or keyword only from Clarity 2 on?
+pub fn is_clarity2_only(name: &str) -> bool {
+    CLARITY2_ONLY.contains(&name)
+}
+
+/// Makes the Clarity-2-only names of parsed Clarity 1 code ordinary names (`PLAIN`).
+pub fn demote_clarity2(exprs: &mut [super::parser::Expr]) {
+    use super::parser::ExprKind;
+    for e in exprs {
+        match &mut e.kind {
+            ExprKind::Atom(n) if e.op != PLAIN && is_clarity2_only(n) => e.op = PLAIN,
+            ExprKind::List(items) => demote_clarity2(items),
+            _ => {}
+        }
+    }
+}

@@ -32,7 +32,7 @@ impl T {
     fn deploy(&mut self, name: &str, src: &str) -> Outcome {
         let (_, out) = self
             .vm
-            .deploy(&mut self.host, name, src, &alice())
+            .deploy(&mut self.host, name, src, &alice(), 2)
             .unwrap_or_else(|e| {
                 panic!(
                     "analysis failed: {}",
@@ -49,7 +49,7 @@ impl T {
 
     fn check_err(&mut self, src: &str) -> String {
         let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
-        match self.vm.check(&mut self.host, &id, src) {
+        match self.vm.check(&mut self.host, &id, src, 2) {
             Ok(_) => panic!("expected an analysis error for {src}"),
             Err(d) => d[0].to_string(),
         }
@@ -101,6 +101,16 @@ fn arithmetic_and_values() {
         "true"
     );
     assert_eq!(t.eval("(get-burn-block-info? header-hash u7)"), "none");
+    // No proof-of-transfer on FAI's ledger: the reference's type, no addresses, no payout.
+    assert_eq!(
+        t.eval("(get-burn-block-info? pox-addrs u6)"),
+        "(some {addrs: (list), payout: u0})"
+    );
+    assert_eq!(t.eval("(get-burn-block-info? pox-addrs u7)"), "none");
+    assert_eq!(
+        t.eval("(len (get addrs (unwrap-panic (get-burn-block-info? pox-addrs u6))))"),
+        "u0"
+    );
 }
 
 #[test]
@@ -316,7 +326,7 @@ fn trait_references_inside_compound_argument_types() {
     ] {
         let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
         let src = format!("(define-public (go) {bad})");
-        let e = match t.vm.check(&mut t.host, &id, &src) {
+        let e = match t.vm.check(&mut t.host, &id, &src, 2) {
             Ok(_) => panic!("accepted {bad}"),
             Err(d) => d[0].to_string(),
         };
@@ -350,7 +360,7 @@ fn missing_dependency_is_the_first_error() {
         "(define-public (g) (f)) (define-public (f) (contract-call? .missing transfer u1))",
     ] {
         let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.x").unwrap();
-        let diags = match t.vm.check(&mut t.host, &id, src) {
+        let diags = match t.vm.check(&mut t.host, &id, src, 2) {
             Ok(_) => panic!("accepted {src}"),
             Err(d) => d,
         };
@@ -569,6 +579,7 @@ fn top_level_forms_run_in_definition_order() {
             "capped",
             "(ft-mint? tok u200 tx-sender) (define-fungible-token tok u100)",
             &alice(),
+            2,
         )
         .unwrap_or_else(|e| panic!("{}", e[0]));
     assert!(!out.committed, "a mint beyond the cap must not succeed");
@@ -790,6 +801,25 @@ fn local_call_arity_fails_when_run() {
 }
 
 #[test]
+fn duplicate_argument_names_fail_when_called() {
+    // The reference's analysis accepts two arguments of one name (the later one's type is
+    // the name's; a mainnet router does this); a call of the function fails at run time.
+    let mut t = T::new();
+    t.deploy(
+        "dup",
+        "(define-read-only (two (a int) (a uint)) (+ a u1))
+         (define-read-only (ok-one) u5)",
+    );
+    assert_eq!(t.eval("(contract-call? .dup ok-one)"), "u5");
+    let e = t.eval("(contract-call? .dup two 1 u2)");
+    assert!(e.contains("two arguments named 'a'"), "{e}");
+    // The later type is the name's: the body is typed with `a` a uint.
+    assert!(t
+        .check_err("(define-read-only (two (a uint) (a int)) (+ a u1))")
+        .contains("int"));
+}
+
+#[test]
 fn argument_named_like_a_later_definition() {
     // An argument may share its name with its own function, or with a definition the
     // reference's order puts after the function; not with one before it.
@@ -842,4 +872,79 @@ fn let_bound_principal_as_trait() {
         "fl",
         "(use-trait t .tr.t) (define-public (flashloan (flashloan <t>)) (contract-call? flashloan f))",
     );
+}
+
+/// Deploys Clarity `version` code as alice's `name`; the first diagnostic on failure.
+fn deploy_version(t: &mut T, name: &str, src: &str, version: u8) -> Result<(), String> {
+    let (_, out) =
+        t.vm.deploy(&mut t.host, name, src, &alice(), version)
+            .map_err(|d| d[0].to_string())?;
+    assert!(out.committed, "deploy failed: {:?}", out.error);
+    t.host.apply(&out.writes);
+    Ok(())
+}
+
+#[test]
+fn clarity1_code_keeps_its_own_names() {
+    let mut t = T::new();
+    // A name Clarity 2 made a builtin (ALEX's launchpad, CityCoins' VRF define this one).
+    let own = "(define-read-only (buff-to-uint-le (b (buff 1))) u42)
+               (define-constant chain-id u7)
+               (define-read-only (f) (+ (buff-to-uint-le 0x01) chain-id))";
+    let e = deploy_version(&mut t, "own2", own, 2).unwrap_err();
+    assert!(e.contains("'buff-to-uint-le' is a reserved name"), "{e}");
+    deploy_version(&mut t, "own1", own, 1).unwrap();
+    let id = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.own1";
+    assert_eq!(t.eval(&format!("(contract-call? '{id} f)")), "u49");
+    // Reloaded from its stored record (a fresh cache), it is Clarity 1 code still.
+    t.vm.clear_cache();
+    assert_eq!(t.eval(&format!("(contract-call? '{id} f)")), "u49");
+    // Clarity 2's builtins and keywords do not exist in Clarity 1 code.
+    for src in [
+        "(define-read-only (g) (bit-and u1 u3))",
+        "(define-read-only (g) chain-id)",
+        "(define-read-only (g) (map bit-not (list 1)))",
+    ] {
+        let e = deploy_version(&mut t, "g", src, 1).unwrap_err();
+        assert!(
+            e.contains("is Clarity 2 (this contract is Clarity 1)"),
+            "{src}: {e}"
+        );
+        deploy_version(&mut t, &format!("g{}", src.len()), src, 2).unwrap();
+    }
+    assert!(deploy_version(&mut t, "v3", "(define-read-only (g) u1)", 3)
+        .unwrap_err()
+        .contains("not supported"));
+}
+
+#[test]
+fn clarity1_trait_alias_is_not_a_name() {
+    let mut t = T::new();
+    t.deploy(
+        "commission-trait",
+        "(define-trait commission ((pay (uint uint) (response bool uint))))",
+    );
+    // The NFT-marketplace template of many mainnet contracts names an argument like its
+    // `use-trait` alias: Clarity 1 takes the trait's own name, Clarity 2 the alias.
+    let market = "(use-trait commission-trait .commission-trait.commission)
+        (define-public (buy (id uint) (commission-trait <commission-trait>))
+          (contract-call? commission-trait pay id u1))";
+    let e = deploy_version(&mut t, "market2", market, 2).unwrap_err();
+    assert!(
+        e.contains("argument 'commission-trait' shadows a definition"),
+        "{e}"
+    );
+    deploy_version(&mut t, "market1", market, 1).unwrap();
+    // ... so in Clarity 1 the trait's name is taken instead.
+    let clash = "(use-trait c .commission-trait.commission)
+        (define-public (f (commission <c>)) (ok true))";
+    assert!(deploy_version(&mut t, "clash1", clash, 1)
+        .unwrap_err()
+        .contains("shadows a definition"));
+    // A trait that defines one function twice: Clarity 1 keeps the last, Clarity 2 refuses.
+    let dup = "(define-trait t ((f () (response uint uint)) (f (uint) (response uint uint))))";
+    assert!(deploy_version(&mut t, "dup2", dup, 2)
+        .unwrap_err()
+        .contains("duplicate trait function"));
+    deploy_version(&mut t, "dup1", dup, 1).unwrap();
 }

@@ -340,14 +340,16 @@ impl PyVm {
         self.vm.clear_cache();
     }
 
-    /// Parses and type-checks `source` as contract `contract_id`; returns
-    /// `{"errors": [(line, col, message)], "interface": dict | None}`.
+    /// Parses and type-checks `source`, Clarity `clarity_version` (1 or 2) code, as contract
+    /// `contract_id`; returns `{"errors": [(line, col, message)], "interface": dict | None}`.
+    #[pyo3(signature = (host, contract_id, source, clarity_version = 2))]
     fn check<'py>(
         &mut self,
         py: Python<'py>,
         host: &Bound<'py, PyAny>,
         contract_id: &str,
         source: &str,
+        clarity_version: u8,
     ) -> PyResult<Bound<'py, PyDict>> {
         let id = principal(contract_id).py_err(py)?;
         if !matches!(id, Principal::Contract(..)) {
@@ -355,7 +357,7 @@ impl PyVm {
                 "contract_id must be a contract principal",
             ));
         }
-        let r = with_host(host, |h| self.vm.check(h, &id, source))?;
+        let r = with_host(host, |h| self.vm.check(h, &id, source, clarity_version))?;
         let d = PyDict::new(py);
         match r {
             Ok(c) => {
@@ -370,7 +372,9 @@ impl PyVm {
         Ok(d)
     }
 
-    /// Deploys `source` as `sender.name`: `{"errors", "interface", "outcome"}`.
+    /// Deploys `source`, Clarity `clarity_version` (1 or 2) code, as `sender.name`:
+    /// `{"errors", "interface", "outcome"}`.
+    #[pyo3(signature = (host, name, source, sender, clarity_version = 2))]
     fn deploy<'py>(
         &mut self,
         py: Python<'py>,
@@ -378,9 +382,12 @@ impl PyVm {
         name: &str,
         source: &str,
         sender: &str,
+        clarity_version: u8,
     ) -> PyResult<Bound<'py, PyDict>> {
         let sender = principal(sender).py_err(py)?;
-        let r = with_host(host, |h| self.vm.deploy(h, name, source, &sender))?;
+        let r = with_host(host, |h| {
+            self.vm.deploy(h, name, source, &sender, clarity_version)
+        })?;
         let d = PyDict::new(py);
         match r {
             Ok((c, out)) => {

@@ -1,0 +1,100 @@
+"""Clarity 1 code: mainnet contracts deployed before Stacks 2.1 (and Clarinet projects that
+say ``clarity_version = 1``) are Clarity 1, where the builtins and keywords Clarity 2 added
+are ordinary names and an imported trait takes its own name rather than its ``use-trait``
+alias. Each case below is refused as Clarity 2 (as the reference refuses it) and deploys
+and runs as Clarity 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from funai.clarity import ClarityAnalysisError, ClarityVM, MemoryStore
+from funai.clarity.project import deploy_project, load_manifest
+from funai.cli import app
+
+# A Clarity 1 contract (the form of ALEX's launchpad and CityCoins' VRF): it defines
+# `buff-to-uint-le`, a builtin since Clarity 2, and a constant `chain-id`.
+OWN_NAMES = """
+(define-read-only (buff-to-uint-le (b (buff 1))) (+ u100 (len b)))
+(define-constant chain-id u7)
+(define-read-only (value) (ok (+ (buff-to-uint-le 0x01) chain-id)))
+"""
+TRAIT = "(define-trait commission ((pay (uint uint) (response bool uint))))\n"
+# The NFT-marketplace template of over a thousand mainnet contracts.
+MARKET = """
+(use-trait commission-trait .commission.commission)
+(define-public (buy (id uint) (commission-trait <commission-trait>))
+  (contract-call? commission-trait pay id u1))
+"""
+FEE = "(impl-trait .commission.commission)\n(define-public (pay (id uint) (n uint)) (ok true))\n"
+
+
+def test_deploy_and_call_clarity1_code() -> None:
+    vm = ClarityVM()
+    with pytest.raises(ClarityAnalysisError, match="'buff-to-uint-le' is a reserved name"):
+        vm.deploy("own", OWN_NAMES)
+    dep = vm.deploy("own", OWN_NAMES, clarity_version=1)
+    assert vm.read_only(dep.contract_id, "value").result == "(ok u108)"
+    # Reloaded from the store by a fresh VM, it is still Clarity 1 code.
+    again = ClarityVM(vm.store)
+    assert again.read_only(dep.contract_id, "value").result == "(ok u108)"
+    with pytest.raises(ClarityAnalysisError, match="is Clarity 2"):
+        vm.check("(define-read-only (f) (bit-and u1 u2))", clarity_version=1)
+    with pytest.raises(ValueError, match="1 or 2"):
+        vm.check("(define-read-only (f) u1)", clarity_version=3)
+
+
+def test_trait_alias_named_argument() -> None:
+    vm = ClarityVM()
+    vm.deploy("commission", TRAIT)
+    fee = vm.deploy("fee", FEE).contract_id
+    with pytest.raises(ClarityAnalysisError, match="shadows a definition"):
+        vm.deploy("market", MARKET)
+    market = vm.deploy("market", MARKET, clarity_version=1).contract_id
+    assert vm.call(market, "buy", "u5", f"'{fee}").result == "(ok true)"
+
+
+def _project(root: Path, version: int | None, epoch: str = "2.4") -> Path:
+    (root / "contracts").mkdir(parents=True, exist_ok=True)
+    (root / "contracts" / "own.clar").write_text(OWN_NAMES)
+    setting = "" if version is None else f"clarity_version = {version}\n"
+    (root / "Clarinet.toml").write_text(
+        '[project]\nname = "old"\n\n[contracts.own]\npath = "contracts/own.clar"\n'
+        f"{setting}epoch = {epoch}\n"
+    )
+    return root / "Clarinet.toml"
+
+
+@pytest.mark.parametrize(
+    ("version", "epoch", "status"),
+    [
+        (1, "2.4", "deployed"),
+        (2, "2.4", "error"),
+        (None, "2.4", "error"),  # Clarinet's default: Clarity 2
+        (None, "2.05", "deployed"),  # before Stacks 2.1 there is only Clarity 1
+    ],
+)
+def test_manifest_clarity_version(
+    tmp_path: Path, version: int | None, epoch: str, status: str
+) -> None:
+    manifest = load_manifest(_project(tmp_path, version, epoch))
+    assert [r.status for r in deploy_project(ClarityVM(MemoryStore()), manifest)] == [status]
+
+
+def test_cli_clarity_version(tmp_path: Path) -> None:
+    src = tmp_path / "own.clar"
+    src.write_text(OWN_NAMES)
+    run = CliRunner().invoke
+    assert run(app, ["clarity", "check", str(src)]).exit_code == 1
+    assert run(app, ["clarity", "check", "--clarity-version", "1", str(src)]).exit_code == 0
+    res = run(
+        app, ["clarity", "run", "--clarity-version", "1", str(src), "(contract-call? .own value)"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "(ok u108)" in res.stdout
+    res = run(app, ["clarity", "check", "--clarity-version", "1", str(_project(tmp_path / "p", 1))])
+    assert res.exit_code == 2
+    assert "per contract" in res.stderr
