@@ -8,15 +8,15 @@ No network access. ``CORPUS_DIR`` holds checked-out repositories (see
 docs/clarity-corpus.md). Contracts are grouped and deployed together:
 
 * each ``Clarinet.toml`` project: its ``[contracts.*]`` (deployers from settings/Devnet.toml)
-  and the requirements found in its cache; a contract marked ``clarity_version`` 3 or more
-  is out of scope;
+  and the requirements found in its cache, each deployed as the ``clarity_version`` its
+  manifest names (default 2); a contract marked 4 or more is out of scope;
 * stacks-core's boot contracts (``.../chainstate/stacks/boot/*.clar``), deployed by
   ``SP000000000000000000002Q6VF78`` on a mainnet VM;
 * every other folder of ``.clar`` files, deployed by the default sender.
 
 Within a group, contracts go in dependency order; a contract that names a contract outside
 its group is ``missing-dep``, one that names a failed contract is ``skipped``. A refusal
-whose message names Clarity 3/4 or ``at-block`` is ``out-of-scope``. This file is not a
+whose message names Clarity 4 or ``at-block`` is ``out-of-scope``. This file is not a
 test (pytest does not collect it).
 """
 
@@ -49,7 +49,7 @@ from funai.clarity.project import (
 BOOT = "SP000000000000000000002Q6VF78"
 BOOT_TESTNET = "ST000000000000000000002AMW42H"
 POX_WITH_CONSTS = ("pox", "pox-2", "pox-3")
-_OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")
+_OUT_OF_SCOPE = re.compile(r"Clarity 4|at-block")
 #: Names that Clarity 2 added: a Clarity 1 contract may define them, a Clarity 2 one may not
 #: (the reference refuses the definition too), so such a refusal marks a Clarity 1 contract.
 _CLARITY2_NAMES = [
@@ -210,7 +210,7 @@ def run_group(group: Group, pool: dict[str, Path]) -> None:
         if it.deployer in (BOOT, BOOT_TESTNET) and it.name in POX_WITH_CONSTS and consts.is_file():
             # stacks-core deploys pox, pox-2 and pox-3 as pox-<network>.clar + the body
             src = f"{_read(consts)}\n{src}"
-        if it.version >= 3:
+        if it.version >= 4:
             it.status, it.message = "out-of-scope", f"clarity_version {it.version}"
         if it.cid in by_id:
             it.status, it.message = "duplicate", by_id[it.cid].path.as_posix()
@@ -238,7 +238,7 @@ def run_group(group: Group, pool: dict[str, Path]) -> None:
             it.message = ", ".join(f"{d} ({by_id[d].status})" for d in bad)
             continue
         try:
-            vm.deploy(it.name, sources[it.cid], sender=it.deployer)
+            vm.deploy(it.name, sources[it.cid], sender=it.deployer, clarity_version=it.version)
         except ClarityAnalysisError as exc:
             d = exc.diagnostics[0]
             it.message = f"{d.line}:{d.col}: {d.message}"

@@ -12,6 +12,7 @@ after the contracts it names (``use-trait``, ``impl-trait``, ``contract-call?`` 
 contract principal literal), read from the same snapshot. Statuses: ``deployed``,
 ``deployed-clarity-1`` (refused as Clarity 2 for a Clarity 1 reason, then deployed as
 Clarity 1, as it was on mainnet before Stacks 2.1; dependencies are retried the same way),
+``deployed-clarity-3`` (refused as Clarity 2 for using Clarity 3, deployed as Clarity 3),
 ``error``, ``runtime-error`` (its top-level code aborts, e.g. an airdrop that depends on
 mainnet state), ``out-of-scope`` (Clarity 3/4, ``at-block``), ``clarity-1`` (Clarity 1
 code that fails as Clarity 1 too: it defines a name Clarity 2 made a builtin, reuses a
@@ -39,7 +40,7 @@ from funai.clarity.project import (
     weak_references,
 )
 
-_OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")
+_OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")  # as Clarity 2
 _CLARITY2_NAMES = [
     *["buff-to-int-le", "buff-to-int-be", "buff-to-uint-le", "buff-to-uint-be", "is-standard"],
     *["principal-destruct?", "principal-construct?", "string-to-int?", "string-to-uint?"],
@@ -139,12 +140,16 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
             try:
                 vm.deploy(name, src, sender=issuer)
             except ClarityAnalysisError as exc:
-                if classify(exc.diagnostics[0].message, src) != "clarity-1":
+                message = exc.diagnostics[0].message
+                if classify(message, src) == "clarity-1":
+                    version = 1  # Clarity 1 code (deployed before Stacks 2.1)
+                elif "is Clarity 3" in message:
+                    version = 3  # Clarity 3 code (deployed since Nakamoto)
+                else:
                     raise
-                # Clarity 1 code (deployed before Stacks 2.1): deploy it as such.
-                vm.deploy(name, src, sender=issuer, clarity_version=1)
+                vm.deploy(name, src, sender=issuer, clarity_version=version)
                 if cid == target:
-                    status = "deployed-clarity-1"
+                    status = f"deployed-clarity-{version}"
         except ClarityAnalysisError as exc:
             diag = exc.diagnostics[0]
             return prefix + classify(

@@ -13,7 +13,7 @@ Manifest (Clarinet's format, the parts that matter here)::
 
     [contracts.token]
     path = "contracts/token.clar"
-    clarity_version = 2                     # 1 or 2 (Clarity 3 and later are refused);
+    clarity_version = 2                     # 1, 2 or 3 (Clarity 4 is refused);
                                             # default 2, or 1 at epoch 2.0 and 2.05
     epoch = 2.4                             # 2.0 ... 3.x or "latest"
     deployer = "wallet_1"                   # optional: an account of settings/Devnet.toml
@@ -372,15 +372,17 @@ def _epoch(value: object, what: str) -> str:
 def _version(value: object, epoch: str, what: str) -> int:
     if value is None:  # Clarinet's default, except at the epochs that predate Clarity 2
         return 1 if epoch in ("2.0", "2.05") else 2
-    if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2, 3):
-        raise ProjectError(f"{what}: clarity_version must be 1 or 2", malformed=True)
-    if value == 3:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ProjectError(f"{what}: clarity_version must be 1, 2 or 3", malformed=True)
+    if value > 3:
         raise ProjectError(
-            f"{what}: clarity_version 3 is not supported (this VM implements Clarity 1 and 2)",
+            f"{what}: clarity_version {value} is not supported (this VM implements Clarity 1 to 3)",
             malformed=True,
         )
-    if value == 2 and epoch in ("2.0", "2.05"):
-        raise ProjectError(f"{what}: Clarity 2 needs epoch 2.1 or later", malformed=True)
+    if value >= 2 and epoch in ("2.0", "2.05"):
+        raise ProjectError(f"{what}: Clarity {value} needs epoch 2.1 or later", malformed=True)
+    if value == 3 and epoch.startswith("2."):
+        raise ProjectError(f"{what}: Clarity 3 needs epoch 3.0 or later", malformed=True)
     return value
 
 

@@ -153,9 +153,9 @@ class _Host:
 
 
 def _version(clarity_version: int) -> int:
-    """A Clarity version this VM implements (1 or 2), else a ValueError."""
-    if isinstance(clarity_version, bool) or clarity_version not in (1, 2):
-        raise ValueError(f"clarity_version must be 1 or 2, not {clarity_version!r}")
+    """A Clarity version this VM implements (1, 2 or 3), else a ValueError."""
+    if isinstance(clarity_version, bool) or clarity_version not in (1, 2, 3):
+        raise ValueError(f"clarity_version must be 1, 2 or 3, not {clarity_version!r}")
     return clarity_version
 
 
@@ -259,7 +259,7 @@ class ClarityVM:
         sender: str = DEFAULT_SENDER,
         clarity_version: int = 2,
     ) -> dict[str, Any]:
-        """Type-checks Clarity ``clarity_version`` (1 or 2) code without deploying; returns
+        """Type-checks Clarity ``clarity_version`` (1, 2 or 3) code without deploying; returns
         the interface or raises :class:`ClarityAnalysisError` with line:col diagnostics."""
         raw: Any = self._vm.check(
             self._host, contract_principal(sender, name), source, _version(clarity_version)
@@ -282,6 +282,9 @@ class ClarityVM:
         ``clarity_version`` 1 deploys Clarity 1 code (what mainnet contracts deployed before
         Stacks 2.1 are): the builtins and keywords Clarity 2 added are ordinary names in it,
         and an imported trait takes its own name rather than its ``use-trait`` alias.
+        ``clarity_version`` 3 deploys Clarity 3 code (``stacks-block-height``,
+        ``tenure-height``, ``get-stacks-block-info?``, ``get-tenure-info?``; no
+        ``block-height`` or ``get-block-info?``); docs/clarity.md, "Clarity versions".
 
         Raises :class:`ClarityAnalysisError` (line:col diagnostics) when it does not check,
         :class:`ClarityRuntimeError` when its top-level evaluation aborts.

@@ -163,22 +163,28 @@ const DEFINES: &[&str] = &[
     "impl-trait",
 ];
 
-/// Clarity functions this VM refuses (later Clarity versions or no meaning here).
+/// Names of later Clarity versions, with the message an unbound use in Clarity 2 code gets
+/// (Clarity 3 ones are builtins in Clarity 3 code; Clarity 4 is not implemented).
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "at-block",
-        "at-block is not supported (no historical state access)",
-    ),
+    // `at-block` is checked (see `Checker::apply`) and aborts when evaluated; it stays a
+    // reserved name.
+    ("at-block", "at-block is a special form"),
     (
         "get-stacks-block-info?",
-        "get-stacks-block-info? is Clarity 3; use get-block-info?",
+        "get-stacks-block-info? is Clarity 3; use get-block-info?, or deploy as Clarity 3",
     ),
-    ("get-tenure-info?", "get-tenure-info? is Clarity 3"),
+    (
+        "get-tenure-info?",
+        "get-tenure-info? is Clarity 3; use get-block-info?, or deploy as Clarity 3",
+    ),
     (
         "stacks-block-height",
-        "stacks-block-height is Clarity 3; use block-height",
+        "stacks-block-height is Clarity 3; use block-height, or deploy as Clarity 3",
     ),
-    ("tenure-height", "tenure-height is Clarity 3"),
+    (
+        "tenure-height",
+        "tenure-height is Clarity 3; use block-height, or deploy as Clarity 3",
+    ),
     ("secp256r1-verify", "secp256r1-verify is Clarity 4"),
     ("contract-hash?", "contract-hash? is Clarity 4"),
     ("to-ascii?", "to-ascii? is Clarity 4"),
@@ -221,12 +227,18 @@ pub fn is_reserved(name: &str) -> bool {
 /// `is_reserved` for code of Clarity `version`: in Clarity 1 the builtins and keywords that
 /// Clarity 2 added are ordinary names.
 pub fn is_reserved_in(name: &str, version: u8) -> bool {
-    is_reserved(name) && !(version < 2 && ops::is_clarity2_only(name))
+    if version >= 3 && ops::CLARITY3_ONLY.contains(&name) {
+        return true;
+    }
+    is_reserved(name) && !ops::absent_in(name, version)
 }
 
 /// `is_unbindable` for code of Clarity `version` (see [`is_reserved_in`]).
 pub fn is_unbindable_in(name: &str, version: u8) -> bool {
-    is_unbindable(name) && !(version < 2 && ops::is_clarity2_only(name))
+    if version >= 3 && matches!(name, "stacks-block-height" | "tenure-height") {
+        return true;
+    }
+    is_unbindable(name) && !ops::absent_in(name, version)
 }
 
 /// Names a Clarity 2 contract may not use for a `let`/`match` binding or a function
@@ -248,6 +260,39 @@ pub fn block_info_type(prop: &str) -> Option<Type> {
         "miner-address" => Type::Principal,
         _ => return None,
     })
+}
+
+/// Properties of `get-stacks-block-info?` (Clarity 3) and their types.
+pub fn stacks_block_info_type(prop: &str) -> Option<Type> {
+    match prop {
+        "id-header-hash" | "header-hash" | "time" => block_info_type(prop),
+        _ => None,
+    }
+}
+
+/// Properties of `get-tenure-info?` (Clarity 3) and their types.
+pub fn tenure_info_type(prop: &str) -> Option<Type> {
+    match prop {
+        "burnchain-header-hash"
+        | "miner-address"
+        | "time"
+        | "vrf-seed"
+        | "block-reward"
+        | "miner-spend-total"
+        | "miner-spend-winner" => block_info_type(prop),
+        _ => None,
+    }
+}
+
+/// The type of property `prop` of block-information function `f`.
+pub fn info_type(f: &str, prop: &str) -> Option<Type> {
+    match f {
+        "get-block-info?" => block_info_type(prop),
+        "get-burn-block-info?" => burn_block_info_type(prop),
+        "get-stacks-block-info?" => stacks_block_info_type(prop),
+        "get-tenure-info?" => tenure_info_type(prop),
+        _ => None,
+    }
 }
 
 /// Properties of `get-burn-block-info?` and their types.
@@ -628,7 +673,11 @@ pub fn analyze(
                 (Some(&r), Some(fr)) => r < fr,
                 _ => true,
             };
-            if names.contains(a) && earlier {
+            let read_only_fn =
+                ck.c.fns
+                    .get(a)
+                    .is_some_and(|g| g.access == Access::ReadOnly);
+            if names.contains(a) && earlier && !read_only_fn {
                 diags.push(Diagnostic::new(
                     f.span,
                     format!("argument '{a}' shadows a definition"),
@@ -1360,9 +1409,17 @@ impl<'a> Checker<'a> {
         if is_unbindable_in(n, self.c.version) {
             return err(span, format!("'{n}' is a reserved name"));
         }
+        // The reference's `check_name_used` does not look at read-only functions: a binding
+        // may be named like one (a mainnet prediction market binds `quote`, the name of its
+        // read-only function); calls still name the function, values the binding.
+        let names_fn = self
+            .c
+            .fns
+            .get(n)
+            .is_some_and(|f| f.access != Access::ReadOnly);
         if self.lookup_local(n).is_some()
             || self.c.const_types.contains_key(n)
-            || self.c.fns.contains_key(n)
+            || names_fn
             || self.c.vars.contains_key(n)
             || self.c.maps.contains_key(n)
         {
@@ -1396,18 +1453,22 @@ impl<'a> Checker<'a> {
         if let Some(t) = self.lookup_local(n) {
             return Ok(t.clone());
         }
-        if self.c.version < 2 && ops::is_clarity2_only(n) {
-            // `chain-id`, `is-in-mainnet`, `tx-sponsor?`: names a Clarity 1 contract may
-            // define.
+        let version = self.c.version;
+        if ops::absent_in(n, version) {
+            // A keyword of another version (`chain-id` in Clarity 1, `block-height` in
+            // Clarity 3, `stacks-block-height` before it): a name the contract may define.
             if let Some(t) = self.c.const_types.get(n) {
                 return Ok(t.clone());
             }
-            return err(
-                span,
-                format!("'{n}' is Clarity 2 (this contract is Clarity 1)"),
-            );
+            if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n.as_ref()) {
+                if version == 2 {
+                    return err(span, *msg);
+                }
+            }
+            return err(span, ops::version_note(n, version));
         }
         Ok(match n.as_ref() {
+            "stacks-block-height" | "tenure-height" => Type::UInt,
             "tx-sender" | "contract-caller" => Type::Principal,
             "block-height" | "burn-block-height" | "stx-liquid-supply" | "chain-id" => Type::UInt,
             "is-in-mainnet" | "is-in-regtest" | "true" | "false" => Type::Bool,
@@ -1615,15 +1676,19 @@ impl<'a> Checker<'a> {
 
     fn apply(&mut self, span: Span, name: &Name, args: &[Expr]) -> CResult<Type> {
         let n = name.as_ref();
-        if self.c.version < 2 && ops::is_clarity2_only(n) {
-            // An ordinary name in Clarity 1 code: its own function, or unknown.
+        let version = self.c.version;
+        if ops::absent_in(n, version) {
+            // A builtin of another version: an ordinary name here, its own function or
+            // unknown.
             if self.c.fns.contains_key(name) {
                 return self.apply_user(span, name, args);
             }
-            return err(
-                span,
-                format!("'{n}' is Clarity 2 (this contract is Clarity 1)"),
-            );
+            if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n) {
+                if version == 2 {
+                    return err(span, *msg);
+                }
+            }
+            return err(span, ops::version_note(n, version));
         }
         if WRITERS.contains(&n) {
             self.mark_write(span, n)?;
@@ -1932,14 +1997,13 @@ impl<'a> Checker<'a> {
                     )
                 })
             }
-            "get-block-info?" | "get-burn-block-info?" => {
+            "get-block-info?"
+            | "get-burn-block-info?"
+            | "get-stacks-block-info?"
+            | "get-tenure-info?" => {
                 arity(span, n, args, 2)?;
                 let p = atom_arg(&args[0], "a property name")?;
-                let t = if n == "get-block-info?" {
-                    block_info_type(p)
-                } else {
-                    burn_block_info_type(p)
-                };
+                let t = info_type(n, p);
                 let t = t.ok_or_else(|| {
                     Diagnostic::new(args[0].span, format!("{n} property '{p}' is not supported"))
                 })?;
@@ -1956,6 +2020,17 @@ impl<'a> Checker<'a> {
                         format!("from-consensus-buff? expects a buffer, got {o}"),
                     ),
                 }
+            }
+            "at-block" => {
+                // The reference's rule: a block hash and a read-only expression, whose type
+                // is the result's. This VM keeps no historical state: evaluating it aborts.
+                arity(span, n, args, 2)?;
+                self.expect(&Type::Buff(32), &args[0])?;
+                let outer = self.read_only;
+                self.read_only = true;
+                let t = self.check(&args[1]);
+                self.read_only = outer;
+                t
             }
             "as-max-len?" => {
                 arity(span, n, args, 2)?;
@@ -2064,15 +2139,14 @@ impl<'a> Checker<'a> {
             "fold",
             "get-block-info?",
             "get-burn-block-info?",
+            "get-stacks-block-info?",
+            "get-tenure-info?",
             "from-consensus-buff?",
             "as-max-len?",
         ];
         let n = f.as_ref();
-        if self.c.version < 2 && ops::is_clarity2_only(n) {
-            return err(
-                span,
-                format!("'{n}' is Clarity 2 (this contract is Clarity 1)"),
-            );
+        if ops::absent_in(n, self.c.version) {
+            return err(span, ops::version_note(n, self.c.version));
         }
         if BUILTINS.contains(&n)
             && !SPECIAL.contains(&n)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256, Sha512, Sha512_256};
 use sha3::Keccak256;
 
-use super::analysis::{block_info_type, burn_block_info_type, plain_type, Resolver};
+use super::analysis::{burn_block_info_type, info_type, plain_type, Resolver};
 use super::contract::{Access, Contract, FnDef, TopItem};
 use super::costs::Cost;
 use super::ops::{self, Op};
@@ -600,7 +600,14 @@ impl<'h> Exec<'h> {
             "is-in-mainnet" if f.contract.version >= 2 => Value::Bool(self.mainnet),
             "is-in-regtest" => Value::Bool(false),
             "chain-id" if f.contract.version >= 2 => Value::UInt(u128::from(self.chain_id)),
-            "block-height" => Value::UInt(self.w.block_height().map_err(Abort::Host)?),
+            "block-height" if f.contract.version < 3 => {
+                Value::UInt(self.w.block_height().map_err(Abort::Host)?)
+            }
+            // Clarity 3: each inference block has its own election, so the tenure height
+            // is the block height.
+            "stacks-block-height" | "tenure-height" if f.contract.version >= 3 => {
+                Value::UInt(self.w.block_height().map_err(Abort::Host)?)
+            }
             "burn-block-height" => Value::UInt(self.w.burn_block_height().map_err(Abort::Host)?),
             "stx-liquid-supply" => Value::UInt(self.uint_at(b"stx-supply")?),
             _ => {
@@ -917,15 +924,20 @@ impl<'h> Exec<'h> {
                     }
                 }
             }
-            ops::GET_BLOCK_INFO_Q | ops::GET_BURN_BLOCK_INFO_Q => {
+            ops::GET_BLOCK_INFO_Q
+            | ops::GET_BURN_BLOCK_INFO_Q
+            | ops::GET_STACKS_BLOCK_INFO_Q
+            | ops::GET_TENURE_INFO_Q => {
                 let prop = self.name_of(&args[0])?.clone();
                 let h = match self.eval(f, env, &args[1])? {
                     Value::UInt(h) => h,
                     _ => return rt(span, "height must be a uint"),
                 };
                 self.charge(10)?;
-                let (v, t) = if n == "get-block-info?" {
-                    (self.w.block_info(&prop, h), block_info_type(&prop))
+                let (v, t) = if op != ops::GET_BURN_BLOCK_INFO_Q {
+                    // The inference chain's blocks; in Clarity 3 each has its own election,
+                    // so a block is also a tenure (`get-tenure-info?`).
+                    (self.w.block_info(&prop, h), info_type(n, &prop))
                 } else if prop.as_ref() == "pox-addrs" {
                     // No proof-of-transfer on FAI's ledger: no reward addresses, no payout,
                     // for every burn block that exists (none past the tip, as the reference).
@@ -965,6 +977,20 @@ impl<'h> Exec<'h> {
                     Ok(v) if t.admits_value(&v) => Value::some(v),
                     _ => Value::none(),
                 })
+            }
+            ops::AT_BLOCK => {
+                let h = self.eval(f, env, &args[0])?;
+                let hex: String = match &h {
+                    Value::Buff(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+                    _ => return rt(span, "at-block expects a block hash"),
+                };
+                rt(
+                    span,
+                    format!(
+                        "at-block: the state as of block 0x{hex} is not available \
+                         (this VM keeps no historical state)"
+                    ),
+                )
             }
             ops::AS_MAX_LEN_Q => {
                 let v = self.eval(f, env, &args[0])?;

@@ -139,30 +139,30 @@ impl Resolver for Ctx<'_> {
     }
 }
 
-/// Parses `source`; in Clarity 1 code the names Clarity 2 made builtins are ordinary names.
+/// Parses `source`; names that are builtins only in other Clarity versions than `version`
+/// are ordinary names in it.
 fn parse_versioned(
     source: &str,
     issuer: &StandardPrincipal,
     version: u8,
 ) -> Result<Vec<parser::Expr>, Diagnostic> {
     let mut exprs = parser::parse(source, issuer)?;
-    if version < 2 {
-        ops::demote_clarity2(&mut exprs);
-    }
+    ops::demote_for_version(&mut exprs, version);
     Ok(exprs)
 }
 
 /// The stored record of a contract: a magic naming its Clarity version, its source and its
 /// constants. Clarity 2 records (the first format, all the inference chain stores) begin
-/// with `CLAR1`, Clarity 1 records with `CLAV1`.
+/// with `CLAR1`, Clarity 1 records with `CLAV1`, Clarity 3 ones with `CLAV3`.
 const RECORD_CLARITY2: &[u8] = b"CLAR1";
 const RECORD_CLARITY1: &[u8] = b"CLAV1";
+const RECORD_CLARITY3: &[u8] = b"CLAV3";
 
 fn encode_record(source: &str, version: u8, constants: &BTreeMap<Name, Value>) -> Vec<u8> {
-    let magic = if version < 2 {
-        RECORD_CLARITY1
-    } else {
-        RECORD_CLARITY2
+    let magic = match version {
+        1 => RECORD_CLARITY1,
+        3 => RECORD_CLARITY3,
+        _ => RECORD_CLARITY2,
     };
     let mut out = magic.to_vec();
     out.extend_from_slice(&(source.len() as u32).to_be_bytes());
@@ -178,9 +178,12 @@ fn encode_record(source: &str, version: u8, constants: &BTreeMap<Name, Value>) -
 }
 
 fn decode_record(b: &[u8]) -> Option<(String, u8, BTreeMap<Name, Value>)> {
-    let (version, rest) = match b.strip_prefix(RECORD_CLARITY2) {
-        Some(rest) => (2, rest),
-        None => (1, b.strip_prefix(RECORD_CLARITY1)?),
+    let (version, rest) = if let Some(rest) = b.strip_prefix(RECORD_CLARITY2) {
+        (2, rest)
+    } else if let Some(rest) = b.strip_prefix(RECORD_CLARITY1) {
+        (1, rest)
+    } else {
+        (3, b.strip_prefix(RECORD_CLARITY3)?)
     };
     let take = |r: &mut &[u8], n: usize| -> Option<Vec<u8>> {
         if r.len() < n {
@@ -277,9 +280,9 @@ impl Vm {
         source: &str,
         version: u8,
     ) -> Result<Contract, Vec<Diagnostic>> {
-        if !(1..=2).contains(&version) {
+        if !(1..=3).contains(&version) {
             return Err(diag(format!(
-                "Clarity version {version} is not supported (1 or 2)"
+                "Clarity version {version} is not supported (1, 2 or 3)"
             )));
         }
         let exprs = parse_versioned(source, id.issuer(), version).map_err(|d| vec![d])?;

@@ -248,6 +248,14 @@ pub const NONE: Op = 118;
 /// `tx-sponsor?`
 pub const TX_SPONSOR_Q: Op = 119;
 
+/// `get-stacks-block-info?` (Clarity 3)
+pub const GET_STACKS_BLOCK_INFO_Q: Op = 120;
+/// `get-tenure-info?` (Clarity 3)
+pub const GET_TENURE_INFO_Q: Op = 121;
+
+/// `at-block`
+pub const AT_BLOCK: Op = 122;
+
 /// The op of an atom (`PLAIN` for an ordinary name).
 pub fn op_of(name: &str) -> Op {
     match name {
@@ -297,6 +305,7 @@ pub fn op_of(name: &str) -> Op {
         "append" => APPEND,
         "replace-at?" => REPLACE_AT_Q,
         "as-max-len?" => AS_MAX_LEN_Q,
+        "at-block" => AT_BLOCK,
         "map" => MAP,
         "filter" => FILTER,
         "fold" => FOLD,
@@ -358,6 +367,8 @@ pub fn op_of(name: &str) -> Op {
         "secp256k1-verify" => SECP256K1_VERIFY,
         "get-block-info?" => GET_BLOCK_INFO_Q,
         "get-burn-block-info?" => GET_BURN_BLOCK_INFO_Q,
+        "get-stacks-block-info?" => GET_STACKS_BLOCK_INFO_Q,
+        "get-tenure-info?" => GET_TENURE_INFO_Q,
         "tx-sender" => TX_SENDER,
         "contract-caller" => CONTRACT_CALLER,
         "block-height" => BLOCK_HEIGHT,
@@ -407,18 +418,49 @@ pub const CLARITY2_ONLY: &[&str] = &[
     "is-in-mainnet",
 ];
 
-/// Is `name` a builtin or keyword only from Clarity 2 on?
-pub fn is_clarity2_only(name: &str) -> bool {
-    CLARITY2_ONLY.contains(&name)
+/// The builtin functions and keywords that Clarity 3 added.
+pub const CLARITY3_ONLY: &[&str] = &[
+    "get-stacks-block-info?",
+    "get-tenure-info?",
+    "stacks-block-height",
+    "tenure-height",
+];
+
+/// The builtin functions and keywords that Clarity 3 removed (ordinary names from then on).
+pub const CLARITY3_REMOVED: &[&str] = &["get-block-info?", "block-height"];
+
+/// Is `name` a builtin or keyword of some Clarity version but not of `version` (so an
+/// ordinary name in code of that version)?
+pub fn absent_in(name: &str, version: u8) -> bool {
+    (version < 2 && CLARITY2_ONLY.contains(&name))
+        || (version < 3 && CLARITY3_ONLY.contains(&name))
+        || (version >= 3 && CLARITY3_REMOVED.contains(&name))
 }
 
-/// Makes the Clarity-2-only names of parsed Clarity 1 code ordinary names (`PLAIN`).
-pub fn demote_clarity2(exprs: &mut [super::parser::Expr]) {
+/// The version that introduced `name`, or the one that removed it (for messages).
+pub fn version_note(name: &str, version: u8) -> String {
+    if CLARITY2_ONLY.contains(&name) {
+        format!("'{name}' is Clarity 2 (this contract is Clarity {version})")
+    } else if CLARITY3_ONLY.contains(&name) {
+        format!("'{name}' is Clarity 3 (this contract is Clarity {version})")
+    } else {
+        let instead = if name == "block-height" {
+            "stacks-block-height or tenure-height"
+        } else {
+            "get-stacks-block-info? or get-tenure-info?"
+        };
+        format!("'{name}' was removed in Clarity 3; use {instead}")
+    }
+}
+
+/// Makes the names of parsed code of Clarity `version` that are builtins only in other
+/// versions ordinary names (`PLAIN`).
+pub fn demote_for_version(exprs: &mut [super::parser::Expr], version: u8) {
     use super::parser::ExprKind;
     for e in exprs {
         match &mut e.kind {
-            ExprKind::Atom(n) if e.op != PLAIN && is_clarity2_only(n) => e.op = PLAIN,
-            ExprKind::List(items) => demote_clarity2(items),
+            ExprKind::Atom(n) if e.op != PLAIN && absent_in(n, version) => e.op = PLAIN,
+            ExprKind::List(items) => demote_for_version(items, version),
             _ => {}
         }
     }

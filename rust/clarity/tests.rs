@@ -159,8 +159,8 @@ fn analysis_errors() {
         .check_err("(define-data-var v int 0) (define-read-only (f) (var-set v 1))")
         .contains("read-only"));
     assert!(t
-        .check_err("(define-read-only (f) (at-block 0x00 1))")
-        .contains("not supported"));
+        .check_err("(define-read-only (f) (at-block u1 1))")
+        .contains("expected type (buff 32)"));
     assert!(t
         .check_err("(define-read-only (f) (frobnicate 1))")
         .contains("unknown"));
@@ -912,7 +912,7 @@ fn clarity1_code_keeps_its_own_names() {
         );
         deploy_version(&mut t, &format!("g{}", src.len()), src, 2).unwrap();
     }
-    assert!(deploy_version(&mut t, "v3", "(define-read-only (g) u1)", 3)
+    assert!(deploy_version(&mut t, "v4", "(define-read-only (g) u1)", 4)
         .unwrap_err()
         .contains("not supported"));
 }
@@ -947,4 +947,96 @@ fn clarity1_trait_alias_is_not_a_name() {
         .unwrap_err()
         .contains("duplicate trait function"));
     deploy_version(&mut t, "dup1", dup, 1).unwrap();
+}
+
+#[test]
+fn clarity3_block_information() {
+    let mut t = T::new();
+    // Clarity 3's keywords and functions; each inference block is also a tenure.
+    let src = "(define-read-only (heights) (list stacks-block-height tenure-height))
+        (define-read-only (t (h uint)) (get-tenure-info? time h))
+        (define-read-only (s (h uint)) (get-stacks-block-info? id-header-hash h))
+        (define-read-only (m (h uint)) (get-tenure-info? miner-address h))";
+    let e = deploy_version(&mut t, "b2", src, 2).unwrap_err();
+    assert!(e.contains("is Clarity 3"), "{e}");
+    deploy_version(&mut t, "b3", src, 3).unwrap();
+    let id = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.b3";
+    assert_eq!(
+        t.eval(&format!("(contract-call? '{id} heights)")),
+        "(list u5 u5)"
+    );
+    assert_eq!(
+        t.eval(&format!("(contract-call? '{id} t u4)")),
+        t.eval("(get-block-info? time u4)")
+    );
+    assert_eq!(
+        t.eval(&format!("(contract-call? '{id} s u4)")),
+        t.eval("(get-block-info? id-header-hash u4)")
+    );
+    assert!(t
+        .eval(&format!("(contract-call? '{id} m u4)"))
+        .starts_with("(some '"));
+    // Reloaded from the store, it is Clarity 3 code still.
+    t.vm.clear_cache();
+    assert_eq!(
+        t.eval(&format!("(contract-call? '{id} heights)")),
+        "(list u5 u5)"
+    );
+    // A property of the other function is refused.
+    let e = deploy_version(
+        &mut t,
+        "p",
+        "(define-read-only (f) (get-tenure-info? id-header-hash u1))",
+        3,
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("property 'id-header-hash' is not supported"),
+        "{e}"
+    );
+    // Clarity 3 removed block-height and get-block-info?: ordinary names from then on.
+    for src in [
+        "(define-read-only (f) block-height)",
+        "(define-read-only (f) (get-block-info? time u1))",
+    ] {
+        let e = deploy_version(&mut t, "r", src, 3).unwrap_err();
+        assert!(e.contains("was removed in Clarity 3"), "{src}: {e}");
+    }
+    deploy_version(
+        &mut t,
+        "own",
+        "(define-constant block-height u9) (define-read-only (f) block-height)",
+        3,
+    )
+    .unwrap();
+    assert_eq!(t.eval("(contract-call? .own f)"), "u9");
+    // In Clarity 2 code the Clarity 3 names stay ordinary names.
+    deploy_version(
+        &mut t,
+        "c2",
+        "(define-read-only (get-tenure-info? (x uint)) (+ x u1)) (define-read-only (f) (get-tenure-info? u1))",
+        2,
+    )
+    .unwrap();
+    assert_eq!(t.eval("(contract-call? .c2 f)"), "u2");
+}
+
+#[test]
+fn bindings_named_like_read_only_functions() {
+    // The reference's check_name_used ignores read-only functions: a let binding or an
+    // argument may take such a name; a call still names the function.
+    let mut t = T::new();
+    t.deploy(
+        "q",
+        "(define-read-only (quote (n uint)) {dy: (* n u2)})
+         (define-public (claim (n uint))
+           (let ((quote (quote n))) (ok (get dy quote))))
+         (define-read-only (twice (quote uint)) (+ quote quote))",
+    );
+    assert_eq!(t.eval("(contract-call? .q claim u21)"), "(ok u42)");
+    assert_eq!(t.eval("(contract-call? .q twice u4)"), "u8");
+    // A private or public function's name stays taken.
+    assert!(t
+        .check_err("(define-private (p) u1) (define-public (f) (let ((p u2)) (ok p)))")
+        .contains("shadows"));
 }

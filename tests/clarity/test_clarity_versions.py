@@ -1,8 +1,10 @@
-"""Clarity 1 code: mainnet contracts deployed before Stacks 2.1 (and Clarinet projects that
+"""Clarity versions. Mainnet contracts deployed before Stacks 2.1 (and Clarinet projects that
 say ``clarity_version = 1``) are Clarity 1, where the builtins and keywords Clarity 2 added
 are ordinary names and an imported trait takes its own name rather than its ``use-trait``
-alias. Each case below is refused as Clarity 2 (as the reference refuses it) and deploys
-and runs as Clarity 1."""
+alias; each Clarity 1 case below is refused as Clarity 2 (as the reference refuses it) and
+deploys and runs as Clarity 1. Contracts written since Nakamoto (sBTC's, for one) are
+Clarity 3: ``stacks-block-height``, ``tenure-height``, ``get-stacks-block-info?`` and
+``get-tenure-info?``, and no ``block-height``/``get-block-info?``."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from funai.clarity import ClarityAnalysisError, ClarityVM, MemoryStore
-from funai.clarity.project import deploy_project, load_manifest
+from funai.clarity import ClarityAnalysisError, ClarityVM, MemoryStore, SimpleChain
+from funai.clarity.project import ProjectError, deploy_project, load_manifest
 from funai.cli import app
 
 # A Clarity 1 contract (the form of ALEX's launchpad and CityCoins' VRF): it defines
@@ -43,8 +45,8 @@ def test_deploy_and_call_clarity1_code() -> None:
     assert again.read_only(dep.contract_id, "value").result == "(ok u108)"
     with pytest.raises(ClarityAnalysisError, match="is Clarity 2"):
         vm.check("(define-read-only (f) (bit-and u1 u2))", clarity_version=1)
-    with pytest.raises(ValueError, match="1 or 2"):
-        vm.check("(define-read-only (f) u1)", clarity_version=3)
+    with pytest.raises(ValueError, match="1, 2 or 3"):
+        vm.check("(define-read-only (f) u1)", clarity_version=4)
 
 
 def test_trait_alias_named_argument() -> None:
@@ -98,3 +100,48 @@ def test_cli_clarity_version(tmp_path: Path) -> None:
     res = run(app, ["clarity", "check", "--clarity-version", "1", str(_project(tmp_path / "p", 1))])
     assert res.exit_code == 2
     assert "per contract" in res.stderr
+
+
+# Clarity 3 code of the kind sBTC's contracts hold.
+NAKAMOTO = """
+(define-data-var last-height uint u0)
+(define-public (touch)
+  (begin
+    (var-set last-height stacks-block-height)
+    (ok {height: stacks-block-height, tenure: tenure-height,
+         time: (get-tenure-info? time (- stacks-block-height u1)),
+         id: (get-stacks-block-info? id-header-hash (- stacks-block-height u1))})))
+"""
+
+
+def test_clarity3_code() -> None:
+    vm = ClarityVM(chain=SimpleChain(height=10, burn_height=20))
+    with pytest.raises(ClarityAnalysisError, match="stacks-block-height is Clarity 3"):
+        vm.deploy("nakamoto", NAKAMOTO)
+    cid = vm.deploy("nakamoto", NAKAMOTO, clarity_version=3).contract_id
+    res = vm.call(cid, "touch")
+    assert res.committed
+    assert res.result is not None
+    assert res.result.startswith("(ok {height: u10, id: (some 0x")
+    assert "tenure: u10, time: (some u" in res.result
+    with pytest.raises(ClarityAnalysisError, match="was removed in Clarity 3"):
+        vm.check("(define-read-only (f) block-height)", clarity_version=3)
+
+
+def test_clarity3_manifest_and_cli(tmp_path: Path) -> None:
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "n.clar").write_text(NAKAMOTO)
+    manifest = tmp_path / "Clarinet.toml"
+    body = '[project]\nname = "n"\n\n[contracts.n]\npath = "contracts/n.clar"\n'
+    manifest.write_text(body + "clarity_version = 3\nepoch = 3.0\n")
+    reports = deploy_project(ClarityVM(MemoryStore()), load_manifest(manifest))
+    assert [r.status for r in reports] == ["deployed"]
+    manifest.write_text(body + "clarity_version = 3\nepoch = 2.5\n")
+    with pytest.raises(ProjectError, match=r"Clarity 3 needs epoch 3\.0"):
+        load_manifest(manifest)
+    run = CliRunner().invoke
+    src = str(tmp_path / "contracts" / "n.clar")
+    assert run(app, ["clarity", "check", src]).exit_code == 1
+    res = run(app, ["clarity", "run", "--clarity-version", "3", src, "(contract-call? .n touch)"])
+    assert res.exit_code == 0, res.output
+    assert "(ok {height: u" in res.stdout
