@@ -288,7 +288,8 @@ impl Type {
             }
             (Type::Optional(a), Type::Optional(b)) => a.admits(b),
             (Type::Response(a1, a2), Type::Response(b1, b2)) => a1.admits(b1) && a2.admits(b2),
-            (Type::Principal, Type::Trait(_)) => true,
+            // A trait reference is not a principal: the reference refuses one where a
+            // principal is expected (its `upcast-trait-*` tests; `contract-of` converts).
             (a, b) => a == b,
         }
     }

@@ -10,8 +10,11 @@ orders: it always ends with the same winners, tip and state root."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -100,10 +103,18 @@ def _history(tmp: Path) -> Cluster:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_arrival_order_ends_on_the_same_chain(seed: int) -> None:
-    root = Path(__import__("tempfile").mkdtemp(prefix="l2order"))
+    # One reference history for every example (its folder removed when the run ends), and a
+    # folder per example for the observer, removed after it.
     ref = _HISTORY.get("ref")
     if ref is None:
-        ref = _HISTORY["ref"] = _history(root)
+        ref_root = Path(tempfile.mkdtemp(prefix="l2order-ref"))
+        atexit.register(shutil.rmtree, ref_root, True)
+        ref = _HISTORY["ref"] = _history(ref_root)
+    with tempfile.TemporaryDirectory(prefix="l2order") as tmp:
+        _observe(ref, seed, Path(tmp))
+
+
+def _observe(ref: Cluster, seed: int, root: Path) -> None:
     rng = random.Random(seed)
     l1 = [e for e in ref.journal if e[0] == "l1"]
     msgs = [e for e in ref.journal if e[0] == "msg"]
