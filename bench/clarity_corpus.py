@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from funai import _core
 from funai.clarity import (
     DEFAULT_SENDER,
     ClarityAnalysisError,
@@ -52,36 +53,9 @@ POX_WITH_CONSTS = ("pox", "pox-2", "pox-3")
 _OUT_OF_SCOPE = re.compile(r"Clarity 4|at-block")
 #: Names that Clarity 2 added: a Clarity 1 contract may define them, a Clarity 2 one may not
 #: (the reference refuses the definition too), so such a refusal marks a Clarity 1 contract.
-_CLARITY2_NAMES = [
-    "buff-to-int-le",
-    "buff-to-int-be",
-    "buff-to-uint-le",
-    "buff-to-uint-be",
-    "is-standard",
-    "principal-destruct?",
-    "principal-construct?",
-    "string-to-int?",
-    "string-to-uint?",
-    "int-to-ascii",
-    "int-to-utf8",
-    "stx-account",
-    "slice?",
-    "replace-at?",
-    "to-consensus-buff?",
-    "from-consensus-buff?",
-    "bit-and",
-    "bit-or",
-    "bit-xor",
-    "bit-not",
-    "bit-shift-left",
-    "bit-shift-right",
-    "get-burn-block-info?",
-    "stx-transfer-memo?",
-    "tx-sponsor?",
-    "chain-id",
-    "is-in-mainnet",
-]
-_CLARITY1 = re.compile("'(" + "|".join(map(re.escape, _CLARITY2_NAMES)) + ")' is a reserved name")
+_CLARITY1 = re.compile(
+    "'(" + "|".join(map(re.escape, _core.CLARITY2_ONLY)) + ")' is a reserved name"
+)
 
 
 @dataclass

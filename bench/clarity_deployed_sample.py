@@ -32,6 +32,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from funai import _core
 from funai.clarity import ClarityAnalysisError, ClarityRuntimeError, ClarityVM
 from funai.clarity.project import (
     dependency_order,
@@ -41,15 +42,9 @@ from funai.clarity.project import (
 )
 
 _OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")  # as Clarity 2
-_CLARITY2_NAMES = [
-    *["buff-to-int-le", "buff-to-int-be", "buff-to-uint-le", "buff-to-uint-be", "is-standard"],
-    *["principal-destruct?", "principal-construct?", "string-to-int?", "string-to-uint?"],
-    *["int-to-ascii", "int-to-utf8", "stx-account", "slice?", "replace-at?", "to-consensus-buff?"],
-    *["from-consensus-buff?", "bit-and", "bit-or", "bit-xor", "bit-not", "bit-shift-left"],
-    *["bit-shift-right", "get-burn-block-info?", "stx-transfer-memo?", "tx-sponsor?", "chain-id"],
-    "is-in-mainnet",
-]
-_CLARITY1 = re.compile("'(" + "|".join(map(re.escape, _CLARITY2_NAMES)) + ")' is a reserved name")
+_CLARITY1 = re.compile(
+    "'(" + "|".join(map(re.escape, _core.CLARITY2_ONLY)) + ")' is a reserved name"
+)
 _ALIAS = re.compile(r"'([^']+)' (?:is already defined|shadows a definition)|argument '([^']+)'")
 
 

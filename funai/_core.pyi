@@ -1,6 +1,8 @@
 """Typed stubs of the Rust extension ``funai._core`` (checked by ``mypy.stubtest``)."""
 
 __version__: str
+#: The builtins and keywords Clarity 2 added (rust/clarity/ops.rs).
+CLARITY2_ONLY: list[str]
 
 # --- hashing (rust/py/hashing.rs) -------------------------------------------------------
 

@@ -224,8 +224,9 @@ pub fn is_reserved(name: &str) -> bool {
             .any(|(n, msg)| *n == name && !msg.contains("is Clarity "))
 }
 
-/// `is_reserved` for code of Clarity `version`: in Clarity 1 the builtins and keywords that
-/// Clarity 2 added are ordinary names.
+/// `is_reserved` for code of Clarity `version`: the builtins and keywords of other versions
+/// only are ordinary names (Clarity 2's in Clarity 1 code, Clarity 3's before it, those
+/// Clarity 3 removed from then on); Clarity 3's are reserved in Clarity 3 code.
 pub fn is_reserved_in(name: &str, version: u8) -> bool {
     if version >= 3 && ops::CLARITY3_ONLY.contains(&name) {
         return true;
@@ -473,7 +474,6 @@ pub fn analyze(
     let mut impls: Vec<(Span, TraitId)> = Vec::new();
     let mut constants: Vec<(Name, Expr)> = Vec::new();
     let mut names: BTreeSet<Name> = BTreeSet::new();
-    let version = ck.c.version;
     // Clarity 1 keeps an imported trait under its own name, not the `use-trait` alias (the
     // reference's `TraitContext::Clarity1`): that name, not the alias, is then taken.
     let mut clarity1_trait_names: Vec<Name> = Vec::new();
@@ -1453,19 +1453,13 @@ impl<'a> Checker<'a> {
         if let Some(t) = self.lookup_local(n) {
             return Ok(t.clone());
         }
-        let version = self.c.version;
-        if ops::absent_in(n, version) {
+        if ops::absent_in(n, self.c.version) {
             // A keyword of another version (`chain-id` in Clarity 1, `block-height` in
             // Clarity 3, `stacks-block-height` before it): a name the contract may define.
             if let Some(t) = self.c.const_types.get(n) {
                 return Ok(t.clone());
             }
-            if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n.as_ref()) {
-                if version == 2 {
-                    return err(span, *msg);
-                }
-            }
-            return err(span, ops::version_note(n, version));
+            return err(span, self.other_version(n));
         }
         Ok(match n.as_ref() {
             "stacks-block-height" | "tenure-height" => Type::UInt,
@@ -1676,19 +1670,13 @@ impl<'a> Checker<'a> {
 
     fn apply(&mut self, span: Span, name: &Name, args: &[Expr]) -> CResult<Type> {
         let n = name.as_ref();
-        let version = self.c.version;
-        if ops::absent_in(n, version) {
+        if ops::absent_in(n, self.c.version) {
             // A builtin of another version: an ordinary name here, its own function or
             // unknown.
             if self.c.fns.contains_key(name) {
                 return self.apply_user(span, name, args);
             }
-            if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n) {
-                if version == 2 {
-                    return err(span, *msg);
-                }
-            }
-            return err(span, ops::version_note(n, version));
+            return err(span, self.other_version(n));
         }
         if WRITERS.contains(&n) {
             self.mark_write(span, n)?;
@@ -2063,6 +2051,16 @@ impl<'a> Checker<'a> {
                 let ts = self.check_all(args)?;
                 self.apply_simple(span, n, &ts)
             }
+        }
+    }
+
+    /// Why `n`, a builtin or keyword of another Clarity version only, cannot be used here
+    /// (Clarity 2 code keeps the messages of `REFUSED`, which say what to use instead).
+    fn other_version(&self, n: &str) -> String {
+        let version = self.c.version;
+        match REFUSED.iter().find(|(r, _)| *r == n) {
+            Some((_, msg)) if version == 2 => (*msg).to_string(),
+            _ => ops::version_note(n, version),
         }
     }
 

@@ -66,7 +66,7 @@ pub struct Contract {
     /// `id` as text (state keys and events name the contract by it).
     pub id_text: Arc<str>,
     pub source: String,
-    /// The Clarity version the contract was written in (1 or 2): which builtins and
+    /// The Clarity version the contract was written in (1, 2 or 3): which builtins and
     /// keywords its names mean.
     pub version: u8,
     pub fns: BTreeMap<Name, Arc<FnDef>>,

@@ -272,7 +272,7 @@ impl Vm {
             .min(self.block_limit.saturating_sub(self.block_used))
     }
 
-    /// Parses and type-checks a contract of Clarity `version` (1 or 2) without deploying it.
+    /// Parses and type-checks a contract of Clarity `version` (1, 2 or 3) without deploying it.
     pub fn check(
         &mut self,
         host: &mut dyn Host,

@@ -672,5 +672,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(clarity_encode_uint, m)?)?;
     m.add_function(wrap_pyfunction!(clarity_decode_uint, m)?)?;
     m.add_function(wrap_pyfunction!(clarity_decode_value, m)?)?;
+    // The builtins and keywords Clarity 2 added (ordinary names in Clarity 1 code).
+    m.add("CLARITY2_ONLY", crate::clarity::ops::CLARITY2_ONLY.to_vec())?;
     Ok(())
 }
