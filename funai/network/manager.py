@@ -719,7 +719,6 @@ class PeerManager:
         want_tx: list[bytes] = []
         other: dict[str, list[bytes]] = {}
         now = time.monotonic()
-        tx_items = 0
         dropped = 0
         for kind, h in msg.items:
             peer.remember(h)
@@ -733,7 +732,6 @@ class PeerManager:
                     peer.best_height = entry.height
                     peer.best_hash = entry.hash
             elif kind == "tx":
-                tx_items += 1
                 if (
                     h not in self.service.mempool.entries
                     and h not in self.tx_rejected
@@ -755,7 +753,7 @@ class PeerManager:
         if items:
             self._queue(peer, GetData(items))
         if dropped >= MAX_PEER_TX_ANNOUNCEMENTS // 5:
-            raise Misbehaviour(f"inv-flood: {tx_items} tx ids, {dropped} ignored", 20)
+            raise Misbehaviour(f"inv-flood: {tx_count} tx ids, {dropped} ignored", 20)
 
     async def _on_getdata(self, peer: Peer, msg: GetData) -> None:
         missing: list[tuple[str, bytes]] = []
