@@ -27,6 +27,17 @@ pub const MAX_EVAL_DEPTH: u32 = 512;
 pub trait Host {
     /// Reads a state key.
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// Reads a state key and lends its bytes to `use_bytes` (hosts that hold the bytes
+    /// themselves need not copy them).
+    fn get_with(
+        &mut self,
+        key: &[u8],
+        use_bytes: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), String> {
+        let v = self.get(key)?;
+        use_bytes(v.as_deref());
+        Ok(())
+    }
     /// Height of the inference chain (`block-height`).
     fn block_height(&mut self) -> Result<u128, String>;
     /// Height of the ledger chain (`burn-block-height`).
@@ -80,7 +91,10 @@ pub struct Event {
 /// The execution state of one transaction.
 pub struct Exec<'h> {
     pub w: &'h mut dyn World,
-    layers: Vec<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// The transaction's writes in order (a key's innermost write is its value now).
+    journal: Scope<Option<Vec<u8>>, Vec<u8>>,
+    /// Savepoints: the journal's length when each open one began.
+    marks: Marks,
     pub events: Vec<Event>,
     pub cost: Cost,
     pub limit: Cost,
@@ -94,6 +108,35 @@ pub struct Exec<'h> {
     deploying: Option<(Principal, BTreeMap<Name, Value>)>,
 }
 
+/// A stack of savepoints (journal lengths); the first few need no allocation.
+#[derive(Default)]
+struct Marks {
+    inline: [usize; 8],
+    len: usize,
+    spill: Vec<usize>,
+}
+
+impl Marks {
+    fn push(&mut self, m: usize) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = m,
+            None => self.spill.push(m),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        match self.inline.get(self.len) {
+            Some(m) => Some(*m),
+            None => self.spill.pop(),
+        }
+    }
+}
+
 /// The context a function runs in.
 #[derive(Clone)]
 pub struct Frame {
@@ -104,6 +147,9 @@ pub struct Frame {
 }
 
 type Env = Scope<Value>;
+
+/// Evaluated arguments of one application.
+pub type Args = Vec<Value>;
 
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
@@ -240,11 +286,8 @@ impl<'h> Exec<'h> {
     pub fn new(w: &'h mut dyn World, limit: Cost, mainnet: bool, chain_id: u32) -> Self {
         Exec {
             w,
-            layers: {
-                let mut l = Vec::with_capacity(4);
-                l.push(BTreeMap::new());
-                l
-            },
+            journal: Scope::new(),
+            marks: Marks::default(),
             events: Vec::new(),
             cost: Cost::default(),
             limit,
@@ -292,29 +335,43 @@ impl<'h> Exec<'h> {
 
     // --- storage -------------------------------------------------------------------------
 
-    pub fn read(&mut self, k: &[u8]) -> EResult<Option<Vec<u8>>> {
-        let mut found = None;
-        for layer in self.layers.iter().rev() {
-            if let Some(v) = layer.get(k) {
-                found = Some(v.clone());
-                break;
+    /// Reads a state key (this transaction's writes first, then the host) and hands its
+    /// bytes to `use_bytes`, after charging for the read.
+    fn read_with<R>(&mut self, k: &[u8], use_bytes: impl FnOnce(Option<&[u8]>) -> R) -> EResult<R> {
+        let mut use_bytes = Some(use_bytes);
+        let mut out = None;
+        let mut len = k.len();
+        let mut take = |v: Option<&[u8]>| {
+            len += v.map_or(0, <[u8]>::len);
+            if let Some(u) = use_bytes.take() {
+                out = Some(u(v));
             }
-        }
-        let v = match found {
-            Some(v) => v,
-            None => self.w.get(k).map_err(Abort::Host)?,
         };
+        match self.journal.get(k) {
+            Some(v) => take(v.as_deref()),
+            None => self.w.get_with(k, &mut take).map_err(Abort::Host)?,
+        }
+        let len = len as u64;
         self.cost.read_count += 1;
-        self.cost.read_length += (k.len() + v.as_ref().map_or(0, Vec::len)) as u64;
-        self.cost.runtime += 10 + (k.len() + v.as_ref().map_or(0, Vec::len)) as u64 / 32;
+        self.cost.read_length += len;
+        self.cost.runtime += 10 + len / 32;
         self.check_cost()?;
-        Ok(v)
+        out.ok_or_else(|| Abort::Host("the host did not answer a read".into()))
+    }
+
+    pub fn read(&mut self, k: &[u8]) -> EResult<Option<Vec<u8>>> {
+        self.read_with(k, |v| v.map(<[u8]>::to_vec))
+    }
+
+    /// Whether a state key has a value (a read, charged as one).
+    fn exists(&mut self, k: &[u8]) -> EResult<bool> {
+        self.read_with(k, |v| v.is_some())
     }
 
     fn read_value(&mut self, k: &[u8]) -> EResult<Option<Value>> {
-        match self.read(k)? {
+        match self.read_with(k, |v| v.map(Value::deserialize))? {
             None => Ok(None),
-            Some(b) => Value::deserialize(&b)
+            Some(r) => r
                 .map(Some)
                 .map_err(|e| Abort::Host(format!("corrupt state value: {e}"))),
         }
@@ -325,9 +382,7 @@ impl<'h> Exec<'h> {
         self.cost.write_length += (k.len() + v.as_ref().map_or(0, Vec::len)) as u64;
         self.cost.runtime += 10 + (k.len() + v.as_ref().map_or(0, Vec::len)) as u64 / 32;
         self.check_cost()?;
-        if let Some(top) = self.layers.last_mut() {
-            top.insert(k, v);
-        }
+        self.journal.push(k, v);
         Ok(())
     }
 
@@ -344,39 +399,26 @@ impl<'h> Exec<'h> {
 
     /// Starts a nested savepoint.
     pub fn begin(&mut self) -> usize {
-        self.layers.push(BTreeMap::new());
+        self.marks.push(self.journal.len());
         self.events.len()
     }
 
     /// Keeps the writes of the innermost savepoint.
     pub fn commit(&mut self) {
-        if self.layers.len() > 1 {
-            if let Some(top) = self.layers.pop() {
-                if let Some(below) = self.layers.last_mut() {
-                    if below.is_empty() {
-                        *below = top;
-                    } else {
-                        below.extend(top);
-                    }
-                }
-            }
-        }
+        self.marks.pop();
     }
 
     /// Drops the writes and events of the innermost savepoint.
     pub fn rollback(&mut self, events_mark: usize) {
-        if self.layers.len() > 1 {
-            self.layers.pop();
+        if let Some(m) = self.marks.pop() {
+            self.journal.truncate(m);
         }
         self.events.truncate(events_mark);
     }
 
-    /// All writes of the transaction, in key order.
-    pub fn into_writes(mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        while self.layers.len() > 1 {
-            self.commit();
-        }
-        self.layers.pop().unwrap_or_default().into_iter().collect()
+    /// All writes of the transaction (the last value of each key), in key order.
+    pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.journal.into_innermost()
     }
 
     /// Records an event. The events of one transaction may carry at most
@@ -478,7 +520,7 @@ impl<'h> Exec<'h> {
     // --- calls ---------------------------------------------------------------------------
 
     /// Calls a user function with evaluated arguments.
-    pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+    pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Args) -> EResult<Value> {
         if self.call_depth >= MAX_CALL_DEPTH {
             return rt(def.span, format!("call stack deeper than {MAX_CALL_DEPTH}"));
         }
@@ -524,7 +566,7 @@ impl<'h> Exec<'h> {
 
     /// A public or read-only function called from outside or by `contract-call?`:
     /// its writes and events are rolled back when it returns `err`.
-    pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+    pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Args) -> EResult<Value> {
         let mark = self.begin();
         match self.call_fn(f, def, args) {
             Ok(v) => {
@@ -629,7 +671,7 @@ impl<'h> Exec<'h> {
         Ok(v)
     }
 
-    fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Vec<Value>> {
+    fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Args> {
         args.iter().map(|a| self.eval(f, env, a)).collect()
     }
 
@@ -828,7 +870,7 @@ impl<'h> Exec<'h> {
                     "map-insert" => {
                         self.need_write(f, span, n)?;
                         let v = self.eval(f, env, &args[2])?;
-                        if self.read(&k)?.is_some() {
+                        if self.exists(&k)? {
                             return Ok(Value::Bool(false));
                         }
                         self.write_value(k, &v)?;
@@ -836,7 +878,7 @@ impl<'h> Exec<'h> {
                     }
                     _ => {
                         self.need_write(f, span, n)?;
-                        if self.read(&k)?.is_none() {
+                        if !self.exists(&k)? {
                             return Ok(Value::Bool(false));
                         }
                         self.write(k, None)?;
@@ -892,8 +934,7 @@ impl<'h> Exec<'h> {
                             seqs.into_iter().map(|s| seq_items(s).into_iter()).collect();
                         let mut out = Vec::with_capacity(len);
                         for _ in 0..len {
-                            let row: Vec<Value> =
-                                cols.iter_mut().filter_map(Iterator::next).collect();
+                            let row: Args = cols.iter_mut().filter_map(Iterator::next).collect();
                             out.push(self.apply_fn(f, span, &fname, row)?);
                         }
                         Ok(Value::List(out))
@@ -1005,6 +1046,22 @@ impl<'h> Exec<'h> {
                     Value::none()
                 })
             }
+            // The commonest forms without an argument vector: the same order of evaluation,
+            // results and costs as through `simple`.
+            ops::IS_EQ if args.len() == 2 => {
+                let a = self.eval(f, env, &args[0])?;
+                let b = self.eval(f, env, &args[1])?;
+                self.charge(1)?;
+                Ok(Value::Bool(a == b))
+            }
+            ops::OK | ops::ERR | ops::SOME if args.len() == 1 => {
+                let x = self.eval(f, env, &args[0])?;
+                Ok(match op {
+                    ops::OK => Value::ok(x),
+                    ops::ERR => Value::err(x),
+                    _ => Value::some(x),
+                })
+            }
             _ => {
                 // A builtin's name is never a user function's (reserved names).
                 if op == ops::PLAIN {
@@ -1020,7 +1077,7 @@ impl<'h> Exec<'h> {
     }
 
     /// Applies a function named as an argument of map/filter/fold.
-    fn apply_fn(&mut self, f: &Frame, span: Span, name: &Name, args: Vec<Value>) -> EResult<Value> {
+    fn apply_fn(&mut self, f: &Frame, span: Span, name: &Name, args: Args) -> EResult<Value> {
         if let Some(def) = f.contract.fns.get(name).cloned() {
             return self.call_fn(f, &def, args);
         }
@@ -1042,7 +1099,7 @@ impl<'h> Exec<'h> {
         span: Span,
         target: &Principal,
         fname: &Name,
-        args: Vec<Value>,
+        args: Args,
         dynamic: bool,
     ) -> EResult<Value> {
         if *target == f.contract.id {
@@ -1091,7 +1148,7 @@ impl<'h> Exec<'h> {
 
     // --- tokens --------------------------------------------------------------------------
 
-    fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
+    fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Args) -> EResult<Value> {
         let id = &*f.contract.id_text;
         let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
         let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
@@ -1189,7 +1246,7 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
+    fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Args) -> EResult<Value> {
         let id = &*f.contract.id_text;
         let Some(asset) = v.first() else {
             return rt(span, format!("bad arguments to {n}"));
@@ -1268,7 +1325,7 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn stx(&mut self, f: &Frame, span: Span, n: &str, v: Vec<Value>) -> EResult<Value> {
+    fn stx(&mut self, f: &Frame, span: Span, n: &str, v: Args) -> EResult<Value> {
         match (n, v.as_slice()) {
             ("stx-get-balance", [Value::Principal(p)]) => {
                 Ok(Value::UInt(self.uint_at(&stx_key(p))?))
@@ -1353,14 +1410,7 @@ impl<'h> Exec<'h> {
 
     // --- builtins on evaluated arguments ---------------------------------------------------
 
-    fn simple(
-        &mut self,
-        f: &Frame,
-        span: Span,
-        n: &str,
-        op: Op,
-        mut v: Vec<Value>,
-    ) -> EResult<Value> {
+    fn simple(&mut self, f: &Frame, span: Span, n: &str, op: Op, mut v: Args) -> EResult<Value> {
         use Value::{Bool, Buff, Int, UInt};
         // The commonest one-argument forms take their argument by value.
         if v.len() == 1 && matches!(op, ops::OK | ops::ERR | ops::SOME) {
@@ -1371,6 +1421,33 @@ impl<'h> Exec<'h> {
                     _ => Value::some(x),
                 });
             }
+        }
+        // The commonest two-argument forms, by op (the general match below is by name):
+        // the same results, costs and errors as their arms there.
+        match (op, v.as_slice()) {
+            (ops::IS_EQ, [a, b]) => {
+                self.charge(1)?;
+                return Ok(Bool(a == b));
+            }
+            (ops::LT | ops::LE | ops::GT | ops::GE, [UInt(x), UInt(y)]) => {
+                return Ok(Bool(match op {
+                    ops::LT => x < y,
+                    ops::LE => x <= y,
+                    ops::GT => x > y,
+                    _ => x >= y,
+                }));
+            }
+            (ops::ADD | ops::SUB, [UInt(x), UInt(y)]) => {
+                let r = if op == ops::ADD {
+                    x.checked_add(*y)
+                } else {
+                    x.checked_sub(*y)
+                };
+                return r
+                    .map(UInt)
+                    .ok_or_else(|| Abort::Runtime(format!("{span}: arithmetic overflow in {n}")));
+            }
+            _ => {}
         }
         let overflow = || rt(span, format!("arithmetic overflow in {n}"));
         match (n, v.as_slice()) {

@@ -81,6 +81,13 @@ impl Host for Ctx<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         self.host.get(key)
     }
+    fn get_with(
+        &mut self,
+        key: &[u8],
+        use_bytes: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), String> {
+        self.host.get_with(key, use_bytes)
+    }
     chain_view_of_host!();
 }
 
@@ -537,7 +544,7 @@ pub struct BatchCall<'a> {
     /// The contract, or why its text is not a contract principal (the call is refused).
     pub contract: Result<Principal, String>,
     pub function: &'a str,
-    pub args: Vec<&'a str>,
+    pub args: &'a [&'a str],
     /// The sender, or why its text is not a principal (the call is refused).
     pub sender: Result<Principal, String>,
     pub read_only: bool,
@@ -586,12 +593,23 @@ impl<'a> BatchHost<'a> {
 
 impl Host for BatchHost<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let mut out = None;
+        self.get_with(key, &mut |v| out = v.map(<[u8]>::to_vec))?;
+        Ok(out)
+    }
+    fn get_with(
+        &mut self,
+        key: &[u8],
+        use_bytes: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), String> {
         if let Some((v, _)) = self.state.get(key) {
-            return Ok(v.clone());
+            use_bytes(v.as_deref());
+            return Ok(());
         }
         let v = self.host.get(key)?;
-        self.state.insert(key.to_vec(), (v.clone(), false));
-        Ok(v)
+        use_bytes(v.as_deref());
+        self.state.insert(key.to_vec(), (v, false));
+        Ok(())
     }
     chain_view_of_host!();
 }

@@ -1,9 +1,15 @@
-//! Local bindings in scope (function arguments, `let` and `match` names), innermost last.
+//! Bindings in scope, innermost last: local names (function arguments, `let` and `match`
+//! names) in the checker and the evaluator, and the evaluator's journal of state writes
+//! (key -> value, savepoints as lengths).
 //!
 //! A lookup scans from the innermost binding while the scope is small (as every real
-//! contract's is); past [`INDEXED_FROM`] bindings a name index keeps lookups constant-time,
-//! so a function with tens of thousands of bindings cannot make each lookup, in the type
-//! checker or the evaluator, cost time proportional to them.
+//! contract's is); past [`INDEXED_FROM`] bindings a key index keeps lookups constant-time,
+//! so a function with tens of thousands of bindings (or a transaction with thousands of
+//! writes) cannot make each lookup, in the type checker or the evaluator, cost time
+//! proportional to them.
+
+use std::borrow::Borrow;
+use std::hash::Hash;
 
 use ahash::AHashMap;
 
@@ -13,23 +19,27 @@ use super::types::Name;
 pub const INDEXED_FROM: usize = 16;
 
 #[derive(Debug, Clone)]
-pub struct Scope<T> {
-    /// (name, value, position of the binding of the same name it shadows).
-    items: Vec<(Name, T, Option<usize>)>,
-    /// Name -> position of its innermost binding; kept only past `INDEXED_FROM` bindings.
-    index: Option<AHashMap<Name, usize>>,
+pub struct Scope<T, K = Name> {
+    /// (key, value), innermost last.
+    items: Vec<(K, T)>,
+    /// While indexed: for each binding, the position of the binding of the same key it
+    /// shadows.
+    shadows: Vec<Option<usize>>,
+    /// Key -> position of its innermost binding; kept only past `INDEXED_FROM` bindings.
+    index: Option<AHashMap<K, usize>>,
 }
 
-impl<T> Default for Scope<T> {
+impl<T, K: Eq + Hash + Clone> Default for Scope<T, K> {
     fn default() -> Self {
         Scope::new()
     }
 }
 
-impl<T> Scope<T> {
+impl<T, K: Eq + Hash + Clone> Scope<T, K> {
     pub fn new() -> Self {
         Scope {
             items: Vec::new(),
+            shadows: Vec::new(),
             index: None,
         }
     }
@@ -42,26 +52,27 @@ impl<T> Scope<T> {
         self.items.is_empty()
     }
 
-    pub fn push(&mut self, name: Name, value: T) {
+    pub fn push(&mut self, key: K, value: T) {
         if self.index.is_none() && self.items.len() >= INDEXED_FROM {
             let mut index = AHashMap::with_capacity(self.items.len() * 2);
-            for (i, (n, _, prev)) in self.items.iter_mut().enumerate() {
-                *prev = index.insert(n.clone(), i);
+            self.shadows.clear();
+            for (i, (n, _)) in self.items.iter().enumerate() {
+                self.shadows.push(index.insert(n.clone(), i));
             }
             self.index = Some(index);
         }
-        let prev = match self.index.as_mut() {
-            Some(index) => index.insert(name.clone(), self.items.len()),
-            None => None,
-        };
-        self.items.push((name, value, prev));
+        if let Some(index) = self.index.as_mut() {
+            self.shadows
+                .push(index.insert(key.clone(), self.items.len()));
+        }
+        self.items.push((key, value));
     }
 
     /// Drops the bindings made after the scope had `len` of them.
     pub fn truncate(&mut self, len: usize) {
         if let Some(index) = self.index.as_mut() {
             while self.items.len() > len {
-                let Some((n, _, prev)) = self.items.pop() else {
+                let (Some((n, _)), Some(prev)) = (self.items.pop(), self.shadows.pop()) else {
                     break;
                 };
                 match prev {
@@ -75,6 +86,7 @@ impl<T> Scope<T> {
             }
             if self.items.len() < INDEXED_FROM {
                 self.index = None;
+                self.shadows.clear();
             }
         } else {
             self.items.truncate(len);
@@ -83,25 +95,77 @@ impl<T> Scope<T> {
 
     pub fn clear(&mut self) {
         self.items.clear();
+        self.shadows.clear();
         self.index = None;
     }
 
-    /// The innermost binding of `name`.
-    pub fn get(&self, name: &str) -> Option<&T> {
-        self.position(name).map(|i| &self.items[i].1)
+    /// The innermost binding of `key`.
+    pub fn get<Q>(&self, key: &Q) -> Option<&T>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.position(key).map(|i| &self.items[i].1)
     }
 
-    /// Where the innermost binding of `name` is (0: the first binding made).
-    pub fn position(&self, name: &str) -> Option<usize> {
+    /// Where the innermost binding of `key` is (0: the first binding made).
+    pub fn position<Q>(&self, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         match &self.index {
-            Some(index) => index.get(name).copied(),
-            None => self.items.iter().rposition(|(n, _, _)| n.as_ref() == name),
+            Some(index) => index.get(key).copied(),
+            None => self.items.iter().rposition(|(n, _)| n.borrow() == key),
         }
+    }
+
+    /// The innermost binding of each key, in key order.
+    pub fn into_innermost(self) -> Vec<(K, T)>
+    where
+        K: Ord,
+    {
+        let mut out = match self.index {
+            // Few bindings, each of its own key (a transaction that writes each key once):
+            // the bindings themselves.
+            None if !self
+                .items
+                .iter()
+                .enumerate()
+                .any(|(i, (k, _))| self.items[..i].iter().any(|(p, _)| p == k)) =>
+            {
+                self.items
+            }
+            // Few bindings: innermost first, each key the first time it is seen.
+            None => {
+                let mut out: Vec<(K, T)> = Vec::with_capacity(self.items.len());
+                for (k, v) in self.items.into_iter().rev() {
+                    if !out.iter().any(|(seen, _)| *seen == k) {
+                        out.push((k, v));
+                    }
+                }
+                out
+            }
+            Some(index) => {
+                let mut innermost = vec![false; self.items.len()];
+                for &i in index.values() {
+                    innermost[i] = true;
+                }
+                self.items
+                    .into_iter()
+                    .zip(innermost)
+                    .filter(|(_, keep)| *keep)
+                    .map(|(kv, _)| kv)
+                    .collect()
+            }
+        };
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 }
 
-impl<T> FromIterator<(Name, T)> for Scope<T> {
-    fn from_iter<I: IntoIterator<Item = (Name, T)>>(iter: I) -> Self {
+impl<T, K: Eq + Hash + Clone> FromIterator<(K, T)> for Scope<T, K> {
+    fn from_iter<I: IntoIterator<Item = (K, T)>>(iter: I) -> Self {
         let mut s = Scope::new();
         for (n, v) in iter {
             s.push(n, v);
@@ -131,7 +195,7 @@ mod tests {
                     .rev()
                     .find(|(k, _)| k.as_ref() == n)
                     .map(|(_, v)| v);
-                assert_eq!(s.get(&n), want, "{n}");
+                assert_eq!(s.get(n.as_str()), want, "{n}");
             }
         };
         for (i, n) in names.iter().enumerate() {
@@ -149,6 +213,27 @@ mod tests {
             plain.truncate(keep);
             assert_eq!(s.len(), keep);
             check(&s, &plain);
+        }
+    }
+
+    /// The journal view: the innermost value of each key, in key order, across the
+    /// threshold and after truncations.
+    #[test]
+    fn innermost_bindings_in_key_order() {
+        for n in [3usize, 10, 40] {
+            let mut s: Scope<usize, Vec<u8>> = Scope::new();
+            for i in 0..n {
+                s.push(vec![(i % 7) as u8], i);
+            }
+            s.truncate(n - 1);
+            let got = s.into_innermost();
+            let mut want: Vec<(Vec<u8>, usize)> = Vec::new();
+            for k in 0..7u8 {
+                if let Some(i) = (0..n - 1).rev().find(|i| (i % 7) as u8 == k) {
+                    want.push((vec![k], i));
+                }
+            }
+            assert_eq!(got, want, "{n} bindings");
         }
     }
 }

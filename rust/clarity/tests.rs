@@ -684,7 +684,7 @@ fn call_batch_matches_calls_in_turn() {
         .map(|(f, args, who)| BatchCall {
             contract: Ok(id.clone()),
             function: f,
-            args: args.clone(),
+            args,
             sender: Ok(who.clone()),
             read_only: false,
         })

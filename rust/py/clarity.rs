@@ -442,49 +442,71 @@ impl PyVm {
     /// separate transactions, each seeing the committed writes of those before it (see
     /// `Vm::call_batch`). Nothing is written to the host: the returned batch holds every
     /// call's outcome and the batch's writes to apply.
-    fn call_batch(
+    fn call_batch<'py>(
         &mut self,
-        host: &Bound<'_, PyAny>,
-        calls: &Bound<'_, PyList>,
-        literal: &Bound<'_, PyAny>,
+        host: &Bound<'py, PyAny>,
+        calls: &Bound<'py, PyList>,
+        literal: &Bound<'py, PyAny>,
     ) -> PyResult<PyBatch> {
         const SHAPE: &str = "each call is a tuple or list (contract_id, function, args, \
                              sender): two str, a sequence of arguments, a str";
-        fn text<'py>(v: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
+        fn text<'a>(v: Bound<'a, PyAny>) -> PyResult<Bound<'a, PyString>> {
             v.cast_into::<PyString>()
                 .map_err(|_| PyTypeError::new_err(SHAPE))
         }
-        // The Python strings first, kept alive here, so that the calls can borrow their
+        // The Python strings first, kept alive here (one flat list: per call its contract
+        // id, function, sender, then its arguments), so that the calls can borrow their
         // UTF-8 text without copying it. An argument that is not a str is turned into one by
         // `literal` (a Python callable); nothing runs before every call is read.
-        let mut owned: Vec<[Bound<'_, PyString>; 3]> = Vec::with_capacity(calls.len());
-        let mut owned_args: Vec<Vec<Bound<'_, PyString>>> = Vec::with_capacity(calls.len());
-        for item in calls.iter() {
-            let fields: Vec<Bound<'_, PyAny>> = match item.cast::<PyTuple>() {
-                Ok(t) => t.iter().collect(),
-                Err(_) => match item.cast::<PyList>() {
-                    Ok(l) => l.iter().collect(),
-                    Err(_) => return Err(PyTypeError::new_err(SHAPE)),
-                },
-            };
-            let [c, f, a, snd] = <[Bound<'_, PyAny>; 4]>::try_from(fields)
-                .map_err(|_| PyTypeError::new_err(SHAPE))?;
-            owned.push([text(c)?, text(f)?, text(snd)?]);
-            let mut args = Vec::new();
-            for arg in a.try_iter().map_err(|_| PyTypeError::new_err(SHAPE))? {
-                let arg = arg?;
-                let s = match arg.cast_into::<PyString>() {
-                    Ok(s) => s,
-                    Err(e) => literal
-                        .call1((e.into_inner(),))?
-                        .cast_into::<PyString>()
-                        .map_err(|_| PyTypeError::new_err("literal() must return a str"))?,
-                };
-                args.push(s);
+        let mut owned: Vec<Bound<'_, PyString>> = Vec::with_capacity(calls.len() * 8);
+        let mut shape: Vec<(usize, usize)> = Vec::with_capacity(calls.len());
+        let arg = |a: Bound<'py, PyAny>| -> PyResult<Bound<'py, PyString>> {
+            match a.cast_into::<PyString>() {
+                Ok(s) => Ok(s),
+                Err(e) => literal
+                    .call1((e.into_inner(),))?
+                    .cast_into::<PyString>()
+                    .map_err(|_| PyTypeError::new_err("literal() must return a str")),
             }
-            owned_args.push(args);
+        };
+        for item in calls.iter() {
+            let start = owned.len();
+            let args = if let Ok(t) = item.cast::<PyTuple>() {
+                if t.len() != 4 {
+                    return Err(PyTypeError::new_err(SHAPE));
+                }
+                owned.push(text(t.get_item(0)?)?);
+                owned.push(text(t.get_item(1)?)?);
+                owned.push(text(t.get_item(3)?)?);
+                t.get_item(2)?
+            } else if let Ok(l) = item.cast::<PyList>() {
+                if l.len() != 4 {
+                    return Err(PyTypeError::new_err(SHAPE));
+                }
+                owned.push(text(l.get_item(0)?)?);
+                owned.push(text(l.get_item(1)?)?);
+                owned.push(text(l.get_item(3)?)?);
+                l.get_item(2)?
+            } else {
+                return Err(PyTypeError::new_err(SHAPE));
+            };
+            if let Ok(t) = args.cast::<PyTuple>() {
+                for a in t.iter() {
+                    owned.push(arg(a)?);
+                }
+            } else if let Ok(l) = args.cast::<PyList>() {
+                for a in l.iter() {
+                    owned.push(arg(a)?);
+                }
+            } else {
+                for a in args.try_iter().map_err(|_| PyTypeError::new_err(SHAPE))? {
+                    owned.push(arg(a?)?);
+                }
+            }
+            shape.push((start, owned.len() - start - 3));
         }
-        let mut batch: Vec<BatchCall<'_>> = Vec::with_capacity(owned.len());
+        let texts: Vec<&str> = owned.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
+        let mut batch: Vec<BatchCall<'_>> = Vec::with_capacity(shape.len());
         // Principals repeated from the call before are not decoded again; one that does not
         // decode refuses its call only.
         type Parsed = Result<Principal, String>;
@@ -492,8 +514,8 @@ impl PyVm {
             Principal::parse(t.trim_start_matches('\'')).map_err(|e| e.to_string())
         };
         let mut last: Option<(&str, &str, Parsed, Parsed)> = None;
-        for ([c, f, snd], args) in owned.iter().zip(&owned_args) {
-            let (c, snd) = (c.to_str()?, snd.to_str()?);
+        for &(start, nargs) in &shape {
+            let (c, f, snd) = (texts[start], texts[start + 1], texts[start + 2]);
             let (contract, sender) = match &last {
                 Some((lc, ls, cp, sp)) if *lc == c && *ls == snd => (cp.clone(), sp.clone()),
                 _ => (parse(c), parse(snd)),
@@ -501,8 +523,8 @@ impl PyVm {
             last = Some((c, snd, contract.clone(), sender.clone()));
             batch.push(BatchCall {
                 contract,
-                function: f.to_str()?,
-                args: args.iter().map(|a| a.to_str()).collect::<PyResult<_>>()?,
+                function: f,
+                args: &texts[start + 3..start + 3 + nargs],
                 sender,
                 read_only: false,
             });
