@@ -635,7 +635,7 @@ impl Vm {
         for c in calls {
             let r = match (&c.contract, &c.sender) {
                 (Ok(contract), Ok(sender)) => {
-                    self.call(&mut bh, contract, c.function, &c.args, sender, c.read_only)
+                    self.call(&mut bh, contract, c.function, c.args, sender, c.read_only)
                 }
                 (Err(e), _) => Err(diag(format!("bad contract id: {e}"))),
                 (_, Err(e)) => Err(diag(format!("bad sender: {e}"))),
