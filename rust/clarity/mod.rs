@@ -17,8 +17,10 @@ pub mod types;
 
 use std::collections::BTreeMap;
 
-// Keyed (randomly seeded) hashing: keys here can be chosen by contract authors and callers.
-use ahash::AHashMap as HashMap;
+// Keyed (randomly seeded per process) hashing: keys here can be chosen by contract authors
+// and callers. foldhash hashes the ~80-byte state keys in about half ahash's portable
+// fallback's instructions (the wheel is built without AES instructions).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 pub use analysis::Resolver;
@@ -96,6 +98,9 @@ impl Host for Ctx<'_> {
 #[derive(Default)]
 pub struct ContractCache {
     map: HashMap<Principal, (Arc<Contract>, [u8; 32])>,
+    /// The contract found last (a block's calls mostly go to a few contracts), kept only
+    /// while the map does not change.
+    last: Option<(Principal, Arc<Contract>)>,
     /// Check every hit against the record in the store (see [`Vm::validate_cache`]).
     pub validate: bool,
     /// Contracts parsed and analysed from the store so far (cache misses).
@@ -104,16 +109,36 @@ pub struct ContractCache {
 
 impl ContractCache {
     fn insert(&mut self, id: Principal, c: Arc<Contract>, record: &[u8]) {
+        self.last = None;
         self.map.insert(id, (c, *blake3::hash(record).as_bytes()));
+    }
+
+    fn remove(&mut self, id: &Principal) {
+        self.last = None;
+        self.map.remove(id);
+    }
+
+    pub fn clear(&mut self) {
+        self.last = None;
+        self.map.clear();
     }
 }
 
 impl Resolver for Ctx<'_> {
     fn contract(&mut self, id: &Principal) -> Option<Arc<Contract>> {
         let mut record = None;
+        if !self.cache.validate {
+            if let Some((last, c)) = &self.cache.last {
+                if last == id {
+                    return Some(c.clone());
+                }
+            }
+        }
         if let Some((c, hash)) = self.cache.map.get(id) {
             if !self.cache.validate {
-                return Some(c.clone());
+                let c = c.clone();
+                self.cache.last = Some((id.clone(), c.clone()));
+                return Some(c);
             }
             // The record can change under the same principal only through a rollback of the
             // store: a hit counts only if the record is still the one analysed.
@@ -121,7 +146,7 @@ impl Resolver for Ctx<'_> {
             if blake3::hash(&stored).as_bytes() == hash {
                 return Some(c.clone());
             }
-            self.cache.map.remove(id);
+            self.cache.remove(id);
             record = Some(stored);
         }
         if self.loading >= MAX_LOAD_DEPTH {
@@ -244,7 +269,7 @@ impl Vm {
             block_limit: Cost::BLOCK_LIMIT,
             block_used: Cost::default(),
             cache: ContractCache::default(),
-            arg_memo: HashMap::new(),
+            arg_memo: HashMap::default(),
         }
     }
 
@@ -271,7 +296,7 @@ impl Vm {
 
     /// Forgets cached contracts (after the store was rolled back).
     pub fn clear_cache(&mut self) {
-        self.cache.map.clear();
+        self.cache.clear();
     }
 
     fn budget(&self) -> Cost {
@@ -383,6 +408,10 @@ impl Vm {
         let mut out = Vec::with_capacity(args.len());
         for ((_, t), a) in params.iter().zip(args) {
             let a = a.as_ref();
+            if let Some(v) = plain_literal(a, t) {
+                out.push(v);
+                continue;
+            }
             if let Some((v, vt)) = self.arg_memo.get(a) {
                 if vt == t || !t.has_trait() && t.admits(vt) {
                     out.push(v.clone());
@@ -563,7 +592,7 @@ impl<'a> BatchHost<'a> {
     pub fn new(host: &'a mut dyn Host) -> Self {
         BatchHost {
             host,
-            state: HashMap::new(),
+            state: HashMap::default(),
         }
     }
 
@@ -648,6 +677,32 @@ impl Vm {
             outs.push(r);
         }
         (outs, bh.into_writes())
+    }
+}
+
+/// The value of a call argument written as `none`, `true`, `false` or a number in its
+/// canonical form (no sign on a uint, no leading zeros, no `-0`), when the parameter's type
+/// is the literal's: what parsing, checking and evaluating it would give, without doing so.
+/// Anything else (other forms, other types, out of range) takes the full path.
+fn plain_literal(text: &str, t: &Type) -> Option<Value> {
+    fn canonical(digits: &[u8]) -> bool {
+        !digits.is_empty()
+            && digits.len() <= 39
+            && digits.iter().all(u8::is_ascii_digit)
+            && (digits[0] != b'0' || digits.len() == 1)
+    }
+    match (text.as_bytes(), t) {
+        (b"none", Type::Optional(_)) => Some(Value::none()),
+        (b"true", Type::Bool) => Some(Value::Bool(true)),
+        (b"false", Type::Bool) => Some(Value::Bool(false)),
+        ([b'u', digits @ ..], Type::UInt) if canonical(digits) => {
+            text[1..].parse::<u128>().ok().map(Value::UInt)
+        }
+        ([b'-', digits @ ..], Type::Int) if canonical(digits) && digits != b"0" => {
+            text.parse::<i128>().ok().map(Value::Int)
+        }
+        (digits, Type::Int) if canonical(digits) => text.parse::<i128>().ok().map(Value::Int),
+        _ => None,
     }
 }
 

@@ -1040,3 +1040,82 @@ fn bindings_named_like_read_only_functions() {
         .check_err("(define-private (p) u1) (define-public (f) (let ((p u2)) (ok p)))")
         .contains("shadows"));
 }
+
+/// Call arguments taken without parsing (`plain_literal`) give what the parser, checker
+/// and evaluator give for the same text, and every other text still takes that full path.
+#[test]
+fn plain_literal_arguments_match_the_full_path() {
+    let mut t = T::new();
+    t.deploy(
+        "lit",
+        "(define-read-only (u (x uint)) (ok x))
+         (define-read-only (i (x int)) (ok x))
+         (define-read-only (b (x bool)) (ok x))
+         (define-read-only (o (x (optional uint))) (ok x))",
+    );
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.lit").unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "u",
+            &[
+                "u0",
+                "u1",
+                "u007",
+                "u340282366920938463463374607431768211455",
+                "u340282366920938463463374607431768211456",
+                "u-1",
+                "u",
+                "1",
+                "none",
+                " u5",
+                "u1_0",
+            ],
+        ),
+        (
+            "i",
+            &[
+                "0",
+                "-0",
+                "-1",
+                "00",
+                "-007",
+                "170141183460469231731687303715884105727",
+                "170141183460469231731687303715884105728",
+                "-170141183460469231731687303715884105728",
+                "-170141183460469231731687303715884105729",
+                "u1",
+                "-",
+                "+1",
+            ],
+        ),
+        ("b", &["true", "false", "none", "TRUE"]),
+        ("o", &["none", "(some u1)", "u1", "true"]),
+    ];
+    for (f, texts) in cases {
+        for text in *texts {
+            let fast = plain_literal(
+                text,
+                &t.vm.contract(&mut t.host, &id).unwrap().fns[*f].args[0].1,
+            );
+            let call = t.vm.call(&mut t.host, &id, f, &[*text], &alice(), true);
+            let full =
+                t.vm.eval(
+                    &mut t.host,
+                    &format!("(contract-call? .lit {f} {text})"),
+                    &alice(),
+                    true,
+                )
+                .ok()
+                .and_then(|o| o.result);
+            let got = call.as_ref().ok().and_then(|o| o.result.clone());
+            assert_eq!(got, full, "{f} {text:?}");
+            if let Some(v) = fast {
+                assert_eq!(Some(Value::ok(v)), full, "{f} {text:?} (no parse)");
+            }
+        }
+    }
+    // The common forms do skip the parser.
+    assert_eq!(plain_literal("u42", &Type::UInt), Some(Value::UInt(42)));
+    assert_eq!(plain_literal("-42", &Type::Int), Some(Value::Int(-42)));
+    assert_eq!(plain_literal("u042", &Type::UInt), None);
+}

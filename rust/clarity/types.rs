@@ -559,6 +559,16 @@ impl Value {
         if bytes.len() as u64 > MAX_VALUE_SIZE {
             return Err("serialized value too large".into());
         }
+        // A number, the commonest stored value (balances, counters), decoded directly.
+        if let Some((&tag, rest)) = bytes.split_first() {
+            if let Ok(b) = <[u8; 16]>::try_from(rest) {
+                match tag {
+                    0x00 => return Ok(Value::Int(i128::from_be_bytes(b))),
+                    0x01 => return Ok(Value::UInt(u128::from_be_bytes(b))),
+                    _ => {}
+                }
+            }
+        }
         let mut pos = 0usize;
         let v = deser(bytes, &mut pos, 0)?;
         if pos != bytes.len() {

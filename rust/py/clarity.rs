@@ -505,7 +505,23 @@ impl PyVm {
             }
             shape.push((start, owned.len() - start - 3));
         }
-        let texts: Vec<&str> = owned.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
+        // A str that is the very object at the same place in the call before (a block built
+        // from the same variables) is not read again.
+        let mut texts: Vec<&str> = Vec::with_capacity(owned.len());
+        let mut prev: Option<(usize, usize)> = None;
+        for &(start, nargs) in &shape {
+            for i in 0..3 + nargs {
+                let s = &owned[start + i];
+                let same = prev
+                    .filter(|&(ps, pn)| i < 3 + pn && owned[ps + i].as_ptr() == s.as_ptr())
+                    .map(|(ps, _)| texts[ps + i]);
+                texts.push(match same {
+                    Some(t) => t,
+                    None => s.to_str()?,
+                });
+            }
+            prev = Some((start, nargs));
+        }
         let mut batch: Vec<BatchCall<'_>> = Vec::with_capacity(shape.len());
         // Principals repeated from the call before are not decoded again; one that does not
         // decode refuses its call only.
