@@ -24,6 +24,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 use std::sync::Arc;
 
 pub use analysis::Resolver;
+use contract::FnDef;
 pub use contract::{Access, Contract};
 pub use costs::Cost;
 pub use eval::{Abort, Event, Host};
@@ -251,6 +252,9 @@ pub struct Vm {
     /// Call arguments already parsed that are plain literals (value and literal type);
     /// texts relative to the sender (`.name`) are not kept.
     arg_memo: HashMap<String, (Value, Type)>,
+    /// The function called last: (its contract, its name, its definition). The contract is
+    /// held, so the pointer cannot name another contract while kept.
+    last_fn: Option<(Arc<Contract>, Name, Arc<FnDef>)>,
 }
 
 /// Entries kept in [`Vm`]'s argument memo before it is emptied.
@@ -270,6 +274,7 @@ impl Vm {
             block_used: Cost::default(),
             cache: ContractCache::default(),
             arg_memo: HashMap::default(),
+            last_fn: None,
         }
     }
 
@@ -297,6 +302,7 @@ impl Vm {
     /// Forgets cached contracts (after the store was rolled back).
     pub fn clear_cache(&mut self) {
         self.cache.clear();
+        self.last_fn = None;
     }
 
     fn budget(&self) -> Cost {
@@ -494,8 +500,16 @@ impl Vm {
         let Some(c) = self.contract(host, contract) else {
             return Err(diag(format!("no such contract {contract}")));
         };
-        let Some(def) = c.fns.get(function).cloned() else {
-            return Err(diag(format!("{contract} has no function '{function}'")));
+        let def = match &self.last_fn {
+            Some((lc, ln, def)) if Arc::ptr_eq(lc, &c) && ln.as_ref() == function => def.clone(),
+            _ => {
+                let Some((name, def)) = c.fns.get_key_value(function) else {
+                    return Err(diag(format!("{contract} has no function '{function}'")));
+                };
+                let def = def.clone();
+                self.last_fn = Some((c.clone(), name.clone(), def.clone()));
+                def
+            }
         };
         match (def.access, read_only) {
             (Access::Private, _) => return Err(diag(format!("'{function}' is private"))),
