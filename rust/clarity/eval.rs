@@ -545,7 +545,11 @@ impl<'h> Exec<'h> {
         }
         self.charge(5 + args.len() as u64)?;
         self.call_depth += 1;
-        let mut env: Env = def.args.iter().map(|(n, _)| n.clone()).zip(args).collect();
+        // Room for the arguments and a few `let`/`match` bindings.
+        let mut env = Env::with_capacity(def.args.len() + 4);
+        for ((n, _), v) in def.args.iter().zip(args) {
+            env.push(n.clone(), v);
+        }
         let frame;
         let f = if def.access == Access::ReadOnly && !f.read_only {
             frame = Frame {
@@ -740,7 +744,7 @@ impl<'h> Exec<'h> {
             ops::BEGIN => self.eval_seq(f, env, args),
             ops::IF => {
                 let c = self.eval(f, env, &args[0])?;
-                if c == Value::Bool(true) {
+                if matches!(c, Value::Bool(true)) {
                     self.eval(f, env, &args[1])
                 } else {
                     self.eval(f, env, &args[2])
@@ -749,7 +753,7 @@ impl<'h> Exec<'h> {
             ops::AND | ops::OR => {
                 let want = n == "or";
                 for a in args {
-                    if self.eval(f, env, a)? == Value::Bool(want) {
+                    if matches!(self.eval(f, env, a)?, Value::Bool(b) if b == want) {
                         return Ok(Value::Bool(want));
                     }
                 }
@@ -781,7 +785,7 @@ impl<'h> Exec<'h> {
                 r
             }
             ops::ASSERTS_X => {
-                if self.eval(f, env, &args[0])? == Value::Bool(true) {
+                if matches!(self.eval(f, env, &args[0])?, Value::Bool(true)) {
                     Ok(Value::Bool(true))
                 } else {
                     Err(Abort::Return(self.eval(f, env, &args[1])?))

@@ -44,6 +44,14 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         }
     }
 
+    pub fn with_capacity(n: usize) -> Self {
+        Scope {
+            items: Vec::with_capacity(n),
+            shadows: Vec::new(),
+            index: None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
