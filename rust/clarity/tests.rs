@@ -1119,3 +1119,73 @@ fn plain_literal_arguments_match_the_full_path() {
     assert_eq!(plain_literal("-42", &Type::Int), Some(Value::Int(-42)));
     assert_eq!(plain_literal("u042", &Type::UInt), None);
 }
+
+/// Many writes to few keys (the journal indexed past 16 entries), then a nested
+/// `contract-call?` that writes the same keys again and returns `err`: its writes are
+/// dropped and the values before it are read back, and the transaction's writes are one per
+/// key, the last.
+#[test]
+fn journal_of_many_writes_with_a_rolled_back_call() {
+    let mut t = T::new();
+    let puts = "(define-map m uint uint)
+         (define-private (put (i uint) (acc uint)) (begin (map-set m (mod i u7) i) (+ acc u1)))
+         (define-read-only (get-at (k uint)) (map-get? m k))";
+    t.deploy(
+        "b",
+        &format!(
+            "{puts}
+             (define-public (fill (xs (list 50 uint))) (ok (fold put xs u0)))
+             (define-public (fill-then-fail (xs (list 50 uint))) (begin (fold put xs u0) (err u1)))"
+        ),
+    );
+    t.deploy(
+        "a",
+        &format!(
+            "{puts}
+             (define-public (run (xs (list 50 uint)) (ys (list 50 uint)))
+               (begin
+                 (fold put xs u0)
+                 (try! (contract-call? .b fill xs))
+                 (asserts! (is-err (contract-call? .b fill-then-fail ys)) (err u2))
+                 (ok (list (map-get? m u3) (map-get? m u6) (contract-call? .b get-at u3)))))"
+        ),
+    );
+    let xs: Vec<String> = (0..40).map(|i| format!("u{i}")).collect();
+    let ys: Vec<String> = (100..130).map(|i| format!("u{i}")).collect();
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.a").unwrap();
+    let out =
+        t.vm.call(
+            &mut t.host,
+            &id,
+            "run",
+            &[
+                format!("(list {})", xs.join(" ")),
+                format!("(list {})", ys.join(" ")),
+            ],
+            &alice(),
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        out.result.map(|v| v.to_string()).as_deref(),
+        Some("(ok (list (some u38) (some u34) (some u38)))"),
+        "{:?}",
+        out.error
+    );
+    // Seven keys of each map, each once (in key order), with the last value kept.
+    assert_eq!(out.writes.len(), 14);
+    assert!(out.writes.windows(2).all(|w| w[0].0 < w[1].0));
+    let mut last: Vec<u128> = out
+        .writes
+        .iter()
+        .map(
+            |(_, v)| match Value::deserialize(v.as_deref().unwrap()).unwrap() {
+                Value::UInt(u) => u,
+                other => panic!("{other}"),
+            },
+        )
+        .collect();
+    last.sort_unstable();
+    let want: Vec<u128> = (33..40).flat_map(|i| [i, i]).collect();
+    assert_eq!(last, want);
+}
