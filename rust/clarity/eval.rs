@@ -1,5 +1,6 @@
 //! The evaluator: runs analysed contracts against a host (state and chain data), with a
-//! write overlay per call level (rolled back on `err`), events and cost accounting.
+//! journal of writes with a savepoint per call level (rolled back on `err`), events and cost
+//! accounting.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
