@@ -194,12 +194,25 @@ def test_dishonest_executors_and_verifiers(tmp_path: Path, monkeypatch: pytest.M
             seen = net.tx_everywhere(a["funai"]["inference_txid"], _finalized_with_all_votes(5))
             for name, st in seen.items():
                 assert (st["accepted"], st["votes_accept"]) == (True, 4), (name, a["funai"])
-            last = max(last, seen["verifier0"]["l2_height"])
+            last = max(last, *(st["l2_height"] for st in seen.values()))
 
-        # block N's outcome settles when block N+1 (carrying N's QC) is applied
-        settled = max([last, *(v["verifier0"]["l2_height"] for v in views.values())]) + 1
+        # block N's outcome settles when block N+1 (carrying N's QC) is applied; a node that
+        # saw an L2 fork may hold a transaction in a higher block than another node does
+        highest = (st["l2_height"] for v in views.values() for st in v.values())
+        settled = max([last, *highest]) + 1
         net.heights_at_least(settled)
         ca, ea = clients["inference-a"], executors["inference-a"]
+        # (and, should a node have moved to another fork since, until it settled them there)
+        net.wait(
+            "every request settled on every node",
+            lambda: all(
+                net.account(n, ea)["balance"] == before[ea]["balance"] + honest_gas
+                and all(
+                    net.account(n, clients[e])["balance"] == PEG + p.bond_penalty for e in ROGUES
+                )
+                for n in net.nodes
+            ),
+        )
         for name in net.nodes:
             acct = {a: net.account(name, a) for a in (*clients.values(), *executors.values())}
             # the honest requests: the user paid their gas, the executor earned it, no penalty
