@@ -360,10 +360,6 @@ impl<'h> Exec<'h> {
         out.ok_or_else(|| Abort::Host("the host did not answer a read".into()))
     }
 
-    pub fn read(&mut self, k: &[u8]) -> EResult<Option<Vec<u8>>> {
-        self.read_with(k, |v| v.map(<[u8]>::to_vec))
-    }
-
     /// Whether a state key has a value (a read, charged as one).
     fn exists(&mut self, k: &[u8]) -> EResult<bool> {
         self.read_with(k, |v| v.is_some())
@@ -1426,33 +1422,6 @@ impl<'h> Exec<'h> {
                     _ => Value::some(x),
                 });
             }
-        }
-        // The commonest two-argument forms, by op (the general match below is by name):
-        // the same results, costs and errors as their arms there.
-        match (op, v.as_slice()) {
-            (ops::IS_EQ, [a, b]) => {
-                self.charge(1)?;
-                return Ok(Bool(a == b));
-            }
-            (ops::LT | ops::LE | ops::GT | ops::GE, [UInt(x), UInt(y)]) => {
-                return Ok(Bool(match op {
-                    ops::LT => x < y,
-                    ops::LE => x <= y,
-                    ops::GT => x > y,
-                    _ => x >= y,
-                }));
-            }
-            (ops::ADD | ops::SUB, [UInt(x), UInt(y)]) => {
-                let r = if op == ops::ADD {
-                    x.checked_add(*y)
-                } else {
-                    x.checked_sub(*y)
-                };
-                return r
-                    .map(UInt)
-                    .ok_or_else(|| Abort::Runtime(format!("{span}: arithmetic overflow in {n}")));
-            }
-            _ => {}
         }
         let overflow = || rt(span, format!("arithmetic overflow in {n}"));
         match (n, v.as_slice()) {
