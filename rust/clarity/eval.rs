@@ -149,9 +149,6 @@ pub struct Frame {
 
 type Env = Scope<Value>;
 
-/// Evaluated arguments of one application.
-pub type Args = Vec<Value>;
-
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for (i, p) in parts.iter().enumerate() {
@@ -517,7 +514,7 @@ impl<'h> Exec<'h> {
     // --- calls ---------------------------------------------------------------------------
 
     /// Calls a user function with evaluated arguments.
-    pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Args) -> EResult<Value> {
+    pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
         if self.call_depth >= MAX_CALL_DEPTH {
             return rt(def.span, format!("call stack deeper than {MAX_CALL_DEPTH}"));
         }
@@ -567,7 +564,7 @@ impl<'h> Exec<'h> {
 
     /// A public or read-only function called from outside or by `contract-call?`:
     /// its writes and events are rolled back when it returns `err`.
-    pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Args) -> EResult<Value> {
+    pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
         let mark = self.begin();
         match self.call_fn(f, def, args) {
             Ok(v) => {
@@ -672,7 +669,7 @@ impl<'h> Exec<'h> {
         Ok(v)
     }
 
-    fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Args> {
+    fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Vec<Value>> {
         args.iter().map(|a| self.eval(f, env, a)).collect()
     }
 
@@ -935,7 +932,8 @@ impl<'h> Exec<'h> {
                             seqs.into_iter().map(|s| seq_items(s).into_iter()).collect();
                         let mut out = Vec::with_capacity(len);
                         for _ in 0..len {
-                            let row: Args = cols.iter_mut().filter_map(Iterator::next).collect();
+                            let row: Vec<Value> =
+                                cols.iter_mut().filter_map(Iterator::next).collect();
                             out.push(self.apply_fn(f, span, &fname, row)?);
                         }
                         Ok(Value::List(out))
@@ -1078,7 +1076,7 @@ impl<'h> Exec<'h> {
     }
 
     /// Applies a function named as an argument of map/filter/fold.
-    fn apply_fn(&mut self, f: &Frame, span: Span, name: &Name, args: Args) -> EResult<Value> {
+    fn apply_fn(&mut self, f: &Frame, span: Span, name: &Name, args: Vec<Value>) -> EResult<Value> {
         if let Some(def) = f.contract.fns.get(name).cloned() {
             return self.call_fn(f, &def, args);
         }
@@ -1100,7 +1098,7 @@ impl<'h> Exec<'h> {
         span: Span,
         target: &Principal,
         fname: &Name,
-        args: Args,
+        args: Vec<Value>,
         dynamic: bool,
     ) -> EResult<Value> {
         if *target == f.contract.id {
@@ -1149,7 +1147,7 @@ impl<'h> Exec<'h> {
 
     // --- tokens --------------------------------------------------------------------------
 
-    fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Args) -> EResult<Value> {
+    fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
         let id = &*f.contract.id_text;
         let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
         let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
@@ -1247,7 +1245,7 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Args) -> EResult<Value> {
+    fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
         let id = &*f.contract.id_text;
         let Some(asset) = v.first() else {
             return rt(span, format!("bad arguments to {n}"));
@@ -1326,7 +1324,7 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn stx(&mut self, f: &Frame, span: Span, n: &str, v: Args) -> EResult<Value> {
+    fn stx(&mut self, f: &Frame, span: Span, n: &str, v: Vec<Value>) -> EResult<Value> {
         match (n, v.as_slice()) {
             ("stx-get-balance", [Value::Principal(p)]) => {
                 Ok(Value::UInt(self.uint_at(&stx_key(p))?))
@@ -1411,7 +1409,14 @@ impl<'h> Exec<'h> {
 
     // --- builtins on evaluated arguments ---------------------------------------------------
 
-    fn simple(&mut self, f: &Frame, span: Span, n: &str, op: Op, mut v: Args) -> EResult<Value> {
+    fn simple(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        n: &str,
+        op: Op,
+        mut v: Vec<Value>,
+    ) -> EResult<Value> {
         use Value::{Bool, Buff, Int, UInt};
         // The commonest one-argument forms take their argument by value.
         if v.len() == 1 && matches!(op, ops::OK | ops::ERR | ops::SOME) {
