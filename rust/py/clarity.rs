@@ -469,38 +469,32 @@ impl PyVm {
                     .map_err(|_| PyTypeError::new_err("literal() must return a str")),
             }
         };
+        // A tuple as it is, a list as a tuple (one way to read both).
+        fn as_tuple<'a>(v: &Bound<'a, PyAny>) -> Option<Bound<'a, PyTuple>> {
+            match v.cast::<PyTuple>() {
+                Ok(t) => Some(t.clone()),
+                Err(_) => v.cast::<PyList>().ok().map(|l| l.to_tuple()),
+            }
+        }
         for item in calls.iter() {
             let start = owned.len();
-            let args = if let Ok(t) = item.cast::<PyTuple>() {
-                if t.len() != 4 {
-                    return Err(PyTypeError::new_err(SHAPE));
-                }
-                owned.push(text(t.get_item(0)?)?);
-                owned.push(text(t.get_item(1)?)?);
-                owned.push(text(t.get_item(3)?)?);
-                t.get_item(2)?
-            } else if let Ok(l) = item.cast::<PyList>() {
-                if l.len() != 4 {
-                    return Err(PyTypeError::new_err(SHAPE));
-                }
-                owned.push(text(l.get_item(0)?)?);
-                owned.push(text(l.get_item(1)?)?);
-                owned.push(text(l.get_item(3)?)?);
-                l.get_item(2)?
-            } else {
+            let Some(fields) = as_tuple(&item).filter(|t| t.len() == 4) else {
                 return Err(PyTypeError::new_err(SHAPE));
             };
-            if let Ok(t) = args.cast::<PyTuple>() {
-                for a in t.iter() {
-                    owned.push(arg(a)?);
+            owned.push(text(fields.get_item(0)?)?);
+            owned.push(text(fields.get_item(1)?)?);
+            owned.push(text(fields.get_item(3)?)?);
+            let args = fields.get_item(2)?;
+            match as_tuple(&args) {
+                Some(t) => {
+                    for a in t.iter() {
+                        owned.push(arg(a)?);
+                    }
                 }
-            } else if let Ok(l) = args.cast::<PyList>() {
-                for a in l.iter() {
-                    owned.push(arg(a)?);
-                }
-            } else {
-                for a in args.try_iter().map_err(|_| PyTypeError::new_err(SHAPE))? {
-                    owned.push(arg(a?)?);
+                None => {
+                    for a in args.try_iter().map_err(|_| PyTypeError::new_err(SHAPE))? {
+                        owned.push(arg(a?)?);
+                    }
                 }
             }
             shape.push((start, owned.len() - start - 3));
