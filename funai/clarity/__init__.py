@@ -20,7 +20,7 @@ from funai.clarity.principals import (
     principal_from_hash160,
     version_for_network,
 )
-from funai.clarity.store import MemoryStore, StateStore
+from funai.clarity.store import HistoricalStore, MemoryStore, StateStore
 from funai.clarity.vm import (
     DEFAULT_SENDER,
     Call,
@@ -49,6 +49,7 @@ __all__ = [
     "ClarityVM",
     "Deployment",
     "Diagnostic",
+    "HistoricalStore",
     "MemoryStore",
     "SimpleChain",
     "StateStore",

@@ -68,6 +68,8 @@ class SimpleChain:
     blocks: dict[int, dict[str, BlockInfo]] = field(default_factory=dict)
     burn_blocks: dict[int, dict[str, BlockInfo]] = field(default_factory=dict)
     miner: str = "ST000000000000000000002AMW42H"
+    #: the ledger height each block passed by :meth:`advance` saw
+    burn_heights: dict[int, int] = field(default_factory=dict)
 
     def block_height(self) -> int:
         return self.height
@@ -99,7 +101,18 @@ class SimpleChain:
             return override[prop]
         return _h("burn", height)
 
+    def at_block(self, block_hash: bytes) -> tuple[int, int] | None:
+        """``at-block``: ``(height, burn height)`` of the block below the tip whose
+        ``id-header-hash`` is ``block_hash`` (a block passed by :meth:`advance` saw the
+        ledger height of that moment; an older one its own height, at most the tip's)."""
+        for height in range(self.height - 1, -1, -1):
+            if self.block_info("id-header-hash", height) == block_hash:
+                return height, self.burn_heights.get(height, min(height, self.burn_height))
+        return None
+
     def advance(self, blocks: int = 1, burn_blocks: int = 0) -> None:
-        """Moves the tips forward."""
-        self.height += blocks
+        """Moves the tips forward (the blocks passed remember the ledger height)."""
+        for _ in range(blocks):
+            self.burn_heights[self.height] = self.burn_height
+            self.height += 1
         self.burn_height += burn_blocks

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from funai import _core
 
-__all__ = ["MemoryStore", "StateStore", "Write"]
+__all__ = ["HistoricalStore", "MemoryStore", "StateStore", "Write"]
 
 Write = tuple[bytes, bytes | None]
 
@@ -31,14 +31,43 @@ class StateStore(Protocol):
         ...
 
 
+@runtime_checkable
+class HistoricalStore(StateStore, Protocol):
+    """A store that also keeps the state of past blocks (what ``at-block`` reads)."""
+
+    def get_at(self, key: bytes, height: int) -> bytes | None:
+        """The value ``key`` had at the end of the block at ``height``."""
+        ...
+
+
 class MemoryStore:
-    """A dict-backed store for tests, tools and the CLI sandbox."""
+    """A dict-backed store for tests, tools and the CLI sandbox.
+
+    :meth:`end_block` (called by :meth:`ClarityVM.advance`) keeps a copy of the state as
+    the state at the end of a block, for ``at-block``: memory grows with the state times
+    the blocks ended, which suits a sandbox, not a chain."""
 
     def __init__(self) -> None:
         self.data: dict[bytes, bytes] = {}
+        #: the state at the end of each ended block
+        self.history: dict[int, dict[bytes, bytes]] = {}
 
     def get(self, key: bytes) -> bytes | None:
         return self.data.get(key)
+
+    def end_block(self, height: int) -> None:
+        """Keeps the state as it is now as the state at the end of block ``height``."""
+        self.history[height] = dict(self.data)
+
+    def has_state_at(self, height: int) -> bool:
+        """Whether the state at the end of block ``height`` was kept."""
+        return height in self.history
+
+    def get_at(self, key: bytes, height: int) -> bytes | None:
+        try:
+            return self.history[height].get(key)
+        except KeyError:
+            raise LookupError(f"the state at the end of block {height} was not kept") from None
 
     def apply(self, writes: Sequence[Write]) -> None:
         for key, value in writes:

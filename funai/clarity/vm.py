@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, overload
 
@@ -140,9 +140,22 @@ class CallBatch(Sequence[CallResult]):
 
 
 class _Host:
-    """Joins a state store and a chain view into the host object the Rust VM calls."""
+    """Joins a state store and a chain view into the host object the Rust VM calls.
 
-    __slots__ = ("block_height", "block_info", "burn_block_height", "burn_block_info", "get")
+    ``at-block`` needs a chain with ``at_block(hash)`` and a store with
+    ``get_at(key, height)`` (:class:`HistoricalChain`, :class:`HistoricalStore`); a store
+    may say which blocks' state it kept with ``has_state_at(height)``."""
+
+    __slots__ = (
+        "_chain_at_block",
+        "_has_state_at",
+        "block_height",
+        "block_info",
+        "burn_block_height",
+        "burn_block_info",
+        "get",
+        "get_at",
+    )
 
     def __init__(self, store: StateStore, chain: ChainView) -> None:
         self.get = store.get
@@ -150,6 +163,23 @@ class _Host:
         self.burn_block_height = chain.burn_block_height
         self.block_info = chain.block_info
         self.burn_block_info = chain.burn_block_info
+        self._chain_at_block: Callable[[bytes], tuple[int, int] | None] | None = getattr(
+            chain, "at_block", None
+        )
+        get_at: Callable[[bytes, int], bytes | None] | None = getattr(store, "get_at", None)
+        self._has_state_at: Callable[[int], bool] = getattr(
+            store, "has_state_at", lambda _height: get_at is not None
+        )
+        self.get_at = get_at
+
+    def at_block(self, block_hash: bytes) -> tuple[int, int] | None:
+        """``(height, burn height)`` of a block of the chain whose state the store kept."""
+        if self._chain_at_block is None:
+            return None
+        found = self._chain_at_block(block_hash)
+        if found is None or not self._has_state_at(found[0]):
+            return None
+        return found
 
 
 def _version(clarity_version: int) -> int:
@@ -246,6 +276,25 @@ class ClarityVM:
     def new_block(self) -> None:
         """Starts a new block: the per-block budget is full again."""
         self._vm.new_block()
+
+    def advance(self, blocks: int = 1, burn_blocks: int = 0) -> None:
+        """Ends the current block ``blocks`` times, then moves the ledger chain on by
+        ``burn_blocks``: each ended block's state is kept for ``at-block`` when the store
+        keeps history (:meth:`MemoryStore.end_block`), the chain moves on
+        (:meth:`SimpleChain.advance`) and a new block budget starts."""
+        if blocks < 0 or burn_blocks < 0:
+            raise ValueError("blocks and burn_blocks must be >= 0")
+        move = getattr(self.chain, "advance", None)
+        if move is None:
+            raise TypeError(f"{type(self.chain).__name__} cannot be moved on")
+        end = getattr(self.store, "end_block", None)
+        for _ in range(blocks):
+            if end is not None:
+                end(self.chain.block_height())
+            move(1, 0)
+        if burn_blocks:
+            move(0, burn_blocks)
+        self.new_block()
 
     def clear_cache(self) -> None:
         """Drops cached contracts (call after rolling the store back)."""

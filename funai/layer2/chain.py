@@ -315,7 +315,7 @@ class L2Chain:
         first = e.status != VALID
         try:
             with self.state.atomic():
-                with self.state.journal() as undo:
+                with self.state.journal(e.height) as undo:
                     apply_block(self.state, e.block, rnd, pegins=pegins, elected=elected, burn=burn)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO l2_undo (hash, data) VALUES (?, ?)", (h, undo[0])

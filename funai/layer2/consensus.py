@@ -153,7 +153,9 @@ def apply_block(
         root = state.state_root()
         if root != h.state_root:
             raise L2Error("block-state-root", f"{root.hex()} != {h.state_root.hex()}")
-        state.set_tip(h.height, block.hash())
+        block_hash = block.hash()
+        state.set_tip(h.height, block_hash)
+        state.record_header(h.height, block_hash, -1 if rnd is None else rnd.height, h.serialize())
 
 
 def build_block(

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from funai import _core
@@ -16,7 +16,9 @@ from funai.clarity.errors import ClarityAnalysisError, ClarityRuntimeError
 from funai.clarity.store import Write
 from funai.clarity.vm import ClarityVM
 from funai.errors import FunaiError
+from funai.hashing import sha256
 from funai.layer2 import models
+from funai.layer2.block import L2Header
 from funai.layer2.errors import L2Error
 from funai.layer2.state import L2State
 from funai.layer2.transactions import (
@@ -38,7 +40,10 @@ from funai.layer2.transactions import (
     receipt_message,
 )
 from funai.layer2.votes import Elected
+from funai.ledger.encoding import decode
+from funai.ledger.supply import l2_subsidy
 from funai.ledger.tx import OutputKind
+from funai.vrf import proof_to_hash as vrf_proof_to_hash
 
 __all__ = [
     "BlockContext",
@@ -110,7 +115,8 @@ def clarity_core(state: L2State) -> _core.ClarityVm:
 
 
 class _ClarityStore:
-    """The L2 state as the Clarity VM's StateStore (namespace ``clarity``)."""
+    """The L2 state as the Clarity VM's StateStore (namespace ``clarity``), with its
+    history (rule ``clarity-history``)."""
 
     def __init__(self, state: L2State) -> None:
         self.state = state
@@ -119,22 +125,37 @@ class _ClarityStore:
         v = self.state.get("clarity", key)
         return None if v is None else bytes(v)
 
-    def apply(self, writes: list[Write]) -> None:
+    def get_at(self, key: bytes, height: int) -> bytes | None:
+        """``key`` at the end of the block at Clarity height ``height`` (L2 height - 1)."""
+        return self.state.clarity_at(key, height - 1)
+
+    def apply(self, writes: Sequence[Write]) -> None:
         for k, v in writes:
             self.state.put("clarity", k, v)
 
 
 @dataclass
 class ContractChain:
-    """The chains as a contract of L2 block ``height`` sees them (rule ``clarity-burn-view``):
-    ``burn-block-height`` is the height of the block's electing L1 block, and
-    ``get-burn-block-info? header-hash`` reads the active L1 chain at or below it (the
-    hash, SHA-256d of the 80-byte header, internal byte order); later heights are none.
-    ``get-block-info?`` keeps :class:`~funai.clarity.chain.SimpleChain`'s placeholders."""
+    """The chains as a contract of L2 block ``height`` sees them.
+
+    Rule ``clarity-block-view``: Clarity's block height is the L2 height plus one (the
+    first L2 block is Clarity block 1, as the first Stacks block is), so ``block-height``
+    is ``height`` and ``get-block-info?`` answers for the applied blocks before it,
+    Clarity heights 1 to ``height - 1``: ``id-header-hash`` and ``header-hash`` the L2
+    block hash, ``burnchain-header-hash`` its electing L1 block, ``time`` its header's,
+    ``miner-address`` its producer's account, ``vrf-seed`` the election seed its VRF proof
+    gives (rule ``seed-chain``), ``block-reward`` its producer subsidy, ``miner-spend-*``
+    zero (an election burns nothing). ``at-block`` takes an ``id-header-hash`` of those.
+
+    Rule ``clarity-burn-view``: ``burn-block-height`` is the height of the block's electing
+    L1 block, and ``get-burn-block-info? header-hash`` reads the active L1 chain at or below
+    it (the hash, SHA-256d of the 80-byte header, internal byte order); later heights are
+    none. Without ``burn`` (mempool dry runs) the L1 side is a placeholder."""
 
     height: int
     burn_height: int
-    burn: BurnView
+    burn: BurnView | None
+    state: L2State
 
     def block_height(self) -> int:
         return self.height
@@ -142,13 +163,50 @@ class ContractChain:
     def burn_block_height(self) -> int:
         return self.burn_height
 
+    def _header(self, height: int) -> tuple[bytes, int, L2Header] | None:
+        if not 1 <= height < self.height:
+            return None
+        row = self.state.header_at(height - 1)
+        if row is None:
+            return None
+        block_hash, burn_height, raw = row
+        return block_hash, burn_height, L2Header.from_cbor(decode(raw))
+
     def block_info(self, prop: str, height: int) -> int | bytes | str | None:
-        return SimpleChain(height=self.height).block_info(prop, height)
+        found = self._header(height)
+        if found is None:
+            return None
+        block_hash, _, h = found
+        if prop in ("id-header-hash", "header-hash"):
+            return block_hash
+        if prop == "burnchain-header-hash":
+            return h.l1_block
+        if prop == "time":
+            return h.time
+        if prop == "miner-address":
+            return principal(account_of(h.producer_key))
+        if prop == "vrf-seed":
+            return sha256(b"FAI2/seed" + vrf_proof_to_hash(h.vrf_proof))
+        if prop == "block-reward":
+            return l2_subsidy(h.height, self.state.params.halving_interval)
+        if prop in ("miner-spend-total", "miner-spend-winner"):
+            return 0
+        return None
 
     def burn_block_info(self, prop: str, height: int) -> int | bytes | str | None:
+        if self.burn is None:
+            return SimpleChain(burn_height=self.burn_height + 1).burn_block_info(prop, height)
         if prop != "header-hash" or not 0 <= height <= self.burn_height:
             return None
         return self.burn(height)
+
+    def at_block(self, block_hash: bytes) -> tuple[int, int] | None:
+        """``(Clarity height, burn height)`` of an applied block before this one."""
+        height = self.state.height_of(block_hash)
+        if height is None or height + 1 >= self.height:
+            return None
+        found = self._header(height + 1)
+        return None if found is None else (height + 1, found[1])
 
 
 def principal(acct: bytes) -> str:
@@ -290,10 +348,8 @@ def _apply_pegin(state: L2State, tx: L2Tx, body: PegInPayload, ctx: BlockContext
 def _apply_clarity(
     state: L2State, tx: L2Tx, body: DeployPayload | CallPayload, ctx: BlockContext
 ) -> None:
-    chain: SimpleChain | ContractChain = SimpleChain(height=ctx.height + 1)
-    if ctx.burn is not None:
-        chain = ContractChain(ctx.height + 1, ctx.burn_height, ctx.burn)
-    vm = ClarityVM(_ClarityStore(state), chain, core=clarity_core(state))  # type: ignore[arg-type]
+    chain = ContractChain(ctx.height + 1, ctx.burn_height, ctx.burn, state)
+    vm = ClarityVM(_ClarityStore(state), chain, core=clarity_core(state))
     sender = principal(tx.sender)
     try:
         if isinstance(body, DeployPayload):

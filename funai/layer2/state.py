@@ -39,6 +39,16 @@ _SCHEMA = (
     # (NULL: the row did not exist); rolled back with the savepoint that wrote it
     "CREATE TABLE IF NOT EXISTS l2_journal ("
     "ns TEXT NOT NULL, key BLOB NOT NULL, old BLOB, PRIMARY KEY (ns, key))",
+    # rule ``clarity-history``: the value every ``clarity`` row had at the end of each
+    # applied block that wrote it (NULL: deleted), for ``at-block``
+    "CREATE TABLE IF NOT EXISTS l2_clarity_history ("
+    "key BLOB NOT NULL, height INTEGER NOT NULL, value BLOB, PRIMARY KEY (key, height))",
+    # the applied chain's blocks by height: hash, electing L1 height and header (what
+    # ``get-block-info?`` and ``at-block`` read)
+    "CREATE TABLE IF NOT EXISTS l2_headers ("
+    "height INTEGER PRIMARY KEY, hash BLOB NOT NULL, burn_height INTEGER NOT NULL, "
+    "header BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS l2_headers_by_hash ON l2_headers (hash)",
 )
 _UNIT_NS = {"clarity"}  # values stored raw, not CBOR
 
@@ -113,9 +123,11 @@ class L2State:
 
     # --- undo (rule ``l2-undo``) -------------------------------------------------------
     @contextmanager
-    def journal(self) -> Iterator[list[bytes]]:
+    def journal(self, height: int | None = None) -> Iterator[list[bytes]]:
         """Records the previous value of every row written inside the block; on a normal
-        exit the list it yields holds the undo data (:meth:`undo` restores them)."""
+        exit the list it yields holds the undo data (:meth:`undo` restores them). With the
+        block's ``height``, the new value of every ``clarity`` row it wrote joins the
+        history ``at-block`` reads (rule ``clarity-history``)."""
         self.conn.execute("DELETE FROM l2_journal")
         self.journaling = True
         out: list[bytes] = []
@@ -125,13 +137,24 @@ class L2State:
             self.journaling = False
         rows = self.conn.execute("SELECT ns, key, old FROM l2_journal ORDER BY ns, key")
         out.append(encode([[ns, bytes(k), None if o is None else bytes(o)] for ns, k, o in rows]))
+        if height is not None:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO l2_clarity_history (key, height, value) "
+                "SELECT j.key, ?, s.value FROM l2_journal j LEFT JOIN l2_state s "
+                "ON s.ns = j.ns AND s.key = j.key WHERE j.ns = 'clarity'",
+                (height,),
+            )
         self.conn.execute("DELETE FROM l2_journal")
 
     def undo(self, data: bytes) -> None:
-        """Puts back the rows a block's journal recorded (inside the caller's savepoint)."""
+        """Puts back the rows a block's journal recorded (inside the caller's savepoint),
+        and forgets the block's Clarity history and header."""
         rows = decode(data)
         if not isinstance(rows, list):
             raise ValueError("corrupt undo data")
+        undone = self.height
+        self.conn.execute("DELETE FROM l2_clarity_history WHERE height = ?", (undone,))
+        self.conn.execute("DELETE FROM l2_headers WHERE height = ?", (undone,))
         for ns, key, old in rows:
             if old is None:
                 self.conn.execute("DELETE FROM l2_state WHERE ns = ? AND key = ?", (ns, key))
@@ -140,6 +163,45 @@ class L2State:
                     "INSERT OR REPLACE INTO l2_state (ns, key, value) VALUES (?, ?, ?)",
                     (ns, key, old),
                 )
+
+    # --- the applied chain, as contracts read it ---------------------------------------
+    def record_header(
+        self, height: int, block_hash: bytes, burn_height: int, header: bytes
+    ) -> None:
+        """Keeps an applied block's header (inside the savepoint that applies it)."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO l2_headers (height, hash, burn_height, header) "
+            "VALUES (?, ?, ?, ?)",
+            (height, block_hash, burn_height, header),
+        )
+
+    def header_at(self, height: int) -> tuple[bytes, int, bytes] | None:
+        """``(hash, electing L1 height, serialized header)`` of the applied block at
+        ``height``, or None."""
+        if not 0 <= height <= self.height:
+            return None
+        row = self.conn.execute(
+            "SELECT hash, burn_height, header FROM l2_headers WHERE height = ?", (height,)
+        ).fetchone()
+        return None if row is None else (bytes(row[0]), int(row[1]), bytes(row[2]))
+
+    def height_of(self, block_hash: bytes) -> int | None:
+        """The height of the applied block ``block_hash``, or None (not on this chain)."""
+        row = self.conn.execute(
+            "SELECT height FROM l2_headers WHERE hash = ? AND height <= ?",
+            (block_hash, self.height),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def clarity_at(self, key: bytes, height: int) -> bytes | None:
+        """Rule ``clarity-history``: the ``clarity`` row ``key`` at the end of the applied
+        block at ``height``."""
+        row = self.conn.execute(
+            "SELECT value FROM l2_clarity_history WHERE key = ? AND height <= ? "
+            "ORDER BY height DESC LIMIT 1",
+            (key, height),
+        ).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])
 
     def state_root(self) -> bytes:
         """Rule ``state-root``."""

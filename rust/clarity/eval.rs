@@ -47,6 +47,24 @@ pub trait Host {
     fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String>;
     /// `get-burn-block-info?` on the ledger chain.
     fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String>;
+    /// `at-block`: the block of this chain whose `id-header-hash` is `hash`, as its height
+    /// and the height of the ledger block it saw (its `burn-block-height`); `None` when no
+    /// block of this chain has that hash or its state is not kept.
+    fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
+        let _ = hash;
+        Err("this host keeps no block history (at-block needs one)".into())
+    }
+    /// `at-block`: reads a state key as it was at the end of the block at `height` (one
+    /// [`Host::at_block`] named), and lends its bytes to `use_bytes`.
+    fn get_at(
+        &mut self,
+        key: &[u8],
+        height: u128,
+        use_bytes: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), String> {
+        let _ = (key, height, use_bytes);
+        Err("this host keeps no historical state (at-block needs it)".into())
+    }
 }
 
 /// The host and contract resolver together, as the evaluator sees them.
@@ -74,6 +92,9 @@ pub const SECP_RECOVER_COST: u64 = 6000;
 pub const SECP_VERIFY_COST: u64 = 3000;
 /// Runtime units of `principal-of?` (a public key decompression).
 pub const PRINCIPAL_OF_COST: u64 = 250;
+/// Runtime units of `at-block` (finding the block by its hash); the reads inside it are
+/// charged as every read is.
+pub const AT_BLOCK_COST: u64 = 1_000;
 
 type EResult<T> = Result<T, Abort>;
 
@@ -107,6 +128,9 @@ pub struct Exec<'h> {
     event_bytes: u64,
     /// While a contract deploys: its id and the constants evaluated so far.
     deploying: Option<(Principal, BTreeMap<Name, Value>)>,
+    /// Inside `at-block`: the block's height and its ledger height; reads see the state
+    /// at the end of that block.
+    at: Option<(u128, u128)>,
 }
 
 /// A stack of savepoints (journal lengths); the first few need no allocation.
@@ -295,6 +319,7 @@ impl<'h> Exec<'h> {
             chain_id,
             event_bytes: 0,
             deploying: None,
+            at: None,
         }
     }
 
@@ -331,6 +356,14 @@ impl<'h> Exec<'h> {
         Ok(())
     }
 
+    /// `block-height` (inside `at-block`, that block's).
+    fn block_height(&mut self) -> EResult<u128> {
+        match self.at {
+            Some((height, _)) => Ok(height),
+            None => self.w.block_height().map_err(Abort::Host),
+        }
+    }
+
     // --- storage -------------------------------------------------------------------------
 
     /// Reads a state key (this transaction's writes first, then the host) and hands its
@@ -345,9 +378,14 @@ impl<'h> Exec<'h> {
                 out = Some(u(v));
             }
         };
-        match self.journal.get(k) {
-            Some(v) => take(v.as_deref()),
-            None => self.w.get_with(k, &mut take).map_err(Abort::Host)?,
+        if let Some((height, _)) = self.at {
+            // The state at the end of a past block: this transaction's writes came later.
+            self.w.get_at(k, height, &mut take).map_err(Abort::Host)?;
+        } else {
+            match self.journal.get(k) {
+                Some(v) => take(v.as_deref()),
+                None => self.w.get_with(k, &mut take).map_err(Abort::Host)?,
+            }
         }
         let len = len as u64;
         self.cost.read_count += 1;
@@ -372,6 +410,11 @@ impl<'h> Exec<'h> {
     }
 
     pub fn write(&mut self, k: Vec<u8>, v: Option<Vec<u8>>) -> EResult<()> {
+        if self.at.is_some() {
+            return Err(Abort::Runtime(
+                "at-block: the state of a past block cannot be written".into(),
+            ));
+        }
         self.cost.write_count += 1;
         self.cost.write_length += (k.len() + v.as_ref().map_or(0, Vec::len)) as u64;
         self.cost.runtime += 10 + (k.len() + v.as_ref().map_or(0, Vec::len)) as u64 / 32;
@@ -441,10 +484,37 @@ impl<'h> Exec<'h> {
 
     fn contract(&mut self, span: Span, id: &Principal) -> EResult<Arc<Contract>> {
         self.charge(20)?;
-        match self.w.contract(id) {
-            Some(c) => Ok(c),
-            None => rt(span, format!("no such contract {id}")),
+        let c = match self.w.contract(id) {
+            Some(c) => c,
+            None => return rt(span, format!("no such contract {id}")),
+        };
+        if self.at.is_some() {
+            self.existed(span, id)?;
         }
+        Ok(c)
+    }
+
+    /// The expression of an `at-block`, read-only, in a contract that existed then.
+    fn at_block_body(&mut self, f: &Frame, env: &mut Env, span: Span, e: &Expr) -> EResult<Value> {
+        self.existed(span, &f.contract.id)?;
+        if f.read_only {
+            return self.eval(f, env, e);
+        }
+        let ro = Frame {
+            read_only: true,
+            ..f.clone()
+        };
+        self.eval(&ro, env, e)
+    }
+
+    /// Inside `at-block`: the contract `id` was deployed at the end of that block.
+    fn existed(&mut self, span: Span, id: &Principal) -> EResult<()> {
+        if let (Principal::Contract(_, n), Some((height, _))) = (id, self.at) {
+            if n.as_ref() != "__transient" && !self.exists(&contract_key(id))? {
+                return rt(span, format!("no contract {id} at block-height {height}"));
+            }
+        }
+        Ok(())
     }
 
     // --- deploy --------------------------------------------------------------------------
@@ -640,15 +710,16 @@ impl<'h> Exec<'h> {
             "is-in-mainnet" if f.contract.version >= 2 => Value::Bool(self.mainnet),
             "is-in-regtest" => Value::Bool(false),
             "chain-id" if f.contract.version >= 2 => Value::UInt(u128::from(self.chain_id)),
-            "block-height" if f.contract.version < 3 => {
-                Value::UInt(self.w.block_height().map_err(Abort::Host)?)
-            }
+            "block-height" if f.contract.version < 3 => Value::UInt(self.block_height()?),
             // Clarity 3: each inference block has its own election, so the tenure height
             // is the block height.
             "stacks-block-height" | "tenure-height" if f.contract.version >= 3 => {
-                Value::UInt(self.w.block_height().map_err(Abort::Host)?)
+                Value::UInt(self.block_height()?)
             }
-            "burn-block-height" => Value::UInt(self.w.burn_block_height().map_err(Abort::Host)?),
+            "burn-block-height" => Value::UInt(match self.at {
+                Some((_, burn)) => burn,
+                None => self.w.burn_block_height().map_err(Abort::Host)?,
+            }),
             "stx-liquid-supply" => Value::UInt(self.uint_at(b"stx-supply")?),
             _ => {
                 let v = match f.contract.constants.get(n) {
@@ -974,7 +1045,20 @@ impl<'h> Exec<'h> {
                     _ => return rt(span, "height must be a uint"),
                 };
                 self.charge(10)?;
-                let (v, t) = if op != ops::GET_BURN_BLOCK_INFO_Q {
+                // Inside `at-block`, the blocks after the one named do not exist yet.
+                let later = match self.at {
+                    Some((height, burn)) => {
+                        h >= height || (op == ops::GET_BURN_BLOCK_INFO_Q && h > burn)
+                    }
+                    None => false,
+                };
+                let (v, t) = if later {
+                    let t = match op {
+                        ops::GET_BURN_BLOCK_INFO_Q => burn_block_info_type(&prop),
+                        _ => info_type(n, &prop),
+                    };
+                    (Ok(None), t)
+                } else if op != ops::GET_BURN_BLOCK_INFO_Q {
                     // The inference chain's blocks; in Clarity 3 each has its own election,
                     // so a block is also a tenure (`get-tenure-info?`).
                     (self.w.block_info(&prop, h), info_type(n, &prop))
@@ -1020,17 +1104,21 @@ impl<'h> Exec<'h> {
             }
             ops::AT_BLOCK => {
                 let h = self.eval(f, env, &args[0])?;
-                let hex: String = match &h {
-                    Value::Buff(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-                    _ => return rt(span, "at-block expects a block hash"),
+                let Value::Buff(hash) = h else {
+                    return rt(span, "at-block expects a block hash");
                 };
-                rt(
-                    span,
-                    format!(
-                        "at-block: the state as of block 0x{hex} is not available \
-                         (this VM keeps no historical state)"
-                    ),
-                )
+                self.charge(AT_BLOCK_COST)?;
+                let Some(at) = self.w.at_block(&hash).map_err(Abort::Host)? else {
+                    let hex: String = hash.iter().map(|x| format!("{x:02x}")).collect();
+                    return rt(
+                        span,
+                        format!("at-block: no block 0x{hex} on this chain with its state kept"),
+                    );
+                };
+                let outer = self.at.replace(at);
+                let r = self.at_block_body(f, env, span, &args[1]);
+                self.at = outer;
+                r
             }
             ops::AS_MAX_LEN_Q => {
                 let v = self.eval(f, env, &args[0])?;

@@ -77,6 +77,17 @@ macro_rules! chain_view_of_host {
         fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
             self.host.burn_block_info(prop, height)
         }
+        fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
+            self.host.at_block(hash)
+        }
+        fn get_at(
+            &mut self,
+            key: &[u8],
+            height: u128,
+            use_bytes: &mut dyn FnMut(Option<&[u8]>),
+        ) -> Result<(), String> {
+            self.host.get_at(key, height, use_bytes)
+        }
     };
 }
 
@@ -801,9 +812,17 @@ pub struct MemoryHost {
     pub state: BTreeMap<Vec<u8>, Vec<u8>>,
     pub block_height: u128,
     pub burn_block_height: u128,
+    /// The state at the end of each block ended with [`MemoryHost::end_block`] (`at-block`).
+    pub history: BTreeMap<u128, BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
 impl MemoryHost {
+    /// Ends the current block: its state is kept for `at-block`, and the next block begins.
+    pub fn end_block(&mut self) {
+        self.history.insert(self.block_height, self.state.clone());
+        self.block_height += 1;
+    }
+
     pub fn apply(&mut self, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
         for (k, v) in writes {
             match v {
@@ -853,6 +872,26 @@ impl Host for MemoryHost {
             return Ok(None);
         }
         Ok(Some(Value::Buff(fake_hash(prop, height))))
+    }
+    fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
+        let burn = self.burn_block_height;
+        Ok(self
+            .history
+            .keys()
+            .find(|h| fake_hash("id-header-hash", **h) == hash)
+            .map(|h| (*h, burn.min(*h))))
+    }
+    fn get_at(
+        &mut self,
+        key: &[u8],
+        height: u128,
+        use_bytes: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), String> {
+        let Some(state) = self.history.get(&height) else {
+            return Err(format!("the state of block {height} is not kept"));
+        };
+        use_bytes(state.get(key).map(Vec::as_slice));
+        Ok(())
     }
 }
 

@@ -1189,3 +1189,59 @@ fn journal_of_many_writes_with_a_rolled_back_call() {
     let want: Vec<u128> = (33..40).flat_map(|i| [i, i]).collect();
     assert_eq!(last, want);
 }
+
+/// `at-block` reads the state at the end of the block named, sees that block's heights,
+/// not this transaction's writes, and refuses an unknown block and a contract deployed
+/// later.
+#[test]
+fn at_block_reads_the_state_of_a_past_block() {
+    let mut t = T::new();
+    t.host.end_block(); // block 5: before the contract
+    t.deploy(
+        "hist",
+        "(define-data-var n uint u0)
+         (define-map m uint uint)
+         (define-public (bump) (begin (var-set n (+ (var-get n) u1)) (map-set m u1 (var-get n)) (ok (var-get n))))
+         (define-read-only (id (h uint)) (unwrap-panic (get-block-info? id-header-hash h)))
+         (define-read-only (seen (h uint))
+           (at-block (id h) {n: (var-get n), m: (map-get? m u1), height: block-height,
+                             burn: burn-block-height, later: (get-block-info? time block-height),
+                             stx: (stx-get-balance tx-sender)}))
+         (define-public (bump-and-look (h uint))
+           (begin (try! (bump)) (ok (at-block (id h) (var-get n)))))
+         (define-read-only (look-at (hash (buff 32))) (at-block hash (var-get n)))",
+    );
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.hist").unwrap();
+    let call = |t: &mut T, f: &str, args: &[&str]| {
+        let out =
+            t.vm.call(&mut t.host, &id, f, args, &alice(), false)
+                .unwrap();
+        t.host.apply(&out.writes);
+        match out.result {
+            Some(v) => v.to_string(),
+            None => format!("ERROR {}", out.error.unwrap_or_default()),
+        }
+    };
+    t.host.end_block(); // block 6: deployed, n = 0
+    assert_eq!(call(&mut t, "bump", &[]), "(ok u1)");
+    t.host.end_block(); // block 7: n = 1
+    t.host.set_stx(&alice(), 5);
+    assert_eq!(call(&mut t, "bump", &[]), "(ok u2)"); // block 8, not ended
+    assert_eq!(
+        call(&mut t, "seen", &["u7"]),
+        "{burn: u7, height: u7, later: none, m: (some u1), n: u1, stx: u1000000}"
+    );
+    assert_eq!(
+        call(&mut t, "seen", &["u6"]),
+        "{burn: u6, height: u6, later: none, m: none, n: u0, stx: u1000000}"
+    );
+    // this transaction's own write is not part of a past block's state
+    assert_eq!(call(&mut t, "bump-and-look", &["u7"]), "(ok u1)");
+    assert!(call(&mut t, "seen", &["u5"]).contains("no contract"));
+    assert!(call(&mut t, "seen", &["u8"]).contains("ERROR")); // the current block
+    assert!(call(&mut t, "look-at", &[&format!("0x{}", "ab".repeat(32))]).contains("no block 0x"));
+    assert_eq!(
+        t.eval("(contract-call? .hist look-at (contract-call? .hist id u7))"),
+        "u1"
+    );
+}

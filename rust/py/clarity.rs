@@ -1,7 +1,9 @@
 //! Bindings for [`crate::clarity`]: the `ClarityVm` class and principal helpers.
 //!
 //! The host (state store and chains) is a Python object with `get(key)`, `block_height()`,
-//! `burn_block_height()`, `block_info(prop, height)` and `burn_block_info(prop, height)`.
+//! `burn_block_height()`, `block_info(prop, height)`, `burn_block_info(prop, height)`, and
+//! for `at-block` `at_block(hash)` (`(height, burn_height)` or None) and
+//! `get_at(key, height)`.
 //! Outcomes come back as plain dicts; `funai.clarity` wraps them in typed objects.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -89,6 +91,49 @@ impl Host for PyHost<'_> {
     }
     fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
         self.info("burn_block_info", prop, height)
+    }
+    fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
+        let py = self.obj.py();
+        let r = self
+            .obj
+            .call_method1(intern!(py, "at_block"), (PyBytes::new(py, hash),))
+            .and_then(|v| v.extract::<Option<(u128, u128)>>());
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => self.fail(e),
+        }
+    }
+    fn get_at(
+        &mut self,
+        key: &[u8],
+        height: u128,
+        use_bytes: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), String> {
+        let py = self.obj.py();
+        let r = self
+            .obj
+            .call_method1(intern!(py, "get_at"), (PyBytes::new(py, key), height));
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => return self.fail(e),
+        };
+        if r.is_none() {
+            use_bytes(None);
+            return Ok(());
+        }
+        match r.cast::<PyBytes>() {
+            Ok(b) => {
+                use_bytes(Some(b.as_bytes()));
+                Ok(())
+            }
+            Err(_) => match r.extract::<Vec<u8>>() {
+                Ok(v) => {
+                    use_bytes(Some(&v));
+                    Ok(())
+                }
+                Err(e) => self.fail(e),
+            },
+        }
     }
 }
 

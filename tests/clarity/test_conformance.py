@@ -93,7 +93,7 @@ def test_contract(path: Path) -> None:
             sender = WALLETS[val]
         elif key == "@advance":
             parts = [int(x) for x in val.split()]
-            vm.chain.advance(parts[0], parts[1] if len(parts) > 1 else 0)
+            vm.advance(parts[0], parts[1] if len(parts) > 1 else 0)
         elif key == ">":
             expr = val
             try:

@@ -79,7 +79,7 @@ def test_devnet_l2_token_minted_for_a_proven_l1_payment(tmp_path: Path) -> None:
         assert path.exists(), name
         conn = sqlite3.connect(path)
         try:
-            vm = ClarityVM(_ClarityStore(L2State(conn, net.params)))  # type: ignore[arg-type]
+            vm = ClarityVM(_ClarityStore(L2State(conn, net.params)))
             res = vm.read_only(token, "get-balance", f"'{principal(buyer)}")
             balances.add((name, res.result))
         finally:

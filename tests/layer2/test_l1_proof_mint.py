@@ -73,7 +73,7 @@ def test_l2_contract_mints_after_a_proven_l1_payment(tmp_path: Path) -> None:
     submit("user", TxKind.DEPLOY, ["paid-token", EXAMPLE.read_text()])
     l2_round()
     token = f"{user}.paid-token"
-    vm = ClarityVM(_ClarityStore(v0.state))  # type: ignore[arg-type]
+    vm = ClarityVM(_ClarityStore(v0.state))
     assert vm.interface(token) is not None
     proof = tx_proof(paid_block, paid_height, pay.txid())
     args = [*proof.clarity_args(), "u0", "u1"]
@@ -88,7 +88,7 @@ def test_l2_contract_mints_after_a_proven_l1_payment(tmp_path: Path) -> None:
     submit("user", TxKind.CALL, [token, "claim", args])
     l2_round()
     for node in cluster.nodes.values():
-        view = ClarityVM(_ClarityStore(node.state))  # type: ignore[arg-type]
+        view = ClarityVM(_ClarityStore(node.state))
         assert view.read_only(token, "get-balance", f"'{user}").result == f"u{COIN}"
         assert view.read_only(token, "get-balance", f"'{principal(acct('eve'))}").result == "u0"
     assert len({n.state.state_root() for n in cluster.nodes.values()}) == 1

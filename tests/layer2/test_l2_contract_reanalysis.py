@@ -89,8 +89,8 @@ def test_a_contract_replaced_after_a_rollback_is_the_new_code(state: L2State) ->
     with pytest.raises(L2Error, match="no such contract"):
         apply_tx(state, _tx(0, TxKind.CALL, [cid, "ask", []]), _ctx())
     # the same principal gets other code behind the shared VM's back (another VM deploys it)
-    ClarityVM(_ClarityStore(state)).deploy("answer", new, sender=principal(acct("user")))  # type: ignore[arg-type]
-    shared = ClarityVM(_ClarityStore(state), core=clarity_core(state))  # type: ignore[arg-type]
+    ClarityVM(_ClarityStore(state)).deploy("answer", new, sender=principal(acct("user")))
+    shared = ClarityVM(_ClarityStore(state), core=clarity_core(state))
     assert shared.read_only(cid, "value").result == "u2"
     apply_tx(state, _tx(0, TxKind.CALL, [cid, "ask", []]), _ctx())
 
