@@ -16,7 +16,7 @@ docs/clarity-corpus.md). Contracts are grouped and deployed together:
 
 Within a group, contracts go in dependency order; a contract that names a contract outside
 its group is ``missing-dep``, one that names a failed contract is ``skipped``. A refusal
-whose message names Clarity 4 or ``at-block`` is ``out-of-scope``. This file is not a
+whose message names Clarity 5 or later (not implemented) is ``out-of-scope``. This file is not a
 test (pytest does not collect it).
 """
 
@@ -50,7 +50,7 @@ from funai.clarity.project import (
 BOOT = "SP000000000000000000002Q6VF78"
 BOOT_TESTNET = "ST000000000000000000002AMW42H"
 POX_WITH_CONSTS = ("pox", "pox-2", "pox-3")
-_OUT_OF_SCOPE = re.compile(r"Clarity 4|at-block")
+_OUT_OF_SCOPE = re.compile(r"Clarity [5-9]")
 #: Names that Clarity 2 added: a Clarity 1 contract may define them, a Clarity 2 one may not
 #: (the reference refuses the definition too), so such a refusal marks a Clarity 1 contract.
 _CLARITY1 = re.compile(
@@ -184,7 +184,7 @@ def run_group(group: Group, pool: dict[str, Path]) -> None:
         if it.deployer in (BOOT, BOOT_TESTNET) and it.name in POX_WITH_CONSTS and consts.is_file():
             # stacks-core deploys pox, pox-2 and pox-3 as pox-<network>.clar + the body
             src = f"{_read(consts)}\n{src}"
-        if it.version >= 4:
+        if it.version >= 5:
             it.status, it.message = "out-of-scope", f"clarity_version {it.version}"
         if it.cid in by_id:
             it.status, it.message = "duplicate", by_id[it.cid].path.as_posix()

@@ -12,9 +12,9 @@ after the contracts it names (``use-trait``, ``impl-trait``, ``contract-call?`` 
 contract principal literal), read from the same snapshot. Statuses: ``deployed``,
 ``deployed-clarity-1`` (refused as Clarity 2 for a Clarity 1 reason, then deployed as
 Clarity 1, as it was on mainnet before Stacks 2.1; dependencies are retried the same way),
-``deployed-clarity-3`` (refused as Clarity 2 for using Clarity 3, deployed as Clarity 3),
-``error``, ``runtime-error`` (its top-level code aborts, e.g. an airdrop that depends on
-mainnet state), ``out-of-scope`` (Clarity 3/4, ``at-block``), ``clarity-1`` (Clarity 1
+``deployed-clarity-3`` and ``deployed-clarity-4`` (refused as Clarity 2 for using Clarity 3
+or 4, deployed as such), ``error``, ``runtime-error`` (its top-level code aborts, e.g. an
+airdrop that depends on mainnet state), ``out-of-scope`` (Clarity 5 or later), ``clarity-1`` (Clarity 1
 code that fails as Clarity 1 too: it defines a name Clarity 2 made a builtin, reuses a
 ``use-trait`` alias, or defines a trait with a duplicate method, which the reference
 refuses under Clarity 2), ``missing-dep``, ``too-deep`` (over 300 contracts to deploy
@@ -41,7 +41,7 @@ from funai.clarity.project import (
     weak_references,
 )
 
-_OUT_OF_SCOPE = re.compile(r"Clarity [34]|at-block")  # as Clarity 2
+_OUT_OF_SCOPE = re.compile(r"Clarity [5-9]")  # versions this VM does not implement
 _CLARITY1 = re.compile(
     "'(" + "|".join(map(re.escape, _core.CLARITY2_ONLY)) + ")' is a reserved name"
 )
@@ -140,6 +140,8 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
                     version = 1  # Clarity 1 code (deployed before Stacks 2.1)
                 elif "is Clarity 3" in message:
                     version = 3  # Clarity 3 code (deployed since Nakamoto)
+                elif "is Clarity 4" in message:
+                    version = 4  # Clarity 4 code (deployed since epoch 3.3)
                 else:
                     raise
                 vm.deploy(name, src, sender=issuer, clarity_version=version)

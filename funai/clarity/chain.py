@@ -77,6 +77,12 @@ class SimpleChain:
     def burn_block_height(self) -> int:
         return self.burn_height
 
+    def block_time(self) -> int:
+        """``stacks-block-time``: the current block's time (10 s a block, as
+        ``get-block-info? time`` gives past blocks unless overridden)."""
+        override = self.blocks.get(self.height, {}).get("time")
+        return override if isinstance(override, int) else 1_700_000_000 + 10 * self.height
+
     def block_info(self, prop: str, height: int) -> BlockInfo | None:
         if height >= self.height:
             return None

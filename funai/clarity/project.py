@@ -13,9 +13,9 @@ Manifest (Clarinet's format, the parts that matter here)::
 
     [contracts.token]
     path = "contracts/token.clar"
-    clarity_version = 2                     # 1, 2 or 3 (Clarity 4 is refused);
-                                            # default 2, or 1 at epoch 2.0 and 2.05
-    epoch = 2.4                             # 2.0 ... 3.x or "latest"
+    clarity_version = 2                     # 1 to 4; default 2, or 1 at epoch 2.0
+                                            # and 2.05 (Clarity 3 needs 3.0, 4 needs 3.3)
+    epoch = 2.4                             # 2.0 ... 3.3 or "latest"
     deployer = "wallet_1"                   # optional: an account of settings/Devnet.toml
                                             # or a principal (default: the deployer account)
 
@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 #: Epochs a manifest may name (Clarinet's spelling); "latest" is accepted too.
-EPOCHS = ("2.0", "2.05", "2.1", "2.2", "2.3", "2.4", "2.5", "3.0", "3.1", "3.2")
+EPOCHS = ("2.0", "2.05", "2.1", "2.2", "2.3", "2.4", "2.5", "3.0", "3.1", "3.2", "3.3")
 
 
 class ProjectError(ValueError):
@@ -373,16 +373,18 @@ def _version(value: object, epoch: str, what: str) -> int:
     if value is None:  # Clarinet's default, except at the epochs that predate Clarity 2
         return 1 if epoch in ("2.0", "2.05") else 2
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ProjectError(f"{what}: clarity_version must be 1, 2 or 3", malformed=True)
-    if value > 3:
+        raise ProjectError(f"{what}: clarity_version must be 1, 2, 3 or 4", malformed=True)
+    if value > 4:
         raise ProjectError(
-            f"{what}: clarity_version {value} is not supported (this VM implements Clarity 1 to 3)",
+            f"{what}: clarity_version {value} is not supported (this VM implements Clarity 1 to 4)",
             malformed=True,
         )
     if value >= 2 and epoch in ("2.0", "2.05"):
         raise ProjectError(f"{what}: Clarity {value} needs epoch 2.1 or later", malformed=True)
-    if value == 3 and epoch.startswith("2."):
-        raise ProjectError(f"{what}: Clarity 3 needs epoch 3.0 or later", malformed=True)
+    if value >= 3 and epoch.startswith("2."):
+        raise ProjectError(f"{what}: Clarity {value} needs epoch 3.0 or later", malformed=True)
+    if value == 4 and epoch in ("3.0", "3.1", "3.2"):
+        raise ProjectError(f"{what}: Clarity 4 needs epoch 3.3 or later", malformed=True)
     return value
 
 

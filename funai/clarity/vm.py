@@ -151,6 +151,7 @@ class _Host:
         "_has_state_at",
         "block_height",
         "block_info",
+        "block_time",
         "burn_block_height",
         "burn_block_info",
         "get",
@@ -163,6 +164,7 @@ class _Host:
         self.burn_block_height = chain.burn_block_height
         self.block_info = chain.block_info
         self.burn_block_info = chain.burn_block_info
+        self.block_time: Callable[[], int] = getattr(chain, "block_time", _no_block_time)
         self._chain_at_block: Callable[[bytes], tuple[int, int] | None] | None = getattr(
             chain, "at_block", None
         )
@@ -183,10 +185,14 @@ class _Host:
 
 
 def _version(clarity_version: int) -> int:
-    """A Clarity version this VM implements (1, 2 or 3), else a ValueError."""
-    if isinstance(clarity_version, bool) or clarity_version not in (1, 2, 3):
-        raise ValueError(f"clarity_version must be 1, 2 or 3, not {clarity_version!r}")
+    """A Clarity version this VM implements (1 to 4), else a ValueError."""
+    if isinstance(clarity_version, bool) or clarity_version not in (1, 2, 3, 4):
+        raise ValueError(f"clarity_version must be 1, 2, 3 or 4, not {clarity_version!r}")
     return clarity_version
+
+
+def _no_block_time() -> int:
+    raise TypeError("this chain view has no block_time() (stacks-block-time needs it)")
 
 
 def _diagnostics(raw: list[tuple[int, int, str]]) -> list[Diagnostic]:
@@ -308,7 +314,7 @@ class ClarityVM:
         sender: str = DEFAULT_SENDER,
         clarity_version: int = 2,
     ) -> dict[str, Any]:
-        """Type-checks Clarity ``clarity_version`` (1, 2 or 3) code without deploying; returns
+        """Type-checks Clarity ``clarity_version`` (1 to 4) code without deploying; returns
         the interface or raises :class:`ClarityAnalysisError` with line:col diagnostics."""
         raw: Any = self._vm.check(
             self._host, contract_principal(sender, name), source, _version(clarity_version)

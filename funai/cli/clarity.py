@@ -53,8 +53,8 @@ VERSION_OPTION = typer.Option(
     None,
     "--clarity-version",
     min=1,
-    max=3,
-    help="Clarity version of the .clar files given: 1, 2 or 3 (default 2). Mainnet contracts "
+    max=4,
+    help="Clarity version of the .clar files given: 1 to 4 (default 2). Mainnet contracts "
     "deployed before Stacks 2.1 are Clarity 1. A Clarinet.toml says it per contract.",
 )
 

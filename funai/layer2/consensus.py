@@ -70,6 +70,7 @@ def _run(
         header.height,
         account_of(header.producer_key),
         burn_height=burn_height,
+        time=header.time,
         pegins=pegins,
         elected=elected,
         burn=burn,

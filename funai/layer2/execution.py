@@ -69,6 +69,7 @@ class BlockContext:
     height: int
     producer: bytes  # producer's account
     burn_height: int = 0  # the electing L1 block's height (Clarity's burn-block-height)
+    time: int = 0  # the block header's time (Clarity 4's stacks-block-time)
     pegins: PegInView | None = None
     #: the L1 blocks Clarity's ``get-burn-block-info?`` reads; None: a placeholder view
     #: (mempool admission and tests)
@@ -156,9 +157,14 @@ class ContractChain:
     burn_height: int
     burn: BurnView | None
     state: L2State
+    time: int = 0
 
     def block_height(self) -> int:
         return self.height
+
+    def block_time(self) -> int:
+        """``stacks-block-time``: the time field of the block's header."""
+        return self.time
 
     def burn_block_height(self) -> int:
         return self.burn_height
@@ -348,7 +354,7 @@ def _apply_pegin(state: L2State, tx: L2Tx, body: PegInPayload, ctx: BlockContext
 def _apply_clarity(
     state: L2State, tx: L2Tx, body: DeployPayload | CallPayload, ctx: BlockContext
 ) -> None:
-    chain = ContractChain(ctx.height + 1, ctx.burn_height, ctx.burn, state)
+    chain = ContractChain(ctx.height + 1, ctx.burn_height, ctx.burn, state, ctx.time)
     vm = ClarityVM(_ClarityStore(state), chain, core=clarity_core(state))
     sender = principal(tx.sender)
     try:

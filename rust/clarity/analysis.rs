@@ -22,6 +22,16 @@ fn err<T>(span: Span, msg: impl Into<String>) -> CResult<T> {
     Err(Diagnostic::new(span, msg))
 }
 
+/// Most allowances in one `restrict-assets?` or `as-contract?` (the reference's).
+pub const MAX_ALLOWANCES: usize = 128;
+/// Most identifiers a `with-nft` allowance lists.
+pub const MAX_NFT_IDENTIFIERS: usize = 128;
+/// Longest token name an allowance gives (`(string-ascii 128)`).
+const TOKEN_NAME_MAX: u32 = 128;
+/// Largest buffer `to-ascii?` takes: its `0x`-prefixed hex fits a value
+/// (`(MAX_VALUE_SIZE - 5 - 2) / 2`, the reference's).
+pub const MAX_TO_ASCII_BUFFER: u32 = 524_284;
+
 /// Keywords (atoms with a value).
 pub const KEYWORDS: &[&str] = &[
     "tx-sender",
@@ -147,6 +157,17 @@ pub const BUILTINS: &[&str] = &[
     "secp256k1-verify",
     "get-block-info?",
     "get-burn-block-info?",
+    // Clarity 4 (ordinary names in code of earlier versions: `ops::absent_in`)
+    "contract-hash?",
+    "to-ascii?",
+    "restrict-assets?",
+    "as-contract?",
+    "secp256r1-verify",
+    "with-stx",
+    "with-ft",
+    "with-nft",
+    "with-stacking",
+    "with-all-assets-unsafe",
 ];
 
 const DEFINES: &[&str] = &[
@@ -164,7 +185,7 @@ const DEFINES: &[&str] = &[
 ];
 
 /// Names of later Clarity versions, with the message an unbound use in Clarity 2 code gets
-/// (Clarity 3 ones are builtins in Clarity 3 code; Clarity 4 is not implemented).
+/// (they are builtins in code of their own version).
 const REFUSED: &[(&str, &str)] = &[
     // `at-block` is checked (see `Checker::apply`) and aborts when evaluated; it stays a
     // reserved name.
@@ -185,13 +206,31 @@ const REFUSED: &[(&str, &str)] = &[
         "tenure-height",
         "tenure-height is Clarity 3; use block-height, or deploy as Clarity 3",
     ),
-    ("secp256r1-verify", "secp256r1-verify is Clarity 4"),
-    ("contract-hash?", "contract-hash? is Clarity 4"),
-    ("to-ascii?", "to-ascii? is Clarity 4"),
-    ("restrict-assets?", "restrict-assets? is Clarity 4"),
-    ("as-contract?", "as-contract? is Clarity 4"),
-    ("stacks-block-time", "stacks-block-time is Clarity 4"),
-    ("current-contract", "current-contract is Clarity 4"),
+    (
+        "secp256r1-verify",
+        "secp256r1-verify is Clarity 4; deploy as Clarity 4",
+    ),
+    (
+        "contract-hash?",
+        "contract-hash? is Clarity 4; deploy as Clarity 4",
+    ),
+    ("to-ascii?", "to-ascii? is Clarity 4; deploy as Clarity 4"),
+    (
+        "restrict-assets?",
+        "restrict-assets? is Clarity 4; deploy as Clarity 4",
+    ),
+    (
+        "as-contract?",
+        "as-contract? is Clarity 4; deploy as Clarity 4",
+    ),
+    (
+        "stacks-block-time",
+        "stacks-block-time is Clarity 4; deploy as Clarity 4",
+    ),
+    (
+        "current-contract",
+        "current-contract is Clarity 4; deploy as Clarity 4",
+    ),
 ];
 
 /// Names whose write access makes a function non-read-only.
@@ -228,7 +267,9 @@ pub fn is_reserved(name: &str) -> bool {
 /// only are ordinary names (Clarity 2's in Clarity 1 code, Clarity 3's before it, those
 /// Clarity 3 removed from then on); Clarity 3's are reserved in Clarity 3 code.
 pub fn is_reserved_in(name: &str, version: u8) -> bool {
-    if version >= 3 && ops::CLARITY3_ONLY.contains(&name) {
+    if (version >= 3 && ops::CLARITY3_ONLY.contains(&name))
+        || (version >= 4 && ops::CLARITY4_ONLY.contains(&name))
+    {
         return true;
     }
     is_reserved(name) && !ops::absent_in(name, version)
@@ -236,7 +277,9 @@ pub fn is_reserved_in(name: &str, version: u8) -> bool {
 
 /// `is_unbindable` for code of Clarity `version` (see [`is_reserved_in`]).
 pub fn is_unbindable_in(name: &str, version: u8) -> bool {
-    if version >= 3 && matches!(name, "stacks-block-height" | "tenure-height") {
+    if (version >= 3 && matches!(name, "stacks-block-height" | "tenure-height"))
+        || (version >= 4 && matches!(name, "stacks-block-time" | "current-contract"))
+    {
         return true;
     }
     is_unbindable(name) && !ops::absent_in(name, version)
@@ -1462,8 +1505,8 @@ impl<'a> Checker<'a> {
             return err(span, self.other_version(n));
         }
         Ok(match n.as_ref() {
-            "stacks-block-height" | "tenure-height" => Type::UInt,
-            "tx-sender" | "contract-caller" => Type::Principal,
+            "stacks-block-height" | "tenure-height" | "stacks-block-time" => Type::UInt,
+            "tx-sender" | "contract-caller" | "current-contract" => Type::Principal,
             "block-height" | "burn-block-height" | "stx-liquid-supply" | "chain-id" => Type::UInt,
             "is-in-mainnet" | "is-in-regtest" | "true" | "false" => Type::Bool,
             "none" => Type::optional(Type::NoType),
@@ -1917,6 +1960,28 @@ impl<'a> Checker<'a> {
                 arity(span, n, args, 1)?;
                 self.check(&args[0])
             }
+            "restrict-assets?" => {
+                min_arity(span, n, args, 3)?;
+                self.expect(&Type::Principal, &args[0])?;
+                self.allowances(n, &args[1], false)?;
+                let body = self.guarded_body(&args[2..])?;
+                Ok(Type::response(body, Type::UInt))
+            }
+            "as-contract?" => {
+                min_arity(span, n, args, 2)?;
+                self.allowances(n, &args[0], true)?;
+                let body = self.guarded_body(&args[1..])?;
+                Ok(Type::response(body, Type::UInt))
+            }
+            "with-stx" | "with-ft" | "with-nft" | "with-stacking" | "with-all-assets-unsafe" => {
+                err(
+                    span,
+                    format!(
+                        "{n}: allowance expressions are only allowed in the allowance list of \
+                     restrict-assets? or as-contract?"
+                    ),
+                )
+            }
             "contract-of" => {
                 arity(span, n, args, 1)?;
                 match self.check(&args[0])? {
@@ -2043,7 +2108,9 @@ impl<'a> Checker<'a> {
                     return err(span, format!("{n} is only allowed at the top level"));
                 }
                 if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n) {
-                    return err(span, *msg);
+                    if !BUILTINS.contains(&n) {
+                        return err(span, *msg);
+                    }
                 }
                 if !BUILTINS.contains(&n) {
                     return err(span, format!("unknown or unsupported function '{n}'"));
@@ -2052,6 +2119,110 @@ impl<'a> Checker<'a> {
                 self.apply_simple(span, n, &ts)
             }
         }
+    }
+
+    /// The allowance list of `restrict-assets?` or `as-contract?` (`form`): a literal list
+    /// of at most [`MAX_ALLOWANCES`] allowances, each with arguments of its types;
+    /// `with-all-assets-unsafe` only in `as-contract?`, and alone.
+    fn allowances(&mut self, form: &str, e: &Expr, as_contract: bool) -> CResult<()> {
+        let Some(items) = e.list() else {
+            return err(
+                e.span,
+                format!("{form} expects a list of asset allowances, such as ((with-stx u100))"),
+            );
+        };
+        if items.len() > MAX_ALLOWANCES {
+            return err(
+                e.span,
+                format!(
+                    "too many allowances specified, the maximum is {MAX_ALLOWANCES}, found {}",
+                    items.len()
+                ),
+            );
+        }
+        for a in items {
+            let Some((head, xs)) = a.list().and_then(<[Expr]>::split_first) else {
+                return err(a.span, "expected an allowance such as (with-stx u100)");
+            };
+            let Some(name) = head.atom() else {
+                return err(head.span, "expected an allowance such as (with-stx u100)");
+            };
+            let name = name.as_ref();
+            match name {
+                "with-stx" | "with-stacking" => {
+                    arity(a.span, name, xs, 1)?;
+                    self.expect(&Type::UInt, &xs[0])?;
+                }
+                "with-ft" | "with-nft" => {
+                    arity(a.span, name, xs, 3)?;
+                    self.expect(&Type::Principal, &xs[0])?;
+                    self.expect(&Type::Ascii(TOKEN_NAME_MAX), &xs[1])?;
+                    if name == "with-ft" {
+                        self.expect(&Type::UInt, &xs[2])?;
+                    } else {
+                        match self.check(&xs[2])? {
+                            Type::List(_, len) if len as usize <= MAX_NFT_IDENTIFIERS => {}
+                            Type::List(_, len) => {
+                                return err(
+                                    xs[2].span,
+                                    format!(
+                                        "with-nft allowance identifiers list must not exceed \
+                                         {MAX_NFT_IDENTIFIERS} elements, got {len}"
+                                    ),
+                                )
+                            }
+                            _ => {
+                                return err(
+                                    xs[2].span,
+                                    "with-nft allowance must include a list of asset identifiers",
+                                )
+                            }
+                        }
+                    }
+                }
+                "with-all-assets-unsafe" => {
+                    arity(a.span, name, xs, 0)?;
+                    if !as_contract {
+                        return err(
+                            a.span,
+                            "with-all-assets-unsafe is not allowed here, only in the allowance \
+                             list of as-contract?",
+                        );
+                    }
+                    if items.len() > 1 {
+                        return err(
+                            a.span,
+                            "with-all-assets-unsafe must not be used along with other allowances",
+                        );
+                    }
+                }
+                other => {
+                    return err(
+                        head.span,
+                        format!("expected an allowance expression, got: {other}"),
+                    )
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The body of `restrict-assets?` or `as-contract?`: no expression of it, the last
+    /// included, may be a response (the form's own response carries the last value).
+    fn guarded_body(&mut self, exprs: &[Expr]) -> CResult<Type> {
+        let mut last = Type::NoType;
+        for e in exprs {
+            last = self.check(e)?;
+            if matches!(last, Type::Response(..)) {
+                return err(
+                    e.span,
+                    "intermediary responses in consecutive statements must be checked: no \
+                     expression of a restrict-assets? or as-contract? body may be a response \
+                     (handle it with try!, unwrap!, match or asserts!)",
+                );
+            }
+        }
+        Ok(last)
     }
 
     /// Why `n`, a builtin or keyword of another Clarity version only, cannot be used here
@@ -2131,6 +2302,15 @@ impl<'a> Checker<'a> {
             "map-delete",
             "contract-call?",
             "as-contract",
+            "as-contract?",
+            "restrict-assets?",
+            "with-stx",
+            "with-ft",
+            "with-nft",
+            "with-stacking",
+            "with-all-assets-unsafe",
+            "to-ascii?",
+            "secp256r1-verify",
             "contract-of",
             "map",
             "filter",
@@ -2530,6 +2710,37 @@ impl<'a> Checker<'a> {
                     return bad("(buff 32, buff 65, buff 33)");
                 }
                 Type::Bool
+            }
+            "secp256r1-verify" => {
+                count(3)?;
+                if !buff_max(&ts[0], 32) || !buff_max(&ts[1], 64) || !buff_max(&ts[2], 33) {
+                    return bad("(buff 32, buff 64, buff 33)");
+                }
+                Type::Bool
+            }
+            "contract-hash?" => {
+                count(1)?;
+                if ts[0] != Type::Principal {
+                    return bad("a principal");
+                }
+                Type::response(Type::Buff(32), Type::UInt)
+            }
+            "to-ascii?" => {
+                count(1)?;
+                let len = match &ts[0] {
+                    Type::Int | Type::UInt => 40,
+                    Type::Bool => 5,
+                    Type::Principal | Type::Trait(_) => 170,
+                    Type::Buff(l) if *l <= MAX_TO_ASCII_BUFFER => 2 * l + 2,
+                    Type::Utf8(l) => *l,
+                    _ => {
+                        return bad(&format!(
+                            "int, uint, bool, principal, (buff {MAX_TO_ASCII_BUFFER}) or \
+                             string-utf8"
+                        ))
+                    }
+                };
+                Type::response(Type::Ascii(len), Type::UInt)
             }
             "principal-of?" => {
                 count(1)?;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256, Sha512, Sha512_256};
 use sha3::Keccak256;
 
+use super::allowances::{valid_token_name, violation, Allowance, Moved, Outflow};
 use super::analysis::{burn_block_info_type, info_type, plain_type, Resolver};
 use super::contract::{Access, Contract, FnDef, TopItem};
 use super::costs::Cost;
@@ -47,6 +48,11 @@ pub trait Host {
     fn block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String>;
     /// `get-burn-block-info?` on the ledger chain.
     fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String>;
+    /// `stacks-block-time` (Clarity 4): the time of the block being built, in seconds
+    /// since the Unix epoch.
+    fn block_time(&mut self) -> Result<u128, String> {
+        Err("this host gives no block time (stacks-block-time needs it)".into())
+    }
     /// `at-block`: the block of this chain whose `id-header-hash` is `hash`, as its height
     /// and the height of the ledger block it saw (its `burn-block-height`); `None` when no
     /// block of this chain has that hash or its state is not kept.
@@ -92,6 +98,15 @@ pub const SECP_RECOVER_COST: u64 = 6000;
 pub const SECP_VERIFY_COST: u64 = 3000;
 /// Runtime units of `principal-of?` (a public key decompression).
 pub const PRINCIPAL_OF_COST: u64 = 250;
+/// Runtime units of `restrict-assets?` and `as-contract?`, and more per allowance (what
+/// they do besides evaluating: a savepoint and the allowance check).
+pub const RESTRICT_COST: u64 = 20;
+pub const RESTRICT_COST_PER_ALLOWANCE: u64 = 5;
+/// Runtime units of `secp256r1-verify` (a P-256 ECDSA verification).
+pub const SECP256R1_VERIFY_COST: u64 = 6000;
+/// Runtime units of `contract-hash?` besides its read (SHA-512/256 of the source is
+/// charged by its length too).
+pub const CONTRACT_HASH_COST: u64 = 20;
 /// Runtime units of `at-block` (finding the block by its hash); the reads inside it are
 /// charged as every read is.
 pub const AT_BLOCK_COST: u64 = 1_000;
@@ -131,6 +146,18 @@ pub struct Exec<'h> {
     /// Inside `at-block`: the block's height and its ledger height; reads see the state
     /// at the end of that block.
     at: Option<(u128, u128)>,
+    /// Open `restrict-assets?`/`as-contract?` forms; while any is, outflows are recorded.
+    restricting: u32,
+    /// The outflows recorded since the outermost open form began.
+    assets: Vec<Moved>,
+}
+
+/// What a savepoint restores: the lengths of the events and of the outflow record (the
+/// journal's length is kept in [`Marks`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Savepoint {
+    events: usize,
+    assets: usize,
 }
 
 /// A stack of savepoints (journal lengths); the first few need no allocation.
@@ -320,6 +347,8 @@ impl<'h> Exec<'h> {
             event_bytes: 0,
             deploying: None,
             at: None,
+            restricting: 0,
+            assets: Vec::new(),
         }
     }
 
@@ -354,6 +383,20 @@ impl<'h> Exec<'h> {
             self.charge(size / 64)?;
         }
         Ok(())
+    }
+
+    /// `stacks-block-time` (inside `at-block`, that block's time).
+    fn block_time(&mut self) -> EResult<u128> {
+        match self.at {
+            Some((height, _)) => match self.w.block_info("time", height) {
+                Ok(Some(Value::UInt(t))) => Ok(t),
+                Ok(_) => Err(Abort::Runtime(format!(
+                    "stacks-block-time: no time for block {height}"
+                ))),
+                Err(e) => Err(Abort::Host(e)),
+            },
+            None => self.w.block_time().map_err(Abort::Host),
+        }
     }
 
     /// `block-height` (inside `at-block`, that block's).
@@ -435,9 +478,12 @@ impl<'h> Exec<'h> {
     }
 
     /// Starts a nested savepoint.
-    pub fn begin(&mut self) -> usize {
+    pub fn begin(&mut self) -> Savepoint {
         self.marks.push(self.journal.len());
-        self.events.len()
+        Savepoint {
+            events: self.events.len(),
+            assets: self.assets.len(),
+        }
     }
 
     /// Keeps the writes of the innermost savepoint.
@@ -445,12 +491,25 @@ impl<'h> Exec<'h> {
         self.marks.pop();
     }
 
-    /// Drops the writes and events of the innermost savepoint.
-    pub fn rollback(&mut self, events_mark: usize) {
+    /// Drops the writes, events and recorded outflows of the innermost savepoint.
+    pub fn rollback(&mut self, sp: Savepoint) {
         if let Some(m) = self.marks.pop() {
             self.journal.truncate(m);
         }
-        self.events.truncate(events_mark);
+        self.events.truncate(sp.events);
+        self.assets.truncate(sp.assets);
+    }
+
+    /// Records an outflow from `owner` while a `restrict-assets?`/`as-contract?` is open.
+    fn moved(&mut self, owner: &Value, what: impl FnOnce() -> Outflow) {
+        if self.restricting > 0 {
+            if let Value::Principal(p) = owner {
+                self.assets.push(Moved {
+                    owner: p.clone(),
+                    what: what(),
+                });
+            }
+        }
     }
 
     /// All writes of the transaction (the last value of each key), in key order.
@@ -716,6 +775,10 @@ impl<'h> Exec<'h> {
             "stacks-block-height" | "tenure-height" if f.contract.version >= 3 => {
                 Value::UInt(self.block_height()?)
             }
+            "current-contract" if f.contract.version >= 4 => {
+                Value::Principal(f.contract.id.clone())
+            }
+            "stacks-block-time" if f.contract.version >= 4 => Value::UInt(self.block_time()?),
             "burn-block-height" => Value::UInt(match self.at {
                 Some((_, burn)) => burn,
                 None => self.w.burn_block_height().map_err(Abort::Host)?,
@@ -991,6 +1054,11 @@ impl<'h> Exec<'h> {
                 };
                 self.eval(&frame, env, &args[0])
             }
+            ops::RESTRICT_ASSETS_Q | ops::AS_CONTRACT_Q => self.restricted(f, env, span, op, args),
+            ops::ALLOWANCE => rt(
+                span,
+                format!("{n}: an allowance outside restrict-assets? or as-contract?"),
+            ),
             ops::CONTRACT_OF => self.eval(f, env, &args[0]),
             ops::MAP | ops::FILTER | ops::FOLD => {
                 let fname = self.name_of(&args[0])?.clone();
@@ -1233,6 +1301,120 @@ impl<'h> Exec<'h> {
         self.call_public(&frame, &def, args)
     }
 
+    // --- asset allowances (Clarity 4) ------------------------------------------------------
+
+    /// `restrict-assets?` and `as-contract?`: the body runs in a savepoint (`as-contract?`
+    /// as the contract); when the protected principal's outflows exceed an allowance, its
+    /// effects are dropped and the result is `(err index)` (even if the body failed or
+    /// returned early); otherwise `(ok last-value)`, or the body's failure or early return.
+    fn restricted(
+        &mut self,
+        f: &Frame,
+        env: &mut Env,
+        span: Span,
+        op: Op,
+        args: &[Expr],
+    ) -> EResult<Value> {
+        let as_contract = op == ops::AS_CONTRACT_Q;
+        let (owner, list, body) = if as_contract {
+            (f.contract.id.clone(), &args[0], &args[1..])
+        } else {
+            match self.eval(f, env, &args[0])? {
+                Value::Principal(p) => (p, &args[1], &args[2..]),
+                _ => return rt(span, "restrict-assets? expects a principal"),
+            }
+        };
+        let items = list.list().unwrap_or(&[]);
+        self.charge(RESTRICT_COST + RESTRICT_COST_PER_ALLOWANCE * items.len() as u64)?;
+        let allowances = self.eval_allowances(f, env, items)?;
+        let me;
+        let frame = if as_contract {
+            me = Frame {
+                sender: f.contract.id.clone(),
+                caller: f.contract.id.clone(),
+                ..f.clone()
+            };
+            &me
+        } else {
+            f
+        };
+        let sp = self.begin();
+        self.restricting += 1;
+        let r = self.eval_seq(frame, env, body);
+        self.restricting -= 1;
+        let verdict = match &r {
+            // Out of budget or a host failure ends the transaction whatever the assets did.
+            Err(Abort::Cost(_) | Abort::Host(_)) => None,
+            _ => violation(&owner, &allowances, &self.assets[sp.assets..]),
+        };
+        if verdict.is_some() || matches!(r, Err(Abort::Cost(_) | Abort::Host(_))) {
+            self.rollback(sp);
+        } else {
+            self.commit();
+        }
+        if self.restricting == 0 {
+            self.assets.clear();
+        }
+        match verdict {
+            Some(index) => Ok(Value::err_uint(index)),
+            None => r.map(Value::ok),
+        }
+    }
+
+    /// Evaluates an allowance list (checked at deploy), in order.
+    fn eval_allowances(
+        &mut self,
+        f: &Frame,
+        env: &mut Env,
+        items: &[Expr],
+    ) -> EResult<Vec<Allowance>> {
+        let mut out = Vec::with_capacity(items.len());
+        for a in items {
+            let Some((head, xs)) = a.list().and_then(<[Expr]>::split_first) else {
+                return rt(a.span, "malformed allowance");
+            };
+            let Some(name) = head.atom() else {
+                return rt(a.span, "malformed allowance");
+            };
+            let vals = self.eval_args(f, env, xs)?;
+            let token = |t: &[u8]| -> EResult<String> {
+                if !valid_token_name(t) {
+                    return rt(a.span, "bad token name in an allowance");
+                }
+                Ok(String::from_utf8_lossy(t).into_owned())
+            };
+            let contract = |p: &Principal| -> EResult<String> {
+                match p {
+                    Principal::Contract(..) => Ok(p.to_string()),
+                    Principal::Standard(_) => {
+                        rt(a.span, "an allowance names a contract principal, not {p}")
+                    }
+                }
+            };
+            out.push(match (name.as_ref(), vals.as_slice()) {
+                ("with-stx", [Value::UInt(x)]) => Allowance::Stx(*x),
+                ("with-stacking", [Value::UInt(x)]) => Allowance::Stacking(*x),
+                ("with-ft", [Value::Principal(p), Value::Ascii(t), Value::UInt(x)]) => {
+                    Allowance::Ft {
+                        contract: contract(p)?,
+                        token: token(t)?,
+                        amount: *x,
+                    }
+                }
+                ("with-nft", [Value::Principal(p), Value::Ascii(t), Value::List(ids)]) => {
+                    Allowance::Nft {
+                        contract: contract(p)?,
+                        token: token(t)?,
+                        ids: ids.clone(),
+                    }
+                }
+                ("with-all-assets-unsafe", []) => Allowance::All,
+                (other, _) => return rt(a.span, format!("bad allowance {other}")),
+            });
+        }
+        Ok(out)
+    }
+
     // --- tokens --------------------------------------------------------------------------
 
     fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
@@ -1296,6 +1478,11 @@ impl<'h> Exec<'h> {
                 };
                 self.write_value(fk, &Value::UInt(fb - amt))?;
                 self.write_value(tk, &Value::UInt(nb))?;
+                self.moved(from, || Outflow::Ft {
+                    contract: f.contract.id_text.clone(),
+                    token: tok.clone(),
+                    amount: *amt,
+                });
                 self.emit(
                     f,
                     "ft_transfer_event",
@@ -1318,6 +1505,11 @@ impl<'h> Exec<'h> {
                 let supply = self.uint_at(&supply_key())?;
                 self.write_value(fk, &Value::UInt(fb - amt))?;
                 self.write_value(supply_key(), &Value::UInt(supply.saturating_sub(*amt)))?;
+                self.moved(from, || Outflow::Ft {
+                    contract: f.contract.id_text.clone(),
+                    token: tok.clone(),
+                    amount: *amt,
+                });
                 self.emit(
                     f,
                     "ft_burn_event",
@@ -1374,6 +1566,11 @@ impl<'h> Exec<'h> {
                     Some(o) if o != *from => Ok(Value::err_uint(1)),
                     Some(_) => {
                         self.write_value(k, to)?;
+                        self.moved(from, || Outflow::Nft {
+                            contract: f.contract.id_text.clone(),
+                            token: tok.clone(),
+                            id: asset.clone(),
+                        });
                         self.emit(
                             f,
                             "nft_transfer_event",
@@ -1395,6 +1592,11 @@ impl<'h> Exec<'h> {
                     Some(o) if o != *from => Ok(Value::err_uint(1)),
                     Some(_) => {
                         self.write(k, None)?;
+                        self.moved(from, || Outflow::Nft {
+                            contract: f.contract.id_text.clone(),
+                            token: tok.clone(),
+                            id: asset.clone(),
+                        });
                         self.emit(
                             f,
                             "nft_burn_event",
@@ -1450,6 +1652,7 @@ impl<'h> Exec<'h> {
                 };
                 self.write_value(fk, &Value::UInt(fb - amt))?;
                 self.write_value(tk, &Value::UInt(nb))?;
+                self.moved(&v[1], || Outflow::Stx(*amt));
                 let memo = rest.first().cloned().unwrap_or(Value::Buff(Vec::new()));
                 self.emit(
                     f,
@@ -1477,6 +1680,7 @@ impl<'h> Exec<'h> {
                     return Ok(Value::err_uint(1));
                 }
                 self.write_value(fk, &Value::UInt(fb - amt))?;
+                self.moved(&v[1], || Outflow::StxBurn(*amt));
                 let supply = self.uint_at(b"stx-supply")?;
                 if supply > 0 {
                     self.write_value(
@@ -1880,6 +2084,47 @@ impl<'h> Exec<'h> {
                 self.charge(SECP_RECOVER_COST)?;
                 Ok(secp_recover(h, sig))
             }
+            ("secp256r1-verify", [Buff(h), Buff(sig), Buff(pk)]) => {
+                self.charge(SECP256R1_VERIFY_COST)?;
+                if h.len() != 32 || sig.len() > 64 || pk.len() != 33 {
+                    return rt(
+                        span,
+                        "secp256r1-verify takes a 32-byte hash, a signature of at most 64 \
+                         bytes and a 33-byte key",
+                    );
+                }
+                Ok(Bool(sig.len() == 64 && secp256r1_verify(h, sig, pk)))
+            }
+            ("to-ascii?", [x]) => {
+                self.charge(15 + x.size() / 4)?;
+                match to_ascii(x) {
+                    Some(Some(text)) => Ok(Value::ok(Value::Ascii(text))),
+                    Some(None) => Ok(Value::err_uint(1)),
+                    None => rt(span, "to-ascii? cannot convert this value"),
+                }
+            }
+            ("contract-hash?", [Value::Principal(p)]) => {
+                if matches!(p, Principal::Standard(_)) {
+                    return Ok(Value::err_uint(1));
+                }
+                self.charge(CONTRACT_HASH_COST)?;
+                let digest = |src: &[u8]| (Sha512_256::digest(src).to_vec(), src.len() as u64);
+                let hash = self.read_with(&contract_key(p), |rec| {
+                    rec.and_then(super::record_source).map(digest)
+                })?;
+                // A contract hashing itself while it deploys: its record is not written yet.
+                let hash = match hash {
+                    None if *p == f.contract.id => Some(digest(f.contract.source.as_bytes())),
+                    h => h,
+                };
+                match hash {
+                    Some((h, len)) => {
+                        self.charge(len / 64)?;
+                        Ok(Value::ok(Buff(h)))
+                    }
+                    None => Ok(Value::err_uint(2)),
+                }
+            }
             ("secp256k1-verify", [Buff(h), Buff(sig), Buff(pk)]) => {
                 self.charge(SECP_VERIFY_COST)?;
                 Ok(Bool(secp_verify(h, sig, pk)))
@@ -2006,6 +2251,49 @@ fn secp_verify(h: &[u8], sig: &[u8], pk: &[u8]) -> bool {
         return false;
     }
     k.verify_prehash(h, &s).is_ok()
+}
+
+/// `secp256r1-verify` of Clarity 4: ECDSA over P-256 of SHA-256(`h`) (Clarity 4 hashes the
+/// 32-byte message hash once more, as the reference does; Clarity 5 stopped), a 64-byte
+/// `r || s` signature (high S accepted) and a 33-byte compressed key.
+fn secp256r1_verify(h: &[u8], sig: &[u8], pk: &[u8]) -> bool {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    let (Ok(s), Ok(k)) = (
+        Signature::from_slice(sig),
+        VerifyingKey::from_sec1_bytes(pk),
+    ) else {
+        return false;
+    };
+    k.verify_prehash(&Sha256::digest(h), &s).is_ok()
+}
+
+/// `to-ascii?`: the text of an int, uint, bool, principal or buffer, or of a `string-utf8`
+/// whose characters are all printable ASCII or ASCII whitespace (`None`: one is not).
+fn to_ascii(v: &Value) -> Option<Option<Vec<u8>>> {
+    Some(Some(match v {
+        Value::Int(i) => i.to_string().into_bytes(),
+        Value::UInt(u) => format!("u{u}").into_bytes(),
+        Value::Bool(b) => b.to_string().into_bytes(),
+        Value::Principal(p) => p.to_string().into_bytes(),
+        Value::Buff(b) => {
+            let mut out = b"0x".to_vec();
+            out.extend(hex::encode(b).into_bytes());
+            out
+        }
+        Value::Utf8(chars) => {
+            let ascii = |c: &char| {
+                c.is_ascii_alphanumeric()
+                    || c.is_ascii_punctuation()
+                    || matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
+            };
+            if !chars.iter().all(ascii) {
+                return Some(None);
+            }
+            chars.iter().map(|c| *c as u8).collect()
+        }
+        _ => return None,
+    }))
 }
 
 /// Is `b` a valid `string-ascii` content?

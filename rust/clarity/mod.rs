@@ -5,6 +5,7 @@
 //! State and chain data come from a [`Host`]; the [`Vm`] keeps analysed contracts cached and
 //! returns each transaction's writes for the caller to apply (only when it commits).
 
+pub mod allowances;
 pub mod analysis;
 pub mod c32;
 pub mod contract;
@@ -76,6 +77,9 @@ macro_rules! chain_view_of_host {
         }
         fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
             self.host.burn_block_info(prop, height)
+        }
+        fn block_time(&mut self) -> Result<u128, String> {
+            self.host.block_time()
         }
         fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
             self.host.at_block(hash)
@@ -197,15 +201,17 @@ fn parse_versioned(
 
 /// The stored record of a contract: a magic naming its Clarity version, its source and its
 /// constants. Clarity 2 records (the first format, all the inference chain stores) begin
-/// with `CLAR1`, Clarity 1 records with `CLAV1`, Clarity 3 ones with `CLAV3`.
+/// with `CLAR1`, Clarity 1 records with `CLAV1`, Clarity 3 and 4 ones with `CLAV3`, `CLAV4`.
 const RECORD_CLARITY2: &[u8] = b"CLAR1";
 const RECORD_CLARITY1: &[u8] = b"CLAV1";
 const RECORD_CLARITY3: &[u8] = b"CLAV3";
+const RECORD_CLARITY4: &[u8] = b"CLAV4";
 
 fn encode_record(source: &str, version: u8, constants: &BTreeMap<Name, Value>) -> Vec<u8> {
     let magic = match version {
         1 => RECORD_CLARITY1,
         3 => RECORD_CLARITY3,
+        4 => RECORD_CLARITY4,
         _ => RECORD_CLARITY2,
     };
     let mut out = magic.to_vec();
@@ -226,6 +232,8 @@ fn decode_record(b: &[u8]) -> Option<(String, u8, BTreeMap<Name, Value>)> {
         (2, rest)
     } else if let Some(rest) = b.strip_prefix(RECORD_CLARITY1) {
         (1, rest)
+    } else if let Some(rest) = b.strip_prefix(RECORD_CLARITY4) {
+        (4, rest)
     } else {
         (3, b.strip_prefix(RECORD_CLARITY3)?)
     };
@@ -249,6 +257,13 @@ fn decode_record(b: &[u8]) -> Option<(String, u8, BTreeMap<Name, Value>)> {
         constants.insert(Name::from(k.as_str()), v);
     }
     Some((source, version, constants))
+}
+
+/// The source text of a stored contract record (what `contract-hash?` hashes).
+pub(crate) fn record_source(b: &[u8]) -> Option<&[u8]> {
+    let rest = b.get(RECORD_CLARITY2.len()..)?;
+    let n = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    rest.get(4..4 + n)
 }
 
 /// The VM: configuration, budgets and the cache of analysed contracts.
@@ -321,7 +336,7 @@ impl Vm {
             .min(self.block_limit.saturating_sub(self.block_used))
     }
 
-    /// Parses and type-checks a contract of Clarity `version` (1, 2 or 3) without deploying it.
+    /// Parses and type-checks a contract of Clarity `version` (1 to 4) without deploying it.
     pub fn check(
         &mut self,
         host: &mut dyn Host,
@@ -329,9 +344,9 @@ impl Vm {
         source: &str,
         version: u8,
     ) -> Result<Contract, Vec<Diagnostic>> {
-        if !(1..=3).contains(&version) {
+        if !(1..=4).contains(&version) {
             return Err(diag(format!(
-                "Clarity version {version} is not supported (1, 2 or 3)"
+                "Clarity version {version} is not supported (1 to 4)"
             )));
         }
         let exprs = parse_versioned(source, id.issuer(), version).map_err(|d| vec![d])?;
@@ -872,6 +887,9 @@ impl Host for MemoryHost {
             return Ok(None);
         }
         Ok(Some(Value::Buff(fake_hash(prop, height))))
+    }
+    fn block_time(&mut self) -> Result<u128, String> {
+        Ok(1_700_000_000 + self.block_height * 10)
     }
     fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
         let burn = self.burn_block_height;

@@ -255,6 +255,23 @@ pub const GET_TENURE_INFO_Q: Op = 121;
 
 /// `at-block`
 pub const AT_BLOCK: Op = 122;
+/// `contract-hash?` (Clarity 4)
+pub const CONTRACT_HASH_Q: Op = 123;
+/// `to-ascii?` (Clarity 4)
+pub const TO_ASCII_Q: Op = 124;
+/// `restrict-assets?` (Clarity 4)
+pub const RESTRICT_ASSETS_Q: Op = 125;
+/// `as-contract?` (Clarity 4)
+pub const AS_CONTRACT_Q: Op = 126;
+/// `secp256r1-verify` (Clarity 4)
+pub const SECP256R1_VERIFY: Op = 127;
+/// `with-stx`, `with-ft`, `with-nft`, `with-stacking`, `with-all-assets-unsafe`: allowances,
+/// only inside the allowance list of `restrict-assets?` or `as-contract?` (Clarity 4)
+pub const ALLOWANCE: Op = 128;
+/// `stacks-block-time` (Clarity 4)
+pub const STACKS_BLOCK_TIME: Op = 129;
+/// `current-contract` (Clarity 4)
+pub const CURRENT_CONTRACT: Op = 130;
 
 /// The op of an atom (`PLAIN` for an ordinary name).
 pub fn op_of(name: &str) -> Op {
@@ -381,6 +398,16 @@ pub fn op_of(name: &str) -> Op {
         "false" => FALSE,
         "none" => NONE,
         "tx-sponsor?" => TX_SPONSOR_Q,
+        "contract-hash?" => CONTRACT_HASH_Q,
+        "to-ascii?" => TO_ASCII_Q,
+        "restrict-assets?" => RESTRICT_ASSETS_Q,
+        "as-contract?" => AS_CONTRACT_Q,
+        "secp256r1-verify" => SECP256R1_VERIFY,
+        "with-stx" | "with-ft" | "with-nft" | "with-stacking" | "with-all-assets-unsafe" => {
+            ALLOWANCE
+        }
+        "stacks-block-time" => STACKS_BLOCK_TIME,
+        "current-contract" => CURRENT_CONTRACT,
         _ => PLAIN,
     }
 }
@@ -429,12 +456,33 @@ pub const CLARITY3_ONLY: &[&str] = &[
 /// The builtin functions and keywords that Clarity 3 removed (ordinary names from then on).
 pub const CLARITY3_REMOVED: &[&str] = &["get-block-info?", "block-height"];
 
+/// The builtin functions, allowances and keywords that Clarity 4 added.
+pub const CLARITY4_ONLY: &[&str] = &[
+    "contract-hash?",
+    "to-ascii?",
+    "restrict-assets?",
+    "as-contract?",
+    "secp256r1-verify",
+    "with-stx",
+    "with-ft",
+    "with-nft",
+    "with-stacking",
+    "with-all-assets-unsafe",
+    "stacks-block-time",
+    "current-contract",
+];
+
+/// The builtin functions Clarity 4 removed (`as-contract?` replaces `as-contract`).
+pub const CLARITY4_REMOVED: &[&str] = &["as-contract"];
+
 /// Is `name` a builtin or keyword of some Clarity version but not of `version` (so an
 /// ordinary name in code of that version)?
 pub fn absent_in(name: &str, version: u8) -> bool {
     (version < 2 && CLARITY2_ONLY.contains(&name))
         || (version < 3 && CLARITY3_ONLY.contains(&name))
         || (version >= 3 && CLARITY3_REMOVED.contains(&name))
+        || (version < 4 && CLARITY4_ONLY.contains(&name))
+        || (version >= 4 && CLARITY4_REMOVED.contains(&name))
 }
 
 /// The version that introduced `name`, or the one that removed it (for messages).
@@ -443,6 +491,10 @@ pub fn version_note(name: &str, version: u8) -> String {
         format!("'{name}' is Clarity 2 (this contract is Clarity {version})")
     } else if CLARITY3_ONLY.contains(&name) {
         format!("'{name}' is Clarity 3 (this contract is Clarity {version})")
+    } else if CLARITY4_ONLY.contains(&name) {
+        format!("'{name}' is Clarity 4 (this contract is Clarity {version})")
+    } else if CLARITY4_REMOVED.contains(&name) {
+        format!("'{name}' was removed in Clarity 4; use as-contract? with allowances")
     } else {
         let instead = if name == "block-height" {
             "stacks-block-height or tenure-height"

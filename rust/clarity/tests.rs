@@ -912,7 +912,7 @@ fn clarity1_code_keeps_its_own_names() {
         );
         deploy_version(&mut t, &format!("g{}", src.len()), src, 2).unwrap();
     }
-    assert!(deploy_version(&mut t, "v4", "(define-read-only (g) u1)", 4)
+    assert!(deploy_version(&mut t, "v5", "(define-read-only (g) u1)", 5)
         .unwrap_err()
         .contains("not supported"));
 }

@@ -1,9 +1,9 @@
 //! Bindings for [`crate::clarity`]: the `ClarityVm` class and principal helpers.
 //!
 //! The host (state store and chains) is a Python object with `get(key)`, `block_height()`,
-//! `burn_block_height()`, `block_info(prop, height)`, `burn_block_info(prop, height)`, and
-//! for `at-block` `at_block(hash)` (`(height, burn_height)` or None) and
-//! `get_at(key, height)`.
+//! `burn_block_height()`, `block_info(prop, height)`, `burn_block_info(prop, height)`,
+//! `block_time()` (`stacks-block-time`), and for `at-block` `at_block(hash)`
+//! (`(height, burn_height)` or None) and `get_at(key, height)`.
 //! Outcomes come back as plain dicts; `funai.clarity` wraps them in typed objects.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -91,6 +91,9 @@ impl Host for PyHost<'_> {
     }
     fn burn_block_info(&mut self, prop: &str, height: u128) -> Result<Option<Value>, String> {
         self.info("burn_block_info", prop, height)
+    }
+    fn block_time(&mut self) -> Result<u128, String> {
+        self.height("block_time")
     }
     fn at_block(&mut self, hash: &[u8]) -> Result<Option<(u128, u128)>, String> {
         let py = self.obj.py();

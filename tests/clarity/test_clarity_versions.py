@@ -8,6 +8,7 @@ Clarity 3: ``stacks-block-height``, ``tenure-height``, ``get-stacks-block-info?`
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,8 @@ def test_deploy_and_call_clarity1_code() -> None:
     assert again.read_only(dep.contract_id, "value").result == "(ok u108)"
     with pytest.raises(ClarityAnalysisError, match="is Clarity 2"):
         vm.check("(define-read-only (f) (bit-and u1 u2))", clarity_version=1)
-    with pytest.raises(ValueError, match="1, 2 or 3"):
-        vm.check("(define-read-only (f) u1)", clarity_version=4)
+    with pytest.raises(ValueError, match="1, 2, 3 or 4"):
+        vm.check("(define-read-only (f) u1)", clarity_version=5)
 
 
 def test_trait_alias_named_argument() -> None:
@@ -145,3 +146,66 @@ def test_clarity3_manifest_and_cli(tmp_path: Path) -> None:
     res = run(app, ["clarity", "run", "--clarity-version", "3", src, "(contract-call? .n touch)"])
     assert res.exit_code == 0, res.output
     assert "(ok {height: u" in res.stdout
+
+
+# Clarity 4 code: a vault that pays out of the contract only within its allowance, and hashes
+# the code it trusts.
+VAULT = """
+(define-public (deposit (amount uint)) (stx-transfer? amount tx-sender current-contract))
+(define-public (withdraw (amount uint))
+  (let ((me tx-sender))
+    (as-contract? ((with-stx u1000)) (try! (stx-transfer? amount tx-sender me)))))
+(define-read-only (code-hash) (contract-hash? current-contract))
+(define-read-only (stamp) (to-ascii? stacks-block-time))
+"""
+# The same names as ordinary names of Clarity 2 code (the reference lets older code use them).
+OLD_NAMES = """
+(define-read-only (to-ascii? (n uint)) (int-to-ascii n))
+(define-constant current-contract u4)
+(define-read-only (f) (let ((contract-hash? u1)) (+ contract-hash? current-contract)))
+"""
+
+
+def test_clarity4_code() -> None:
+    vm = ClarityVM(chain=SimpleChain(height=10, burn_height=20))
+    with pytest.raises(ClarityAnalysisError, match="current-contract is Clarity 4"):
+        vm.deploy("vault", VAULT)
+    cid = vm.deploy("vault", VAULT, clarity_version=4).contract_id
+    user = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM"
+    vm.store.set_balance(user, 5_000)
+    assert vm.call(cid, "deposit", "u3000", sender=user).result == "(ok true)"
+    assert vm.call(cid, "withdraw", "u1500", sender=user).result == "(err u0)"
+    assert vm.balance(cid) == 3_000
+    assert vm.call(cid, "withdraw", "u1000", sender=user).result == "(ok true)"
+    assert (vm.balance(cid), vm.balance(user)) == (2_000, 3_000)
+    want = hashlib.new("sha512_256", VAULT.encode()).hexdigest()
+    assert vm.read_only(cid, "code-hash").result == f"(ok 0x{want})"
+    assert vm.read_only(cid, "stamp").result == '(ok "u1700000100")'
+    # older code keeps these names for its own; Clarity 4 code has no as-contract
+    old = vm.deploy("old", OLD_NAMES).contract_id
+    assert vm.read_only(old, "f").result == "u5"
+    assert vm.read_only(old, "to-ascii?", "u7").result == '"7"'
+    with pytest.raises(ClarityAnalysisError, match="was removed in Clarity 4"):
+        vm.check("(define-read-only (f) (as-contract tx-sender))", clarity_version=4)
+    with pytest.raises(ClarityAnalysisError, match="reserved"):
+        vm.check("(define-constant current-contract u4)", clarity_version=4)
+
+
+def test_clarity4_manifest_and_cli(tmp_path: Path) -> None:
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "vault.clar").write_text(VAULT)
+    manifest = tmp_path / "Clarinet.toml"
+    body = '[project]\nname = "v"\n\n[contracts.vault]\npath = "contracts/vault.clar"\n'
+    manifest.write_text(body + 'clarity_version = 4\nepoch = "3.3"\n')
+    reports = deploy_project(ClarityVM(MemoryStore()), load_manifest(manifest))
+    assert [r.status for r in reports] == ["deployed"]
+    manifest.write_text(body + "clarity_version = 4\nepoch = 3.2\n")
+    with pytest.raises(ProjectError, match=r"Clarity 4 needs epoch 3\.3"):
+        load_manifest(manifest)
+    run = CliRunner().invoke
+    src = str(tmp_path / "contracts" / "vault.clar")
+    res = run(
+        app, ["clarity", "run", "--clarity-version", "4", src, "(contract-call? .vault stamp)"]
+    )
+    assert res.exit_code == 0, res.output
+    assert '(ok "u' in res.stdout

@@ -3,6 +3,7 @@
 Directives (in ``;;`` comments, applied in order):
 
 - ``;; @requires: a b``   deploy ``a.clar`` and ``b.clar`` first (same deployer)
+- ``;; @clarity-version: N``  deploy the file as Clarity N (default 2)
 - ``;; @deploy-error: TEXT [@ LINE:COL]``  the file must fail analysis with TEXT
 - ``;; @deploy-abort: TEXT``  the deploy must abort at runtime with TEXT
 - ``;; @sender: NAME``    later expressions run as ``deployer``/``wallet_1``/``wallet_2``
@@ -69,12 +70,13 @@ def test_contract(path: Path) -> None:
         if key == "@requires":
             for dep in val.split():
                 vm.deploy(dep, (HERE / f"{dep}.clar").read_text(), sender=deployer)
+    version = int(next((v for k, v in steps if k == "@clarity-version"), "2"))
     expect_deploy_error = next((v for k, v in steps if k == "@deploy-error"), None)
     expect_abort = next((v for k, v in steps if k == "@deploy-abort"), None)
     if expect_deploy_error is not None:
         text_part, _, pos = expect_deploy_error.partition(" @ ")
         with pytest.raises(ClarityAnalysisError) as info:
-            vm.deploy(path.stem, text, sender=deployer)
+            vm.deploy(path.stem, text, sender=deployer, clarity_version=version)
         msgs = [str(d) for d in info.value.diagnostics]
         assert any(text_part in m for m in msgs), msgs
         if pos:
@@ -82,9 +84,9 @@ def test_contract(path: Path) -> None:
         return
     if expect_abort is not None:
         with pytest.raises(ClarityRuntimeError, match=expect_abort):
-            vm.deploy(path.stem, text, sender=deployer)
+            vm.deploy(path.stem, text, sender=deployer, clarity_version=version)
         return
-    vm.deploy(path.stem, text, sender=deployer)
+    vm.deploy(path.stem, text, sender=deployer, clarity_version=version)
     sender = deployer
     last: Any = None
     expr = ""
