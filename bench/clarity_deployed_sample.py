@@ -14,11 +14,11 @@ contract principal literal), read from the same snapshot. Statuses: ``deployed``
 Clarity 1, as it was on mainnet before Stacks 2.1; dependencies are retried the same way),
 ``deployed-clarity-3`` and ``deployed-clarity-4`` (refused as Clarity 2 for using Clarity 3
 or 4, deployed as such), ``error``, ``runtime-error`` (its top-level code aborts, e.g. an
-airdrop that depends on mainnet state), ``out-of-scope`` (Clarity 5 or later), ``clarity-1`` (Clarity 1
-code that fails as Clarity 1 too: it defines a name Clarity 2 made a builtin, reuses a
-``use-trait`` alias, or defines a trait with a duplicate method, which the reference
-refuses under Clarity 2), ``missing-dep``, ``too-deep`` (over 300 contracts to deploy
-first); ``dep-*`` is the status of a dependency that failed.
+airdrop that depends on mainnet state), ``out-of-scope`` (Clarity 5 or later),
+``clarity-1`` (Clarity 1 code that fails as Clarity 1 too: it defines a name Clarity 2
+made a builtin, reuses a ``use-trait`` alias, or defines a trait with a duplicate method,
+which the reference refuses under Clarity 2), ``missing-dep``, ``too-deep`` (over 300
+contracts to deploy first); ``dep-*`` is the status of a dependency that failed.
 """
 
 from __future__ import annotations
