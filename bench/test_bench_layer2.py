@@ -184,7 +184,7 @@ def _built(path: Path):  # type: ignore[no-untyped-def]
 
     net, (qc, txs) = _setup(path)
     rnd = net.elect({"prod": 5 * COIN})
-    block = build_block(net.state, skey("prod"), rnd, txs, qc, 1, elected=net.elected)
+    block = build_block(net.state, skey("prod"), rnd, txs, qc, elected=net.elected)
     return net, rnd, block
 
 

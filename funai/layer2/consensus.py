@@ -51,6 +51,8 @@ def _check_election(state: L2State, header: L2Header, rnd: Round | None) -> None
         raise L2Error("block-election", "vrf_proof is not the winning commitment's")
     if account_of(header.producer_key) != w.registration.l2_account:
         raise L2Error("block-election", "producer is not the elected registration")
+    if header.time != rnd.time:
+        raise L2Error("block-time", f"time {header.time} is not its election's {rnd.time}")
     if state.get("forfeit", header.l1_block) is not None:
         raise L2Error("block-forfeit", "this election was forfeited by equivocation")
 
@@ -165,13 +167,13 @@ def build_block(
     rnd: Round,
     candidates: Sequence[L2Tx],
     parent_qc: QuorumCertificate | None,
-    time: int,
     pegins: PegInView | None = None,
     elected: Elected | None = None,
     burn: BurnView | None = None,
 ) -> L2Block:
     """The elected producer's block: valid candidates in order, state root computed by a
-    dry run that is rolled back (the state changes when the block is applied)."""
+    dry run that is rolled back (the state changes when the block is applied); its time is
+    its election's L1 block time (rule ``block-time``)."""
     if rnd.winner is None:
         raise L2Error("block-election", "this round has no winner")
     key = _core.schnorr_public_key(producer_sk)
@@ -183,7 +185,7 @@ def build_block(
         key,
         bytes(32),
         bytes(32),
-        time,
+        rnd.time,
         qc_hash(parent_qc),
     )
     applied: list[L2Tx] = []

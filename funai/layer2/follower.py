@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from funai.layer2.node import L2Node
+from funai.layer2.node import L1BlockFeed, L2Node
 from funai.ledger.chainstate import Chainstate
 from funai.ledger.tx import Transaction
 
@@ -36,17 +36,18 @@ class L1Follower:
         del self.processed[keep:]
         heights = range(keep + 1, len(active))
 
-        def blocks() -> Iterator[tuple[bytes, bytes, int, Sequence[Transaction]]]:
+        def blocks() -> Iterator[L1BlockFeed]:
             for height in heights:
                 block = self.chain.get_block(active[height])
                 if block is None:
                     raise RuntimeError(f"active L1 block at height {height} is missing")
                 self.processed.append(block.hash())
-                yield block.hash(), block.header.prev_hash, height, block.txs
+                h = block.header
+                yield block.hash(), h.prev_hash, height, block.txs, h.time
 
         if replay:
             self.node.replay_l1(blocks())  # one pass, then one fork choice
         else:
-            for l1_hash, prev, height, txs in blocks():
-                self.node.on_l1_block(l1_hash, prev, height, txs)
+            for fed in blocks():
+                self.node.on_l1_block(*fed)
         return len(heights)

@@ -109,9 +109,16 @@ from funai.ledger.tx import OutputKind, Transaction, TxOut
 from funai.network.messages import Message
 from funai.storage.sqlite import connect
 
-__all__ = ["Generate", "Judge", "L2Node", "ModelNotServedError", "sign_request"]
+__all__ = ["Generate", "Judge", "L1BlockFeed", "L2Node", "ModelNotServedError", "sign_request"]
 
 log = logging.getLogger("funai.layer2")
+
+#: An L1 block as a node is fed it: ``(hash, prev_hash, height, txs)``, with its header
+#: time last when known (rule ``block-time``; 0 without it).
+L1BlockFeed = (
+    tuple[bytes, bytes, int, Sequence[Transaction]]
+    | tuple[bytes, bytes, int, Sequence[Transaction], int]
+)
 
 #: ``(model_id, request, seed) -> the request answered``: ``request`` is the content's
 #: request part (no output yet); the answer is drawn with ``seed`` (rule ``inference-seed``)
@@ -303,14 +310,14 @@ class L2Node:
         return {h for h in self.anchors.anchored if h in self.chain.qcs}
 
     # --- persistence ---------------------------------------------------------------------------
-    def replay_l1(self, blocks: Iterable[tuple[bytes, bytes, int, Sequence[Transaction]]]) -> None:
+    def replay_l1(self, blocks: Iterable[L1BlockFeed]) -> None:
         """Re-runs the rounds and anchors of the active L1 chain after a restart (no block
         production or votes while replaying); then the fork choice checks the stored chain
         against them."""
         self.replaying = True
         try:
-            for l1_hash, prev, height, txs in blocks:
-                self.on_l1_block(l1_hash, prev, height, txs)
+            for block in blocks:
+                self.on_l1_block(*block)
         finally:
             self.replaying = False
         self._update()
@@ -380,10 +387,16 @@ class L2Node:
         return out
 
     def on_l1_block(
-        self, l1_hash: bytes, prev: bytes, height: int, txs: Sequence[Transaction]
+        self,
+        l1_hash: bytes,
+        prev: bytes,
+        height: int,
+        txs: Sequence[Transaction],
+        time: int = 0,
     ) -> Round:
         """An L1 block joined the active chain: sortition, anchors, peg-ins, the fork choice,
-        reclamation and, when elected, block production."""
+        reclamation and, when elected, block production. ``time``: its header's time (the
+        time of the L2 block it elects, rule ``block-time``)."""
         if prev != self.l1_tip and height <= self.l1_height:
             # an L1 reorg: drop what the disconnected blocks said (rounds stay keyed by hash)
             for h in range(self.l1_height, height - 1, -1):
@@ -393,7 +406,7 @@ class L2Node:
                 self.reg_ref = None
             self.pegins = {k: v for k, v in self.pegins.items() if v[2] < height}
             self.pegouts.disconnect_l1(height)
-        rnd = self.sortition.process_block(l1_hash, prev, height, txs, self.payouts_for)
+        rnd = self.sortition.process_block(l1_hash, prev, height, txs, self.payouts_for, time)
         self.l1_tip, self.l1_height = l1_hash, height
         self.l1_active[height] = l1_hash
         self.content.l1_height = height
@@ -586,7 +599,7 @@ class L2Node:
             if old is None or old.scan is None:
                 continue
             rnd = self.sortition.process_block(
-                l1, old.prev_hash, height, old.scan, self.payouts_for
+                l1, old.prev_hash, height, old.scan, self.payouts_for, old.time
             )
             for parent in rnd.missing_parents:
                 self._missing.setdefault(parent, set()).add(l1)

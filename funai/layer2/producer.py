@@ -124,7 +124,6 @@ class Producer:
             rnd,
             candidates,
             qc,
-            rnd.height,
             pegins=pegins,
             elected=node.elected_view(rnd.height),
             burn=node.burn_view_at(rnd.height),

@@ -72,6 +72,8 @@ class Round:
     weights: dict[RegRef, int] = field(default_factory=dict)
     missing_parents: set[bytes] = field(default_factory=set)
     scan: L1Scan | None = field(default=None, repr=False, compare=False)
+    #: the L1 block's header time (rule ``block-time``: the time of the L2 block it elects)
+    time: int = 0
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class Sortition:
         height: int,
         txs: Sequence[Transaction] | L1Scan,
         payouts: Sequence[tuple[int, bytes]] | PayoutsFor,
+        time: int = 0,
     ) -> Round:
         """Runs (or re-runs) the round of one L1 block; deterministic in its inputs.
 
@@ -233,6 +236,7 @@ class Sortition:
             {c[0]: w for c, w in zip(commits, weights, strict=True)},
             missing,
             scan,
+            time,
         )
         self.rounds[l1_hash] = rnd
         return rnd

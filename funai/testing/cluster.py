@@ -159,9 +159,7 @@ class Net:
     ) -> L2Block:
         assert rnd.winner is not None
         name = next(n for n in self.regs if self.regs[n] == rnd.winner.reg)
-        block = build_block(
-            self.state, skey(name), rnd, list(txs), qc, 1_700_000_000, elected=self.elected
-        )
+        block = build_block(self.state, skey(name), rnd, list(txs), qc, elected=self.elected)
         apply_block(self.state, block, rnd, elected=self.elected)
         return block
 

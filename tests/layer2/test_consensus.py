@@ -128,7 +128,7 @@ def test_equivocation_forfeits_subsidy(tmp_path: Path) -> None:
     net = setup_net(tmp_path)
     r0 = net.elect({"prod": 5 * COIN})
     nid = net.params.network_id
-    other = build_block(net.state, skey("prod"), r0, [bond("exec", 0, 20 * COIN, net)], None, 7)
+    other = build_block(net.state, skey("prod"), r0, [bond("exec", 0, 20 * COIN, net)], None)
     block0 = net.produce(r0, [])
     assert other.hash() != block0.hash()
     qc = net.vote_all(block0, {n: [] for n in VERIFIER_NAMES})
@@ -181,7 +181,7 @@ def test_block_rules_reject_without_state_change(tmp_path: Path) -> None:
     net = setup_net(tmp_path)
     nid = net.params.network_id
     r0 = net.elect({"prod": 5 * COIN})
-    good = build_block(net.state, skey("prod"), r0, [bond("exec", 0, 20 * COIN, net)], None, 1)
+    good = build_block(net.state, skey("prod"), r0, [bond("exec", 0, 20 * COIN, net)], None)
     root = net.state.state_root()
     h = good.header
     stray_qc = QuorumCertificate(bytes(32), (), ())
@@ -193,6 +193,7 @@ def test_block_rules_reject_without_state_change(tmp_path: Path) -> None:
             good, _header(h, producer_key=_core.schnorr_public_key(skey("prod2"))), "prod2", nid
         ),
         "block-parent": _resign(good, _header(h, height=5), "prod", nid),
+        "block-time": _resign(good, _header(h, time=h.time + 1), "prod", nid),
         "block-unexpected-qc": _resign(
             L2Block(h, good.signature, good.txs, stray_qc),
             _header(h, qc_hash=qc_hash(stray_qc)),
@@ -217,7 +218,7 @@ def test_block_rules_reject_without_state_change(tmp_path: Path) -> None:
     # the next block must carry the parent's QC
     r1 = net.elect({"prod2": 5 * COIN})
     with pytest.raises(L2Error, match="block-missing-parent-qc"):
-        build_block(net.state, skey("prod2"), r1, [], None, 2)
+        build_block(net.state, skey("prod2"), r1, [], None)
 
 
 def _tx_root(txs: list[L2Tx]) -> bytes:

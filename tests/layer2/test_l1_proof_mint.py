@@ -95,3 +95,9 @@ def test_l2_contract_mints_after_a_proven_l1_payment(tmp_path: Path) -> None:
     # every call was included (err responses commit nothing but are mined)
     included = [t for b in (v0.blocks[h] for h in v0.chain.canonical) for t in b.txs]
     assert sum(1 for t in included if t.kind is TxKind.CALL) == 4
+    # rule block-time: each L2 block carries its electing L1 block's header time
+    for h in v0.chain.canonical:
+        header = v0.blocks[h].header
+        l1_block = l1.chain.get_block(header.l1_block)
+        assert l1_block is not None
+        assert header.time == l1_block.header.time > 0

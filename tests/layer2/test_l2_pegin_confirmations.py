@@ -55,7 +55,7 @@ def test_pegin_confirmations_count_at_the_election(tmp_path: Path) -> None:
         seen = v0.pegin_view(txid, index)  # the producer lies: "2 confirmations"
         return None if seen is None else (seen[0], seen[1], 2, seen[3], seen[4])
 
-    block = build_block(v0.state, skey("evil"), rnd, [credit], v0.qcs[parent], 7, pegins=claims_two)
+    block = build_block(v0.state, skey("evil"), rnd, [credit], v0.qcs[parent], pegins=claims_two)
     assert [t.txid() for t in block.txs] == [credit.txid()]
     w.mine([])
     w.mine([])  # v1's L1 tip is now 3 blocks past the peg-in
