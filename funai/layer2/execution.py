@@ -359,7 +359,7 @@ def _apply_clarity(
     sender = principal(tx.sender)
     try:
         if isinstance(body, DeployPayload):
-            vm.deploy(body.name, body.source, sender=sender)
+            vm.deploy(body.name, body.source, sender=sender, clarity_version=body.clarity_version)
         else:
             res = vm.call(body.contract_id, body.function, *body.args, sender=sender)
             if res.aborted:

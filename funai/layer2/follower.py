@@ -9,11 +9,10 @@ owns it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from funai.layer2.node import L1BlockFeed, L2Node
 from funai.ledger.chainstate import Chainstate
-from funai.ledger.tx import Transaction
 
 __all__ = ["L1Follower"]
 

@@ -447,25 +447,38 @@ class InferencePayload:
 
 @dataclass(frozen=True, slots=True)
 class DeployPayload:
-    """``DEPLOY``: ``[name, source]`` (a Clarity contract)."""
+    """``DEPLOY``: ``[name, source]`` (a Clarity 2 contract) or ``[name, source, version]``
+    (Clarity 1, 3 or 4; 2 is never written out, so a payload has one encoding)."""
 
     KIND: ClassVar[TxKind] = TxKind.DEPLOY
     name: str
     source: str
+    clarity_version: int = 2
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not isinstance(self.source, str):
-            raise MalformedInputError("DEPLOY payload is [name, source]")
+            raise MalformedInputError("DEPLOY payload is [name, source] or [name, source, version]")
+        v = self.clarity_version
+        if isinstance(v, bool) or v not in (1, 2, 3, 4):
+            raise MalformedInputError("DEPLOY: the Clarity version is 1, 2, 3 or 4")
 
     @property
     def debit(self) -> int:
         return 0
 
     def encode(self) -> list[CborValue]:
-        return [self.name, self.source]
+        if self.clarity_version == 2:
+            return [self.name, self.source]
+        return [self.name, self.source, self.clarity_version]
 
     @classmethod
     def decode(cls, p: Sequence[CborValue]) -> DeployPayload:
+        if len(p) == 3:
+            if p[2] == 2:
+                raise MalformedInputError("DEPLOY: Clarity 2 is written as [name, source]")
+            if not isinstance(p[2], int):
+                raise MalformedInputError("DEPLOY: the Clarity version is 1, 2, 3 or 4")
+            return cls(p[0], p[1], p[2])
         _need(cls.KIND, p, 2)
         return cls(p[0], p[1])
 

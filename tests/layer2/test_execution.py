@@ -8,12 +8,19 @@ from pathlib import Path
 import pytest
 
 from funai import _core
+from funai.clarity import ClarityVM
 from funai.errors import MalformedInputError
 from funai.hashing import sha256
 from funai.layer2 import models
 from funai.layer2.block import L2Header, block_sig_message
 from funai.layer2.errors import L2Error
-from funai.layer2.execution import BlockContext, apply_tx, principal
+from funai.layer2.execution import (
+    BlockContext,
+    ContractChain,
+    _ClarityStore,
+    apply_tx,
+    principal,
+)
 from funai.layer2.state import L2State
 from funai.layer2.transactions import InferenceContent, L2Tx, TxKind, make_inference, sign_tx
 from funai.ledger.tx import COIN, OutputKind
@@ -245,6 +252,34 @@ def test_deploy_and_call_touch_only_clarity_rows_and_the_nonce(state: L2State) -
     refused(state, tx("user", TxKind.CALL, 3, [cid, "boom", []], fee=COIN), "contract-call-aborted")
     refused(state, tx("user", TxKind.CALL, 3, [cid, "inc", ["5"]]), "contract-rejected")
     refused(state, tx("user", TxKind.CALL, 3, [cid + "x", "inc", ["u1"]]), "contract-rejected")
+
+
+VAULT4 = """
+(define-public (deposit (amount uint)) (stx-transfer? amount tx-sender current-contract))
+(define-public (withdraw (amount uint))
+  (let ((me tx-sender))
+    (as-contract? ((with-stx u100)) (try! (stx-transfer? amount tx-sender me)))))
+(define-read-only (now) stacks-block-time)
+"""
+
+
+def test_deploy_names_its_clarity_version(state: L2State) -> None:
+    """A DEPLOY may carry a Clarity version (here 4); without one the code is Clarity 2."""
+    refused(state, tx("user", TxKind.DEPLOY, 0, ["vault", VAULT4]), "contract-rejected")
+    applied(state, tx("user", TxKind.DEPLOY, 0, ["vault", VAULT4, 4]))
+    cid = f"{principal(acct('user'))}.vault"
+    store = _ClarityStore(state)
+    store.apply(
+        [(_core.clarity_balance_key(principal(acct("user"))), _core.clarity_encode_uint(500))]
+    )
+    applied(state, tx("user", TxKind.CALL, 1, [cid, "deposit", ["u300"]]))
+    applied(state, tx("user", TxKind.CALL, 2, [cid, "withdraw", ["u150"]]))  # (err u0)
+    applied(state, tx("user", TxKind.CALL, 3, [cid, "withdraw", ["u100"]]))
+    vm = ClarityVM(store)
+    assert (vm.balance(cid), vm.balance(principal(acct("user")))) == (200, 300)
+    # stacks-block-time is the block's header time (rule block-time)
+    chain = ContractChain(5, 0, None, state, 1_700_000_123)
+    assert ClarityVM(store, chain).read_only(cid, "now").result == "u1700000123"
 
 
 # --- equivocation -------------------------------------------------------------------------

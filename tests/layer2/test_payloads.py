@@ -280,3 +280,18 @@ def test_typed_constructors_check_their_fields() -> None:
         PegOutPayload(5, 3, b"\x00" * 20)
     with pytest.raises(MalformedInputError, match="PEG_IN: bad L1 output index"):
         PegInPayload(_h(1), 2**32, b"\x00" * 20, 5)
+
+
+def test_deploy_carries_a_clarity_version_other_than_2() -> None:
+    four = DeployPayload("v", "(define-read-only (f) current-contract)", 4)
+    assert four.encode() == ["v", "(define-read-only (f) current-contract)", 4]
+    assert DeployPayload.decode(four.encode()) == four
+    two = DeployPayload("v", "(define-read-only (f) u1)")
+    assert two.encode() == ["v", "(define-read-only (f) u1)"]  # the one encoding of Clarity 2
+    with pytest.raises(MalformedInputError, match="Clarity 2 is written as"):
+        DeployPayload.decode(["v", "x", 2])
+    for bad in (5, 0, True, "4", None):
+        with pytest.raises(MalformedInputError, match="Clarity version"):
+            DeployPayload.decode(["v", "x", bad])
+    with pytest.raises(MalformedInputError):
+        DeployPayload.decode(["v", "x", 4, 4])
