@@ -143,7 +143,8 @@ class ContractChain:
     first L2 block is Clarity block 1, as the first Stacks block is), so ``block-height``
     is ``height`` and ``get-block-info?`` answers for the applied blocks before it,
     Clarity heights 1 to ``height - 1``: ``id-header-hash`` and ``header-hash`` the L2
-    block hash, ``burnchain-header-hash`` its electing L1 block, ``time`` its header's,
+    block hash, ``burnchain-header-hash`` its electing L1 block, ``time`` its header's (the
+    electing L1 block's time, rule ``block-time``; ``stacks-block-time`` is this block's),
     ``miner-address`` its producer's account, ``vrf-seed`` the election seed its VRF proof
     gives (rule ``seed-chain``), ``block-reward`` its producer subsidy, ``miner-spend-*``
     zero (an election burns nothing). ``at-block`` takes an ``id-header-hash`` of those.
