@@ -1386,9 +1386,10 @@ impl<'h> Exec<'h> {
             let contract = |p: &Principal| -> EResult<String> {
                 match p {
                     Principal::Contract(..) => Ok(p.to_string()),
-                    Principal::Standard(_) => {
-                        rt(a.span, "an allowance names a contract principal, not {p}")
-                    }
+                    Principal::Standard(_) => rt(
+                        a.span,
+                        format!("an allowance names a contract principal, not {p}"),
+                    ),
                 }
             };
             out.push(match (name.as_ref(), vals.as_slice()) {

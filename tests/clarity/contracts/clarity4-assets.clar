@@ -67,6 +67,10 @@
   (let ((me tx-sender)) (as-contract? ((with-stx u100)) (try! (stx-transfer? amt tx-sender me)))))
 (define-public (vault-all (amt uint))
   (let ((me tx-sender)) (as-contract? ((with-all-assets-unsafe)) (try! (stx-transfer? amt tx-sender me)))))
+(define-public (standard-token-owner)
+  (restrict-assets? tx-sender ((with-ft tx-sender "stackaroo" u1)) true))
+(define-public (bad-token-name)
+  (restrict-assets? tx-sender ((with-ft current-contract "1st" u1)) true))
 (define-read-only (as-who) (as-contract? () {sender: tx-sender, caller: contract-caller}))
 (define-read-only (plain) (restrict-assets? tx-sender () (+ u1 u2)))
 
@@ -139,3 +143,8 @@
 ;; = (err u0)
 ;; > (contract-call? .clarity4-assets vault-all u150)
 ;; = (ok true)
+;; an allowance's contract is a contract principal and its token a name (or "*")
+;; > (contract-call? .clarity4-assets standard-token-owner)
+;; ! names a contract principal
+;; > (contract-call? .clarity4-assets bad-token-name)
+;; ! bad token name
