@@ -142,9 +142,10 @@ class CallBatch(Sequence[CallResult]):
 class _Host:
     """Joins a state store and a chain view into the host object the Rust VM calls.
 
-    ``at-block`` needs a chain with ``at_block(hash)`` and a store with
-    ``get_at(key, height)`` (:class:`HistoricalChain`, :class:`HistoricalStore`); a store
-    may say which blocks' state it kept with ``has_state_at(height)``."""
+    ``at-block`` needs a chain with ``at_block(hash)`` (as :class:`SimpleChain` has) and a
+    store with ``get_at(key, height)`` (:class:`HistoricalStore`); a store may say which
+    blocks' state it kept with ``has_state_at(height)``. ``stacks-block-time`` needs a
+    chain with ``block_time()``."""
 
     __slots__ = (
         "_chain_at_block",
