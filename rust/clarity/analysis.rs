@@ -265,7 +265,8 @@ pub fn is_reserved(name: &str) -> bool {
 
 /// `is_reserved` for code of Clarity `version`: the builtins and keywords of other versions
 /// only are ordinary names (Clarity 2's in Clarity 1 code, Clarity 3's before it, those
-/// Clarity 3 removed from then on); Clarity 3's are reserved in Clarity 3 code.
+/// Clarity 3 removed from then on, Clarity 4's before it and `as-contract` from it);
+/// Clarity 3's are reserved in Clarity 3 code and later, Clarity 4's in Clarity 4 code.
 pub fn is_reserved_in(name: &str, version: u8) -> bool {
     if (version >= 3 && ops::CLARITY3_ONLY.contains(&name))
         || (version >= 4 && ops::CLARITY4_ONLY.contains(&name))
