@@ -2108,11 +2108,8 @@ impl<'a> Checker<'a> {
                 if DEFINES.contains(&n) {
                     return err(span, format!("{n} is only allowed at the top level"));
                 }
-                if let Some((_, msg)) = REFUSED.iter().find(|(r, _)| *r == n) {
-                    if !BUILTINS.contains(&n) {
-                        return err(span, *msg);
-                    }
-                }
+                // (A name of another version only was answered above; a keyword of this
+                // one, `(stacks-block-time)` in Clarity 4 code, is no function.)
                 if !BUILTINS.contains(&n) {
                     return err(span, format!("unknown or unsupported function '{n}'"));
                 }
