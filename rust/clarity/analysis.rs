@@ -48,7 +48,8 @@ pub const KEYWORDS: &[&str] = &[
     "tx-sponsor?",
 ];
 
-/// Every builtin function and special form this VM implements.
+/// Every builtin function and special form this VM implements up to Clarity 3 (Clarity 4's
+/// are [`ops::CLARITY4_FUNCTIONS`]; [`is_builtin`] asks both).
 pub const BUILTINS: &[&str] = &[
     "+",
     "-",
@@ -157,18 +158,13 @@ pub const BUILTINS: &[&str] = &[
     "secp256k1-verify",
     "get-block-info?",
     "get-burn-block-info?",
-    // Clarity 4 (ordinary names in code of earlier versions: `ops::absent_in`)
-    "contract-hash?",
-    "to-ascii?",
-    "restrict-assets?",
-    "as-contract?",
-    "secp256r1-verify",
-    "with-stx",
-    "with-ft",
-    "with-nft",
-    "with-stacking",
-    "with-all-assets-unsafe",
 ];
+
+/// Is `name` a builtin function or special form of this VM: [`BUILTINS`], or one Clarity 4
+/// added ([`ops::CLARITY4_FUNCTIONS`]; ordinary names in older code: `ops::absent_in`)?
+fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name) || ops::CLARITY4_FUNCTIONS.contains(&name)
+}
 
 const DEFINES: &[&str] = &[
     "define-constant",
@@ -256,7 +252,7 @@ const WRITERS: &[&str] = &[
 /// refused with the message that names their version.
 pub fn is_reserved(name: &str) -> bool {
     KEYWORDS.contains(&name)
-        || BUILTINS.contains(&name)
+        || is_builtin(name)
         || DEFINES.contains(&name)
         || REFUSED
             .iter()
@@ -269,7 +265,7 @@ pub fn is_reserved(name: &str) -> bool {
 /// Clarity 3's are reserved in Clarity 3 code and later, Clarity 4's in Clarity 4 code.
 pub fn is_reserved_in(name: &str, version: u8) -> bool {
     if (version >= 3 && ops::CLARITY3_ONLY.contains(&name))
-        || (version >= 4 && ops::CLARITY4_ONLY.contains(&name))
+        || (version >= 4 && ops::clarity4_only(name))
     {
         return true;
     }
@@ -279,7 +275,7 @@ pub fn is_reserved_in(name: &str, version: u8) -> bool {
 /// `is_unbindable` for code of Clarity `version` (see [`is_reserved_in`]).
 pub fn is_unbindable_in(name: &str, version: u8) -> bool {
     if (version >= 3 && matches!(name, "stacks-block-height" | "tenure-height"))
-        || (version >= 4 && matches!(name, "stacks-block-time" | "current-contract"))
+        || (version >= 4 && ops::CLARITY4_KEYWORDS.contains(&name))
     {
         return true;
     }
@@ -294,7 +290,7 @@ pub fn is_unbindable_in(name: &str, version: u8) -> bool {
 /// likewise. Keywords (`tx-sender`, `none`, ...), `define-*` and the refused functions stay
 /// refused here: such a binding could never be used as a variable.
 pub fn is_unbindable(name: &str) -> bool {
-    is_reserved(name) && !BUILTINS.contains(&name)
+    is_reserved(name) && !is_builtin(name)
 }
 
 /// Properties of `get-block-info?` and their types.
@@ -2110,7 +2106,7 @@ impl<'a> Checker<'a> {
                 }
                 // (A name of another version only was answered above; a keyword of this
                 // one, `(stacks-block-time)` in Clarity 4 code, is no function.)
-                if !BUILTINS.contains(&n) {
+                if !is_builtin(n) {
                     return err(span, format!("unknown or unsupported function '{n}'"));
                 }
                 let ts = self.check_all(args)?;
@@ -2324,10 +2320,7 @@ impl<'a> Checker<'a> {
         if ops::absent_in(n, self.c.version) {
             return err(span, ops::version_note(n, self.c.version));
         }
-        if BUILTINS.contains(&n)
-            && !SPECIAL.contains(&n)
-            && !n.starts_with("ft-")
-            && !n.starts_with("nft-")
+        if is_builtin(n) && !SPECIAL.contains(&n) && !n.starts_with("ft-") && !n.starts_with("nft-")
         {
             if WRITERS.contains(&n) {
                 self.mark_write(span, n)?;

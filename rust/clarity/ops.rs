@@ -456,8 +456,8 @@ pub const CLARITY3_ONLY: &[&str] = &[
 /// The builtin functions and keywords that Clarity 3 removed (ordinary names from then on).
 pub const CLARITY3_REMOVED: &[&str] = &["get-block-info?", "block-height"];
 
-/// The builtin functions, allowances and keywords that Clarity 4 added.
-pub const CLARITY4_ONLY: &[&str] = &[
+/// The builtin functions and allowances that Clarity 4 added.
+pub const CLARITY4_FUNCTIONS: &[&str] = &[
     "contract-hash?",
     "to-ascii?",
     "restrict-assets?",
@@ -468,9 +468,15 @@ pub const CLARITY4_ONLY: &[&str] = &[
     "with-nft",
     "with-stacking",
     "with-all-assets-unsafe",
-    "stacks-block-time",
-    "current-contract",
 ];
+
+/// The keywords that Clarity 4 added.
+pub const CLARITY4_KEYWORDS: &[&str] = &["stacks-block-time", "current-contract"];
+
+/// Did Clarity 4 add `name` (a function, allowance or keyword)?
+pub fn clarity4_only(name: &str) -> bool {
+    CLARITY4_FUNCTIONS.contains(&name) || CLARITY4_KEYWORDS.contains(&name)
+}
 
 /// The builtin functions Clarity 4 removed (`as-contract?` replaces `as-contract`).
 pub const CLARITY4_REMOVED: &[&str] = &["as-contract"];
@@ -481,7 +487,7 @@ pub fn absent_in(name: &str, version: u8) -> bool {
     (version < 2 && CLARITY2_ONLY.contains(&name))
         || (version < 3 && CLARITY3_ONLY.contains(&name))
         || (version >= 3 && CLARITY3_REMOVED.contains(&name))
-        || (version < 4 && CLARITY4_ONLY.contains(&name))
+        || (version < 4 && clarity4_only(name))
         || (version >= 4 && CLARITY4_REMOVED.contains(&name))
 }
 
@@ -491,7 +497,7 @@ pub fn version_note(name: &str, version: u8) -> String {
         format!("'{name}' is Clarity 2 (this contract is Clarity {version})")
     } else if CLARITY3_ONLY.contains(&name) {
         format!("'{name}' is Clarity 3 (this contract is Clarity {version})")
-    } else if CLARITY4_ONLY.contains(&name) {
+    } else if clarity4_only(name) {
         format!("'{name}' is Clarity 4 (this contract is Clarity {version})")
     } else if CLARITY4_REMOVED.contains(&name) {
         format!("'{name}' was removed in Clarity 4; use as-contract? with allowances")
