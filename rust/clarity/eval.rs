@@ -1342,12 +1342,14 @@ impl<'h> Exec<'h> {
         self.restricting += 1;
         let r = self.eval_seq(frame, env, body);
         self.restricting -= 1;
-        let verdict = match &r {
-            // Out of budget or a host failure ends the transaction whatever the assets did.
-            Err(Abort::Cost(_) | Abort::Host(_)) => None,
-            _ => violation(&owner, &allowances, &self.assets[sp.assets..]),
+        // Out of budget or a host failure ends the transaction whatever the assets did.
+        let fatal = matches!(r, Err(Abort::Cost(_) | Abort::Host(_)));
+        let verdict = if fatal {
+            None
+        } else {
+            violation(&owner, &allowances, &self.assets[sp.assets..])
         };
-        if verdict.is_some() || matches!(r, Err(Abort::Cost(_) | Abort::Host(_))) {
+        if fatal || verdict.is_some() {
             self.rollback(sp);
         } else {
             self.commit();
