@@ -209,11 +209,10 @@ class ContractChain:
 
     def at_block(self, block_hash: bytes) -> tuple[int, int] | None:
         """``(Clarity height, burn height)`` of an applied block before this one."""
-        height = self.state.height_of(block_hash)
-        if height is None or height + 1 >= self.height:
+        found = self.state.block_of(block_hash)
+        if found is None or found[0] + 1 >= self.height:
             return None
-        found = self._header(height + 1)
-        return None if found is None else (height + 1, found[1])
+        return found[0] + 1, found[1]
 
 
 def principal(acct: bytes) -> str:

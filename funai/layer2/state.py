@@ -185,13 +185,14 @@ class L2State:
         ).fetchone()
         return None if row is None else (bytes(row[0]), int(row[1]), bytes(row[2]))
 
-    def height_of(self, block_hash: bytes) -> int | None:
-        """The height of the applied block ``block_hash``, or None (not on this chain)."""
+    def block_of(self, block_hash: bytes) -> tuple[int, int] | None:
+        """``(height, electing L1 height)`` of the applied block ``block_hash``, or None
+        (not on this chain)."""
         row = self.conn.execute(
-            "SELECT height FROM l2_headers WHERE hash = ? AND height <= ?",
+            "SELECT height, burn_height FROM l2_headers WHERE hash = ? AND height <= ?",
             (block_hash, self.height),
         ).fetchone()
-        return None if row is None else int(row[0])
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def clarity_at(self, key: bytes, height: int) -> bytes | None:
         """Rule ``clarity-history``: the ``clarity`` row ``key`` at the end of the applied

@@ -138,7 +138,7 @@ def test_at_block_history_follows_a_reorg_and_a_restart(tmp_path: Path) -> None:
     for node in w.nodes.values():
         assert node.state.height < top
         assert node.state.header_at(top) is None
-        assert node.state.height_of(row[0]) is None
+        assert node.state.block_of(row[0]) is None
         assert node.state.conn.execute(
             "SELECT COUNT(*) FROM l2_clarity_history WHERE height > ?", (node.state.height,)
         ).fetchone() == (0,)
