@@ -170,20 +170,18 @@ class ContractChain:
     def burn_block_height(self) -> int:
         return self.burn_height
 
-    def _header(self, height: int) -> tuple[bytes, int, L2Header] | None:
+    def _header(self, height: int) -> tuple[bytes, L2Header] | None:
+        """The hash and header of the applied block at Clarity height ``height``."""
         if not 1 <= height < self.height:
             return None
         row = self.state.header_at(height - 1)
-        if row is None:
-            return None
-        block_hash, burn_height, raw = row
-        return block_hash, burn_height, L2Header.from_cbor(decode(raw))
+        return None if row is None else (row[0], L2Header.from_cbor(decode(row[2])))
 
     def block_info(self, prop: str, height: int) -> int | bytes | str | None:
         found = self._header(height)
         if found is None:
             return None
-        block_hash, _, h = found
+        block_hash, h = found
         if prop in ("id-header-hash", "header-hash"):
             return block_hash
         if prop == "burnchain-header-hash":
