@@ -129,25 +129,6 @@ def test_clarity3_code() -> None:
         vm.check("(define-read-only (f) block-height)", clarity_version=3)
 
 
-def test_clarity3_manifest_and_cli(tmp_path: Path) -> None:
-    (tmp_path / "contracts").mkdir()
-    (tmp_path / "contracts" / "n.clar").write_text(NAKAMOTO)
-    manifest = tmp_path / "Clarinet.toml"
-    body = '[project]\nname = "n"\n\n[contracts.n]\npath = "contracts/n.clar"\n'
-    manifest.write_text(body + "clarity_version = 3\nepoch = 3.0\n")
-    reports = deploy_project(ClarityVM(MemoryStore()), load_manifest(manifest))
-    assert [r.status for r in reports] == ["deployed"]
-    manifest.write_text(body + "clarity_version = 3\nepoch = 2.5\n")
-    with pytest.raises(ProjectError, match=r"Clarity 3 needs epoch 3\.0"):
-        load_manifest(manifest)
-    run = CliRunner().invoke
-    src = str(tmp_path / "contracts" / "n.clar")
-    assert run(app, ["clarity", "check", src]).exit_code == 1
-    res = run(app, ["clarity", "run", "--clarity-version", "3", src, "(contract-call? .n touch)"])
-    assert res.exit_code == 0, res.output
-    assert "(ok {height: u" in res.stdout
-
-
 # Clarity 4 code: a vault that pays out of the contract only within its allowance, and hashes
 # the code it trusts.
 VAULT = """
@@ -191,21 +172,40 @@ def test_clarity4_code() -> None:
         vm.check("(define-constant current-contract u4)", clarity_version=4)
 
 
-def test_clarity4_manifest_and_cli(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("version", "name", "source", "epochs", "call", "printed"),
+    [
+        (3, "n", NAKAMOTO, ("3.0", "2.5"), "touch", "(ok {height: u"),
+        (4, "vault", VAULT, ('"3.3"', "3.2"), "stamp", '(ok "u'),
+    ],
+)
+def test_later_versions_from_a_manifest_and_the_cli(
+    tmp_path: Path,
+    version: int,
+    name: str,
+    source: str,
+    epochs: tuple[str, str],
+    call: str,
+    printed: str,
+) -> None:
+    """Clarity 3 and 4 code deploys from a Clarinet.toml at an epoch that has it (and is refused
+    at an earlier one), and from the CLI with --clarity-version (refused without it)."""
     (tmp_path / "contracts").mkdir()
-    (tmp_path / "contracts" / "vault.clar").write_text(VAULT)
+    (tmp_path / "contracts" / f"{name}.clar").write_text(source)
     manifest = tmp_path / "Clarinet.toml"
-    body = '[project]\nname = "v"\n\n[contracts.vault]\npath = "contracts/vault.clar"\n'
-    manifest.write_text(body + 'clarity_version = 4\nepoch = "3.3"\n')
+    body = f'[project]\nname = "p"\n\n[contracts.{name}]\npath = "contracts/{name}.clar"\n'
+    good, early = epochs
+    manifest.write_text(body + f"clarity_version = {version}\nepoch = {good}\n")
     reports = deploy_project(ClarityVM(MemoryStore()), load_manifest(manifest))
     assert [r.status for r in reports] == ["deployed"]
-    manifest.write_text(body + "clarity_version = 4\nepoch = 3.2\n")
-    with pytest.raises(ProjectError, match=r"Clarity 4 needs epoch 3\.3"):
+    manifest.write_text(body + f"clarity_version = {version}\nepoch = {early}\n")
+    needed = good.strip('"').replace(".", r"\.")
+    with pytest.raises(ProjectError, match=rf"Clarity {version} needs epoch {needed}"):
         load_manifest(manifest)
     run = CliRunner().invoke
-    src = str(tmp_path / "contracts" / "vault.clar")
-    res = run(
-        app, ["clarity", "run", "--clarity-version", "4", src, "(contract-call? .vault stamp)"]
-    )
+    src = str(tmp_path / "contracts" / f"{name}.clar")
+    assert run(app, ["clarity", "check", src]).exit_code == 1
+    expr = f"(contract-call? .{name} {call})"
+    res = run(app, ["clarity", "run", "--clarity-version", str(version), src, expr])
     assert res.exit_code == 0, res.output
-    assert '(ok "u' in res.stdout
+    assert printed in res.stdout
