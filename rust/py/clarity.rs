@@ -116,26 +116,13 @@ impl Host for PyHost<'_> {
         let r = self
             .obj
             .call_method1(intern!(py, "get_at"), (PyBytes::new(py, key), height));
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => return self.fail(e),
-        };
-        if r.is_none() {
-            use_bytes(None);
-            return Ok(());
-        }
-        match r.cast::<PyBytes>() {
-            Ok(b) => {
-                use_bytes(Some(b.as_bytes()));
+        // Read as `get` reads: history is read rarely (inside `at-block` only).
+        match r.and_then(|v| v.extract::<Option<Vec<u8>>>()) {
+            Ok(v) => {
+                use_bytes(v.as_deref());
                 Ok(())
             }
-            Err(_) => match r.extract::<Vec<u8>>() {
-                Ok(v) => {
-                    use_bytes(Some(&v));
-                    Ok(())
-                }
-                Err(e) => self.fail(e),
-            },
+            Err(e) => self.fail(e),
         }
     }
 }
