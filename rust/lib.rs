@@ -6,6 +6,7 @@
 //! signatures ([`ed25519`]), the Clarity smart-contract VM ([`clarity`]), and the ledger layer's batch header validation ([`ledger`]). The Python bindings (`funai._core`) live in [`py`] behind the
 //! `python` feature, so `cargo test` runs without an interpreter.
 
+pub mod allocator;
 pub mod clarity;
 pub mod ed25519;
 pub mod error;
@@ -20,8 +21,6 @@ mod py;
 
 pub use error::{Error, Result};
 
-/// The extension's allocator. The Clarity VM allocates many small, short-lived values per
-/// transaction (keys, serialized values, events); mimalloc serves those 1.4x-2x faster than
-/// the system allocator (measured in docs/performance.md).
+/// The extension's allocator: mimalloc ([`allocator`]).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;

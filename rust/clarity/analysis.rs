@@ -9,6 +9,7 @@ use super::contract::{Access, Contract, FnDef, TopItem, TraitFn, TraitSig};
 use super::ops;
 use super::parser::{Diagnostic, Expr, ExprKind, Span};
 use super::scope::Scope;
+use super::slots;
 use super::types::{Name, Principal, TraitId, Type, Value, MAX_VALUE_SIZE};
 
 /// Finds deployed contracts (for `contract-call?`, `use-trait`, `impl-trait`).
@@ -676,6 +677,9 @@ pub fn analyze(
                     }
                     let dup = duplicate_arg(&params);
                     if declare(n, e.span, &mut diags) {
+                        let mut body = args[1].clone();
+                        let names: Vec<Name> = params.iter().map(|(p, _)| p.clone()).collect();
+                        slots::resolve(&mut body, &names);
                         ck.c.fns.insert(
                             n.clone(),
                             Arc::new(FnDef {
@@ -683,7 +687,7 @@ pub fn analyze(
                                 access,
                                 args: params,
                                 ret: Type::NoType,
-                                body: args[1].clone(),
+                                body,
                                 span: e.span,
                                 writes: false,
                                 duplicate_arg: dup,

@@ -723,7 +723,7 @@ impl<'h> Exec<'h> {
                 self.charge_copy(v)?;
                 Ok(v.clone())
             }
-            ExprKind::Atom(n) => self.lookup(f, env, e.span, n, e.op),
+            ExprKind::Atom(n) => self.lookup(f, env, e, n),
             ExprKind::List(items) => {
                 let Some((head, args)) = items.split_first() else {
                     return rt(e.span, "empty expression");
@@ -743,7 +743,8 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn lookup(&mut self, f: &Frame, env: &Env, span: Span, n: &Name, op: Op) -> EResult<Value> {
+    fn lookup(&mut self, f: &Frame, env: &Env, e: &Expr, n: &Name) -> EResult<Value> {
+        let (span, op) = (e.span, e.op);
         // Keywords cannot be bound (reserved names): no local to look for.
         match op {
             ops::TX_SENDER => return Ok(Value::Principal(f.sender.clone())),
@@ -753,7 +754,16 @@ impl<'h> Exec<'h> {
             ops::NONE => return Ok(Value::none()),
             _ => {}
         }
-        if let Some(v) = env.get(n) {
+        // The binding at the atom's slot, when it is this very name (see `slots`); else
+        // the innermost binding of the name.
+        let local = match env.at(usize::from(e.slot)) {
+            Some((k, v)) if Arc::ptr_eq(k, n) => {
+                debug_assert_eq!(env.position(n), Some(usize::from(e.slot)), "slot of '{n}'");
+                Some(v)
+            }
+            _ => env.get(n),
+        };
+        if let Some(v) = local {
             let v = v.clone();
             self.charge_copy(&v)?;
             return Ok(v);

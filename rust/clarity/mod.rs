@@ -14,6 +14,7 @@ pub mod eval;
 pub mod ops;
 pub mod parser;
 pub mod scope;
+pub mod slots;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -611,11 +612,11 @@ impl Vm {
 /// One call of a batch (see [`Vm::call_batch`]).
 pub struct BatchCall<'a> {
     /// The contract, or why its text is not a contract principal (the call is refused).
-    pub contract: Result<Principal, String>,
+    pub contract: &'a Result<Principal, String>,
     pub function: &'a str,
     pub args: &'a [&'a str],
     /// The sender, or why its text is not a principal (the call is refused).
-    pub sender: Result<Principal, String>,
+    pub sender: &'a Result<Principal, String>,
     pub read_only: bool,
 }
 
@@ -702,7 +703,7 @@ impl Vm {
         let mut bh = BatchHost::new(host);
         let mut outs = Vec::with_capacity(calls.len());
         for c in calls {
-            let r = match (&c.contract, &c.sender) {
+            let r = match (c.contract, c.sender) {
                 (Ok(contract), Ok(sender)) => {
                     self.call(&mut bh, contract, c.function, c.args, sender, c.read_only)
                 }

@@ -59,6 +59,9 @@ pub struct Expr {
     /// The builtin or keyword an atom names ([`ops::PLAIN`] otherwise), resolved here once
     /// so the evaluator dispatches on it.
     pub op: Op,
+    /// In a function body, the position among the call's locals of the binding this atom
+    /// names ([`super::slots`]); [`Expr::NO_SLOT`] otherwise.
+    pub slot: u16,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,12 +79,20 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// No local slot: the name is looked up.
+    pub const NO_SLOT: u16 = u16::MAX;
+
     pub fn new(kind: ExprKind, span: Span) -> Self {
         let op = match &kind {
             ExprKind::Atom(n) => ops::op_of(n),
             _ => ops::PLAIN,
         };
-        Expr { kind, span, op }
+        Expr {
+            kind,
+            span,
+            op,
+            slot: Expr::NO_SLOT,
+        }
     }
     pub fn atom(&self) -> Option<&Name> {
         match &self.kind {

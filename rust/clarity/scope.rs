@@ -107,6 +107,11 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         self.index = None;
     }
 
+    /// The binding at `position` (0: the first binding made), with its key.
+    pub fn at(&self, position: usize) -> Option<(&K, &T)> {
+        self.items.get(position).map(|(k, v)| (k, v))
+    }
+
     /// The innermost binding of `key`.
     pub fn get<Q>(&self, key: &Q) -> Option<&T>
     where

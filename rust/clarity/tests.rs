@@ -679,13 +679,17 @@ fn call_batch_matches_calls_in_turn() {
     }
     let mut bat = T::new();
     bat.deploy("counter", src);
+    let contract = Ok(id.clone());
+    let senders: Vec<Result<Principal, String>> =
+        calls.iter().map(|(_, _, who)| Ok(who.clone())).collect();
     let batch: Vec<BatchCall<'_>> = calls
         .iter()
-        .map(|(f, args, who)| BatchCall {
-            contract: Ok(id.clone()),
+        .zip(&senders)
+        .map(|((f, args, _), sender)| BatchCall {
+            contract: &contract,
             function: f,
             args,
-            sender: Ok(who.clone()),
+            sender,
             read_only: false,
         })
         .collect();

@@ -551,29 +551,41 @@ impl PyVm {
             }
             prev = Some((start, nargs));
         }
-        let mut batch: Vec<BatchCall<'_>> = Vec::with_capacity(shape.len());
-        // Principals repeated from the call before are not decoded again; one that does not
-        // decode refuses its call only.
+        // Principals repeated from the call before (the same text) are not decoded again;
+        // one that does not decode refuses its call only.
         type Parsed = Result<Principal, String>;
         let parse = |t: &str| -> Parsed {
             Principal::parse(t.trim_start_matches('\'')).map_err(|e| e.to_string())
         };
-        let mut last: Option<(&str, &str, Parsed, Parsed)> = None;
-        for &(start, nargs) in &shape {
-            let (c, f, snd) = (texts[start], texts[start + 1], texts[start + 2]);
-            let (contract, sender) = match &last {
-                Some((lc, ls, cp, sp)) if *lc == c && *ls == snd => (cp.clone(), sp.clone()),
-                _ => (parse(c), parse(snd)),
+        let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
+        let mut parsed: Vec<Parsed> = Vec::new();
+        // Per call, where its contract and sender are in `parsed`.
+        let mut at: Vec<(usize, usize)> = Vec::with_capacity(shape.len());
+        let mut last: Option<(&str, &str, usize, usize)> = None;
+        for &(start, _) in &shape {
+            let (c, snd) = (texts[start], texts[start + 2]);
+            let (ci, si) = match last {
+                Some((lc, ls, ci, si)) if same(lc, c) && same(ls, snd) => (ci, si),
+                _ => {
+                    parsed.push(parse(c));
+                    parsed.push(parse(snd));
+                    (parsed.len() - 2, parsed.len() - 1)
+                }
             };
-            last = Some((c, snd, contract.clone(), sender.clone()));
-            batch.push(BatchCall {
-                contract,
-                function: f,
-                args: &texts[start + 3..start + 3 + nargs],
-                sender,
-                read_only: false,
-            });
+            last = Some((c, snd, ci, si));
+            at.push((ci, si));
         }
+        let batch: Vec<BatchCall<'_>> = shape
+            .iter()
+            .zip(&at)
+            .map(|(&(start, nargs), &(ci, si))| BatchCall {
+                contract: &parsed[ci],
+                function: texts[start + 1],
+                args: &texts[start + 3..start + 3 + nargs],
+                sender: &parsed[si],
+                read_only: false,
+            })
+            .collect();
         let (outcomes, writes) = with_host(host, |h| self.vm.call_batch(h, &batch))?;
         Ok(PyBatch { outcomes, writes })
     }
