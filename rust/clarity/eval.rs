@@ -713,7 +713,37 @@ impl<'h> Exec<'h> {
 
     // --- evaluation ----------------------------------------------------------------------
 
+    /// Evaluates an expression. A local found at its slot holding a fixed-size value (the
+    /// commonest node) is answered inline, at each call site, with what [`Exec::lookup`]
+    /// would give and charge; everything else goes through [`Exec::eval_node`].
+    #[inline(always)]
     pub fn eval(&mut self, f: &Frame, env: &mut Env, e: &Expr) -> EResult<Value> {
+        if let ExprKind::Atom(n) = &e.kind {
+            if let Some((k, v)) = env.at(usize::from(e.slot)) {
+                if Arc::ptr_eq(k, n)
+                    && matches!(
+                        v,
+                        Value::Int(_)
+                            | Value::UInt(_)
+                            | Value::Bool(_)
+                            | Value::Principal(_)
+                            | Value::Optional(None)
+                    )
+                {
+                    debug_assert_eq!(env.position(n), Some(usize::from(e.slot)));
+                    self.cost.runtime += 1;
+                    if self.cost.runtime > self.limit.runtime {
+                        self.check_cost()?;
+                    }
+                    return Ok(v.clone());
+                }
+            }
+        }
+        self.eval_node(f, env, e)
+    }
+
+    #[inline(never)]
+    fn eval_node(&mut self, f: &Frame, env: &mut Env, e: &Expr) -> EResult<Value> {
         self.cost.runtime += 1;
         if self.cost.runtime > self.limit.runtime {
             self.check_cost()?;

@@ -1249,3 +1249,65 @@ fn at_block_reads_the_state_of_a_past_block() {
         "u1"
     );
 }
+
+/// Reading a local costs one runtime unit, plus one per 64 bytes of a large value, whether
+/// it is found at its slot (fixed-size values, answered inline) or looked up by name; and
+/// gives the right binding. Each pair of functions below differs only by three more
+/// reads of one local.
+#[test]
+fn local_reads_cost_the_same_on_every_path() {
+    let mut t = T::new();
+    t.deploy(
+        "reads",
+        "(define-read-only (one (a uint) (p principal) (o (optional uint)) (l (list 20 uint)))
+           (let ((b (+ a u1))) (match o v (begin b p l v) (begin b p l u0))))
+         (define-read-only (uint4 (a uint) (p principal) (o (optional uint)) (l (list 20 uint)))
+           (let ((b (+ a u1))) (match o v (begin b b b b p l v) (begin b b b b p l u0))))
+         (define-read-only (principal4 (a uint) (p principal) (o (optional uint)) (l (list 20 uint)))
+           (let ((b (+ a u1))) (match o v (begin b p p p p l v) (begin b p p p p l u0))))
+         (define-read-only (list4 (a uint) (p principal) (o (optional uint)) (l (list 20 uint)))
+           (let ((b (+ a u1))) (match o v (begin b p l l l l v) (begin b p l l l l u0))))
+         (define-read-only (some4 (a uint) (p principal) (o (optional uint)) (l (list 20 uint)))
+           (let ((b (+ a u1))) (match o v (begin b p l v v v v) (begin b p l u0 u0 u0 u0))))
+         (define-read-only (nested (a uint))
+           (let ((b (+ a u1))) (let ((c (* b u10))) (+ a b c))))",
+    );
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.reads").unwrap();
+    let list = format!(
+        "(list {})",
+        (0..20)
+            .map(|i| format!("u{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mut run = |f: &str, o: &str| {
+        let args = [
+            "u7",
+            "'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG",
+            o,
+            list.as_str(),
+        ];
+        let out =
+            t.vm.call(&mut t.host, &id, f, &args, &alice(), true)
+                .unwrap();
+        (out.result.unwrap().to_string(), out.cost.runtime)
+    };
+    for o in ["(some u5)", "none"] {
+        let (base_v, base) = run("one", o);
+        assert_eq!(base_v, if o == "none" { "u0" } else { "u5" });
+        for f in ["uint4", "principal4", "some4"] {
+            let (v, c) = run(f, o);
+            assert_eq!(v, base_v, "{f} {o}");
+            // The `none` branch of some4 reads literals instead: one unit each as well.
+            assert_eq!(c, base + 3, "{f} {o}");
+        }
+        // A list of 20 uints is 5 + 20 * 17 = 345 bytes: 1 + 345 / 64 = 6 units a read.
+        let (v, c) = run("list4", o);
+        assert_eq!(v, base_v);
+        assert_eq!(c, base + 3 * 6, "list4 {o}");
+    }
+    let out =
+        t.vm.call(&mut t.host, &id, "nested", &["u7"], &alice(), true)
+            .unwrap();
+    assert_eq!(out.result.unwrap().to_string(), "u95");
+}
