@@ -848,11 +848,13 @@ impl<'h> Exec<'h> {
     }
 
     fn eval_seq(&mut self, f: &Frame, env: &mut Env, exprs: &[Expr]) -> EResult<Value> {
-        let mut last = Value::Bool(true);
-        for e in exprs {
-            last = self.eval(f, env, e)?;
+        let Some((last, before)) = exprs.split_last() else {
+            return Ok(Value::Bool(true));
+        };
+        for e in before {
+            self.eval(f, env, e)?.discard();
         }
-        Ok(last)
+        self.eval(f, env, last)
     }
 
     fn need_write(&self, f: &Frame, span: Span, what: &str) -> EResult<()> {
@@ -953,7 +955,10 @@ impl<'h> Exec<'h> {
                 r
             }
             ops::ASSERTS_X => {
-                if matches!(self.eval(f, env, &args[0])?, Value::Bool(true)) {
+                let c = self.eval(f, env, &args[0])?;
+                let holds = matches!(c, Value::Bool(true));
+                c.discard();
+                if holds {
                     Ok(Value::Bool(true))
                 } else {
                     Err(Abort::Return(self.eval(f, env, &args[1])?))
@@ -1247,7 +1252,10 @@ impl<'h> Exec<'h> {
                 let a = self.eval(f, env, &args[0])?;
                 let b = self.eval(f, env, &args[1])?;
                 self.charge(1)?;
-                Ok(Value::Bool(a == b))
+                let eq = a == b;
+                a.discard();
+                b.discard();
+                Ok(Value::Bool(eq))
             }
             ops::OK | ops::ERR | ops::SOME if args.len() == 1 => {
                 let x = self.eval(f, env, &args[0])?;

@@ -414,7 +414,7 @@ impl fmt::Display for Type {
 }
 
 /// A Clarity value.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
     Int(i128),
     UInt(u128),
@@ -427,6 +427,60 @@ pub enum Value {
     Tuple(BTreeMap<Name, Value>),
     Optional(Option<Box<Value>>),
     Response(bool, Box<Value>),
+}
+
+/// Numbers, booleans and principals (what locals, arguments and keys mostly hold) are
+/// copied inline; the other values take the general clone.
+impl Clone for Value {
+    #[inline]
+    fn clone(&self) -> Self {
+        match self {
+            Value::Int(i) => Value::Int(*i),
+            Value::UInt(u) => Value::UInt(*u),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Principal(Principal::Standard(p)) => {
+                Value::Principal(Principal::Standard(p.clone()))
+            }
+            _ => self.clone_boxed_or_sequence(),
+        }
+    }
+}
+
+impl Value {
+    /// Drops a value, skipping the drop glue for those that own no memory (numbers,
+    /// booleans, standard principals, `none`).
+    #[inline]
+    pub fn discard(self) {
+        if matches!(
+            self,
+            Value::Int(_)
+                | Value::UInt(_)
+                | Value::Bool(_)
+                | Value::Principal(Principal::Standard(_))
+                | Value::Optional(None)
+        ) {
+            std::mem::forget(self);
+        } else {
+            drop(self);
+        }
+    }
+
+    #[inline(never)]
+    fn clone_boxed_or_sequence(&self) -> Value {
+        match self {
+            Value::Int(i) => Value::Int(*i),
+            Value::UInt(u) => Value::UInt(*u),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Principal(p) => Value::Principal(p.clone()),
+            Value::Buff(b) => Value::Buff(b.clone()),
+            Value::Ascii(b) => Value::Ascii(b.clone()),
+            Value::Utf8(c) => Value::Utf8(c.clone()),
+            Value::List(l) => Value::List(l.clone()),
+            Value::Tuple(t) => Value::Tuple(t.clone()),
+            Value::Optional(o) => Value::Optional(o.clone()),
+            Value::Response(ok, v) => Value::Response(*ok, v.clone()),
+        }
+    }
 }
 
 impl Value {
