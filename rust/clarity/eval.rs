@@ -198,7 +198,9 @@ pub struct Frame {
     pub read_only: bool,
 }
 
-type Env = Scope<Value>;
+/// A call's locals. The names are borrowed from the function's definition (its argument
+/// list and body), which outlives the call: binding one copies a reference, not an `Arc`.
+type Env<'e> = Scope<Value, &'e Name>;
 
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
@@ -554,7 +556,13 @@ impl<'h> Exec<'h> {
     }
 
     /// The expression of an `at-block`, read-only, in a contract that existed then.
-    fn at_block_body(&mut self, f: &Frame, env: &mut Env, span: Span, e: &Expr) -> EResult<Value> {
+    fn at_block_body<'e>(
+        &mut self,
+        f: &Frame,
+        env: &mut Env<'e>,
+        span: Span,
+        e: &'e Expr,
+    ) -> EResult<Value> {
         self.existed(span, &f.contract.id)?;
         if f.read_only {
             return self.eval(f, env, e);
@@ -671,7 +679,7 @@ impl<'h> Exec<'h> {
         // Room for the arguments and a few `let`/`match` bindings.
         let mut env = Env::with_capacity(def.args.len() + 4);
         for ((n, _), v) in def.args.iter().zip(args) {
-            env.push(n.clone(), v);
+            env.push(n, v);
         }
         let frame;
         let f = if def.access == Access::ReadOnly && !f.read_only {
@@ -717,10 +725,10 @@ impl<'h> Exec<'h> {
     /// commonest node) is answered inline, at each call site, with what [`Exec::lookup`]
     /// would give and charge; everything else goes through [`Exec::eval_node`].
     #[inline(always)]
-    pub fn eval(&mut self, f: &Frame, env: &mut Env, e: &Expr) -> EResult<Value> {
+    pub fn eval<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
         if let ExprKind::Atom(n) = &e.kind {
             if let Some((k, v)) = env.at(usize::from(e.slot)) {
-                if Arc::ptr_eq(k, n)
+                if Arc::ptr_eq(*k, n)
                     && matches!(
                         v,
                         Value::Int(_)
@@ -743,7 +751,7 @@ impl<'h> Exec<'h> {
     }
 
     #[inline(never)]
-    fn eval_node(&mut self, f: &Frame, env: &mut Env, e: &Expr) -> EResult<Value> {
+    fn eval_node<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
         self.cost.runtime += 1;
         if self.cost.runtime > self.limit.runtime {
             self.check_cost()?;
@@ -773,7 +781,7 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn lookup(&mut self, f: &Frame, env: &Env, e: &Expr, n: &Name) -> EResult<Value> {
+    fn lookup(&mut self, f: &Frame, env: &Env<'_>, e: &Expr, n: &Name) -> EResult<Value> {
         let (span, op) = (e.span, e.op);
         // Keywords cannot be bound (reserved names): no local to look for.
         match op {
@@ -787,7 +795,7 @@ impl<'h> Exec<'h> {
         // The binding at the atom's slot, when it is this very name (see `slots`); else
         // the innermost binding of the name.
         let local = match env.at(usize::from(e.slot)) {
-            Some((k, v)) if Arc::ptr_eq(k, n) => {
+            Some((k, v)) if Arc::ptr_eq(*k, n) => {
                 debug_assert_eq!(env.position(n), Some(usize::from(e.slot)), "slot of '{n}'");
                 Some(v)
             }
@@ -843,11 +851,20 @@ impl<'h> Exec<'h> {
         Ok(v)
     }
 
-    fn eval_args(&mut self, f: &Frame, env: &mut Env, args: &[Expr]) -> EResult<Vec<Value>> {
-        args.iter().map(|a| self.eval(f, env, a)).collect()
+    fn eval_args<'e>(
+        &mut self,
+        f: &Frame,
+        env: &mut Env<'e>,
+        args: &'e [Expr],
+    ) -> EResult<Vec<Value>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push(self.eval(f, env, a)?);
+        }
+        Ok(out)
     }
 
-    fn eval_seq(&mut self, f: &Frame, env: &mut Env, exprs: &[Expr]) -> EResult<Value> {
+    fn eval_seq<'e>(&mut self, f: &Frame, env: &mut Env<'e>, exprs: &'e [Expr]) -> EResult<Value> {
         let Some((last, before)) = exprs.split_last() else {
             return Ok(Value::Bool(true));
         };
@@ -884,14 +901,14 @@ impl<'h> Exec<'h> {
         Ok(n)
     }
 
-    fn apply(
+    fn apply<'e>(
         &mut self,
         f: &Frame,
-        env: &mut Env,
+        env: &mut Env<'e>,
         span: Span,
         name: &Name,
         op: Op,
-        args: &[Expr],
+        args: &'e [Expr],
     ) -> EResult<Value> {
         let n = name.as_ref();
         match op {
@@ -903,7 +920,7 @@ impl<'h> Exec<'h> {
                     else {
                         return rt(b.span, "malformed binding");
                     };
-                    let bn = self.binding_name(bn)?.clone();
+                    let bn = self.binding_name(bn)?;
                     let v = self.eval(f, env, be)?;
                     env.push(bn, v);
                 }
@@ -934,16 +951,16 @@ impl<'h> Exec<'h> {
                 let mark = env.len();
                 let r = match input {
                     Value::Optional(Some(v)) => {
-                        env.push(self.binding_name(&args[1])?.clone(), *v);
+                        env.push(self.binding_name(&args[1])?, *v);
                         self.eval(f, env, &args[2])
                     }
                     Value::Optional(None) => self.eval(f, env, &args[3]),
                     Value::Response(true, v) => {
-                        env.push(self.binding_name(&args[1])?.clone(), *v);
+                        env.push(self.binding_name(&args[1])?, *v);
                         self.eval(f, env, &args[2])
                     }
                     Value::Response(false, v) => {
-                        env.push(self.binding_name(&args[3])?.clone(), *v);
+                        env.push(self.binding_name(&args[3])?, *v);
                         self.eval(f, env, &args[4])
                     }
                     _ => rt(
@@ -1355,13 +1372,13 @@ impl<'h> Exec<'h> {
     /// as the contract); when the protected principal's outflows exceed an allowance, its
     /// effects are dropped and the result is `(err index)` (even if the body failed or
     /// returned early); otherwise `(ok last-value)`, or the body's failure or early return.
-    fn restricted(
+    fn restricted<'e>(
         &mut self,
         f: &Frame,
-        env: &mut Env,
+        env: &mut Env<'e>,
         span: Span,
         op: Op,
-        args: &[Expr],
+        args: &'e [Expr],
     ) -> EResult<Value> {
         let as_contract = op == ops::AS_CONTRACT_Q;
         let (owner, list, body) = if as_contract {
@@ -1412,11 +1429,11 @@ impl<'h> Exec<'h> {
     }
 
     /// Evaluates an allowance list (checked at deploy), in order.
-    fn eval_allowances(
+    fn eval_allowances<'e>(
         &mut self,
         f: &Frame,
-        env: &mut Env,
-        items: &[Expr],
+        env: &mut Env<'e>,
+        items: &'e [Expr],
     ) -> EResult<Vec<Allowance>> {
         let mut out = Vec::with_capacity(items.len());
         for a in items {
