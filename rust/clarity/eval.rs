@@ -1011,9 +1011,9 @@ impl<'h> Exec<'h> {
                 Ok(Value::Tuple(m))
             }
             ops::GET => {
-                let k = self.name_of(&args[0])?.clone();
+                let k = self.name_of(&args[0])?;
                 let field = |t: Value| match t {
-                    Value::Tuple(mut m) => m.remove(&k),
+                    Value::Tuple(mut m) => m.remove(k),
                     _ => None,
                 };
                 match self.eval(f, env, &args[1])? {
@@ -1038,14 +1038,14 @@ impl<'h> Exec<'h> {
             }
             ops::VAR_SET => {
                 self.need_write(f, span, n)?;
-                let v = self.name_of(&args[0])?.clone();
+                let v = self.name_of(&args[0])?;
                 let val = self.eval(f, env, &args[1])?;
                 let k = key(&[b"v", f.contract.id_text.as_bytes(), v.as_bytes()]);
                 self.write_value(k, &val)?;
                 Ok(Value::Bool(true))
             }
             ops::MAP_GET_Q | ops::MAP_SET | ops::MAP_INSERT | ops::MAP_DELETE => {
-                let m = self.name_of(&args[0])?.clone();
+                let m = self.name_of(&args[0])?;
                 let kv = self.eval(f, env, &args[1])?;
                 let k = key(&[
                     b"m",
@@ -1085,12 +1085,12 @@ impl<'h> Exec<'h> {
             | ops::FT_MINT_Q
             | ops::FT_TRANSFER_Q
             | ops::FT_BURN_Q => {
-                let tok = self.name_of(&args[0])?.clone();
+                let tok = self.name_of(&args[0])?;
                 let vals = self.eval_args(f, env, &args[1..])?;
                 self.ft(f, span, n, &tok, vals)
             }
             ops::NFT_GET_OWNER_Q | ops::NFT_MINT_Q | ops::NFT_TRANSFER_Q | ops::NFT_BURN_Q => {
-                let tok = self.name_of(&args[0])?.clone();
+                let tok = self.name_of(&args[0])?;
                 let vals = self.eval_args(f, env, &args[1..])?;
                 self.nft(f, span, n, &tok, vals)
             }
@@ -1102,7 +1102,7 @@ impl<'h> Exec<'h> {
                         _ => return rt(span, "contract-call? target is not a principal"),
                     },
                 };
-                let fname = self.name_of(&args[1])?.clone();
+                let fname = self.name_of(&args[1])?;
                 let vals = self.eval_args(f, env, &args[2..])?;
                 let dynamic = !matches!(&args[0].kind, ExprKind::Literal(_));
                 self.contract_call(f, span, &target, &fname, vals, dynamic)
@@ -1123,7 +1123,7 @@ impl<'h> Exec<'h> {
             ),
             ops::CONTRACT_OF => self.eval(f, env, &args[0]),
             ops::MAP | ops::FILTER | ops::FOLD => {
-                let fname = self.name_of(&args[0])?.clone();
+                let fname = self.name_of(&args[0])?;
                 match n {
                     "map" => {
                         let seqs = self.eval_args(f, env, &args[1..])?;
@@ -1169,7 +1169,7 @@ impl<'h> Exec<'h> {
             | ops::GET_BURN_BLOCK_INFO_Q
             | ops::GET_STACKS_BLOCK_INFO_Q
             | ops::GET_TENURE_INFO_Q => {
-                let prop = self.name_of(&args[0])?.clone();
+                let prop = self.name_of(&args[0])?;
                 let h = match self.eval(f, env, &args[1])? {
                     Value::UInt(h) => h,
                     _ => return rt(span, "height must be a uint"),
