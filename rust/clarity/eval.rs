@@ -189,10 +189,11 @@ impl Marks {
     }
 }
 
-/// The context a function runs in.
+/// The context a function runs in (the contract is borrowed from whoever holds it for the
+/// call: no reference-count traffic per call).
 #[derive(Clone)]
-pub struct Frame {
-    pub contract: Arc<Contract>,
+pub struct Frame<'c> {
+    pub contract: &'c Contract,
     pub sender: Principal,
     pub caller: Principal,
     pub read_only: bool,
@@ -600,7 +601,7 @@ impl<'h> Exec<'h> {
         // In the analysis' order (the reference's): each form after what it names.
         let items = std::mem::take(&mut c.top);
         let frame = Frame {
-            contract: Arc::new(c),
+            contract: &c,
             sender: sender.clone(),
             caller: sender.clone(),
             read_only: false,
@@ -1087,12 +1088,12 @@ impl<'h> Exec<'h> {
             | ops::FT_BURN_Q => {
                 let tok = self.name_of(&args[0])?;
                 let vals = self.eval_args(f, env, &args[1..])?;
-                self.ft(f, span, n, &tok, vals)
+                self.ft(f, span, n, tok, vals)
             }
             ops::NFT_GET_OWNER_Q | ops::NFT_MINT_Q | ops::NFT_TRANSFER_Q | ops::NFT_BURN_Q => {
                 let tok = self.name_of(&args[0])?;
                 let vals = self.eval_args(f, env, &args[1..])?;
-                self.nft(f, span, n, &tok, vals)
+                self.nft(f, span, n, tok, vals)
             }
             ops::CONTRACT_CALL_Q => {
                 let target = match &args[0].kind {
@@ -1105,7 +1106,7 @@ impl<'h> Exec<'h> {
                 let fname = self.name_of(&args[1])?;
                 let vals = self.eval_args(f, env, &args[2..])?;
                 let dynamic = !matches!(&args[0].kind, ExprKind::Literal(_));
-                self.contract_call(f, span, &target, &fname, vals, dynamic)
+                self.contract_call(f, span, &target, fname, vals, dynamic)
             }
             ops::AS_CONTRACT => {
                 let me = f.contract.id.clone();
@@ -1135,7 +1136,7 @@ impl<'h> Exec<'h> {
                         for _ in 0..len {
                             let row: Vec<Value> =
                                 cols.iter_mut().filter_map(Iterator::next).collect();
-                            out.push(self.apply_fn(f, span, &fname, row)?);
+                            out.push(self.apply_fn(f, span, fname, row)?);
                         }
                         Ok(Value::List(out))
                     }
@@ -1145,8 +1146,7 @@ impl<'h> Exec<'h> {
                         self.charge(items.len() as u64)?;
                         let mut keep = Vec::new();
                         for it in items {
-                            if self.apply_fn(f, span, &fname, vec![it.clone()])?
-                                == Value::Bool(true)
+                            if self.apply_fn(f, span, fname, vec![it.clone()])? == Value::Bool(true)
                             {
                                 keep.push(it);
                             }
@@ -1159,7 +1159,7 @@ impl<'h> Exec<'h> {
                         let items = seq_items(seq);
                         self.charge(items.len() as u64)?;
                         for it in items {
-                            acc = self.apply_fn(f, span, &fname, vec![it, acc])?;
+                            acc = self.apply_fn(f, span, fname, vec![it, acc])?;
                         }
                         Ok(acc)
                     }
@@ -1184,14 +1184,14 @@ impl<'h> Exec<'h> {
                 };
                 let (v, t) = if later {
                     let t = match op {
-                        ops::GET_BURN_BLOCK_INFO_Q => burn_block_info_type(&prop),
-                        _ => info_type(n, &prop),
+                        ops::GET_BURN_BLOCK_INFO_Q => burn_block_info_type(prop),
+                        _ => info_type(n, prop),
                     };
                     (Ok(None), t)
                 } else if op != ops::GET_BURN_BLOCK_INFO_Q {
                     // The inference chain's blocks; in Clarity 3 each has its own election,
                     // so a block is also a tenure (`get-tenure-info?`).
-                    (self.w.block_info(&prop, h), info_type(n, &prop))
+                    (self.w.block_info(prop, h), info_type(n, prop))
                 } else if prop.as_ref() == "pox-addrs" {
                     // No proof-of-transfer on FAI's ledger: no reward addresses, no payout,
                     // for every burn block that exists (none past the tip, as the reference).
@@ -1204,12 +1204,9 @@ impl<'h> Exec<'h> {
                             ])
                         })
                     });
-                    (v, burn_block_info_type(&prop))
+                    (v, burn_block_info_type(prop))
                 } else {
-                    (
-                        self.w.burn_block_info(&prop, h),
-                        burn_block_info_type(&prop),
-                    )
+                    (self.w.burn_block_info(prop, h), burn_block_info_type(prop))
                 };
                 let v = v.map_err(Abort::Host)?;
                 match (v, t) {
@@ -1352,7 +1349,7 @@ impl<'h> Exec<'h> {
             id => id.clone(),
         };
         let frame = Frame {
-            contract: c.clone(),
+            contract: &c,
             sender: f.sender.clone(),
             caller,
             read_only: f.read_only || def.access == Access::ReadOnly,

@@ -489,7 +489,7 @@ impl Vm {
             drop(ck);
             let mut exec = Exec::new(&mut ctx, Cost::CALL_LIMIT, self.mainnet, self.chain_id);
             let frame = Frame {
-                contract: Arc::new(transient),
+                contract: &transient,
                 sender: sender.clone(),
                 caller: sender.clone(),
                 read_only: true,
@@ -555,7 +555,7 @@ impl Vm {
         };
         let mut exec = Exec::new(&mut ctx, budget, mainnet, chain_id);
         let frame = Frame {
-            contract: c.clone(),
+            contract: &c,
             sender: sender.clone(),
             caller: sender.clone(),
             read_only: read_only || def.access == Access::ReadOnly,
@@ -592,7 +592,7 @@ impl Vm {
         drop(ck);
         let mut exec = Exec::new(&mut ctx, budget, mainnet, chain_id);
         let frame = Frame {
-            contract: Arc::new(transient),
+            contract: &transient,
             sender: sender.clone(),
             caller: sender.clone(),
             read_only,
