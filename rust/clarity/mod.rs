@@ -640,7 +640,11 @@ impl<'a> BatchHost<'a> {
     fn apply(&mut self, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
         for (k, v) in writes {
             match self.state.get_mut(k.as_slice()) {
-                Some(slot) => *slot = (v.clone(), true),
+                // `clone_from` reuses the old value's buffer.
+                Some(slot) => {
+                    slot.0.clone_from(v);
+                    slot.1 = true;
+                }
                 None => {
                     self.state.insert(k.clone(), (v.clone(), true));
                 }
