@@ -902,6 +902,7 @@ impl<'h> Exec<'h> {
         Ok(n)
     }
 
+    #[inline(always)]
     fn apply<'e>(
         &mut self,
         f: &Frame,
