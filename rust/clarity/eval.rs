@@ -122,7 +122,17 @@ fn rt<T>(span: Span, msg: impl Into<String>) -> EResult<T> {
 pub struct Event {
     pub kind: &'static str,
     pub contract: Arc<str>,
+    /// The token of an asset event, whose first field is `asset_identifier`
+    /// (`contract::token`, see [`Event::asset_identifier`]): built when the event is read.
+    pub asset: Option<Name>,
     pub fields: Vec<(&'static str, Value)>,
+}
+
+impl Event {
+    /// The `asset_identifier` field of an asset event.
+    pub fn asset_identifier(&self) -> Option<Value> {
+        self.asset.as_ref().map(|t| asset_id(&self.contract, t))
+    }
 }
 
 /// The execution state of one transaction.
@@ -226,12 +236,17 @@ pub fn value_key(parts: &[&[u8]], v: &Value) -> Vec<u8> {
 }
 
 /// The asset identifier `contract::token` of an event, as a string-ascii value.
-fn asset_id(contract: &str, token: &str) -> Value {
+pub(crate) fn asset_id(contract: &str, token: &str) -> Value {
     let mut s = Vec::with_capacity(contract.len() + 2 + token.len());
     s.extend_from_slice(contract.as_bytes());
     s.extend_from_slice(b"::");
     s.extend_from_slice(token.as_bytes());
     Value::Ascii(s)
+}
+
+/// The serialized size of [`asset_id`]`(contract, token)`, without building it.
+pub(crate) fn asset_id_size(contract: &str, token: &str) -> u64 {
+    5 + (contract.len() + 2 + token.len()) as u64
 }
 
 /// State key of a principal's FAI balance (`stx-get-balance`).
@@ -527,9 +542,11 @@ impl<'h> Exec<'h> {
         &mut self,
         f: &Frame,
         kind: &'static str,
+        asset: Option<&Name>,
         fields: Vec<(&'static str, Value)>,
     ) -> EResult<()> {
-        let size: u64 = fields.iter().map(|(_, v)| v.size()).sum();
+        let asset_size = asset.map_or(0, |t| asset_id_size(&f.contract.id_text, t));
+        let size: u64 = asset_size + fields.iter().map(|(_, v)| v.size()).sum::<u64>();
         self.event_bytes = self.event_bytes.saturating_add(size);
         if self.event_bytes > MAX_EVENT_BYTES {
             return Err(Abort::Cost(format!(
@@ -539,6 +556,7 @@ impl<'h> Exec<'h> {
         self.events.push(Event {
             kind,
             contract: f.contract.id_text.clone(),
+            asset: asset.cloned(),
             fields,
         });
         Ok(())
@@ -1487,7 +1505,6 @@ impl<'h> Exec<'h> {
         let id = &*f.contract.id_text;
         let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
         let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
-        let asset = || asset_id(id, tok);
         match (n, v.as_slice()) {
             ("ft-get-balance", [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
             ("ft-get-supply", []) => Ok(Value::UInt(self.uint_at(&supply_key())?)),
@@ -1517,11 +1534,8 @@ impl<'h> Exec<'h> {
                 self.emit(
                     f,
                     "ft_mint_event",
-                    vec![
-                        ("asset_identifier", asset()),
-                        ("recipient", to.clone()),
-                        ("amount", Value::UInt(*amt)),
-                    ],
+                    Some(tok),
+                    vec![("recipient", to.clone()), ("amount", Value::UInt(*amt))],
                 )?;
                 Ok(Value::ok_true())
             }
@@ -1552,8 +1566,8 @@ impl<'h> Exec<'h> {
                 self.emit(
                     f,
                     "ft_transfer_event",
+                    Some(tok),
                     vec![
-                        ("asset_identifier", asset()),
                         ("sender", from.clone()),
                         ("recipient", to.clone()),
                         ("amount", Value::UInt(*amt)),
@@ -1579,11 +1593,8 @@ impl<'h> Exec<'h> {
                 self.emit(
                     f,
                     "ft_burn_event",
-                    vec![
-                        ("asset_identifier", asset()),
-                        ("sender", from.clone()),
-                        ("amount", Value::UInt(*amt)),
-                    ],
+                    Some(tok),
+                    vec![("sender", from.clone()), ("amount", Value::UInt(*amt))],
                 )?;
                 Ok(Value::ok_true())
             }
@@ -1601,7 +1612,6 @@ impl<'h> Exec<'h> {
             return rt(span, "asset identifier too large");
         }
         let k = key(&[b"no", id.as_bytes(), tok.as_bytes(), &asset.serialize()]);
-        let ident = asset_id(id, tok);
         let owner = self.read_value(&k)?;
         match (n, &v[1..]) {
             ("nft-get-owner?", []) => Ok(Value::Optional(owner.map(Box::new))),
@@ -1614,11 +1624,8 @@ impl<'h> Exec<'h> {
                 self.emit(
                     f,
                     "nft_mint_event",
-                    vec![
-                        ("asset_identifier", ident),
-                        ("recipient", to.clone()),
-                        ("value", asset.clone()),
-                    ],
+                    Some(tok),
+                    vec![("recipient", to.clone()), ("value", asset.clone())],
                 )?;
                 Ok(Value::ok_true())
             }
@@ -1640,8 +1647,8 @@ impl<'h> Exec<'h> {
                         self.emit(
                             f,
                             "nft_transfer_event",
+                            Some(tok),
                             vec![
-                                ("asset_identifier", ident),
                                 ("sender", from.clone()),
                                 ("recipient", to.clone()),
                                 ("value", asset.clone()),
@@ -1666,11 +1673,8 @@ impl<'h> Exec<'h> {
                         self.emit(
                             f,
                             "nft_burn_event",
-                            vec![
-                                ("asset_identifier", ident),
-                                ("sender", from.clone()),
-                                ("value", asset.clone()),
-                            ],
+                            Some(tok),
+                            vec![("sender", from.clone()), ("value", asset.clone())],
                         )?;
                         Ok(Value::ok_true())
                     }
@@ -1723,6 +1727,7 @@ impl<'h> Exec<'h> {
                 self.emit(
                     f,
                     "stx_transfer_event",
+                    None,
                     vec![
                         ("sender", v[1].clone()),
                         ("recipient", v[2].clone()),
@@ -1757,6 +1762,7 @@ impl<'h> Exec<'h> {
                 self.emit(
                     f,
                     "stx_burn_event",
+                    None,
                     vec![("sender", v[1].clone()), ("amount", Value::UInt(*amt))],
                 )?;
                 Ok(Value::ok_true())
@@ -2263,7 +2269,7 @@ impl<'h> Exec<'h> {
             ) => self.stx(f, span, n, v),
             ("print", [x]) => {
                 self.charge(1 + x.size() / 64)?;
-                self.emit(f, "print", vec![("value", x.clone())])?;
+                self.emit(f, "print", None, vec![("value", x.clone())])?;
                 Ok(x.clone())
             }
             ("merge", [Value::Tuple(a), Value::Tuple(b)]) => {

@@ -1311,3 +1311,56 @@ fn local_reads_cost_the_same_on_every_path() {
             .unwrap();
     assert_eq!(out.result.unwrap().to_string(), "u95");
 }
+
+/// Asset events carry `asset_identifier` (`contract::token`) as their first field, counted
+/// in the transaction's event bytes by the size of that string.
+#[test]
+fn asset_events_name_their_asset() {
+    assert_eq!(
+        eval::asset_id_size("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.tok", "fai-coin"),
+        eval::asset_id("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.tok", "fai-coin").size()
+    );
+    let mut t = T::new();
+    t.deploy(
+        "tok",
+        "(define-fungible-token fai-coin)
+         (define-non-fungible-token badge uint)
+         (define-public (go)
+           (begin
+             (try! (ft-mint? fai-coin u10 tx-sender))
+             (try! (ft-transfer? fai-coin u4 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG))
+             (try! (ft-burn? fai-coin u1 tx-sender))
+             (try! (nft-mint? badge u7 tx-sender))
+             (try! (nft-transfer? badge u7 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG))
+             (try! (stx-transfer? u5 tx-sender 'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG))
+             (ok (print u1))))",
+    );
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.tok").unwrap();
+    let out =
+        t.vm.call(&mut t.host, &id, "go", &[] as &[&str], &alice(), false)
+            .unwrap();
+    assert!(out.committed, "{:?}", out.error);
+    let got: Vec<(&str, Option<String>)> = out
+        .events
+        .iter()
+        .map(|e| (e.kind, e.asset_identifier().map(|v| v.to_string())))
+        .collect();
+    let ft = Some("\"ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.tok::fai-coin\"".to_string());
+    let nft = Some("\"ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.tok::badge\"".to_string());
+    assert_eq!(
+        got,
+        vec![
+            ("ft_mint_event", ft.clone()),
+            ("ft_transfer_event", ft.clone()),
+            ("ft_burn_event", ft),
+            ("nft_mint_event", nft.clone()),
+            ("nft_transfer_event", nft),
+            ("stx_transfer_event", None),
+            ("print", None),
+        ]
+    );
+    // The other fields follow, without the identifier.
+    let transfer = &out.events[1];
+    let names: Vec<&str> = transfer.fields.iter().map(|(k, _)| *k).collect();
+    assert_eq!(names, ["sender", "recipient", "amount"]);
+}

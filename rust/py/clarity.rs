@@ -212,6 +212,9 @@ fn outcome_dict<'py>(py: Python<'py>, o: &Outcome) -> PyResult<Bound<'py, PyDict
         let ed = PyDict::new(py);
         ed.set_item(intern!(py, "type"), e.kind)?;
         ed.set_item(intern!(py, "contract"), &*e.contract)?;
+        if let Some(a) = e.asset_identifier() {
+            ed.set_item(intern!(py, "asset_identifier"), text(&a))?;
+        }
         for (k, v) in &e.fields {
             ed.set_item(field_key(py, k), text(v))?;
         }

@@ -25,6 +25,7 @@ from funai.clarity import (
 from funai.cli import app
 
 W1 = "ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5"
+CONTRACTS = Path(__file__).resolve().parent / "contracts"
 COUNTER = """
 (define-data-var n uint u0)
 (define-public (inc (by uint))
@@ -197,6 +198,37 @@ def test_call_many_is_calls_in_turn() -> None:
     assert many.block_used == one.block_used
     with pytest.raises(IndexError):
         batch[6]
+
+
+def test_asset_events_name_their_asset() -> None:
+    """A token event reads as {type, contract, asset_identifier ("contract::token"), then
+    its own fields}, through `call` and through `call_many` alike."""
+    src = (CONTRACTS / "sip010-token.clar").read_text()
+    events = []
+    for batch in (False, True):
+        vm = ClarityVM()
+        vm.deploy("sip010-trait", (CONTRACTS / "sip010-trait.clar").read_text())
+        cid = vm.deploy("sip010-token", src).contract_id
+        vm.call(cid, "mint", "u100", f"'{DEFAULT_SENDER}")
+        args = ("u7", f"'{DEFAULT_SENDER}", f"'{W1}", "none")
+        if batch:
+            out = vm.call_many([(cid, "transfer", args, DEFAULT_SENDER)])[0]
+        else:
+            out = vm.call(cid, "transfer", *args)
+        assert out.committed
+        events.append(out.events)
+    assert events[0] == events[1]
+    assert events[0] == [
+        {
+            "type": "ft_transfer_event",
+            "contract": cid,
+            "asset_identifier": f'"{cid}::fai-coin"',
+            "sender": f"'{DEFAULT_SENDER}",
+            "recipient": f"'{W1}",
+            "amount": "u7",
+        }
+    ]
+    assert list(events[0][0])[:3] == ["type", "contract", "asset_identifier"]
 
 
 def test_call_many_takes_python_values_and_leaves_the_store_alone_on_failure() -> None:
