@@ -1,6 +1,7 @@
 //! A Clarity 2 smart-contract VM: parser with source positions ([`parser`]), static type
-//! checker run at deploy ([`analysis`]), evaluator with write rollback, events and cost
-//! accounting ([`eval`], [`costs`]), c32check principals ([`c32`]).
+//! checker run at deploy ([`analysis`]), local slots of function bodies ([`slots`]),
+//! evaluator with write rollback, events and cost accounting ([`eval`], [`costs`]), c32check
+//! principals ([`c32`]).
 //!
 //! State and chain data come from a [`Host`]; the [`Vm`] keeps analysed contracts cached and
 //! returns each transaction's writes for the caller to apply (only when it commits).
