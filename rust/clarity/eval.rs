@@ -244,6 +244,33 @@ pub(crate) fn asset_id(contract: &str, token: &str) -> Value {
     Value::Ascii(s)
 }
 
+/// Whether copying `v` out of a binding costs nothing beyond the lookup (fixed-size values
+/// under 64 bytes: numbers, booleans, principals, `none`; see `Exec::charge_copy`).
+#[inline(always)]
+fn copy_is_free(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Int(_)
+            | Value::UInt(_)
+            | Value::Bool(_)
+            | Value::Principal(_)
+            | Value::Optional(None)
+    )
+}
+
+/// The local an atom names, at the slot [`super::slots`] gave it, when the binding there is
+/// this very name (pointer-equal); None sends the caller to the lookup by name.
+#[inline(always)]
+fn at_slot<'v>(env: &'v Env<'_>, e: &Expr, n: &Name) -> Option<&'v Value> {
+    match env.at(usize::from(e.slot)) {
+        Some((k, v)) if Arc::ptr_eq(*k, n) => {
+            debug_assert_eq!(env.position(n), Some(usize::from(e.slot)), "slot of '{n}'");
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
 /// The serialized size of [`asset_id`]`(contract, token)`, without building it.
 pub(crate) fn asset_id_size(contract: &str, token: &str) -> u64 {
     5 + (contract.len() + 2 + token.len()) as u64
@@ -390,9 +417,10 @@ impl<'h> Exec<'h> {
     /// (values under 64 bytes, every number, principal and short string, cost nothing more).
     /// Without it a lookup of a large list cost one unit for microseconds of copying.
     fn charge_copy(&mut self, v: &Value) -> EResult<()> {
+        if copy_is_free(v) {
+            return Ok(());
+        }
         let size = match v {
-            Value::Int(_) | Value::UInt(_) | Value::Bool(_) | Value::Principal(_) => return Ok(()),
-            Value::Optional(None) => return Ok(()),
             Value::Buff(b) | Value::Ascii(b) => b.len() as u64,
             Value::Utf8(c) => 4 * c.len() as u64,
             _ => v.size(),
@@ -746,24 +774,12 @@ impl<'h> Exec<'h> {
     #[inline(always)]
     pub fn eval<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
         if let ExprKind::Atom(n) = &e.kind {
-            if let Some((k, v)) = env.at(usize::from(e.slot)) {
-                if Arc::ptr_eq(*k, n)
-                    && matches!(
-                        v,
-                        Value::Int(_)
-                            | Value::UInt(_)
-                            | Value::Bool(_)
-                            | Value::Principal(_)
-                            | Value::Optional(None)
-                    )
-                {
-                    debug_assert_eq!(env.position(n), Some(usize::from(e.slot)));
-                    self.cost.runtime += 1;
-                    if self.cost.runtime > self.limit.runtime {
-                        self.check_cost()?;
-                    }
-                    return Ok(v.clone());
+            if let Some(v) = at_slot(env, e, n).filter(|v| copy_is_free(v)) {
+                self.cost.runtime += 1;
+                if self.cost.runtime > self.limit.runtime {
+                    self.check_cost()?;
                 }
+                return Ok(v.clone());
             }
         }
         self.eval_node(f, env, e)
@@ -811,16 +827,7 @@ impl<'h> Exec<'h> {
             ops::NONE => return Ok(Value::none()),
             _ => {}
         }
-        // The binding at the atom's slot, when it is this very name (see `slots`); else
-        // the innermost binding of the name.
-        let local = match env.at(usize::from(e.slot)) {
-            Some((k, v)) if Arc::ptr_eq(*k, n) => {
-                debug_assert_eq!(env.position(n), Some(usize::from(e.slot)), "slot of '{n}'");
-                Some(v)
-            }
-            _ => env.get(n),
-        };
-        if let Some(v) = local {
+        if let Some(v) = at_slot(env, e, n).or_else(|| env.get(n)) {
             let v = v.clone();
             self.charge_copy(&v)?;
             return Ok(v);

@@ -41,11 +41,12 @@ fn walk(e: &mut Expr, scope: &mut Names) {
             ) {
                 return;
             }
-            if let Some(i) = scope.position(n.as_ref()) {
-                if let (true, Some((bound, ()))) = (i <= MAX_SLOT, scope.at(i)) {
-                    e.slot = i as u16;
-                    *n = bound.clone();
-                }
+            let Some(i) = scope.position(n.as_ref()).filter(|&i| i <= MAX_SLOT) else {
+                return;
+            };
+            if let Some((bound, ())) = scope.at(i) {
+                e.slot = i as u16;
+                *n = bound.clone();
             }
         }
         ExprKind::List(items) => match items.first().map(|h| h.op) {
@@ -67,28 +68,33 @@ fn walk(e: &mut Expr, scope: &mut Names) {
 /// is given slots.
 fn walk_let(items: &mut [Expr], scope: &mut Names) {
     let mark = scope.len();
-    if let Some(ExprKind::List(binds)) = items.get_mut(1).map(|b| &mut b.kind) {
-        for b in binds.iter_mut() {
-            let ExprKind::List(pair) = &mut b.kind else {
-                scope.truncate(mark);
-                return;
-            };
-            let [name, value] = pair.as_mut_slice() else {
-                scope.truncate(mark);
-                return;
-            };
-            walk(value, scope);
-            let Some(n) = name.atom() else {
-                scope.truncate(mark);
-                return;
-            };
-            scope.push(n.clone(), ());
+    let well_formed = match items.get_mut(1).map(|b| &mut b.kind) {
+        Some(ExprKind::List(binds)) => binds.iter_mut().all(|b| bind(b, scope)),
+        _ => true,
+    };
+    if well_formed {
+        for body in items.iter_mut().skip(2) {
+            walk(body, scope);
         }
     }
-    for body in items.iter_mut().skip(2) {
-        walk(body, scope);
-    }
     scope.truncate(mark);
+}
+
+/// One `(name value)` binding of a `let`: the value's slots, then the name bound. False for
+/// a malformed binding.
+fn bind(b: &mut Expr, scope: &mut Names) -> bool {
+    let ExprKind::List(pair) = &mut b.kind else {
+        return false;
+    };
+    let [name, value] = pair.as_mut_slice() else {
+        return false;
+    };
+    walk(value, scope);
+    let Some(n) = name.atom() else {
+        return false;
+    };
+    scope.push(n.clone(), ());
+    true
 }
 
 /// `(match opt some-name some-branch none-branch)` and

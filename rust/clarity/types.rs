@@ -441,7 +441,7 @@ impl Clone for Value {
             Value::Principal(Principal::Standard(p)) => {
                 Value::Principal(Principal::Standard(p.clone()))
             }
-            _ => self.clone_boxed_or_sequence(),
+            _ => self.clone_general(),
         }
     }
 }
@@ -466,7 +466,7 @@ impl Value {
     }
 
     #[inline(never)]
-    fn clone_boxed_or_sequence(&self) -> Value {
+    fn clone_general(&self) -> Value {
         match self {
             Value::Int(i) => Value::Int(*i),
             Value::UInt(u) => Value::UInt(*u),
