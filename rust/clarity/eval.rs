@@ -40,6 +40,13 @@ pub trait Host {
         use_bytes(v.as_deref());
         Ok(())
     }
+    /// The value of a state key when the host holds it in memory already (`Some(value)`,
+    /// `None` inside it when the key has none): a read without a call through `use_bytes`.
+    /// `None` when the host would have to look: ask [`Host::get_with`].
+    fn held(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        let _ = key;
+        None
+    }
     /// Height of the inference chain (`block-height`).
     fn block_height(&mut self) -> Result<u128, String>;
     /// Height of the ledger chain (`burn-block-height`).
@@ -473,7 +480,10 @@ impl<'h> Exec<'h> {
         } else {
             match self.journal.get(k) {
                 Some(v) => take(v.as_deref()),
-                None => self.w.get_with(k, &mut take).map_err(Abort::Host)?,
+                None => match self.w.held(k) {
+                    Some(v) => take(v),
+                    None => self.w.get_with(k, &mut take).map_err(Abort::Host)?,
+                },
             }
         }
         let len = len as u64;
@@ -561,6 +571,12 @@ impl<'h> Exec<'h> {
     /// All writes of the transaction (the last value of each key), in key order.
     pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         self.journal.into_innermost()
+    }
+
+    /// All writes of the transaction in the order written (a key written twice is there
+    /// twice, its last write last).
+    pub fn into_journal(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.journal.into_items()
     }
 
     /// Records an event. The events of one transaction may carry at most

@@ -54,8 +54,28 @@ pub struct Outcome {
     pub committed: bool,
     pub events: Vec<Event>,
     pub cost: Cost,
-    /// The writes to apply (empty unless committed), in key order; `None` deletes.
+    /// The writes to apply (empty unless committed), in key order; `None` deletes. (An
+    /// outcome of [`Vm::call_batch`] has them in the order written: see
+    /// [`Outcome::writes_by_key`].)
     pub writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Outcome {
+    /// The writes as [`Vm::call`] gives them: the last value of each key, in key order. Of
+    /// writes in the order written (a batch's outcomes) and of writes already by key alike.
+    pub fn writes_by_key(&self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut w = self.writes.clone();
+        // A stable sort keeps each key's writes in the order written: its last is its value.
+        w.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(w.len());
+        for kv in w {
+            match out.last_mut() {
+                Some(last) if last.0 == kv.0 => *last = kv,
+                _ => out.push(kv),
+            }
+        }
+        out
+    }
 }
 
 /// Host plus the contract cache: what the checker and evaluator resolve against.
@@ -107,6 +127,9 @@ impl Host for Ctx<'_> {
         use_bytes: &mut dyn FnMut(Option<&[u8]>),
     ) -> Result<(), String> {
         self.host.get_with(key, use_bytes)
+    }
+    fn held(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.host.held(key)
     }
     chain_view_of_host!();
 }
@@ -525,6 +548,29 @@ impl Vm {
         sender: &Principal,
         read_only: bool,
     ) -> Result<Outcome, Vec<Diagnostic>> {
+        self.call_with(
+            host,
+            contract,
+            function,
+            args,
+            sender,
+            read_only,
+            Writes::ByKey,
+        )
+    }
+
+    /// [`Vm::call`], its outcome's writes in `order`.
+    #[allow(clippy::too_many_arguments)]
+    fn call_with(
+        &mut self,
+        host: &mut dyn Host,
+        contract: &Principal,
+        function: &str,
+        args: &[impl AsRef<str>],
+        sender: &Principal,
+        read_only: bool,
+        order: Writes,
+    ) -> Result<Outcome, Vec<Diagnostic>> {
         let Some(c) = self.contract(host, contract) else {
             return Err(diag(format!("no such contract {contract}")));
         };
@@ -562,7 +608,7 @@ impl Vm {
             read_only: read_only || def.access == Access::ReadOnly,
         };
         let r = exec.call_public(&frame, &def, vals);
-        let mut out = finish(exec, r);
+        let mut out = finish_with(exec, r, order);
         if read_only {
             out.writes.clear();
         }
@@ -686,13 +732,18 @@ impl Host for BatchHost<'_> {
         self.state.insert(key.to_vec(), (v, false));
         Ok(())
     }
+    fn held(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.state.get(key).map(|(v, _)| v.as_deref())
+    }
     chain_view_of_host!();
 }
 
 impl Vm {
     /// Runs `calls` in order as separate transactions, each seeing the writes of the
     /// committed ones before it: the same outcomes, costs and final state as calling
-    /// [`Vm::call`] once per call and applying each committed call's writes in between.
+    /// [`Vm::call`] once per call and applying each committed call's writes in between
+    /// (each outcome's writes in the order written, not sorted and merged per call:
+    /// [`Outcome::writes_by_key`] gives what `call` gives).
     /// Returns each call's outcome (or its argument/lookup diagnostics: that call is
     /// skipped) and the batch's writes (last value per key, in key order) for the caller
     /// to apply to the host's state.
@@ -709,9 +760,15 @@ impl Vm {
         let mut outs = Vec::with_capacity(calls.len());
         for c in calls {
             let r = match (c.contract, c.sender) {
-                (Ok(contract), Ok(sender)) => {
-                    self.call(&mut bh, contract, c.function, c.args, sender, c.read_only)
-                }
+                (Ok(contract), Ok(sender)) => self.call_with(
+                    &mut bh,
+                    contract,
+                    c.function,
+                    c.args,
+                    sender,
+                    c.read_only,
+                    Writes::AsWritten,
+                ),
                 (Err(e), _) => Err(diag(format!("bad contract id: {e}"))),
                 (_, Err(e)) => Err(diag(format!("bad sender: {e}"))),
             };
@@ -783,14 +840,33 @@ fn abort_msg(a: &Abort) -> String {
     }
 }
 
-fn finish(mut exec: Exec<'_>, r: Result<Value, Abort>) -> Outcome {
+/// Whether an outcome's writes are given by key (the last value of each, in key order) or in
+/// the order written (a batch's: [`Vm::call_batch`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    ByKey,
+    AsWritten,
+}
+
+fn writes_of(exec: Exec<'_>, order: Writes) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    match order {
+        Writes::ByKey => exec.into_writes(),
+        Writes::AsWritten => exec.into_journal(),
+    }
+}
+
+fn finish(exec: Exec<'_>, r: Result<Value, Abort>) -> Outcome {
+    finish_with(exec, r, Writes::ByKey)
+}
+
+fn finish_with(mut exec: Exec<'_>, r: Result<Value, Abort>, order: Writes) -> Outcome {
     let cost = exec.cost;
     let events = std::mem::take(&mut exec.events);
     match r {
         Ok(v) => {
             let committed = !matches!(v, Value::Response(false, _));
             let writes = if committed {
-                exec.into_writes()
+                writes_of(exec, order)
             } else {
                 Vec::new()
             };
@@ -809,7 +885,7 @@ fn finish(mut exec: Exec<'_>, r: Result<Value, Abort>) -> Outcome {
             writes: if matches!(v, Value::Response(false, _)) {
                 Vec::new()
             } else {
-                exec.into_writes()
+                writes_of(exec, order)
             },
             result: Some(v),
             error: None,

@@ -133,6 +133,11 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         }
     }
 
+    /// Every binding, in the order made.
+    pub fn into_items(self) -> Vec<(K, T)> {
+        self.items
+    }
+
     /// The innermost binding of each key, in key order.
     pub fn into_innermost(self) -> Vec<(K, T)>
     where

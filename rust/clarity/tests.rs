@@ -707,7 +707,8 @@ fn call_batch_matches_calls_in_turn() {
                 assert_eq!(g.committed, w.committed);
                 assert_eq!(g.events, w.events);
                 assert_eq!(g.cost, w.cost);
-                assert_eq!(g.writes, w.writes);
+                assert_eq!(g.writes_by_key(), w.writes);
+                assert_eq!(w.writes_by_key(), w.writes);
             }
             (Err(g), Err(w)) => assert_eq!(g, w),
             _ => panic!("batch and single calls disagree: {got:?} vs {want:?}"),
