@@ -654,7 +654,10 @@ fn call_batch_matches_calls_in_turn() {
                   (print (var-get n))
                   (asserts! (< (var-get n) u10) (err u1))
                   (ok (var-get n))))
-         (define-public (boom) (ok (/ u1 u0)))";
+         (define-public (boom) (ok (/ u1 u0)))
+         (define-public (twice)
+           (begin (map-set seen u0 false) (var-set n u7) (map-set seen u0 true)
+                  (var-set n (+ (var-get n) u1)) (ok (var-get n))))";
     let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.counter").unwrap();
     let calls: Vec<(&str, Vec<&str>, Principal)> = vec![
         ("inc", vec!["u2"], alice()),
@@ -664,6 +667,7 @@ fn call_batch_matches_calls_in_turn() {
         ("inc", vec!["true"], alice()), // refused: argument type
         ("nope", vec![], alice()),      // refused: no such function
         ("inc", vec!["u4"], alice()),   // sees u5 from the first two
+        ("twice", vec![], bob()),       // writes two keys twice each
     ];
     let mut seq = T::new();
     seq.deploy("counter", src);
@@ -723,8 +727,15 @@ fn call_batch_matches_calls_in_turn() {
         .collect();
     assert_eq!(
         results,
-        ["(ok u2)", "(ok u5)", "(err u1)", "abort", "refused", "refused", "(ok u9)"]
+        ["(ok u2)", "(ok u5)", "(err u1)", "abort", "refused", "refused", "(ok u9)", "(ok u8)"]
     );
+    // The last call's writes as written: each key twice (the outcome keeps them so); by
+    // key: once each, its last value.
+    let Some(Ok(last)) = outs.last() else {
+        panic!("the last call ran")
+    };
+    assert_eq!(last.writes.len(), 4);
+    assert_eq!(last.writes_by_key().len(), 2);
     assert_eq!(bat.vm.block_used, seq.vm.block_used);
 }
 

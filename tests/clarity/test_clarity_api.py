@@ -31,6 +31,7 @@ COUNTER = """
 (define-public (inc (by uint))
   (begin (var-set n (+ (var-get n) by)) (asserts! (< (var-get n) u100) (err u1)) (ok (var-get n))))
 (define-read-only (get-n) (var-get n))
+(define-public (twice) (begin (var-set n u0) (var-set n (+ (var-get n) u1)) (ok (var-get n))))
 (define-read-only (loop (l (list 1000 int))) (fold + l 0))
 """
 
@@ -172,6 +173,7 @@ def test_call_many_is_calls_in_turn() -> None:
         ("counter", "inc", ["true"], DEFAULT_SENDER),  # refused: argument type
         ("counter", "missing", [], DEFAULT_SENDER),  # refused: no such function
         ("counter", "inc", [uint(1)], DEFAULT_SENDER),
+        ("counter", "twice", [], W1),  # writes n twice: the outcome gives its last value once
     ]
     one, many = ClarityVM(), ClarityVM()
     ids = [v.deploy("counter", COUNTER).contract_id for v in (one, many)]
@@ -184,7 +186,7 @@ def test_call_many_is_calls_in_turn() -> None:
             singles.append(exc)  # type: ignore[arg-type]
     batch = many.call_many(calls)
     assert len(batch) == len(calls)
-    assert batch.committed == 3
+    assert batch.committed == 4
     assert many.store.data == one.store.data
     for got, want in zip(batch, singles, strict=True):
         if isinstance(want, ClarityAnalysisError):
@@ -193,11 +195,12 @@ def test_call_many_is_calls_in_turn() -> None:
             assert got.error == f"call refused: {'; '.join(map(str, want.diagnostics))}"
         else:
             assert got == want
-    assert [r.result for r in batch[-1:]] == ["(ok u13)"]
-    assert batch[-1] is batch[5]
+    assert [r.result for r in batch[-2:]] == ["(ok u13)", "(ok u1)"]
+    assert len(batch[-1].writes) == 1
+    assert batch[-1] is batch[6]
     assert many.block_used == one.block_used
     with pytest.raises(IndexError):
-        batch[6]
+        batch[7]
 
 
 def test_asset_events_name_their_asset() -> None:
