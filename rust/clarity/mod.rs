@@ -76,6 +76,18 @@ impl Outcome {
         }
         out
     }
+
+    /// A copy of this outcome with its writes by key ([`Outcome::writes_by_key`]).
+    pub fn with_writes_by_key(&self) -> Outcome {
+        Outcome {
+            result: self.result.clone(),
+            error: self.error.clone(),
+            committed: self.committed,
+            events: self.events.clone(),
+            cost: self.cost,
+            writes: self.writes_by_key(),
+        }
+    }
 }
 
 /// Host plus the contract cache: what the checker and evaluator resolve against.
@@ -842,7 +854,7 @@ fn abort_msg(a: &Abort) -> String {
 
 /// Whether an outcome's writes are given by key (the last value of each, in key order) or in
 /// the order written (a batch's: [`Vm::call_batch`]).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Writes {
     ByKey,
     AsWritten,

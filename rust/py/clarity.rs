@@ -636,13 +636,7 @@ impl PyBatch {
     fn outcome<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyDict>> {
         match self.outcomes.get(index) {
             // (a batch's outcomes keep their writes in the order written)
-            Some(Ok(o)) => result_dict(
-                py,
-                &Ok(Outcome {
-                    writes: o.writes_by_key(),
-                    ..o.clone()
-                }),
-            ),
+            Some(Ok(o)) => result_dict(py, &Ok(o.with_writes_by_key())),
             Some(r) => result_dict(py, r),
             None => Err(pyo3::exceptions::PyIndexError::new_err(
                 "call index out of range",
