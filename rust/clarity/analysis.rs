@@ -445,6 +445,15 @@ fn min_arity(span: Span, name: &str, args: &[Expr], n: usize) -> CResult<()> {
     Ok(())
 }
 
+/// A literal constructor form (`list`, `tuple`, `some`, `ok`, `err`): what
+/// [`Checker::check_param`] walks part by part where a trait is expected.
+fn is_constructor(e: &Expr) -> bool {
+    e.list()
+        .and_then(|l| l.first())
+        .and_then(Expr::atom)
+        .is_some_and(|h| matches!(h.as_ref(), "list" | "tuple" | "some" | "ok" | "err"))
+}
+
 fn atom_arg<'e>(e: &'e Expr, what: &str) -> CResult<&'e Name> {
     e.atom()
         .ok_or_else(|| Diagnostic::new(e.span, format!("expected {what}")))
@@ -485,6 +494,20 @@ pub struct Checker<'a> {
     /// Clarity 2 the reference types such a binding with its contract, so it may be passed
     /// where a trait is expected when the contract implements it.
     let_principals: Vec<(usize, Principal)>,
+    /// `let` bindings of a literal constructor (`list`, `tuple`, `some`, `ok`, `err`), by
+    /// their index in `locals`, with an id of their own and their defining expression: in
+    /// Clarity 2 the reference types such a value with the contract principals inside it,
+    /// so where a trait is expected it is checked part by part through that expression, as
+    /// a constant is (a mainnet lending contract binds a list of tuples of token, pool and
+    /// oracle contracts and passes it to a list-of-tuples-of-traits parameter).
+    let_exprs: Vec<(usize, u64, Expr)>,
+    /// The id the next entry of `let_exprs` gets.
+    next_let: u64,
+    /// What was found to fit where a trait is expected, each checked once (a large constant
+    /// list passed a thousand times would otherwise be walked a thousand times): contract
+    /// principals that implement a trait, and "constant or binding | expected type" keys.
+    implements: BTreeSet<(Principal, TraitId)>,
+    fits: BTreeSet<String>,
     /// Each top-level definition's place in the reference's order, and the place of the
     /// form being checked (none outside a contract's analysis).
     def_rank: BTreeMap<Name, usize>,
@@ -1061,6 +1084,10 @@ impl<'a> Checker<'a> {
             const_principals: BTreeMap::new(),
             const_exprs: BTreeMap::new(),
             let_principals: Vec::new(),
+            let_exprs: Vec::new(),
+            next_let: 0,
+            implements: BTreeSet::new(),
+            fits: BTreeSet::new(),
             def_rank: BTreeMap::new(),
             cur_rank: None,
         }
@@ -1134,7 +1161,7 @@ impl<'a> Checker<'a> {
 
     fn check_function(&mut self, f: &FnDef) -> CResult<()> {
         self.locals = f.args.iter().cloned().collect();
-        self.let_principals.clear();
+        self.clear_lets();
         self.returns.clear();
         self.read_only = f.access == Access::ReadOnly;
         self.writes = false;
@@ -1158,7 +1185,7 @@ impl<'a> Checker<'a> {
             );
         }
         self.locals.clear();
-        self.let_principals.clear();
+        self.clear_lets();
         let mut nf = f.clone();
         nf.ret = ret;
         nf.writes = self.writes;
@@ -1169,7 +1196,7 @@ impl<'a> Checker<'a> {
     /// Checks a top-level expression (constant, initial value, or a deploy-time call).
     pub fn check_top(&mut self, e: &Expr, read_only: bool) -> CResult<Type> {
         self.locals.clear();
-        self.let_principals.clear();
+        self.clear_lets();
         self.returns.clear();
         self.read_only = read_only;
         self.writes = false;
@@ -1551,7 +1578,7 @@ impl<'a> Checker<'a> {
     /// Checks a call argument against a parameter type (trait conformance included).
     pub fn check_param_pub(&mut self, want: &Type, e: &Expr) -> CResult<()> {
         self.locals.clear();
-        self.let_principals.clear();
+        self.clear_lets();
         self.returns.clear();
         self.read_only = true;
         self.check_param(want, e)
@@ -1572,17 +1599,43 @@ impl<'a> Checker<'a> {
                 return self.literal_implements(e.span, &p, tid);
             }
         }
-        // A constant (not shadowed by a local) is checked through its defining expression.
+        // A `let` binding of a literal constructor, or a constant (not shadowed by a local),
+        // is checked through its defining expression, once per expected type.
         if let ExprKind::Atom(a) = &e.kind {
-            if self.lookup_local(a).is_none() {
-                if let Some(ce) = self.const_exprs.get(a).cloned() {
+            let defined = match self.locals.position(a) {
+                Some(i) => self
+                    .let_exprs
+                    .iter()
+                    .rev()
+                    .find(|(j, _, _)| *j == i)
+                    .map(|(_, id, d)| (format!("let {id}|{want}"), d.clone(), false)),
+                None => self
+                    .const_exprs
+                    .get(a)
+                    .map(|d| (format!("constant {a}|{want}"), d.clone(), true)),
+            };
+            if let Some((key, def, constant)) = defined {
+                if self.fits.contains(&key) {
+                    return Ok(());
+                }
+                let (writes, returns) = (self.writes, self.returns.len());
+                let r = if constant {
                     let saved = std::mem::take(&mut self.locals);
                     let saved_lets = std::mem::take(&mut self.let_principals);
-                    let r = self.check_param(want, &ce);
+                    let saved_exprs = std::mem::take(&mut self.let_exprs);
+                    let r = self.check_param(want, &def);
                     self.locals = saved;
                     self.let_principals = saved_lets;
-                    return r.map_err(|d| Diagnostic::new(e.span, d.message));
+                    self.let_exprs = saved_exprs;
+                    r
+                } else {
+                    self.check_param(want, &def)
+                };
+                // Kept only when checking again would change nothing else either.
+                if r.is_ok() && self.writes == writes && self.returns.len() == returns {
+                    self.fits.insert(key);
                 }
+                return r.map_err(|d| Diagnostic::new(e.span, d.message));
             }
         }
         // Literal constructors are checked part by part, so that the contract principal
@@ -1652,12 +1705,24 @@ impl<'a> Checker<'a> {
 
     /// A contract principal literal passed where `tid` is expected must implement it.
     fn literal_implements(&mut self, span: Span, p: &Principal, tid: &TraitId) -> CResult<()> {
+        let pair = (p.clone(), tid.clone());
+        if self.implements.contains(&pair) {
+            return Ok(());
+        }
         let sig = self.trait_sig(span, tid)?;
         let c = self
             .r
             .contract(p)
             .ok_or_else(|| Diagnostic::new(span, format!("no such contract {p}")))?;
-        c.conforms_to(&sig).map_err(|m| Diagnostic::new(span, m))
+        c.conforms_to(&sig).map_err(|m| Diagnostic::new(span, m))?;
+        self.implements.insert(pair);
+        Ok(())
+    }
+
+    /// Forgets the `let` bindings (a function body or a top-level form begins or ends).
+    fn clear_lets(&mut self) {
+        self.let_principals.clear();
+        self.let_exprs.clear();
     }
 
     /// Does a value of type `have` fit `want`, where `want` has trait references somewhere?
@@ -1741,14 +1806,19 @@ impl<'a> Checker<'a> {
                         let bn = atom_arg(&l[0], "a variable name")?;
                         let t = self.check(&l[1])?;
                         self.bind(l[0].span, bn, t)?;
+                        let at = self.locals.len() - 1;
                         if let Some(p) = self.contract_principal_of(&l[1]) {
-                            self.let_principals.push((self.locals.len() - 1, p));
+                            self.let_principals.push((at, p));
+                        } else if is_constructor(&l[1]) {
+                            self.let_exprs.push((at, self.next_let, l[1].clone()));
+                            self.next_let += 1;
                         }
                     }
                     self.check_seq(&args[1..])
                 })();
                 self.locals.truncate(mark);
                 self.let_principals.retain(|(i, _)| *i < mark);
+                self.let_exprs.retain(|(i, _, _)| *i < mark);
                 res
             }
             "begin" => {
