@@ -445,6 +445,10 @@ fn min_arity(span: Span, name: &str, args: &[Expr], n: usize) -> CResult<()> {
     Ok(())
 }
 
+/// Deepest nesting of trait compatibility checks (a trait whose functions take a trait
+/// whose functions take a trait ...).
+const MAX_TRAIT_DEPTH: u32 = 32;
+
 /// A literal constructor form (`list`, `tuple`, `some`, `ok`, `err`): what
 /// [`Checker::check_param`] walks part by part where a trait is expected.
 fn is_constructor(e: &Expr) -> bool {
@@ -508,6 +512,10 @@ pub struct Checker<'a> {
     /// principals that implement a trait, and "constant or binding | expected type" keys.
     implements: BTreeSet<(Principal, TraitId)>,
     fits: BTreeSet<String>,
+    /// Pairs of traits found compatible (actual, expected), and how many such checks are
+    /// open (see [`Checker::traits_compatible`]).
+    compatible: BTreeSet<(TraitId, TraitId)>,
+    trait_depth: u32,
     /// Each top-level definition's place in the reference's order, and the place of the
     /// form being checked (none outside a contract's analysis).
     def_rank: BTreeMap<Name, usize>,
@@ -601,7 +609,12 @@ pub fn analyze(
     for (idx, e) in exprs.iter().enumerate() {
         let Some((head, args)) = define_form(e) else {
             match &e.kind {
+                // A bare literal or name is an expression too: the reference checks and
+                // evaluates it (mainnet holds contracts that are one string literal).
                 ExprKind::List(items) if items.first().and_then(Expr::atom).is_some() => {
+                    tops.push((idx, TopItem::Expr(e.clone())))
+                }
+                ExprKind::Literal(_) | ExprKind::Atom(_) => {
                     tops.push((idx, TopItem::Expr(e.clone())))
                 }
                 _ => diags.push(Diagnostic::new(
@@ -1088,6 +1101,8 @@ impl<'a> Checker<'a> {
             next_let: 0,
             implements: BTreeSet::new(),
             fits: BTreeSet::new(),
+            compatible: BTreeSet::new(),
+            trait_depth: 0,
             def_rank: BTreeMap::new(),
             cur_rank: None,
         }
@@ -1719,6 +1734,50 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
+    /// A reference to trait `actual` may stand where trait `expected` is asked for: `actual`
+    /// has every function of `expected`, each argument and result admitted as an argument
+    /// is (a trait inside a signature by this same rule, not by identity: two deployers'
+    /// copies of Pyth's traits name their own copy of Wormhole's trait). The reference's
+    /// `clarity2_trait_check_trait_compliance`. Each pair is checked once.
+    fn traits_compatible(
+        &mut self,
+        span: Span,
+        actual: &TraitId,
+        expected: &TraitId,
+    ) -> CResult<()> {
+        let pair = (actual.clone(), expected.clone());
+        if actual == expected || self.compatible.contains(&pair) {
+            return Ok(());
+        }
+        // Traits name only traits deployed before them, so this cannot loop; the bound
+        // keeps a long chain of such traits from going deep.
+        if self.trait_depth >= MAX_TRAIT_DEPTH {
+            return err(span, format!("traits nested deeper than {MAX_TRAIT_DEPTH}"));
+        }
+        let a = self.trait_sig(span, actual)?;
+        let b = self.trait_sig(span, expected)?;
+        self.trait_depth += 1;
+        let r = (|| {
+            for (name, want) in &b {
+                let Some(have) = a.get(name) else {
+                    return err(span, format!("no function '{name}'"));
+                };
+                if have.args.len() != want.args.len() {
+                    return err(span, format!("'{name}' takes other arguments"));
+                }
+                for (w, h) in want.args.iter().zip(&have.args) {
+                    self.trait_admits(span, w, h)?;
+                }
+                self.trait_admits(span, &want.ret, &have.ret)?;
+            }
+            Ok(())
+        })();
+        self.trait_depth -= 1;
+        r?;
+        self.compatible.insert(pair);
+        Ok(())
+    }
+
     /// Forgets the `let` bindings (a function body or a top-level form begins or ends).
     fn clear_lets(&mut self) {
         self.let_principals.clear();
@@ -1735,13 +1794,8 @@ impl<'a> Checker<'a> {
                 if h == tid {
                     return Ok(());
                 }
-                let a = self.trait_sig(span, h)?;
-                let b = self.trait_sig(span, tid)?;
-                if b.iter().all(|(k, f)| a.get(k) == Some(f)) {
-                    Ok(())
-                } else {
-                    err(span, format!("trait {h} is not compatible with {tid}"))
-                }
+                self.traits_compatible(span, h, tid)
+                    .or_else(|_| err(span, format!("trait {h} is not compatible with {tid}")))
             }
             (Type::Trait(tid), _) => err(
                 span,
@@ -2558,9 +2612,12 @@ impl<'a> Checker<'a> {
             }
             "is-eq" => {
                 at_least(1)?;
+                // The reference folds its 2.1 supertype over the arguments, each one against
+                // the type so far (each field of a tuple argument must be in the tuples
+                // before it: a 7-field draft compared with a 5-field one checks).
                 let mut u = ts[0].clone();
                 for t in &ts[1..] {
-                    u = match Type::union(&u, t) {
+                    u = match Type::union_default_to(t, &u) {
                         Some(x) => x,
                         None => return bad("values of one type"),
                     };
@@ -2688,7 +2745,9 @@ impl<'a> Checker<'a> {
             "append" => {
                 count(2)?;
                 match &ts[0] {
-                    Type::List(e, k) => match Type::union(e, &ts[1]) {
+                    // The reference's 2.1 supertype (as `default-to`'s): a tuple element with
+                    // more fields than the list's tuples is appended as the list's type.
+                    Type::List(e, k) => match Type::union_default_to(e, &ts[1]) {
                         Some(u) => limited(span, Type::list(u, k.saturating_add(1)))?,
                         None => return bad("(list, element of the list's type)"),
                     },

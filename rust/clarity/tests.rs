@@ -1376,3 +1376,37 @@ fn asset_events_name_their_asset() {
     let names: Vec<&str> = transfer.fields.iter().map(|(k, _)| *k).collect();
     assert_eq!(names, ["sender", "recipient", "amount"]);
 }
+
+/// A trait reference passes for another trait when their functions' signatures match, a
+/// trait inside a signature by the same rule. Each pair of traits is compared once (a chain
+/// of traits whose two functions each take the one before stays linear), and a chain nested
+/// deeper than MAX_TRAIT_DEPTH is refused rather than walked.
+#[test]
+fn trait_compatibility_through_signatures_is_memoised_and_bounded() {
+    let chain = |n: usize| {
+        let mut src = String::from(
+            "(define-trait a0 ((f () (response bool uint))))
+             (define-trait b0 ((f () (response bool uint))))\n",
+        );
+        for i in 1..=n {
+            for s in ["a", "b"] {
+                src += &format!(
+                    "(define-trait {s}{i} ((f (<{s}{p}>) (response bool uint)) (g (<{s}{p}>) (response bool uint))))\n",
+                    p = i - 1
+                );
+            }
+        }
+        src += &format!(
+            "(define-private (take (x <a{n}>)) (ok true))
+             (define-public (pass (x <b{n}>)) (take x))"
+        );
+        src
+    };
+    let mut t = T::new();
+    // 30 levels, two functions each: 2^30 comparisons without the memo.
+    t.deploy("chain30", &chain(30));
+    let deep = t.check_err(&chain(40));
+    assert!(deep.contains("is not compatible with"), "{deep}");
+    let other = chain(3).replacen("(response bool uint))))", "(response uint uint))))", 1);
+    assert!(t.check_err(&other).contains("is not compatible with"));
+}

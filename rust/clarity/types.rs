@@ -303,7 +303,9 @@ impl Type {
     /// with its 2.1 rule, under which a tuple `a` whose fields all appear in tuple `b` (with
     /// compatible types) yields `a`'s fields only, extra fields of `b` being dropped (the
     /// reference's `least_supertype_v2_1`, read in clarity-types/src/types/signatures.rs).
-    /// Arkadiko's vault rewards do `(get f (default-to {f: u0} (map-get? m k)))`.
+    /// Arkadiko's vault rewards do `(get f (default-to {f: u0} (map-get? m k)))`. `append`
+    /// (list entry, element) and `is-eq` (each argument, the type so far) use it too, in
+    /// the reference's order of arguments.
     pub fn union_default_to(a: &Type, b: &Type) -> Option<Type> {
         Type::supertype(a, b, true)
     }
