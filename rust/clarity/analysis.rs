@@ -1623,16 +1623,17 @@ impl<'a> Checker<'a> {
                     .iter()
                     .rev()
                     .find(|(j, _, _)| *j == i)
-                    .map(|(_, id, d)| (format!("let {id}|{want}"), d.clone(), false)),
+                    .map(|(_, id, d)| (format!("let {id}|{want}"), d, false)),
                 None => self
                     .const_exprs
                     .get(a)
-                    .map(|d| (format!("constant {a}|{want}"), d.clone(), true)),
+                    .map(|d| (format!("constant {a}|{want}"), d, true)),
             };
             if let Some((key, def, constant)) = defined {
                 if self.fits.contains(&key) {
                     return Ok(());
                 }
+                let def = def.clone();
                 let (writes, returns) = (self.writes, self.returns.len());
                 let r = if constant {
                     let saved = std::mem::take(&mut self.locals);
