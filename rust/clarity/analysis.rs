@@ -802,13 +802,20 @@ pub fn analyze(
         } else {
             Ok(())
         };
+        let derived = match ck.c.fns.get(&name) {
+            Some(f) => uses_failed(&f.body, &failed),
+            None => constant_exprs
+                .get(&name)
+                .is_some_and(|e| uses_failed(e, &failed)),
+        };
+        // A definition that checks but names a failed one has a type built on its
+        // placeholder: what uses it is derived too (a chain of calls to a function refused
+        // for a later version's keyword must report that keyword, not a caller's "get
+        // expects a tuple, got none").
+        if derived && res.is_ok() {
+            failed.insert(name.clone());
+        }
         if let Err(d) = res {
-            let derived = match ck.c.fns.get(&name) {
-                Some(f) => uses_failed(&f.body, &failed),
-                None => constant_exprs
-                    .get(&name)
-                    .is_some_and(|e| uses_failed(e, &failed)),
-            };
             if !derived {
                 diags.push(d);
             }

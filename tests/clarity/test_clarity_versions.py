@@ -129,6 +129,30 @@ def test_clarity3_code() -> None:
         vm.check("(define-read-only (f) block-height)", clarity_version=3)
 
 
+# Clarity 3 code read through a chain of calls (the shape of Zest's mainnet pool readers): `h`
+# takes a field of what `g` returns, which is what `f` returns, and `f` uses a Clarity 3
+# keyword.
+CHAIN = """
+(define-read-only (h) (get a (g)))
+(define-read-only (g) (f))
+(define-read-only (f) {a: stacks-block-height})
+"""
+
+
+def test_a_later_keyword_behind_calls_is_the_reason_given() -> None:
+    """Read as Clarity 2, the one refusal names the keyword: `g` checks with `f`'s unknown
+    type, so `h`'s "get expects a tuple" is derived from it and not reported (a deployer
+    that reads the first diagnostic, as `bench/clarity_deployed_sample.py` does, then
+    deploys it as Clarity 3)."""
+    vm = ClarityVM(chain=SimpleChain(height=10, burn_height=20))
+    with pytest.raises(ClarityAnalysisError) as info:
+        vm.deploy("chain", CHAIN)
+    messages = [d.message for d in info.value.diagnostics]
+    assert len(messages) == 1 and messages[0].startswith("stacks-block-height is Clarity 3")
+    cid = vm.deploy("chain", CHAIN, clarity_version=3).contract_id
+    assert vm.read_only(cid, "h").result == "u10"
+
+
 # Clarity 4 code: a vault that pays out of the contract only within its allowance, and hashes
 # the code it trusts.
 VAULT = """
