@@ -148,7 +148,8 @@ def test_a_later_keyword_behind_calls_is_the_reason_given() -> None:
     with pytest.raises(ClarityAnalysisError) as info:
         vm.deploy("chain", CHAIN)
     messages = [d.message for d in info.value.diagnostics]
-    assert len(messages) == 1 and messages[0].startswith("stacks-block-height is Clarity 3")
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("stacks-block-height is Clarity 3")
     cid = vm.deploy("chain", CHAIN, clarity_version=3).contract_id
     assert vm.read_only(cid, "h").result == "u10"
 
