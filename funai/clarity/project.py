@@ -197,16 +197,27 @@ _CONST_LITERAL = re.compile(
 )
 
 
+# An `is-eq` of plain operands (no nested form): its principal literals are compared, never
+# called or passed where a trait is expected.
+_COMPARED = re.compile(r"\(\s*is-eq\s[^()]*\)")
+
+
 def weak_references(source: str, deployer: str) -> list[str]:
     """The contracts ``source`` names only as a constant's whole value (``(define-constant
-    OWNER .dex)``): softer still than other literals when ordering (a literal passed as an
-    argument may have to name a deployed contract; an address kept in a constant rarely)."""
+    OWNER .dex)``) or in a comparison (``(is-eq contract-caller .strategy)``): softer still
+    than other literals when ordering (a literal passed as an argument may have to name a
+    deployed contract; an address kept in a constant or compared with a caller does not).
+    Fast Pool's and Xverse's mainnet pool members compare their caller with the strategy
+    that passes them where its trait is expected, so they deploy first."""
     text = _blank(source)
-    consts: list[str] = []
+    named: list[str] = []
     for m in _CONST_LITERAL.finditer(text):
-        consts.extend(soft_references(m.group(1), deployer))
-    elsewhere = set(soft_references(_CONST_LITERAL.sub(" ", text), deployer))
-    return [c for c in dict.fromkeys(consts) if c not in elsewhere]
+        named.extend(soft_references(m.group(1), deployer))
+    for m in _COMPARED.finditer(text):
+        named.extend(soft_references(m.group(0), deployer))
+    rest = _COMPARED.sub(" ", _CONST_LITERAL.sub(" ", text))
+    elsewhere = set(soft_references(rest, deployer))
+    return [c for c in dict.fromkeys(named) if c not in elsewhere]
 
 
 def references(source: str, deployer: str) -> list[Reference]:

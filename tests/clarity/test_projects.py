@@ -226,6 +226,25 @@ def test_constant_literal_orders_last(tmp_path: Path) -> None:
     assert all(r.status == "deployed" for r in reports), [r.to_json() for r in reports]
 
 
+def test_compared_literal_orders_last(tmp_path: Path) -> None:
+    # The strategy passes .member where the trait is expected; the member only compares its
+    # caller with .strategy (Fast Pool's and Xverse's mainnet pools): the member deploys
+    # first although listed last, and each names the other.
+    strategy = (
+        "(use-trait t .a.t)\n(define-private (go (x <t>)) (contract-call? x value))\n"
+        "(define-public (run) (go .member))\n"
+    )
+    member = (
+        IMPL + "(define-public (only) (ok (asserts! (is-eq contract-caller .strategy) (err u1))))\n"
+    )
+    _write(tmp_path, {"a.clar": TRAIT, "strategy.clar": strategy, "member.clar": member})
+    project = load_files([tmp_path / n for n in ("a.clar", "strategy.clar", "member.clar")])
+    assert weak_references(member, DEFAULT_SENDER) == [f"{DEFAULT_SENDER}.strategy"]
+    reports = deploy_project(ClarityVM(), project)
+    assert [r.contract.name for r in reports] == ["a", "member", "strategy"]
+    assert all(r.status == "deployed" for r in reports), [r.to_json() for r in reports]
+
+
 def test_cycle_deploys_nothing(tmp_path: Path) -> None:
     _write(
         tmp_path,
