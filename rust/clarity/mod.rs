@@ -64,17 +64,9 @@ impl Outcome {
     /// The writes as [`Vm::call`] gives them: the last value of each key, in key order. Of
     /// writes in the order written (a batch's outcomes) and of writes already by key alike.
     pub fn writes_by_key(&self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        let mut w = self.writes.clone();
-        // A stable sort keeps each key's writes in the order written: its last is its value.
-        w.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::with_capacity(w.len());
-        for kv in w {
-            match out.last_mut() {
-                Some(last) if last.0 == kv.0 => *last = kv,
-                _ => out.push(kv),
-            }
-        }
-        out
+        // The journal's own reduction: the innermost (last) write of each key, by key.
+        let journal: scope::Scope<Option<Vec<u8>>, Vec<u8>> = self.writes.iter().cloned().collect();
+        journal.into_innermost()
     }
 
     /// A copy of this outcome with its writes by key ([`Outcome::writes_by_key`]).
