@@ -449,6 +449,19 @@ fn min_arity(span: Span, name: &str, args: &[Expr], n: usize) -> CResult<()> {
 /// whose functions take a trait ...).
 const MAX_TRAIT_DEPTH: u32 = 32;
 
+/// A `let` binding that may stand where a trait is expected: in Clarity 2 the reference
+/// types it with the contract principals it holds.
+enum LetBound {
+    /// A contract principal literal: passed where a trait is expected, the contract must
+    /// implement it.
+    Contract(Principal),
+    /// A literal constructor (`list`, `tuple`, `some`, `ok`, `err`), with an id of its own:
+    /// checked part by part through this defining expression, as a constant is (a mainnet
+    /// lending contract binds a list of tuples of token, pool and oracle contracts and
+    /// passes it to a list-of-tuples-of-traits parameter).
+    Parts(u64, Expr),
+}
+
 /// A literal constructor form (`list`, `tuple`, `some`, `ok`, `err`): what
 /// [`Checker::check_param`] walks part by part where a trait is expected.
 fn is_constructor(e: &Expr) -> bool {
@@ -494,18 +507,10 @@ pub struct Checker<'a> {
     /// such a constant with its contract principals, and its Clarity 2 argument check
     /// `clarity2_inner_type_check_type` walks into them).
     const_exprs: BTreeMap<Name, Expr>,
-    /// `let` bindings of a contract principal literal (by their index in `locals`): in
-    /// Clarity 2 the reference types such a binding with its contract, so it may be passed
-    /// where a trait is expected when the contract implements it.
-    let_principals: Vec<(usize, Principal)>,
-    /// `let` bindings of a literal constructor (`list`, `tuple`, `some`, `ok`, `err`), by
-    /// their index in `locals`, with an id of their own and their defining expression: in
-    /// Clarity 2 the reference types such a value with the contract principals inside it,
-    /// so where a trait is expected it is checked part by part through that expression, as
-    /// a constant is (a mainnet lending contract binds a list of tuples of token, pool and
-    /// oracle contracts and passes it to a list-of-tuples-of-traits parameter).
-    let_exprs: Vec<(usize, u64, Expr)>,
-    /// The id the next entry of `let_exprs` gets.
+    /// `let` bindings that may stand where a trait is expected, by their index in `locals`
+    /// (see [`LetBound`]).
+    lets: Vec<(usize, LetBound)>,
+    /// The id the next [`LetBound::Parts`] gets.
     next_let: u64,
     /// What was found to fit where a trait is expected, each checked once (a large constant
     /// list passed a thousand times would otherwise be walked a thousand times): contract
@@ -1103,8 +1108,7 @@ impl<'a> Checker<'a> {
             trait_cache: BTreeMap::new(),
             const_principals: BTreeMap::new(),
             const_exprs: BTreeMap::new(),
-            let_principals: Vec::new(),
-            let_exprs: Vec::new(),
+            lets: Vec::new(),
             next_let: 0,
             implements: BTreeSet::new(),
             fits: BTreeSet::new(),
@@ -1183,7 +1187,7 @@ impl<'a> Checker<'a> {
 
     fn check_function(&mut self, f: &FnDef) -> CResult<()> {
         self.locals = f.args.iter().cloned().collect();
-        self.clear_lets();
+        self.lets.clear();
         self.returns.clear();
         self.read_only = f.access == Access::ReadOnly;
         self.writes = false;
@@ -1207,7 +1211,7 @@ impl<'a> Checker<'a> {
             );
         }
         self.locals.clear();
-        self.clear_lets();
+        self.lets.clear();
         let mut nf = f.clone();
         nf.ret = ret;
         nf.writes = self.writes;
@@ -1218,7 +1222,7 @@ impl<'a> Checker<'a> {
     /// Checks a top-level expression (constant, initial value, or a deploy-time call).
     pub fn check_top(&mut self, e: &Expr, read_only: bool) -> CResult<Type> {
         self.locals.clear();
-        self.clear_lets();
+        self.lets.clear();
         self.returns.clear();
         self.read_only = read_only;
         self.writes = false;
@@ -1600,7 +1604,7 @@ impl<'a> Checker<'a> {
     /// Checks a call argument against a parameter type (trait conformance included).
     pub fn check_param_pub(&mut self, want: &Type, e: &Expr) -> CResult<()> {
         self.locals.clear();
-        self.clear_lets();
+        self.lets.clear();
         self.returns.clear();
         self.read_only = true;
         self.check_param(want, e)
@@ -1624,17 +1628,15 @@ impl<'a> Checker<'a> {
         // A `let` binding of a literal constructor, or a constant (not shadowed by a local),
         // is checked through its defining expression, once per expected type.
         if let ExprKind::Atom(a) = &e.kind {
-            let defined = match self.locals.position(a) {
-                Some(i) => self
-                    .let_exprs
-                    .iter()
-                    .rev()
-                    .find(|(j, _, _)| *j == i)
-                    .map(|(_, id, d)| (format!("let {id}|{want}"), d, false)),
-                None => self
-                    .const_exprs
+            let defined = if self.lookup_local(a).is_some() {
+                match self.let_bound(a) {
+                    Some(LetBound::Parts(id, d)) => Some((format!("let {id}|{want}"), d, false)),
+                    _ => None,
+                }
+            } else {
+                self.const_exprs
                     .get(a)
-                    .map(|d| (format!("constant {a}|{want}"), d, true)),
+                    .map(|d| (format!("constant {a}|{want}"), d, true))
             };
             if let Some((key, def, constant)) = defined {
                 if self.fits.contains(&key) {
@@ -1644,12 +1646,10 @@ impl<'a> Checker<'a> {
                 let (writes, returns) = (self.writes, self.returns.len());
                 let r = if constant {
                     let saved = std::mem::take(&mut self.locals);
-                    let saved_lets = std::mem::take(&mut self.let_principals);
-                    let saved_exprs = std::mem::take(&mut self.let_exprs);
+                    let saved_lets = std::mem::take(&mut self.lets);
                     let r = self.check_param(want, &def);
                     self.locals = saved;
-                    self.let_principals = saved_lets;
-                    self.let_exprs = saved_exprs;
+                    self.lets = saved_lets;
                     r
                 } else {
                     self.check_param(want, &def)
@@ -1718,12 +1718,22 @@ impl<'a> Checker<'a> {
         self.trait_admits(e.span, want, &t)
     }
 
+    /// What a `let` bound the local `a` to, when it may stand where a trait is expected.
+    fn let_bound(&self, a: &str) -> Option<&LetBound> {
+        let i = self.locals.position(a)?;
+        self.lets
+            .iter()
+            .rev()
+            .find(|(j, _)| *j == i)
+            .map(|(_, b)| b)
+    }
+
     /// The contract principal literal a `let` bound the local `e` names to, if any.
     fn let_principal(&self, e: &Expr) -> Option<Principal> {
-        let a = e.atom()?;
-        let i = self.locals.position(a)?;
-        let (_, p) = self.let_principals.iter().rev().find(|(j, _)| *j == i)?;
-        Some(p.clone())
+        match self.let_bound(e.atom()?)? {
+            LetBound::Contract(p) => Some(p.clone()),
+            LetBound::Parts(..) => None,
+        }
     }
 
     /// A contract principal literal passed where `tid` is expected must implement it.
@@ -1784,12 +1794,6 @@ impl<'a> Checker<'a> {
         r?;
         self.compatible.insert(pair);
         Ok(())
-    }
-
-    /// Forgets the `let` bindings (a function body or a top-level form begins or ends).
-    fn clear_lets(&mut self) {
-        self.let_principals.clear();
-        self.let_exprs.clear();
     }
 
     /// Does a value of type `have` fit `want`, where `want` has trait references somewhere?
@@ -1870,17 +1874,17 @@ impl<'a> Checker<'a> {
                         self.bind(l[0].span, bn, t)?;
                         let at = self.locals.len() - 1;
                         if let Some(p) = self.contract_principal_of(&l[1]) {
-                            self.let_principals.push((at, p));
+                            self.lets.push((at, LetBound::Contract(p)));
                         } else if is_constructor(&l[1]) {
-                            self.let_exprs.push((at, self.next_let, l[1].clone()));
+                            self.lets
+                                .push((at, LetBound::Parts(self.next_let, l[1].clone())));
                             self.next_let += 1;
                         }
                     }
                     self.check_seq(&args[1..])
                 })();
                 self.locals.truncate(mark);
-                self.let_principals.retain(|(i, _)| *i < mark);
-                self.let_exprs.retain(|(i, _, _)| *i < mark);
+                self.lets.retain(|(i, _)| *i < mark);
                 res
             }
             "begin" => {
