@@ -488,71 +488,96 @@ impl PyVm {
     ) -> PyResult<PyBatch> {
         const SHAPE: &str = "each call is a tuple or list (contract_id, function, args, \
                              sender): two str, a sequence of arguments, a str";
-        fn text<'a>(v: Bound<'a, PyAny>) -> PyResult<Bound<'a, PyString>> {
-            v.cast_into::<PyString>()
-                .map_err(|_| PyTypeError::new_err(SHAPE))
+        /// The UTF-8 text of `s`, for as long as `s` lives.
+        fn text_of<'t>(s: &Bound<'_, PyString>) -> PyResult<&'t str> {
+            let t = s.to_str()?;
+            // SAFETY: every str read here is an item of a tuple in `held` or a str in
+            // `made` below, both kept until the batch has run and `texts` is dropped; a
+            // tuple's items cannot be replaced and a str's text cannot change, so the UTF-8
+            // buffer `t` points into lives as long as the text is used.
+            Ok(unsafe { &*std::ptr::from_ref::<str>(t) })
         }
-        // The Python strings first, kept alive here (one flat list: per call its contract
-        // id, function, sender, then its arguments), so that the calls can borrow their
-        // UTF-8 text without copying it. An argument that is not a str is turned into one by
-        // `literal` (a Python callable); nothing runs before every call is read.
-        let mut owned: Vec<Bound<'_, PyString>> = Vec::with_capacity(calls.len() * 8);
+        // The calls' tuples (a list read as a tuple) and argument sequences are held here
+        // and their str items read in place, without taking a reference to each; an
+        // argument that is not a str is turned into one by `literal` (a Python callable)
+        // and kept in `made`. Nothing runs before every call is read. Per call, `texts`
+        // holds its contract id, function, sender, then its arguments.
+        let mut held: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(calls.len());
+        let mut made: Vec<Bound<'py, PyString>> = Vec::new();
+        let mut texts: Vec<&str> = Vec::with_capacity(calls.len() * 8);
+        // The object each text was read from: a str that is the very object at the same
+        // place in the call before (a block built from the same variables) is not read again.
+        let mut objs: Vec<*mut pyo3::ffi::PyObject> = Vec::with_capacity(calls.len() * 8);
         let mut shape: Vec<(usize, usize)> = Vec::with_capacity(calls.len());
-        let arg = |a: Bound<'py, PyAny>| -> PyResult<Bound<'py, PyString>> {
-            match a.cast_into::<PyString>() {
-                Ok(s) => Ok(s),
-                Err(e) => literal
-                    .call1((e.into_inner(),))?
-                    .cast_into::<PyString>()
-                    .map_err(|_| PyTypeError::new_err("literal() must return a str")),
-            }
-        };
-        // A tuple as it is, a list as a tuple (one way to read both).
-        fn as_tuple<'a>(v: &Bound<'a, PyAny>) -> Option<Bound<'a, PyTuple>> {
-            match v.cast::<PyTuple>() {
-                Ok(t) => Some(t.clone()),
-                Err(_) => v.cast::<PyList>().ok().map(|l| l.to_tuple()),
-            }
+        let mut prev: Option<(usize, usize)> = None;
+        // Reads `s`, the `i`th text of its call.
+        fn read(
+            s: &Bound<'_, PyString>,
+            i: usize,
+            prev: Option<(usize, usize)>,
+            objs: &mut Vec<*mut pyo3::ffi::PyObject>,
+            texts: &mut Vec<&str>,
+        ) -> PyResult<()> {
+            let p = s.as_ptr();
+            let same = prev
+                .filter(|&(ps, pn)| i < 3 + pn && objs[ps + i] == p)
+                .map(|(ps, _)| texts[ps + i]);
+            texts.push(match same {
+                Some(t) => t,
+                None => text_of(s)?,
+            });
+            objs.push(p);
+            Ok(())
         }
         for item in calls.iter() {
-            let start = owned.len();
-            let Some(fields) = as_tuple(&item).filter(|t| t.len() == 4) else {
-                return Err(PyTypeError::new_err(SHAPE));
+            let fields = match item.cast_into::<PyTuple>() {
+                Ok(t) => t,
+                Err(e) => match e.into_inner().cast_into::<PyList>() {
+                    Ok(l) => l.to_tuple(),
+                    Err(_) => return Err(PyTypeError::new_err(SHAPE)),
+                },
             };
-            owned.push(text(fields.get_item(0)?)?);
-            owned.push(text(fields.get_item(1)?)?);
-            owned.push(text(fields.get_item(3)?)?);
-            let args = fields.get_item(2)?;
-            match as_tuple(&args) {
-                Some(t) => {
-                    for a in t.iter() {
-                        owned.push(arg(a)?);
-                    }
-                }
-                None => {
-                    for a in args.try_iter().map_err(|_| PyTypeError::new_err(SHAPE))? {
-                        owned.push(arg(a?)?);
+            if fields.len() != 4 {
+                return Err(PyTypeError::new_err(SHAPE));
+            }
+            let start = texts.len();
+            for (i, at) in [0, 1, 3].into_iter().enumerate() {
+                let f = fields.get_borrowed_item(at)?;
+                let s = f
+                    .cast::<PyString>()
+                    .map_err(|_| PyTypeError::new_err(SHAPE))?;
+                read(&s, i, prev, &mut objs, &mut texts)?;
+            }
+            let args = fields.get_borrowed_item(2)?;
+            let args: Bound<'py, PyTuple> = match args.cast::<PyTuple>() {
+                Ok(t) => t.to_owned(),
+                Err(_) => match args.cast::<PyList>() {
+                    Ok(l) => l.to_tuple(),
+                    Err(_) => PyTuple::new(
+                        calls.py(),
+                        args.try_iter()
+                            .map_err(|_| PyTypeError::new_err(SHAPE))?
+                            .collect::<PyResult<Vec<_>>>()?,
+                    )?,
+                },
+            };
+            for (i, a) in args.iter_borrowed().enumerate() {
+                match a.cast::<PyString>() {
+                    Ok(s) => read(&s, 3 + i, prev, &mut objs, &mut texts)?,
+                    Err(_) => {
+                        let s = literal
+                            .call1((a,))?
+                            .cast_into::<PyString>()
+                            .map_err(|_| PyTypeError::new_err("literal() must return a str"))?;
+                        read(&s, 3 + i, prev, &mut objs, &mut texts)?;
+                        made.push(s);
                     }
                 }
             }
-            shape.push((start, owned.len() - start - 3));
-        }
-        // A str that is the very object at the same place in the call before (a block built
-        // from the same variables) is not read again.
-        let mut texts: Vec<&str> = Vec::with_capacity(owned.len());
-        let mut prev: Option<(usize, usize)> = None;
-        for &(start, nargs) in &shape {
-            for i in 0..3 + nargs {
-                let s = &owned[start + i];
-                let same = prev
-                    .filter(|&(ps, pn)| i < 3 + pn && owned[ps + i].as_ptr() == s.as_ptr())
-                    .map(|(ps, _)| texts[ps + i]);
-                texts.push(match same {
-                    Some(t) => t,
-                    None => s.to_str()?,
-                });
-            }
-            prev = Some((start, nargs));
+            shape.push((start, texts.len() - start - 3));
+            prev = shape.last().copied();
+            held.push(fields);
+            held.push(args);
         }
         // Principals repeated from the call before (the same text) are not decoded again;
         // one that does not decode refuses its call only.
