@@ -60,6 +60,7 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         self.items.is_empty()
     }
 
+    #[inline]
     pub fn push(&mut self, key: K, value: T) {
         if self.index.is_none() && self.items.len() >= INDEXED_FROM {
             let mut index = AHashMap::with_capacity(self.items.len() * 2);
@@ -77,6 +78,7 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
     }
 
     /// Drops the bindings made after the scope had `len` of them.
+    #[inline]
     pub fn truncate(&mut self, len: usize) {
         if let Some(index) = self.index.as_mut() {
             while self.items.len() > len {
@@ -113,6 +115,7 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
     }
 
     /// The innermost binding of `key`.
+    #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<&T>
     where
         K: Borrow<Q>,
@@ -122,6 +125,7 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
     }
 
     /// Where the innermost binding of `key` is (0: the first binding made).
+    #[inline]
     pub fn position<Q>(&self, key: &Q) -> Option<usize>
     where
         K: Borrow<Q>,
