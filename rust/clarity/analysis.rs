@@ -1192,9 +1192,14 @@ impl<'a> Checker<'a> {
         self.read_only = f.access == Access::ReadOnly;
         self.writes = false;
         let body_t = self.check(&f.body)?;
-        let mut ret = body_t;
-        for r in std::mem::take(&mut self.returns) {
-            ret = Type::union(&ret, &r).ok_or_else(|| {
+        // The reference's order: the early exits in the order met, then the body, each
+        // against the type so far by its 2.1 supertype (`track_return_type`).
+        let mut ret = Type::NoType;
+        for r in std::mem::take(&mut self.returns)
+            .into_iter()
+            .chain([body_t])
+        {
+            ret = Type::union_default_to(&ret, &r).ok_or_else(|| {
                 Diagnostic::new(
                     f.span,
                     format!("'{}' returns incompatible types {ret} and {r}", f.name),
@@ -1896,7 +1901,7 @@ impl<'a> Checker<'a> {
                 self.expect(&Type::Bool, &args[0])?;
                 let a = self.check(&args[1])?;
                 let b = self.check(&args[2])?;
-                Type::union(&a, &b).ok_or_else(|| {
+                Type::union_default_to(&a, &b).ok_or_else(|| {
                     Diagnostic::new(
                         span,
                         format!("if branches have incompatible types {a} and {b}"),
@@ -1940,7 +1945,7 @@ impl<'a> Checker<'a> {
                         )
                     }
                 };
-                Type::union(&a, &b).ok_or_else(|| {
+                Type::union_default_to(&a, &b).ok_or_else(|| {
                     Diagnostic::new(
                         span,
                         format!("match branches have incompatible types {a} and {b}"),
@@ -2703,7 +2708,7 @@ impl<'a> Checker<'a> {
             "list" => {
                 let mut u = Type::NoType;
                 for t in ts {
-                    u = match Type::union(&u, t) {
+                    u = match Type::union_default_to(&u, t) {
                         Some(x) => x,
                         None => return bad("list elements of one type"),
                     };
@@ -2746,10 +2751,12 @@ impl<'a> Checker<'a> {
                     (Type::Buff(x), Type::Buff(y)) => Type::Buff(sum(*x, *y)),
                     (Type::Ascii(x), Type::Ascii(y)) => Type::Ascii(sum(*x, *y)),
                     (Type::Utf8(x), Type::Utf8(y)) => Type::Utf8(sum(*x, *y)),
-                    (Type::List(e1, x), Type::List(e2, y)) => match Type::union(e1, e2) {
-                        Some(e) => Type::list(e, sum(*x, *y)),
-                        None => return bad("two sequences of one type"),
-                    },
+                    (Type::List(e1, x), Type::List(e2, y)) => {
+                        match Type::union_default_to(e1, e2) {
+                            Some(e) => Type::list(e, sum(*x, *y)),
+                            None => return bad("two sequences of one type"),
+                        }
+                    }
                     _ => return bad("two sequences of one type"),
                 };
                 limited(span, t)?
