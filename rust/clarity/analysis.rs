@@ -283,13 +283,14 @@ pub fn is_unbindable_in(name: &str, version: u8) -> bool {
     is_unbindable(name) && !ops::absent_in(name, version)
 }
 
-/// Names a Clarity 2 contract may not use for a `let`/`match` binding or a function
-/// argument. The reference's analysis only refuses names the contract defines there; the
-/// names of builtin functions (`err`, `list`, `map`, ...) pass it. A function argument so
-/// named is an ordinary variable; a `let` or `match` binding so named is refused by the
-/// reference when it is evaluated (`NameAlreadyUsed` at run time), and by our evaluator
-/// likewise. Keywords (`tx-sender`, `none`, ...), `define-*` and the refused functions stay
-/// refused here: such a binding could never be used as a variable.
+/// Names a Clarity 2 contract may not use for a `let`/`match` binding. The reference's
+/// analysis only refuses names the contract defines there; the names of builtin functions
+/// (`err`, `list`, `map`, ...) pass it, and its evaluator refuses such a binding when it is
+/// made (`NameAlreadyUsed` at run time), as ours does. (A function argument so named passes
+/// its analysis too, but its evaluator refuses to define the function at deploy: arguments
+/// are checked with [`is_reserved_in`].) Keywords (`tx-sender`, `none`, ...), `define-*` and
+/// the refused functions stay refused here: such a binding could never be used as a
+/// variable.
 pub fn is_unbindable(name: &str) -> bool {
     is_reserved(name) && !is_builtin(name)
 }
@@ -493,6 +494,8 @@ pub struct Checker<'a> {
     pub c: Contract,
     r: &'a mut dyn Resolver,
     locals: Scope<Type>,
+    /// How many of `locals` are the checked function's arguments (the first ones).
+    nargs: usize,
     returns: Vec<Type>,
     read_only: bool,
     writes: bool,
@@ -708,7 +711,10 @@ pub fn analyze(
                             Diagnostic::new(p.span, "expected (argument-name type)")
                         })?;
                         let pn = atom_arg(&pl[0], "an argument name")?;
-                        if is_unbindable_in(pn, version) {
+                        // The reference's evaluator defines a function only if no argument
+                        // is named like a builtin (`check_legal_define` at deploy: its
+                        // analysis lets `list` or `map` pass, the deployment then fails).
+                        if is_reserved_in(pn, version) {
                             return err(pl[0].span, format!("'{pn}' is a reserved name"));
                         }
                         // Two arguments of one name pass the reference's analysis (the
@@ -750,7 +756,9 @@ pub fn analyze(
     ck.c.top = tops.into_iter().map(|(_, t)| t).collect();
     // An argument may not be named like a definition that comes before its function in the
     // reference's order: its type checker compares argument names with the names defined so
-    // far (check_name_used). Zest's pool-borrow names a function and its argument `flashloan`.
+    // far (check_name_used), and its evaluator, defining the function at deploy, with every
+    // definition made so far, read-only functions included (`check_legal_define`). Zest's
+    // pool-borrow names a function and its argument `flashloan`, defined in that order.
     for f in ck.c.fns.values() {
         let f_rank = ck.def_rank.get(&f.name).copied();
         for (a, _) in &f.args {
@@ -758,11 +766,7 @@ pub fn analyze(
                 (Some(&r), Some(fr)) => r < fr,
                 _ => true,
             };
-            let read_only_fn =
-                ck.c.fns
-                    .get(a)
-                    .is_some_and(|g| g.access == Access::ReadOnly);
-            if names.contains(a) && earlier && !read_only_fn {
+            if names.contains(a) && earlier {
                 diags.push(Diagnostic::new(
                     f.span,
                     format!("argument '{a}' shadows a definition"),
@@ -877,6 +881,18 @@ pub fn analyze(
         }
     }
     if diags.is_empty() {
+        let fns: BTreeSet<Name> = ck.c.fns.keys().cloned().collect();
+        let rebinding_refused = ck.c.version >= 2;
+        for f in ck.c.fns.values_mut() {
+            let f = Arc::make_mut(f);
+            let args: Vec<Name> = f.args.iter().map(|(n, _)| n.clone()).collect();
+            slots::mark_refused_bindings(
+                &mut f.body,
+                &args,
+                &|n| fns.contains(n),
+                rebinding_refused,
+            );
+        }
         Ok(ck.c)
     } else {
         diags.sort_by_key(|d| d.span);
@@ -1102,6 +1118,7 @@ impl<'a> Checker<'a> {
             c,
             r,
             locals: Scope::new(),
+            nargs: 0,
             returns: Vec::new(),
             read_only: false,
             writes: false,
@@ -1187,6 +1204,7 @@ impl<'a> Checker<'a> {
 
     fn check_function(&mut self, f: &FnDef) -> CResult<()> {
         self.locals = f.args.iter().cloned().collect();
+        self.nargs = f.args.len();
         self.lets.clear();
         self.returns.clear();
         self.read_only = f.access == Access::ReadOnly;
@@ -1216,6 +1234,7 @@ impl<'a> Checker<'a> {
             );
         }
         self.locals.clear();
+        self.nargs = 0;
         self.lets.clear();
         let mut nf = f.clone();
         nf.ret = ret;
@@ -1227,6 +1246,7 @@ impl<'a> Checker<'a> {
     /// Checks a top-level expression (constant, initial value, or a deploy-time call).
     pub fn check_top(&mut self, e: &Expr, read_only: bool) -> CResult<Type> {
         self.locals.clear();
+        self.nargs = 0;
         self.lets.clear();
         self.returns.clear();
         self.read_only = read_only;
@@ -1472,8 +1492,47 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
+    /// The type of the local a name stands for. As in the reference's checker, trait
+    /// references live apart from other locals and are looked up first: a trait-typed
+    /// argument (in Clarity 2 code, any trait-typed binding) is what its name means even
+    /// where a `let` or `match` has bound the name again (see [`Checker::bind`]).
     fn lookup_local(&self, n: &str) -> Option<&Type> {
-        self.locals.get(n)
+        self.local_position(n)
+            .and_then(|i| self.locals.at(i))
+            .map(|(_, t)| t)
+    }
+
+    /// Where the local a name stands for is in `locals` (see [`Checker::lookup_local`]).
+    fn local_position(&self, n: &str) -> Option<usize> {
+        self.locals
+            .position_where(n, |i, t| self.is_trait_ref(i, t))
+            .or_else(|| self.locals.position(n))
+    }
+
+    /// Whether the local at `position` of type `t` is a trait reference in the reference's
+    /// sense (its `traits_references`, apart from the variables): a trait-typed function
+    /// argument, or in Clarity 2 and later any trait-typed `let`/`match` binding.
+    fn is_trait_ref(&self, position: usize, t: &Type) -> bool {
+        matches!(t, Type::Trait(_)) && (position < self.nargs || self.c.version >= 2)
+    }
+
+    /// A `contract-call?` target or `contract-of` argument naming a trait reference that a
+    /// `let` or `match` inside its scope bound again: the reference calls the trait
+    /// reference, this evaluator would take the newer binding; refused rather than run
+    /// differently.
+    fn trait_ref_not_rebound(&self, e: &Expr) -> CResult<()> {
+        if let Some(a) = e.atom() {
+            if self.local_position(a) != self.locals.position(a.as_ref()) {
+                return err(
+                    e.span,
+                    format!(
+                        "'{a}' names a trait reference that a let or match binds again: \
+                         a contract-call? or contract-of through it is not supported"
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The contract a contract principal literal, or a constant bound to one, stands for.
@@ -1514,17 +1573,30 @@ impl<'a> Checker<'a> {
         // The reference's `check_name_used` does not look at read-only functions: a binding
         // may be named like one (a mainnet prediction market binds `quote`, the name of its
         // read-only function); calls still name the function, values the binding.
+        // Its `check_name_used` sees the definitions checked so far, in its order: not the
+        // function being checked (its type is recorded after its body), nor later ones (a
+        // mainnet contract binds the name of the very function it is in).
+        let earlier = match (self.cur_rank, self.def_rank.get(n)) {
+            (Some(cur), Some(&r)) => r < cur,
+            _ => true,
+        };
         let names_fn = self
             .c
             .fns
             .get(n)
             .is_some_and(|f| f.access != Access::ReadOnly);
-        if self.lookup_local(n).is_some()
-            || self.c.const_types.contains_key(n)
+        let defined = self.c.const_types.contains_key(n)
             || names_fn
             || self.c.vars.contains_key(n)
-            || self.c.maps.contains_key(n)
-        {
+            || self.c.maps.contains_key(n);
+        // Its local check looks at the variables only, not at trait references: a `let`
+        // may bind the name of a trait-typed argument (a CityCoins DAO template rebinds
+        // `token-contract` to `(contract-of token-contract)`).
+        let variable = self
+            .locals
+            .position_where(n, |i, t| !self.is_trait_ref(i, t))
+            .is_some();
+        if variable || (defined && earlier) {
             return err(span, format!("'{n}' shadows an existing name"));
         }
         self.locals.push(n.clone(), t);
@@ -1609,6 +1681,7 @@ impl<'a> Checker<'a> {
     /// Checks a call argument against a parameter type (trait conformance included).
     pub fn check_param_pub(&mut self, want: &Type, e: &Expr) -> CResult<()> {
         self.locals.clear();
+        self.nargs = 0;
         self.lets.clear();
         self.returns.clear();
         self.read_only = true;
@@ -1652,9 +1725,11 @@ impl<'a> Checker<'a> {
                 let r = if constant {
                     let saved = std::mem::take(&mut self.locals);
                     let saved_lets = std::mem::take(&mut self.lets);
+                    let saved_nargs = std::mem::replace(&mut self.nargs, 0);
                     let r = self.check_param(want, &def);
                     self.locals = saved;
                     self.lets = saved_lets;
+                    self.nargs = saved_nargs;
                     r
                 } else {
                     self.check_param(want, &def)
@@ -1725,7 +1800,7 @@ impl<'a> Checker<'a> {
 
     /// What a `let` bound the local `a` to, when it may stand where a trait is expected.
     fn let_bound(&self, a: &str) -> Option<&LetBound> {
-        let i = self.locals.position(a)?;
+        let i = self.local_position(a)?;
         self.lets
             .iter()
             .rev()
@@ -2126,6 +2201,7 @@ impl<'a> Checker<'a> {
             }
             "contract-of" => {
                 arity(span, n, args, 1)?;
+                self.trait_ref_not_rebound(&args[0])?;
                 match self.check(&args[0])? {
                     Type::Trait(tid) => {
                         self.trait_in_scope(args[0].span, &tid)?;
@@ -2518,6 +2594,7 @@ impl<'a> Checker<'a> {
                 Ok(f.ret.clone())
             }
             (ExprKind::Atom(a), None) => {
+                self.trait_ref_not_rebound(&args[0])?;
                 let t = self.lookup_local(a).cloned();
                 let Some(Type::Trait(tid)) = t else {
                     return err(args[0].span, "contract-call? expects a contract principal literal or a trait reference argument");

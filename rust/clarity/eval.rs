@@ -934,6 +934,15 @@ impl<'h> Exec<'h> {
     /// reference) but is refused when bound (the reference's run-time `NameAlreadyUsed`).
     fn binding_name<'e>(&self, e: &'e Expr) -> EResult<&'e Name> {
         let n = self.name_of(e)?;
+        if e.op == ops::USED_NAME {
+            return rt(
+                e.span,
+                format!(
+                    "'{n}' cannot be bound: it names a function of the contract or a binding \
+                     already made in this call"
+                ),
+            );
+        }
         if e.op != ops::PLAIN {
             return rt(
                 e.span,

@@ -272,6 +272,9 @@ pub const ALLOWANCE: Op = 128;
 pub const STACKS_BLOCK_TIME: Op = 129;
 /// `current-contract` (Clarity 4)
 pub const CURRENT_CONTRACT: Op = 130;
+/// Not a builtin: a `let`/`match` binding name the reference's evaluator refuses when it binds
+/// it (`NameAlreadyUsed`), marked after analysis (`slots::mark_refused_bindings`).
+pub const USED_NAME: Op = 255;
 
 /// The op of an atom (`PLAIN` for an ordinary name).
 pub fn op_of(name: &str) -> Op {

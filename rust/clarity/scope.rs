@@ -137,6 +137,33 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         }
     }
 
+    /// Where the innermost binding of `key` for which `keep(position, value)` holds is.
+    pub fn position_where<Q>(&self, key: &Q, keep: impl Fn(usize, &T) -> bool) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        match &self.index {
+            Some(index) => {
+                let mut at = index.get(key).copied();
+                while let Some(i) = at {
+                    if keep(i, &self.items[i].1) {
+                        return Some(i);
+                    }
+                    at = self.shadows[i];
+                }
+                None
+            }
+            None => self
+                .items
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(i, (n, v))| n.borrow() == key && keep(*i, v))
+                .map(|(i, _)| i),
+        }
+    }
+
     /// Every binding, in the order made.
     pub fn into_items(self) -> Vec<(K, T)> {
         self.items
@@ -234,6 +261,39 @@ mod tests {
             s.truncate(keep);
             plain.truncate(keep);
             assert_eq!(s.len(), keep);
+            check(&s, &plain);
+        }
+    }
+
+    /// `position_where` answers like a scan for the innermost binding that passes, through
+    /// shadowing, across the index threshold and after truncations.
+    #[test]
+    fn position_where_matches_a_scan() {
+        let mut s: Scope<usize> = Scope::new();
+        let mut plain: Vec<(Name, usize)> = Vec::new();
+        let check = |s: &Scope<usize>, plain: &[(Name, usize)]| {
+            for k in 0..5 {
+                let n = format!("n{k}");
+                for m in 1..4 {
+                    let want = plain
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .find(|(_, (key, v))| key.as_ref() == n && v % m == 0)
+                        .map(|(i, _)| i);
+                    assert_eq!(s.position_where(n.as_str(), |_, v| v % m == 0), want);
+                }
+            }
+        };
+        for i in 0..40 {
+            let n = Name::from(format!("n{}", i % 5));
+            s.push(n.clone(), i);
+            plain.push((n, i));
+            check(&s, &plain);
+        }
+        for keep in [30, 16, 15, 3] {
+            s.truncate(keep);
+            plain.truncate(keep);
             check(&s, &plain);
         }
     }

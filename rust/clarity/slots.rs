@@ -124,6 +124,109 @@ fn walk_match(items: &mut [Expr], scope: &mut Names) {
     }
 }
 
+/// Marks ([`ops::USED_NAME`]) the `let` and `match` binding names of a function body that the
+/// reference's evaluator refuses when it makes the binding (`NameAlreadyUsed` in its
+/// `special_let` and `eval_with_new_binding`): the name of any function of the contract
+/// (`is_fn`; its check of names at deploy looks only at the public and private functions
+/// defined so far, its evaluator at every function), and, when `rebinding_refused` (Clarity 2
+/// and later, where arguments of every type are variables), a name already bound in the call:
+/// what analysis lets through there is a trait reference bound again. The evaluator aborts
+/// the call when it reaches a marked binding.
+pub fn mark_refused_bindings(
+    body: &mut Expr,
+    args: &[Name],
+    is_fn: &dyn Fn(&str) -> bool,
+    rebinding_refused: bool,
+) {
+    let mut scope = Names::with_capacity(args.len());
+    for a in args {
+        scope.push(a.clone(), ());
+    }
+    let mut refused = |name: &mut Expr, scope: &Names| {
+        if let Some(n) = name.atom() {
+            if name.op == ops::PLAIN
+                && (is_fn(n) || (rebinding_refused && scope.get(n.as_ref()).is_some()))
+            {
+                name.op = ops::USED_NAME;
+            }
+        }
+    };
+    mark(body, &mut scope, &mut refused);
+}
+
+fn mark(e: &mut Expr, scope: &mut Names, refused: &mut dyn FnMut(&mut Expr, &Names)) {
+    let ExprKind::List(items) = &mut e.kind else {
+        return;
+    };
+    match items.first().map(|h| h.op) {
+        Some(ops::LET) => {
+            let at = scope.len();
+            let mut well_formed = true;
+            if let Some(ExprKind::List(binds)) = items.get_mut(1).map(|b| &mut b.kind) {
+                for b in binds.iter_mut() {
+                    let ExprKind::List(pair) = &mut b.kind else {
+                        well_formed = false;
+                        break;
+                    };
+                    let [name, value] = pair.as_mut_slice() else {
+                        well_formed = false;
+                        break;
+                    };
+                    mark(value, scope, refused);
+                    refused(name, scope);
+                    match name.atom() {
+                        Some(n) => scope.push(n.clone(), ()),
+                        None => {
+                            well_formed = false;
+                            break;
+                        }
+                    }
+                }
+            }
+            if well_formed {
+                for body in items.iter_mut().skip(2) {
+                    mark(body, scope, refused);
+                }
+            }
+            scope.truncate(at);
+        }
+        Some(ops::MATCH) if matches!(items.len(), 5 | 6) => {
+            fn branch(
+                name: &mut Expr,
+                body: &mut Expr,
+                scope: &mut Names,
+                refused: &mut dyn FnMut(&mut Expr, &Names),
+            ) {
+                refused(name, scope);
+                let at = scope.len();
+                if let Some(n) = name.atom() {
+                    scope.push(n.clone(), ());
+                }
+                mark(body, scope, refused);
+                scope.truncate(at);
+            }
+            match items.as_mut_slice() {
+                [_, input, some, some_body, none_body] => {
+                    mark(input, scope, refused);
+                    branch(some, some_body, scope, refused);
+                    mark(none_body, scope, refused);
+                }
+                [_, input, ok, ok_body, err, err_body] => {
+                    mark(input, scope, refused);
+                    branch(ok, ok_body, scope, refused);
+                    branch(err, err_body, scope, refused);
+                }
+                _ => {}
+            }
+        }
+        _ => {
+            for a in items.iter_mut().skip(1) {
+                mark(a, scope, refused);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
