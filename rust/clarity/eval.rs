@@ -242,6 +242,20 @@ pub fn value_key(parts: &[&[u8]], v: &Value) -> Vec<u8> {
     k
 }
 
+/// `var-set`, the map functions and `get-block-info?` with more arguments than they take:
+/// the reference's analysis lets the extra ones pass unchecked and its evaluator aborts the
+/// call (`check_argument_count`), before evaluating any. (A mainnet airdrop contract has a
+/// `var-set` of three arguments.)
+fn extra_arguments_abort(span: Span, n: &str, args: &[Expr], want: usize) -> EResult<()> {
+    if args.len() != want {
+        return rt(
+            span,
+            format!("{n} expects {want} argument(s), got {}", args.len()),
+        );
+    }
+    Ok(())
+}
+
 /// The asset identifier `contract::token` of an event, as a string-ascii value.
 pub(crate) fn asset_id(contract: &str, token: &str) -> Value {
     let mut s = Vec::with_capacity(contract.len() + 2 + token.len());
@@ -1089,6 +1103,7 @@ impl<'h> Exec<'h> {
                 }
             }
             ops::VAR_SET => {
+                extra_arguments_abort(span, n, args, 2)?;
                 self.need_write(f, span, n)?;
                 let v = self.name_of(&args[0])?;
                 let val = self.eval(f, env, &args[1])?;
@@ -1097,6 +1112,12 @@ impl<'h> Exec<'h> {
                 Ok(Value::Bool(true))
             }
             ops::MAP_GET_Q | ops::MAP_SET | ops::MAP_INSERT | ops::MAP_DELETE => {
+                let want = if matches!(op, ops::MAP_GET_Q | ops::MAP_DELETE) {
+                    2
+                } else {
+                    3
+                };
+                extra_arguments_abort(span, n, args, want)?;
                 let m = self.name_of(&args[0])?;
                 let kv = self.eval(f, env, &args[1])?;
                 let k = key(&[
@@ -1220,6 +1241,7 @@ impl<'h> Exec<'h> {
             | ops::GET_BURN_BLOCK_INFO_Q
             | ops::GET_STACKS_BLOCK_INFO_Q
             | ops::GET_TENURE_INFO_Q => {
+                extra_arguments_abort(span, n, args, 2)?;
                 let prop = self.name_of(&args[0])?;
                 let h = match self.eval(f, env, &args[1])? {
                     Value::UInt(h) => h,
