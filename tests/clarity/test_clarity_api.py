@@ -259,10 +259,10 @@ def test_call_many_takes_python_values_and_leaves_the_store_alone_on_failure() -
     with pytest.raises(TypeError, match="cannot pass int"):
         vm.call_many([(cid, "echo", [5, True], DEFAULT_SENDER)])
     assert vm.call_many([[cid, "echo", ["0x", "true"], W1]])[0].committed  # type: ignore[list-item]
-    # arguments from any iterable, Python values among them; texts built per call (not the
-    # same objects from one call to the next) are each read
+    # arguments from any iterable (beyond the annotated Sequence), Python values among them;
+    # texts built per call (not the same objects from one call to the next) are each read
     made = vm.call_many(
-        [(cid, "echo", (a for a in (bytes([i]), f"{i % 2 == 0}".lower())), W1) for i in (1, 2)]
+        [(cid, "echo", (a for a in (bytes([i]), f"{i % 2 == 0}".lower())), W1) for i in (1, 2)]  # type: ignore[misc]
     )
     assert [r.result for r in made] == ["(ok {b: 0x01, f: false})", "(ok {b: 0x02, f: true})"]
     with pytest.raises(TypeError, match="tuple or list"):
