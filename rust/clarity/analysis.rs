@@ -1571,11 +1571,11 @@ impl<'a> Checker<'a> {
             return err(span, format!("'{n}' is a reserved name"));
         }
         // The reference's `check_name_used` does not look at read-only functions: a binding
-        // may be named like one (a mainnet prediction market binds `quote`, the name of its
-        // read-only function); calls still name the function, values the binding.
-        // Its `check_name_used` sees the definitions checked so far, in its order: not the
-        // function being checked (its type is recorded after its body), nor later ones (a
-        // mainnet contract binds the name of the very function it is in).
+        // may be named like one at deploy (its evaluator, which knows every function, then
+        // refuses the binding when it is made: `slots::mark_refused_bindings`). It sees the
+        // definitions checked so far, in its order: not the function being checked (its
+        // type is recorded after its body), nor later ones (a mainnet contract binds the
+        // name of the very function it is in).
         let earlier = match (self.cur_rank, self.def_rank.get(n)) {
             (Some(cur), Some(&r)) => r < cur,
             _ => true,
