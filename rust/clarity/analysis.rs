@@ -724,9 +724,7 @@ pub fn analyze(
                     }
                     let dup = duplicate_arg(&params);
                     if declare(n, e.span, &mut diags) {
-                        let mut body = args[1].clone();
-                        let names: Vec<Name> = params.iter().map(|(p, _)| p.clone()).collect();
-                        slots::resolve(&mut body, &names);
+                        let body = args[1].clone();
                         ck.c.fns.insert(
                             n.clone(),
                             Arc::new(FnDef {
@@ -883,15 +881,14 @@ pub fn analyze(
     if diags.is_empty() {
         let fns: BTreeSet<Name> = ck.c.fns.keys().cloned().collect();
         let rebinding_refused = ck.c.version >= 2;
+        // Local slots, and the binding names the reference's evaluator refuses, written
+        // once every function is known (see `slots::resolve`).
         for f in ck.c.fns.values_mut() {
             let f = Arc::make_mut(f);
             let args: Vec<Name> = f.args.iter().map(|(n, _)| n.clone()).collect();
-            slots::mark_refused_bindings(
-                &mut f.body,
-                &args,
-                &|n| fns.contains(n),
-                rebinding_refused,
-            );
+            slots::resolve(&mut f.body, &args, &|n, bound| {
+                fns.contains(n) || (rebinding_refused && bound)
+            });
         }
         Ok(ck.c)
     } else {
@@ -1572,7 +1569,7 @@ impl<'a> Checker<'a> {
         }
         // The reference's `check_name_used` does not look at read-only functions: a binding
         // may be named like one at deploy (its evaluator, which knows every function, then
-        // refuses the binding when it is made: `slots::mark_refused_bindings`). It sees the
+        // refuses the binding when it is made: `slots::resolve`). It sees the
         // definitions checked so far, in its order: not the function being checked (its
         // type is recorded after its body), nor later ones (a mainnet contract binds the
         // name of the very function it is in).

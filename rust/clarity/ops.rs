@@ -273,7 +273,7 @@ pub const STACKS_BLOCK_TIME: Op = 129;
 /// `current-contract` (Clarity 4)
 pub const CURRENT_CONTRACT: Op = 130;
 /// Not a builtin: a `let`/`match` binding name the reference's evaluator refuses when it binds
-/// it (`NameAlreadyUsed`), marked after analysis (`slots::mark_refused_bindings`).
+/// it (`NameAlreadyUsed`), marked after analysis (`slots::resolve`).
 pub const USED_NAME: Op = 255;
 
 /// The op of an atom (`PLAIN` for an ordinary name).

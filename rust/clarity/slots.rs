@@ -3,8 +3,8 @@
 //! A call's locals ([`super::eval`]'s `Env`) are its arguments, in order, then the `let` and
 //! `match` names bound so far, innermost last; nothing else binds. So the position of the
 //! binding a name refers to is known from the body alone. [`resolve`] writes it into each
-//! atom ([`Expr::slot`]) once, when the function is defined, and makes the atom's name the
-//! very `Arc` the binding will carry. The evaluator takes the binding at that slot when its
+//! atom ([`Expr::slot`]) once, when the contract has been analysed, and makes the atom's name
+//! the very `Arc` the binding will carry. The evaluator takes the binding at that slot when its
 //! name is that same `Arc` (pointer equality, no string comparison) and otherwise looks the
 //! name up as before, so a slot can only ever save a search, never change an answer.
 
@@ -20,16 +20,33 @@ type Names = Scope<(), Name>;
 /// Largest slot written (beyond it, names are looked up).
 const MAX_SLOT: usize = (Expr::NO_SLOT - 1) as usize;
 
-/// Writes the local slots of a function body whose arguments are `args` (in order).
-pub fn resolve(body: &mut Expr, args: &[Name]) {
+/// Whether the reference's evaluator refuses a `let`/`match` binding of this name when it is
+/// made (`NameAlreadyUsed`), given whether the name is already bound in the call.
+pub type Refused<'a> = &'a dyn Fn(&str, bool) -> bool;
+
+/// Writes the local slots of a function body whose arguments are `args` (in order), and
+/// marks ([`ops::USED_NAME`]) the `let` and `match` binding names that `refused` names: the
+/// evaluator aborts the call when it reaches one (analysis, once every function of the
+/// contract is known, passes the reference's rule: a name of any function of the contract,
+/// and in Clarity 2 and later a name already bound in the call).
+pub fn resolve(body: &mut Expr, args: &[Name], refused: Refused<'_>) {
     let mut scope = Names::with_capacity(args.len());
     for a in args {
         scope.push(a.clone(), ());
     }
-    walk(body, &mut scope);
+    walk(body, &mut scope, refused);
 }
 
-fn walk(e: &mut Expr, scope: &mut Names) {
+/// Marks the binding name `name` when `refused` names it (see [`resolve`]).
+fn mark(name: &mut Expr, scope: &Names, refused: Refused<'_>) {
+    if let Some(n) = name.atom() {
+        if name.op == ops::PLAIN && refused(n, scope.get(n.as_ref()).is_some()) {
+            name.op = ops::USED_NAME;
+        }
+    }
+}
+
+fn walk(e: &mut Expr, scope: &mut Names, refused: Refused<'_>) {
     let op = e.op;
     match &mut e.kind {
         ExprKind::Atom(n) => {
@@ -50,12 +67,12 @@ fn walk(e: &mut Expr, scope: &mut Names) {
             }
         }
         ExprKind::List(items) => match items.first().map(|h| h.op) {
-            Some(ops::LET) => walk_let(items, scope),
-            Some(ops::MATCH) => walk_match(items, scope),
+            Some(ops::LET) => walk_let(items, scope, refused),
+            Some(ops::MATCH) => walk_match(items, scope, refused),
             // The head is a name, not a value; the rest are evaluated where they stand.
             _ => {
                 for a in items.iter_mut().skip(1) {
-                    walk(a, scope);
+                    walk(a, scope, refused);
                 }
             }
         },
@@ -66,30 +83,31 @@ fn walk(e: &mut Expr, scope: &mut Names) {
 /// `(let ((n1 e1) (n2 e2) ...) body...)`: each `e` sees the names bound before it, the body
 /// all of them. A malformed binding aborts the call where it stands, so nothing after it
 /// is given slots.
-fn walk_let(items: &mut [Expr], scope: &mut Names) {
-    let mark = scope.len();
+fn walk_let(items: &mut [Expr], scope: &mut Names, refused: Refused<'_>) {
+    let at = scope.len();
     let well_formed = match items.get_mut(1).map(|b| &mut b.kind) {
-        Some(ExprKind::List(binds)) => binds.iter_mut().all(|b| bind(b, scope)),
+        Some(ExprKind::List(binds)) => binds.iter_mut().all(|b| bind(b, scope, refused)),
         _ => true,
     };
     if well_formed {
         for body in items.iter_mut().skip(2) {
-            walk(body, scope);
+            walk(body, scope, refused);
         }
     }
-    scope.truncate(mark);
+    scope.truncate(at);
 }
 
 /// One `(name value)` binding of a `let`: the value's slots, then the name bound. False for
 /// a malformed binding.
-fn bind(b: &mut Expr, scope: &mut Names) -> bool {
+fn bind(b: &mut Expr, scope: &mut Names, refused: Refused<'_>) -> bool {
     let ExprKind::List(pair) = &mut b.kind else {
         return false;
     };
     let [name, value] = pair.as_mut_slice() else {
         return false;
     };
-    walk(value, scope);
+    walk(value, scope, refused);
+    mark(name, scope, refused);
     let Some(n) = name.atom() else {
         return false;
     };
@@ -100,130 +118,28 @@ fn bind(b: &mut Expr, scope: &mut Names) -> bool {
 /// `(match opt some-name some-branch none-branch)` and
 /// `(match resp ok-name ok-branch err-name err-branch)`: the input sees the enclosing
 /// names, each branch those plus its own. Any other shape is left to the evaluator.
-fn walk_match(items: &mut [Expr], scope: &mut Names) {
-    fn branch(name: &Expr, body: &mut Expr, scope: &mut Names) {
+fn walk_match(items: &mut [Expr], scope: &mut Names, refused: Refused<'_>) {
+    fn branch(name: &mut Expr, body: &mut Expr, scope: &mut Names, refused: Refused<'_>) {
+        mark(name, scope, refused);
         if let Some(n) = name.atom() {
-            let mark = scope.len();
+            let at = scope.len();
             scope.push(n.clone(), ());
-            walk(body, scope);
-            scope.truncate(mark);
+            walk(body, scope, refused);
+            scope.truncate(at);
         }
     }
     match items {
         [_, input, some, some_body, none_body] => {
-            walk(input, scope);
-            branch(some, some_body, scope);
-            walk(none_body, scope);
+            walk(input, scope, refused);
+            branch(some, some_body, scope, refused);
+            walk(none_body, scope, refused);
         }
         [_, input, ok, ok_body, err, err_body] => {
-            walk(input, scope);
-            branch(ok, ok_body, scope);
-            branch(err, err_body, scope);
+            walk(input, scope, refused);
+            branch(ok, ok_body, scope, refused);
+            branch(err, err_body, scope, refused);
         }
         _ => {}
-    }
-}
-
-/// Marks ([`ops::USED_NAME`]) the `let` and `match` binding names of a function body that the
-/// reference's evaluator refuses when it makes the binding (`NameAlreadyUsed` in its
-/// `special_let` and `eval_with_new_binding`): the name of any function of the contract
-/// (`is_fn`; its check of names at deploy looks only at the public and private functions
-/// defined so far, its evaluator at every function), and, when `rebinding_refused` (Clarity 2
-/// and later, where arguments of every type are variables), a name already bound in the call:
-/// what analysis lets through there is a trait reference bound again. The evaluator aborts
-/// the call when it reaches a marked binding.
-pub fn mark_refused_bindings(
-    body: &mut Expr,
-    args: &[Name],
-    is_fn: &dyn Fn(&str) -> bool,
-    rebinding_refused: bool,
-) {
-    let mut scope = Names::with_capacity(args.len());
-    for a in args {
-        scope.push(a.clone(), ());
-    }
-    let mut refused = |name: &mut Expr, scope: &Names| {
-        if let Some(n) = name.atom() {
-            if name.op == ops::PLAIN
-                && (is_fn(n) || (rebinding_refused && scope.get(n.as_ref()).is_some()))
-            {
-                name.op = ops::USED_NAME;
-            }
-        }
-    };
-    mark(body, &mut scope, &mut refused);
-}
-
-fn mark(e: &mut Expr, scope: &mut Names, refused: &mut dyn FnMut(&mut Expr, &Names)) {
-    let ExprKind::List(items) = &mut e.kind else {
-        return;
-    };
-    match items.first().map(|h| h.op) {
-        Some(ops::LET) => {
-            let at = scope.len();
-            let mut well_formed = true;
-            if let Some(ExprKind::List(binds)) = items.get_mut(1).map(|b| &mut b.kind) {
-                for b in binds.iter_mut() {
-                    let ExprKind::List(pair) = &mut b.kind else {
-                        well_formed = false;
-                        break;
-                    };
-                    let [name, value] = pair.as_mut_slice() else {
-                        well_formed = false;
-                        break;
-                    };
-                    mark(value, scope, refused);
-                    refused(name, scope);
-                    match name.atom() {
-                        Some(n) => scope.push(n.clone(), ()),
-                        None => {
-                            well_formed = false;
-                            break;
-                        }
-                    }
-                }
-            }
-            if well_formed {
-                for body in items.iter_mut().skip(2) {
-                    mark(body, scope, refused);
-                }
-            }
-            scope.truncate(at);
-        }
-        Some(ops::MATCH) if matches!(items.len(), 5 | 6) => {
-            fn branch(
-                name: &mut Expr,
-                body: &mut Expr,
-                scope: &mut Names,
-                refused: &mut dyn FnMut(&mut Expr, &Names),
-            ) {
-                refused(name, scope);
-                let at = scope.len();
-                if let Some(n) = name.atom() {
-                    scope.push(n.clone(), ());
-                }
-                mark(body, scope, refused);
-                scope.truncate(at);
-            }
-            match items.as_mut_slice() {
-                [_, input, some, some_body, none_body] => {
-                    mark(input, scope, refused);
-                    branch(some, some_body, scope, refused);
-                    mark(none_body, scope, refused);
-                }
-                [_, input, ok, ok_body, err, err_body] => {
-                    mark(input, scope, refused);
-                    branch(ok, ok_body, scope, refused);
-                    branch(err, err_body, scope, refused);
-                }
-                _ => {}
-            }
-        }
-        _ => {
-            for a in items.iter_mut().skip(1) {
-                mark(a, scope, refused);
-            }
-        }
     }
 }
 
@@ -251,7 +167,7 @@ mod tests {
         };
         let mut e = parse(body, &sp).unwrap().remove(0);
         let names: Vec<Name> = args.iter().map(|a| Name::from(*a)).collect();
-        resolve(&mut e, &names);
+        resolve(&mut e, &names, &|_, _| false);
         (e, names)
     }
 
