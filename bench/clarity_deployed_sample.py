@@ -4,6 +4,7 @@ Usage::
 
     PYTHONPATH=. python bench/clarity_deployed_sample.py GIT_DIR [-n 3000] [--seed 7]
         [--prefix SP102V8P0F7JX67ARQ77WEA3D3CFB5XW39REDT0AM. ...] [--json OUT.json] [-v]
+        [--max-closure 300] [--rerun EARLIER.json STATUS]
 
 ``GIT_DIR`` is a local (bare) clone of boomcrypto/clarity-deployed-contracts, whose ``main``
 holds every contract deployed on mainnet as ``contracts/<deployer>/<name>.clar``. No network
@@ -17,8 +18,8 @@ or 4, deployed as such), ``error``, ``runtime-error`` (its top-level code aborts
 airdrop that depends on mainnet state), ``out-of-scope`` (Clarity 5 or later),
 ``clarity-1`` (Clarity 1 code that fails as Clarity 1 too: it defines a name Clarity 2
 made a builtin, reuses a ``use-trait`` alias, or defines a trait with a duplicate method,
-which the reference refuses under Clarity 2), ``missing-dep``, ``too-deep`` (over 300
-contracts to deploy first); ``dep-*`` is the status of a dependency that failed.
+which the reference refuses under Clarity 2), ``missing-dep``, ``too-deep`` (over ``--max-closure``,
+300 by default, contracts to deploy first); ``dep-*`` is the status of a dependency that failed.
 """
 
 from __future__ import annotations
@@ -101,8 +102,11 @@ class Snapshot:
         return self.cache[cid]
 
 
-def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
-    """Deploys ``target`` after what it names; returns (status, message)."""
+def deploy_with_dependencies(
+    snap: Snapshot, target: str, max_closure: int = 300
+) -> tuple[str, str]:
+    """Deploys ``target`` after what it names (at most ``max_closure`` contracts in all,
+    else ``too-deep``); returns (status, message)."""
     closure, queue = [target], [target]
     hard: dict[str, list[str]] = {}
     soft: dict[str, list[str]] = {}
@@ -122,13 +126,14 @@ def deploy_with_dependencies(snap: Snapshot, target: str) -> tuple[str, str]:
             if d not in closure:
                 closure.append(d)
                 queue.append(d)
-        if len(closure) > 300:
+        if len(closure) > max_closure:
             return "too-deep", ""
     vm = ClarityVM(mainnet=True)
     status = "deployed"
     for cid in dependency_order(closure, hard, soft, weak):
         issuer, name = cid.rsplit(".", 1)
         src = snap.source(cid) or ""
+        vm.new_block()  # each in a block of its own (a block's cost budget is shared)
         prefix = "" if cid == target else "dep-"
         where = "" if cid == target else f"{cid}: "
         try:
@@ -164,13 +169,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--prefix", nargs="*", default=[], help="also every contract id so starting")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--max-closure",
+        type=int,
+        default=300,
+        help="contracts deployed for one target at most (more: too-deep)",
+    )
+    ap.add_argument(
+        "--rerun",
+        nargs=2,
+        metavar=("JSON", "STATUS"),
+        default=None,
+        help="also every contract whose status was STATUS in an earlier --json file",
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     snap = Snapshot(args.git_dir)
     keys = sorted(snap.paths)
     targets = [k for k in keys if any(k.startswith(p) for p in args.prefix)]
+    if args.rerun is not None:
+        earlier = json.loads(Path(args.rerun[0]).read_text())["results"]
+        targets += [t for t, (status, _) in earlier.items() if status == args.rerun[1]]
     targets += random.Random(args.seed).sample(keys, min(args.n, len(keys)))
-    results = {t: deploy_with_dependencies(snap, t) for t in dict.fromkeys(targets)}
+    results = {
+        t: deploy_with_dependencies(snap, t, args.max_closure) for t in dict.fromkeys(targets)
+    }
     for t, (status, message) in results.items():
         if args.verbose or status in ("error", "dep-error"):
             print(f"{status:16} {t}: {message[:200]}")

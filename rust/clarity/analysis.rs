@@ -834,7 +834,7 @@ pub fn analyze(
         }
     }
     let top = ck.c.top.clone();
-    for (item, r) in top.iter().zip(top_ranks) {
+    for (item, &r) in top.iter().zip(&top_ranks) {
         ck.cur_rank = Some(r);
         let res = match item {
             TopItem::DataVar(n, e) => ck.check_top(e, true).and_then(|t| {
@@ -888,6 +888,22 @@ pub fn analyze(
             let args: Vec<Name> = f.args.iter().map(|(n, _)| n.clone()).collect();
             slots::resolve(&mut f.body, &args, &|n, bound| {
                 fns.contains(n) || (rebinding_refused && bound)
+            });
+        }
+        // The forms run at deploy see the functions defined before them in the reference's
+        // order (read-only ones included: the checker's rule leaves those to the evaluator).
+        let def_rank = &ck.def_rank;
+        for (item, &r) in ck.c.top.iter_mut().zip(&top_ranks) {
+            let (TopItem::Constant(_, e)
+            | TopItem::DataVar(_, e)
+            | TopItem::Ft(_, Some(e))
+            | TopItem::Expr(e)) = item
+            else {
+                continue;
+            };
+            slots::resolve(e, &[], &|n, bound| {
+                let earlier = def_rank.get(n).is_some_and(|&d| d < r);
+                (fns.contains(n) && earlier) || (rebinding_refused && bound)
             });
         }
         Ok(ck.c)

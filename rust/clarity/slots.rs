@@ -24,11 +24,12 @@ const MAX_SLOT: usize = (Expr::NO_SLOT - 1) as usize;
 /// made (`NameAlreadyUsed`), given whether the name is already bound in the call.
 pub type Refused<'a> = &'a dyn Fn(&str, bool) -> bool;
 
-/// Writes the local slots of a function body whose arguments are `args` (in order), and
-/// marks ([`ops::USED_NAME`]) the `let` and `match` binding names that `refused` names: the
-/// evaluator aborts the call when it reaches one (analysis, once every function of the
-/// contract is known, passes the reference's rule: a name of any function of the contract,
-/// and in Clarity 2 and later a name already bound in the call).
+/// Writes the local slots of a function body whose arguments are `args` (in order), or of a
+/// form run at deploy (no arguments), and marks ([`ops::USED_NAME`]) the `let` and `match`
+/// binding names that `refused` names: the evaluator aborts the call (or the deploy) when it
+/// reaches one (analysis, once every function of the contract is known, passes the
+/// reference's rule: a name of a function of the contract, any in a body and those defined
+/// before the form at deploy, and in Clarity 2 and later a name already bound).
 pub fn resolve(body: &mut Expr, args: &[Name], refused: Refused<'_>) {
     let mut scope = Names::with_capacity(args.len());
     for a in args {
