@@ -1906,18 +1906,24 @@ impl<'h> Exec<'h> {
                 }
                 Ok(UInt(a % b))
             }
-            ("pow", [Int(a), Int(b)]) => {
-                if *b < 0 || *b > i128::from(u32::MAX) {
-                    return rt(span, "pow exponent must be between 0 and u32::MAX");
+            // The reference answers a base of 0 or 1 and an exponent of 1 before it looks at
+            // the exponent's range: `(pow 1 -1)` is 1, `(pow 0 u5000000000)` is 0.
+            ("pow", [Int(a), Int(b)]) => match (*a, *b) {
+                (0, 0) | (1, _) => Ok(Int(1)),
+                (0, _) => Ok(Int(0)),
+                (a, 1) => Ok(Int(a)),
+                (_, b) if b < 0 || b > i128::from(u32::MAX) => {
+                    rt(span, "pow exponent must be between 0 and u32::MAX")
                 }
-                a.checked_pow(*b as u32).map(Int).map_or_else(overflow, Ok)
-            }
-            ("pow", [UInt(a), UInt(b)]) => {
-                if *b > u128::from(u32::MAX) {
-                    return rt(span, "pow exponent too large");
-                }
-                a.checked_pow(*b as u32).map(UInt).map_or_else(overflow, Ok)
-            }
+                (a, b) => a.checked_pow(b as u32).map(Int).map_or_else(overflow, Ok),
+            },
+            ("pow", [UInt(a), UInt(b)]) => match (*a, *b) {
+                (0, 0) | (1, _) => Ok(UInt(1)),
+                (0, _) => Ok(UInt(0)),
+                (a, 1) => Ok(UInt(a)),
+                (_, b) if b > u128::from(u32::MAX) => rt(span, "pow exponent too large"),
+                (a, b) => a.checked_pow(b as u32).map(UInt).map_or_else(overflow, Ok),
+            },
             ("sqrti", [Int(a)]) => {
                 if *a < 0 {
                     return rt(span, "sqrti of a negative number");
@@ -2022,18 +2028,14 @@ impl<'h> Exec<'h> {
                     Value::Utf8(c) => c.iter().collect(),
                     _ => return rt(span, "expected a string"),
                 };
-                let valid = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+                // The reference parses the text as Rust parses an integer: an optional sign
+                // (`+` too; a uint takes `+` only), then decimal digits.
                 Ok(if n == "string-to-int?" {
-                    let digits = text.strip_prefix('-').unwrap_or(&text);
-                    match text.parse::<i128>() {
-                        Ok(i) if valid(digits) => Value::some(Int(i)),
-                        _ => Value::none(),
-                    }
+                    text.parse::<i128>()
+                        .map_or_else(|_| Value::none(), |i| Value::some(Int(i)))
                 } else {
-                    match text.parse::<u128>() {
-                        Ok(u) if valid(&text) => Value::some(UInt(u)),
-                        _ => Value::none(),
-                    }
+                    text.parse::<u128>()
+                        .map_or_else(|_| Value::none(), |u| Value::some(UInt(u)))
                 })
             }
             (
@@ -2105,7 +2107,9 @@ impl<'h> Exec<'h> {
             }
             ("slice?", [s, UInt(a), UInt(b)]) => {
                 let len = seq_len(s).unwrap_or(0) as u128;
-                if a > b || *b > len {
+                // As the reference: a start at or past the end is `none`, even for an empty
+                // slice (`(slice? "ab" u2 u2)` is none, `(slice? "ab" u1 u1)` is `(some "")`).
+                if *a >= len || a > b || *b > len {
                     return Ok(Value::none());
                 }
                 let (a, b) = (*a as usize, *b as usize);
