@@ -2212,6 +2212,7 @@ impl<'h> Exec<'h> {
             // key decompression ~7 us on a Zen 4 core (tests/clarity/test_crypto_costs.py).
             ("secp256k1-recover?", [Buff(h), Buff(sig)]) => {
                 self.charge(SECP_RECOVER_COST)?;
+                secp_lengths(span, h, sig, None)?;
                 Ok(secp_recover(h, sig))
             }
             ("secp256r1-verify", [Buff(h), Buff(sig), Buff(pk)]) => {
@@ -2257,11 +2258,16 @@ impl<'h> Exec<'h> {
             }
             ("secp256k1-verify", [Buff(h), Buff(sig), Buff(pk)]) => {
                 self.charge(SECP_VERIFY_COST)?;
+                secp_lengths(span, h, sig, Some(pk))?;
                 Ok(Bool(secp_verify(h, sig, pk)))
             }
             ("principal-of?", [Buff(pk)]) => {
                 self.charge(PRINCIPAL_OF_COST)?;
-                if pk.len() != 33 || k256::PublicKey::from_sec1_bytes(pk).is_err() {
+                if pk.len() != 33 {
+                    // The reference's evaluator aborts (its type checker admits shorter keys).
+                    return rt(span, "principal-of? takes a 33-byte key");
+                }
+                if k256::PublicKey::from_sec1_bytes(pk).is_err() {
                     return Ok(Value::err_uint(1));
                 }
                 // FAI principals carry HASH160 of the BIP340 x-only key (the 32 bytes after
@@ -2348,16 +2354,39 @@ impl<'h> Exec<'h> {
     }
 }
 
+/// The lengths `secp256k1-recover?` and `secp256k1-verify` abort on, as the reference's
+/// evaluator does (its type checker admits shorter buffers): a hash that is not 32 bytes, a
+/// signature over 65 bytes, a key (of `verify`) that is not 33 bytes.
+fn secp_lengths(span: Span, h: &[u8], sig: &[u8], pk: Option<&[u8]>) -> EResult<()> {
+    if h.len() != 32 || sig.len() > 65 || pk.is_some_and(|k| k.len() != 33) {
+        return rt(
+            span,
+            "secp256k1 functions take a 32-byte hash, a signature of at most 65 bytes and a \
+             33-byte key",
+        );
+    }
+    Ok(())
+}
+
+/// `secp256k1-recover?` of a 32-byte hash: `(err u2)` for a signature shorter than 65 bytes
+/// or a recovery id over 3, `(err u1)` for one that does not parse or recover, as the
+/// reference answers.
 fn secp_recover(h: &[u8], sig: &[u8]) -> Value {
     use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
-    if h.len() != 32 || sig.len() != 65 {
+    if sig.len() != 65 || sig[64] > 3 {
         return Value::err_uint(2);
     }
     let Ok(s) = Signature::from_slice(&sig[..64]) else {
-        return Value::err_uint(2);
+        return Value::err_uint(1);
     };
-    let Some(rid) = RecoveryId::from_byte(sig[64]) else {
-        return Value::err_uint(2);
+    // The reference recovers from high-S signatures too: (r, s) with a recovery id is
+    // (r, n - s) with the y parity flipped, which k256 (low-S only) recovers.
+    let (s, rid) = match s.normalize_s() {
+        Some(low) => (low, sig[64] ^ 1),
+        None => (s, sig[64]),
+    };
+    let Some(rid) = RecoveryId::from_byte(rid) else {
+        return Value::err_uint(1);
     };
     match VerifyingKey::recover_from_prehash(h, &s, rid) {
         Ok(k) => Value::ok(Value::Buff(k.to_encoded_point(true).as_bytes().to_vec())),
@@ -2365,10 +2394,13 @@ fn secp_recover(h: &[u8], sig: &[u8]) -> Value {
     }
 }
 
+/// `secp256k1-verify` of a 32-byte hash and a 33-byte key: false for a signature shorter than
+/// 64 bytes, or of 65 whose last byte (a recovery id) is over 3, as the reference answers;
+/// high-S signatures do not verify.
 fn secp_verify(h: &[u8], sig: &[u8], pk: &[u8]) -> bool {
     use k256::ecdsa::signature::hazmat::PrehashVerifier;
     use k256::ecdsa::{Signature, VerifyingKey};
-    if h.len() != 32 || !(sig.len() == 64 || sig.len() == 65) {
+    if sig.len() < 64 || sig.len() == 65 && sig[64] > 3 {
         return false;
     }
     let (Ok(s), Ok(k)) = (
