@@ -1297,7 +1297,9 @@ impl<'h> Exec<'h> {
                     return rt(span, "expected a buffer");
                 };
                 self.charge(1 + b.len() as u64 / 16)?;
-                Ok(match Value::deserialize(&b) {
+                // As the reference from epoch 3.4: a buffer that does not read as a value of
+                // the type (an unknown principal version included) is `none`.
+                Ok(match Value::deserialize_given(&b, &t) {
                     Ok(v) if t.admits_value(&v) => Value::some(v),
                     _ => Value::none(),
                 })

@@ -625,8 +625,21 @@ impl Value {
                 }
             }
         }
+        Value::deserialize_as(bytes, Want::Stored)
+    }
+
+    /// Reads the argument of `from-consensus-buff?` against `t` as the reference does (see
+    /// [`Want::Given`]); the caller still checks that `t` admits the value.
+    pub fn deserialize_given(bytes: &[u8], t: &Type) -> Result<Value, String> {
+        if bytes.len() as u64 > MAX_VALUE_SIZE {
+            return Err("serialized value too large".into());
+        }
+        Value::deserialize_as(bytes, Want::Given(Some(t)))
+    }
+
+    fn deserialize_as(bytes: &[u8], want: Want<'_>) -> Result<Value, String> {
         let mut pos = 0usize;
-        let v = deser(bytes, &mut pos, 0)?;
+        let v = deser(bytes, &mut pos, 0, want)?;
         if pos != bytes.len() {
             return Err("trailing bytes after serialized value".into());
         }
@@ -671,11 +684,58 @@ fn take_name(bytes: &[u8], pos: &mut usize, max: usize) -> Result<String, String
     String::from_utf8(raw.to_vec()).map_err(|_| "bad name".to_string())
 }
 
-fn deser(bytes: &[u8], pos: &mut usize, depth: u32) -> Result<Value, String> {
+/// What a serialized value is read as.
+#[derive(Clone, Copy)]
+enum Want<'t> {
+    /// A value this VM stored: tuple fields in canonical order, contract names as deployed.
+    Stored,
+    /// The argument of `from-consensus-buff?`, read as the reference reads it (epoch 2.4 and
+    /// later: "sanitizing"): against the expected type, `None` inside a tuple field the type
+    /// does not name (read, checked, then dropped).
+    Given(Option<&'t Type>),
+}
+
+fn deser(bytes: &[u8], pos: &mut usize, depth: u32, want: Want<'_>) -> Result<Value, String> {
     if depth > MAX_TYPE_DEPTH {
         return Err("serialized value nested too deeply".into());
     }
+    let expected = match want {
+        Want::Given(t) => t,
+        Want::Stored => None,
+    };
+    // In a typed read, the tag must be of the expected type's kind.
+    let fits = |tag: u8| match expected {
+        None => true,
+        Some(t) => matches!(
+            (tag, t),
+            (0x00, Type::Int)
+                | (0x01, Type::UInt)
+                | (0x02, Type::Buff(_))
+                | (0x03 | 0x04, Type::Bool)
+                | (0x05 | 0x06, Type::Principal)
+                | (0x07 | 0x08, Type::Response(..))
+                | (0x09 | 0x0a, Type::Optional(_))
+                | (0x0b, Type::List(..))
+                | (0x0c, Type::Tuple(_))
+                | (0x0d, Type::Ascii(_))
+                | (0x0e, Type::Utf8(_))
+        ),
+    };
+    // The want of a value inside this one, whose expected type is `t`.
+    fn inner<'a>(want: Want<'_>, t: Option<&'a Type>) -> Want<'a> {
+        match want {
+            Want::Stored => Want::Stored,
+            Want::Given(_) => Want::Given(t),
+        }
+    }
     let tag = take(bytes, pos, 1)?[0];
+    if !fits(tag) {
+        return Err(format!("type tag {tag:#04x} is not of the expected type"));
+    }
+    let too_long = |n: usize| match expected {
+        Some(Type::Buff(m) | Type::Ascii(m) | Type::List(_, m)) => n as u64 > u64::from(*m),
+        _ => false,
+    };
     Ok(match tag {
         0x00 => {
             let b = take(bytes, pos, 16)?;
@@ -687,6 +747,9 @@ fn deser(bytes: &[u8], pos: &mut usize, depth: u32) -> Result<Value, String> {
         }
         0x02 => {
             let n = take_u32(bytes, pos)?;
+            if too_long(n) {
+                return Err("buffer longer than its type".into());
+            }
             Value::Buff(take(bytes, pos, n)?.to_vec())
         }
         0x03 => Value::Bool(true),
@@ -694,40 +757,78 @@ fn deser(bytes: &[u8], pos: &mut usize, depth: u32) -> Result<Value, String> {
         0x05 => Value::Principal(Principal::Standard(take_std(bytes, pos)?)),
         0x06 => {
             let p = take_std(bytes, pos)?;
-            let name = take_name(bytes, pos, MAX_CONTRACT_NAME)?;
-            if !valid_contract_name(&name) {
+            let name = take_name(bytes, pos, 128)?;
+            let valid = match want {
+                Want::Stored => valid_contract_name(&name),
+                Want::Given(_) => valid_principal_contract_name(&name),
+            };
+            if !valid {
                 return Err("bad contract name".into());
             }
             Value::Principal(Principal::Contract(p, name.into()))
         }
-        0x07 => Value::ok(deser(bytes, pos, depth + 1)?),
-        0x08 => Value::err(deser(bytes, pos, depth + 1)?),
+        0x07 | 0x08 => {
+            let t = match expected {
+                Some(Type::Response(ok, err)) => Some(if tag == 0x07 { &**ok } else { &**err }),
+                _ => None,
+            };
+            Value::Response(
+                tag == 0x07,
+                Box::new(deser(bytes, pos, depth + 1, inner(want, t))?),
+            )
+        }
         0x09 => Value::none(),
-        0x0a => Value::some(deser(bytes, pos, depth + 1)?),
+        0x0a => {
+            let t = match expected {
+                Some(Type::Optional(t)) => Some(&**t),
+                _ => None,
+            };
+            Value::some(deser(bytes, pos, depth + 1, inner(want, t))?)
+        }
         0x0b => {
             let n = take_u32(bytes, pos)?;
+            if too_long(n) {
+                return Err("list longer than its type".into());
+            }
+            let t = match expected {
+                Some(Type::List(t, _)) => Some(&**t),
+                _ => None,
+            };
             let mut items = Vec::with_capacity(n.min(bytes.len() - *pos));
             for _ in 0..n {
-                items.push(deser(bytes, pos, depth + 1)?);
+                items.push(deser(bytes, pos, depth + 1, inner(want, t))?);
             }
-            Value::List(items)
+            let list = Value::List(items);
+            // Untyped (a dropped tuple field), a list must still have one element type.
+            if matches!(want, Want::Given(None)) && value_type(&list).is_none() {
+                return Err("list of values of different types".into());
+            }
+            list
         }
         0x0c => {
             let n = take_u32(bytes, pos)?;
-            let mut m = BTreeMap::new();
-            let mut last: Option<String> = None;
-            for _ in 0..n {
-                let k = take_name(bytes, pos, 128)?;
-                if last.as_ref().is_some_and(|l| *l >= k) {
-                    return Err("tuple fields not in canonical order".into());
+            match want {
+                Want::Stored => {
+                    let mut m = BTreeMap::new();
+                    let mut last: Option<String> = None;
+                    for _ in 0..n {
+                        let k = take_name(bytes, pos, 128)?;
+                        if last.as_ref().is_some_and(|l| *l >= k) {
+                            return Err("tuple fields not in canonical order".into());
+                        }
+                        last = Some(k.clone());
+                        m.insert(Name::from(k.as_str()), deser(bytes, pos, depth + 1, want)?);
+                    }
+                    Value::Tuple(m)
                 }
-                last = Some(k.clone());
-                m.insert(Name::from(k.as_str()), deser(bytes, pos, depth + 1)?);
+                Want::Given(t) => given_tuple(bytes, pos, depth, n, t)?,
             }
-            Value::Tuple(m)
         }
         0x0d => {
             let n = take_u32(bytes, pos)?;
+            if too_long(n) {
+                return Err("string longer than its type".into());
+            }
             let b = take(bytes, pos, n)?;
             if !b.iter().all(|c| is_clarity_ascii(*c)) {
                 return Err("non-ASCII byte in string-ascii".into());
@@ -738,15 +839,126 @@ fn deser(bytes: &[u8], pos: &mut usize, depth: u32) -> Result<Value, String> {
             let n = take_u32(bytes, pos)?;
             let b = take(bytes, pos, n)?;
             let s = std::str::from_utf8(b).map_err(|_| "bad UTF-8 in string-utf8")?;
-            Value::Utf8(s.chars().collect())
+            let chars: Vec<char> = s.chars().collect();
+            if matches!(expected, Some(Type::Utf8(m)) if chars.len() as u64 > u64::from(*m)) {
+                return Err("string longer than its type".into());
+            }
+            Value::Utf8(chars)
         }
         _ => return Err(format!("unknown type tag {tag:#04x}")),
     })
 }
 
-/// Bytes allowed in a `string-ascii`: printable ASCII plus tab, newline, carriage return.
+/// A tuple of `n` fields read as the reference's sanitizing deserializer reads it against
+/// `t`: fields in any order, each name a valid Clarity name; typed, at least the type's
+/// fields, those it does not name read untyped and dropped, then exactly the type's fields
+/// left (a repeated field counts twice and the last one stays, so the tuple then lacks one);
+/// untyped, no field twice.
+fn given_tuple(
+    bytes: &[u8],
+    pos: &mut usize,
+    depth: u32,
+    n: usize,
+    t: Option<&Type>,
+) -> Result<Value, String> {
+    let fields = match t {
+        Some(Type::Tuple(f)) => Some(f),
+        _ => None,
+    };
+    if fields.is_some_and(|f| n < f.len()) {
+        return Err("tuple has fewer fields than its type".into());
+    }
+    let mut kept = 0usize;
+    let mut m = BTreeMap::new();
+    for _ in 0..n {
+        let k = take_name(bytes, pos, 128)?;
+        if !valid_clarity_name(&k) {
+            return Err("bad tuple field name".into());
+        }
+        let field_type = fields.map(|f| f.get(k.as_str()));
+        let v = deser(bytes, pos, depth + 1, Want::Given(field_type.flatten()))?;
+        match field_type {
+            // A field the type does not name: dropped.
+            Some(None) => continue,
+            Some(Some(_)) => kept += 1,
+            None => {
+                if m.contains_key(k.as_str()) {
+                    return Err("tuple field given twice".into());
+                }
+            }
+        }
+        m.insert(Name::from(k.as_str()), v);
+    }
+    if let Some(f) = fields {
+        if kept != f.len() || m.len() != f.len() {
+            return Err("tuple fields do not match its type".into());
+        }
+    }
+    Ok(Value::Tuple(m))
+}
+
+/// A contract name inside a principal value, as the reference admits one (`ContractName`):
+/// up to 128 bytes (names over 40 were once accepted), or `__transient`.
+fn valid_principal_contract_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    name == "__transient"
+        || !b.is_empty()
+            && b.len() <= 128
+            && b[0].is_ascii_alphabetic()
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+}
+
+/// A tuple field name as the reference admits one (`ClarityName`): a letter then letters,
+/// digits and `-_!?+<>=/*`, or one of `- + = / * < > <= >=`; at most 128 bytes.
+fn valid_clarity_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    match b {
+        [] => false,
+        [b'-' | b'+' | b'=' | b'/' | b'*'] | [b'<' | b'>'] | [b'<' | b'>', b'='] => true,
+        [first, rest @ ..] => {
+            b.len() <= 128
+                && first.is_ascii_alphabetic()
+                && rest
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b"-_!?+<>=/*".contains(c))
+        }
+    }
+}
+
+/// The type of a value (sizes included), if its lists each have one element type.
+pub fn value_type(v: &Value) -> Option<Type> {
+    Some(match v {
+        Value::Int(_) => Type::Int,
+        Value::UInt(_) => Type::UInt,
+        Value::Bool(_) => Type::Bool,
+        Value::Principal(_) => Type::Principal,
+        Value::Buff(b) => Type::Buff(b.len() as u32),
+        Value::Ascii(b) => Type::Ascii(b.len() as u32),
+        Value::Utf8(s) => Type::Utf8(s.len() as u32),
+        Value::List(items) => {
+            let mut t = Type::NoType;
+            for i in items {
+                t = Type::union(&t, &value_type(i)?)?;
+            }
+            Type::list(t, items.len() as u32)
+        }
+        Value::Tuple(m) => Type::Tuple(
+            m.iter()
+                .map(|(k, v)| Some((k.clone(), value_type(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        Value::Optional(None) => Type::optional(Type::NoType),
+        Value::Optional(Some(v)) => Type::optional(value_type(v)?),
+        Value::Response(true, v) => Type::response(value_type(v)?, Type::NoType),
+        Value::Response(false, v) => Type::response(Type::NoType, value_type(v)?),
+    })
+}
+
+/// Bytes allowed in a `string-ascii`: printable ASCII and ASCII whitespace (tab, newline,
+/// form feed, carriage return), as the reference admits them.
 pub fn is_clarity_ascii(c: u8) -> bool {
-    (0x20..0x7f).contains(&c) || c == b'\t' || c == b'\n' || c == b'\r'
+    (0x20..0x7f).contains(&c) || c.is_ascii_whitespace()
 }
 
 fn write_ascii_escaped(out: &mut String, bytes: &[u8]) {
