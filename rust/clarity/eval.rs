@@ -2356,16 +2356,29 @@ impl<'h> Exec<'h> {
     }
 }
 
-/// The lengths `secp256k1-recover?` and `secp256k1-verify` abort on, as the reference's
-/// evaluator does (its type checker admits shorter buffers): a hash that is not 32 bytes, a
-/// signature over 65 bytes, a key (of `verify`) that is not 33 bytes.
+/// The lengths `secp256k1-recover?` and `secp256k1-verify` abort on, in the reference's
+/// order (its type checker admits shorter buffers): a hash that is not 32 bytes, a signature
+/// over 65 bytes, then (`verify`, once the signature has not already made the answer false)
+/// a key that is not 33 bytes.
 fn secp_lengths(span: Span, h: &[u8], sig: &[u8], pk: Option<&[u8]>) -> EResult<()> {
-    if h.len() != 32 || sig.len() > 65 || pk.is_some_and(|k| k.len() != 33) {
-        return rt(
+    let refused = |what: &str| {
+        rt(
             span,
-            "secp256k1 functions take a 32-byte hash, a signature of at most 65 bytes and a \
-             33-byte key",
-        );
+            format!(
+                "secp256k1 functions take a 32-byte hash, a signature of at most 65 bytes \
+                 and a 33-byte key (the {what} is not)"
+            ),
+        )
+    };
+    if h.len() != 32 {
+        return refused("hash");
+    }
+    if sig.len() > 65 {
+        return refused("signature");
+    }
+    let sig_answers = sig.len() < 64 || sig.len() == 65 && sig[64] > 3;
+    if pk.is_some_and(|k| k.len() != 33) && !sig_answers {
+        return refused("key");
     }
     Ok(())
 }
