@@ -920,6 +920,40 @@ impl<'h> Exec<'h> {
         Ok(out)
     }
 
+    /// Evaluates `args` in order, as [`Exec::eval_args`], and hands their values to `then`:
+    /// up to three of them without a vector.
+    #[inline(always)]
+    fn with_args<'e, R>(
+        &mut self,
+        f: &Frame,
+        env: &mut Env<'e>,
+        args: &'e [Expr],
+        then: impl FnOnce(&mut Self, &[Value]) -> EResult<R>,
+    ) -> EResult<R> {
+        match args {
+            [] => then(self, &[]),
+            [a] => {
+                let a = self.eval(f, env, a)?;
+                then(self, &[a])
+            }
+            [a, b] => {
+                let a = self.eval(f, env, a)?;
+                let b = self.eval(f, env, b)?;
+                then(self, &[a, b])
+            }
+            [a, b, c] => {
+                let a = self.eval(f, env, a)?;
+                let b = self.eval(f, env, b)?;
+                let c = self.eval(f, env, c)?;
+                then(self, &[a, b, c])
+            }
+            _ => {
+                let vals = self.eval_args(f, env, args)?;
+                then(self, &vals)
+            }
+        }
+    }
+
     fn eval_seq<'e>(&mut self, f: &Frame, env: &mut Env<'e>, exprs: &'e [Expr]) -> EResult<Value> {
         let Some((last, before)) = exprs.split_last() else {
             return Ok(Value::Bool(true));
@@ -1159,13 +1193,15 @@ impl<'h> Exec<'h> {
             | ops::FT_TRANSFER_Q
             | ops::FT_BURN_Q => {
                 let tok = self.name_of(&args[0])?;
-                let vals = self.eval_args(f, env, &args[1..])?;
-                self.ft(f, span, n, tok, vals)
+                self.with_args(f, env, &args[1..], |x, vals| {
+                    x.ft(f, span, n, op, tok, vals)
+                })
             }
             ops::NFT_GET_OWNER_Q | ops::NFT_MINT_Q | ops::NFT_TRANSFER_Q | ops::NFT_BURN_Q => {
                 let tok = self.name_of(&args[0])?;
-                let vals = self.eval_args(f, env, &args[1..])?;
-                self.nft(f, span, n, tok, vals)
+                self.with_args(f, env, &args[1..], |x, vals| {
+                    x.nft(f, span, n, op, tok, vals)
+                })
             }
             ops::CONTRACT_CALL_Q => {
                 let target = match &args[0].kind {
@@ -1557,14 +1593,23 @@ impl<'h> Exec<'h> {
 
     // --- tokens --------------------------------------------------------------------------
 
-    fn ft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
+    /// The fungible-token builtin `op` (named `n`) on `tok` with the evaluated arguments `v`.
+    fn ft(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        n: &str,
+        op: Op,
+        tok: &Name,
+        v: &[Value],
+    ) -> EResult<Value> {
         let id = &*f.contract.id_text;
         let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
         let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
-        match (n, v.as_slice()) {
-            ("ft-get-balance", [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
-            ("ft-get-supply", []) => Ok(Value::UInt(self.uint_at(&supply_key())?)),
-            ("ft-mint?", [Value::UInt(amt), to]) => {
+        match (op, v) {
+            (ops::FT_GET_BALANCE, [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
+            (ops::FT_GET_SUPPLY, []) => Ok(Value::UInt(self.uint_at(&supply_key())?)),
+            (ops::FT_MINT_Q, [Value::UInt(amt), to]) => {
                 self.need_write(f, span, n)?;
                 if *amt == 0 {
                     return Ok(Value::err_uint(1));
@@ -1595,7 +1640,7 @@ impl<'h> Exec<'h> {
                 )?;
                 Ok(Value::ok_true())
             }
-            ("ft-transfer?", [Value::UInt(amt), from, to]) => {
+            (ops::FT_TRANSFER_Q, [Value::UInt(amt), from, to]) => {
                 self.need_write(f, span, n)?;
                 if *amt == 0 {
                     return Ok(Value::err_uint(3));
@@ -1631,7 +1676,7 @@ impl<'h> Exec<'h> {
                 )?;
                 Ok(Value::ok_true())
             }
-            ("ft-burn?", [Value::UInt(amt), from]) => {
+            (ops::FT_BURN_Q, [Value::UInt(amt), from]) => {
                 self.need_write(f, span, n)?;
                 let fk = bal_key(from);
                 let fb = self.uint_at(&fk)?;
@@ -1658,7 +1703,17 @@ impl<'h> Exec<'h> {
         }
     }
 
-    fn nft(&mut self, f: &Frame, span: Span, n: &str, tok: &Name, v: Vec<Value>) -> EResult<Value> {
+    /// The non-fungible-token builtin `op` (named `n`) on `tok` with the evaluated arguments
+    /// `v`.
+    fn nft(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        n: &str,
+        op: Op,
+        tok: &Name,
+        v: &[Value],
+    ) -> EResult<Value> {
         let id = &*f.contract.id_text;
         let Some(asset) = v.first() else {
             return rt(span, format!("bad arguments to {n}"));
@@ -1669,9 +1724,9 @@ impl<'h> Exec<'h> {
         }
         let k = key(&[b"no", id.as_bytes(), tok.as_bytes(), &asset.serialize()]);
         let owner = self.read_value(&k)?;
-        match (n, &v[1..]) {
-            ("nft-get-owner?", []) => Ok(Value::Optional(owner.map(Box::new))),
-            ("nft-mint?", [to]) => {
+        match (op, &v[1..]) {
+            (ops::NFT_GET_OWNER_Q, []) => Ok(Value::Optional(owner.map(Box::new))),
+            (ops::NFT_MINT_Q, [to]) => {
                 self.need_write(f, span, n)?;
                 if owner.is_some() {
                     return Ok(Value::err_uint(1));
@@ -1685,7 +1740,7 @@ impl<'h> Exec<'h> {
                 )?;
                 Ok(Value::ok_true())
             }
-            ("nft-transfer?", [from, to]) => {
+            (ops::NFT_TRANSFER_Q, [from, to]) => {
                 self.need_write(f, span, n)?;
                 if from == to {
                     return Ok(Value::err_uint(2));
@@ -1714,7 +1769,7 @@ impl<'h> Exec<'h> {
                     }
                 }
             }
-            ("nft-burn?", [from]) => {
+            (ops::NFT_BURN_Q, [from]) => {
                 self.need_write(f, span, n)?;
                 match owner {
                     None => Ok(Value::err_uint(3)),
