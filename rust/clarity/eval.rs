@@ -218,7 +218,13 @@ pub struct Frame<'c> {
 
 /// A call's locals. The names are borrowed from the function's definition (its argument
 /// list and body), which outlives the call: binding one copies a reference, not an `Arc`.
-type Env<'e> = Scope<Value, &'e Name>;
+pub(crate) type Env<'e> = Scope<Value, &'e Name>;
+
+/// The locals of a call of `def` before its arguments are bound: room for them and a few
+/// `let`/`match` bindings.
+pub(crate) fn call_env(def: &FnDef) -> Env<'_> {
+    Env::with_capacity(def.args.len() + 4)
+}
 
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
@@ -729,19 +735,35 @@ impl<'h> Exec<'h> {
 
     /// Calls a user function with evaluated arguments.
     pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+        let given = args.len();
+        let mut env = call_env(def);
+        for ((n, _), v) in def.args.iter().zip(args) {
+            env.push(n, v);
+        }
+        self.call_bound(f, def, given, env)
+    }
+
+    /// Calls a user function given `given` arguments, the first of them (as many as it
+    /// takes, at most) bound to its parameters in `env`, the first bindings there.
+    fn call_bound<'d>(
+        &mut self,
+        f: &Frame,
+        def: &'d FnDef,
+        given: usize,
+        mut env: Env<'d>,
+    ) -> EResult<Value> {
         if self.call_depth >= MAX_CALL_DEPTH {
             return rt(def.span, format!("call stack deeper than {MAX_CALL_DEPTH}"));
         }
-        if args.len() != def.args.len() {
+        if given != def.args.len() {
             // Analysis lets a local call give too few or too many arguments, as the
             // reference's does; the call itself fails, as the reference's does.
             return rt(
                 def.span,
                 format!(
-                    "'{}' expects {} argument(s), got {}",
+                    "'{}' expects {} argument(s), got {given}",
                     def.name,
                     def.args.len(),
-                    args.len()
                 ),
             );
         }
@@ -751,13 +773,8 @@ impl<'h> Exec<'h> {
                 format!("'{}' has two arguments named '{n}'", def.name),
             );
         }
-        self.charge(5 + args.len() as u64)?;
+        self.charge(5 + given as u64)?;
         self.call_depth += 1;
-        // Room for the arguments and a few `let`/`match` bindings.
-        let mut env = Env::with_capacity(def.args.len() + 4);
-        for ((n, _), v) in def.args.iter().zip(args) {
-            env.push(n, v);
-        }
         let frame;
         let f = if def.access == Access::ReadOnly && !f.read_only {
             frame = Frame {
@@ -779,8 +796,25 @@ impl<'h> Exec<'h> {
     /// A public or read-only function called from outside or by `contract-call?`:
     /// its writes and events are rolled back when it returns `err`.
     pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+        self.in_savepoint(|x| x.call_fn(f, def, args))
+    }
+
+    /// [`Exec::call_public`] with the arguments already bound in `env` (made by
+    /// [`call_env`]), as many as the function takes.
+    pub(crate) fn call_public_bound<'d>(
+        &mut self,
+        f: &Frame,
+        def: &'d FnDef,
+        env: Env<'d>,
+    ) -> EResult<Value> {
+        self.in_savepoint(|x| x.call_bound(f, def, env.len(), env))
+    }
+
+    /// Runs `call` in a savepoint of its own, rolled back when it returns `err` or aborts.
+    #[inline(always)]
+    fn in_savepoint(&mut self, call: impl FnOnce(&mut Self) -> EResult<Value>) -> EResult<Value> {
         let mark = self.begin();
-        match self.call_fn(f, def, args) {
+        match call(self) {
             Ok(v) => {
                 if matches!(v, Value::Response(false, _)) {
                     self.rollback(mark);

@@ -35,7 +35,7 @@ pub use parser::{Diagnostic, Span};
 pub use types::{Name, Principal, StandardPrincipal, Type, Value};
 
 use analysis::Checker;
-use eval::{contract_key, Exec, Frame};
+use eval::{call_env, contract_key, Env, Exec, Frame};
 use parser::{Expr, ExprKind};
 
 /// Name of the transient contract that console expressions and call arguments run in.
@@ -451,14 +451,16 @@ impl Vm {
         Ok((contract, outcome))
     }
 
-    /// Parses, checks and evaluates call arguments (literal expressions).
-    fn arguments(
+    /// Parses, checks and evaluates the arguments (literal expressions) of a call of `def`,
+    /// bound to its parameters.
+    fn arguments<'d>(
         &mut self,
         host: &mut dyn Host,
         sender: &Principal,
-        params: &[(Name, Type)],
+        def: &'d FnDef,
         args: &[impl AsRef<str>],
-    ) -> Result<Vec<Value>, Vec<Diagnostic>> {
+    ) -> Result<Env<'d>, Vec<Diagnostic>> {
+        let params = &def.args;
         if params.len() != args.len() {
             return Err(diag(format!(
                 "expected {} argument(s), got {}",
@@ -466,16 +468,16 @@ impl Vm {
                 args.len()
             )));
         }
-        let mut out = Vec::with_capacity(args.len());
-        for ((_, t), a) in params.iter().zip(args) {
+        let mut out = call_env(def);
+        for ((n, t), a) in params.iter().zip(args) {
             let a = a.as_ref();
             if let Some(v) = plain_literal(a, t) {
-                out.push(v);
+                out.push(n, v);
                 continue;
             }
             if let Some((v, vt)) = self.arg_memo.get(a) {
                 if vt == t || !t.has_trait() && t.admits(vt) {
-                    out.push(v.clone());
+                    out.push(n, v.clone());
                     continue;
                 }
             }
@@ -501,7 +503,7 @@ impl Vm {
                             }
                             self.arg_memo.insert(a.to_string(), (v.clone(), vt));
                         }
-                        out.push(v);
+                        out.push(n, v);
                         continue;
                     }
                 }
@@ -523,7 +525,7 @@ impl Vm {
                 read_only: true,
             };
             match exec.eval_top(&frame, &e) {
-                Ok(v) => out.push(v),
+                Ok(v) => out.push(n, v),
                 Err(e) => {
                     return Err(diag(format!(
                         "argument could not be evaluated: {}",
@@ -596,7 +598,7 @@ impl Vm {
             }
             _ => {}
         }
-        let vals = self.arguments(host, sender, &def.args, args)?;
+        let env = self.arguments(host, sender, &def, args)?;
         let budget = self.budget();
         let (mainnet, chain_id) = (self.mainnet, self.chain_id);
         let mut ctx = Ctx {
@@ -611,7 +613,7 @@ impl Vm {
             caller: sender.clone(),
             read_only: read_only || def.access == Access::ReadOnly,
         };
-        let r = exec.call_public(&frame, &def, vals);
+        let r = exec.call_public_bound(&frame, &def, env);
         let mut out = finish_with(exec, r, order);
         if read_only {
             out.writes.clear();
