@@ -588,15 +588,16 @@ impl<'h> Exec<'h> {
         }
     }
 
-    /// All writes of the transaction (the last value of each key), in key order.
-    pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        self.journal.into_innermost()
+    /// All writes of the transaction (the last value of each key), in key order; the
+    /// journal is left empty.
+    pub fn take_writes(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        std::mem::take(&mut self.journal).into_innermost()
     }
 
     /// All writes of the transaction in the order written (a key written twice is there
-    /// twice, its last write last).
-    pub fn into_journal(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-        self.journal.into_items()
+    /// twice, its last write last); the journal is left empty.
+    pub fn take_journal(&mut self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        std::mem::take(&mut self.journal).into_items()
     }
 
     /// Records an event. The events of one transaction may carry at most

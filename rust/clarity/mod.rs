@@ -437,11 +437,11 @@ impl Vm {
                 written_record = Some(rec.clone());
                 let written = exec.write(contract_key(&id), Some(rec));
                 match written {
-                    Ok(()) => finish(exec, Ok(Value::Bool(true))),
-                    Err(e) => finish(exec, Err(e)),
+                    Ok(()) => finish(&mut exec, Ok(Value::Bool(true))),
+                    Err(e) => finish(&mut exec, Err(e)),
                 }
             }
-            Err(e) => finish(exec, Err(e)),
+            Err(e) => finish(&mut exec, Err(e)),
         };
         self.block_used = self.block_used.saturating_add(outcome.cost);
         let contract = Arc::new(contract);
@@ -614,7 +614,7 @@ impl Vm {
             read_only: read_only || def.access == Access::ReadOnly,
         };
         let r = exec.call_public_bound(&frame, &def, env);
-        let mut out = finish_with(exec, r, order);
+        let mut out = finish_with(&mut exec, r, order);
         if read_only {
             out.writes.clear();
         }
@@ -656,7 +656,7 @@ impl Vm {
             Ok(Value::Response(false, _)) | Err(_) => exec.rollback(mark),
             Ok(_) => exec.commit(),
         }
-        let out = finish(exec, r);
+        let out = finish(&mut exec, r);
         self.block_used = self.block_used.saturating_add(out.cost);
         Ok(out)
     }
@@ -854,18 +854,20 @@ enum Writes {
     AsWritten,
 }
 
-fn writes_of(exec: Exec<'_>, order: Writes) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+fn writes_of(exec: &mut Exec<'_>, order: Writes) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     match order {
-        Writes::ByKey => exec.into_writes(),
-        Writes::AsWritten => exec.into_journal(),
+        Writes::ByKey => exec.take_writes(),
+        Writes::AsWritten => exec.take_journal(),
     }
 }
 
-fn finish(exec: Exec<'_>, r: Result<Value, Abort>) -> Outcome {
+/// The outcome of a transaction run by `exec` that gave `r` (its writes and events are
+/// taken out of `exec`).
+fn finish(exec: &mut Exec<'_>, r: Result<Value, Abort>) -> Outcome {
     finish_with(exec, r, Writes::ByKey)
 }
 
-fn finish_with(mut exec: Exec<'_>, r: Result<Value, Abort>, order: Writes) -> Outcome {
+fn finish_with(exec: &mut Exec<'_>, r: Result<Value, Abort>, order: Writes) -> Outcome {
     let cost = exec.cost;
     let events = std::mem::take(&mut exec.events);
     match r {
