@@ -62,7 +62,17 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
 
     #[inline]
     pub fn push(&mut self, key: K, value: T) {
-        if self.index.is_none() && self.items.len() >= INDEXED_FROM {
+        if self.index.is_some() || self.items.len() >= INDEXED_FROM {
+            self.push_indexed(key, value);
+        } else {
+            self.items.push((key, value));
+        }
+    }
+
+    /// [`Scope::push`] past [`INDEXED_FROM`] bindings: the index is made if need be, and kept.
+    #[inline(never)]
+    fn push_indexed(&mut self, key: K, value: T) {
+        if self.index.is_none() {
             let mut index = AHashMap::with_capacity(self.items.len() * 2);
             self.shadows.clear();
             for (i, (n, _)) in self.items.iter().enumerate() {
