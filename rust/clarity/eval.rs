@@ -956,7 +956,7 @@ impl<'h> Exec<'h> {
     }
 
     /// Evaluates `args` in order, as [`Exec::eval_args`], and hands their values to `then`:
-    /// up to three of them without a vector.
+    /// up to three of them without a vector, dropped after as [`Value::discard`] drops them.
     #[inline(always)]
     fn with_args<'e, R>(
         &mut self,
@@ -968,19 +968,32 @@ impl<'h> Exec<'h> {
         match args {
             [] => then(self, &[]),
             [a] => {
-                let a = self.eval(f, env, a)?;
-                then(self, &[a])
+                let vals = [self.eval(f, env, a)?];
+                let r = then(self, &vals);
+                let [a] = vals;
+                a.discard();
+                r
             }
             [a, b] => {
-                let a = self.eval(f, env, a)?;
-                let b = self.eval(f, env, b)?;
-                then(self, &[a, b])
+                let vals = [self.eval(f, env, a)?, self.eval(f, env, b)?];
+                let r = then(self, &vals);
+                let [a, b] = vals;
+                a.discard();
+                b.discard();
+                r
             }
             [a, b, c] => {
-                let a = self.eval(f, env, a)?;
-                let b = self.eval(f, env, b)?;
-                let c = self.eval(f, env, c)?;
-                then(self, &[a, b, c])
+                let vals = [
+                    self.eval(f, env, a)?,
+                    self.eval(f, env, b)?,
+                    self.eval(f, env, c)?,
+                ];
+                let r = then(self, &vals);
+                let [a, b, c] = vals;
+                a.discard();
+                b.discard();
+                c.discard();
+                r
             }
             _ => {
                 let vals = self.eval_args(f, env, args)?;
