@@ -788,6 +788,7 @@ impl<'h> Exec<'h> {
         };
         let r = self.eval(f, &mut env, &def.body);
         self.call_depth -= 1;
+        env.into_values().for_each(Value::discard);
         match r {
             Err(Abort::Return(v)) => Ok(v),
             other => other,

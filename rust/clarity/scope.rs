@@ -174,6 +174,11 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         }
     }
 
+    /// The value of every binding, in the order made.
+    pub fn into_values(self) -> impl Iterator<Item = T> {
+        self.items.into_iter().map(|(_, v)| v)
+    }
+
     /// Every binding, in the order made.
     pub fn into_items(self) -> Vec<(K, T)> {
         self.items
