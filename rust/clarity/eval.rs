@@ -323,6 +323,36 @@ fn seq_items(v: Value) -> Vec<Value> {
     }
 }
 
+/// The argument lists `map` applies its function to, as the reference (epochs 2.0 to 3.4)
+/// forms them: the sequences' items gathered by position, each sequence giving items up to
+/// one past the shortest length met so far, then the rows taken while they have as many
+/// items as the first. The result has the length of the shortest sequence, except that an
+/// empty sequence after a longer one leaves the earlier rows whole (`(map + (list 1 2)
+/// (list))` is `(list 1 2)`) and an empty sequence first leaves a row of one item from the
+/// next (`(map + (list) (list 5 6))` is `(list 5)`). The reference fixes this off-by-one
+/// from epoch 4.0; this VM follows epoch 3.4 where the two differ.
+fn map_rows(seqs: Vec<Value>) -> Vec<Vec<Value>> {
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    let mut shortest = usize::MAX;
+    for s in seqs {
+        let items = seq_items(s);
+        shortest = shortest.min(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            if i > shortest {
+                break;
+            }
+            match rows.get_mut(i) {
+                Some(row) => row.push(v),
+                None => rows.push(vec![v]),
+            }
+        }
+    }
+    let width = rows.first().map_or(0, Vec::len);
+    let take = rows.iter().take_while(|r| r.len() == width).count();
+    rows.truncate(take);
+    rows
+}
+
 fn seq_len(v: &Value) -> Option<usize> {
     Some(match v {
         Value::List(l) => l.len(),
@@ -1285,14 +1315,10 @@ impl<'h> Exec<'h> {
                 match n {
                     "map" => {
                         let seqs = self.eval_args(f, env, &args[1..])?;
-                        let len = seqs.iter().filter_map(seq_len).min().unwrap_or(0);
-                        self.charge(len as u64)?;
-                        let mut cols: Vec<std::vec::IntoIter<Value>> =
-                            seqs.into_iter().map(|s| seq_items(s).into_iter()).collect();
-                        let mut out = Vec::with_capacity(len);
-                        for _ in 0..len {
-                            let row: Vec<Value> =
-                                cols.iter_mut().filter_map(Iterator::next).collect();
+                        let rows = map_rows(seqs);
+                        self.charge(rows.len() as u64)?;
+                        let mut out = Vec::with_capacity(rows.len());
+                        for row in rows {
                             out.push(self.apply_fn(f, span, fname, row)?);
                         }
                         Ok(Value::List(out))
