@@ -825,10 +825,22 @@ impl<'h> Exec<'h> {
         }
     }
 
-    /// A public or read-only function called from outside or by `contract-call?`:
-    /// its writes and events are rolled back when it returns `err`.
+    /// A public or read-only function called (from outside, by `contract-call?` or by a
+    /// function of its contract): as the reference applies such a function "as a
+    /// transaction" (`DefinedFunction::apply`), a public function's writes and events are
+    /// rolled back when it returns `err` or aborts, and a read-only function's events
+    /// (`print`) are always dropped.
     pub fn call_public(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
-        self.in_savepoint(|x| x.call_fn(f, def, args))
+        self.in_savepoint(def, |x| x.call_fn(f, def, args))
+    }
+
+    /// A function of the contract called by name, from a body or by `map`/`filter`/`fold`:
+    /// a private one directly, the others as [`Exec::call_public`] does.
+    fn call_local(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
+        match def.access {
+            Access::Private => self.call_fn(f, def, args),
+            Access::Public | Access::ReadOnly => self.call_public(f, def, args),
+        }
     }
 
     /// [`Exec::call_public`] with the arguments already bound in `env` (made by
@@ -839,16 +851,21 @@ impl<'h> Exec<'h> {
         def: &'d FnDef,
         env: Env<'d>,
     ) -> EResult<Value> {
-        self.in_savepoint(|x| x.call_bound(f, def, env.len(), env))
+        self.in_savepoint(def, |x| x.call_bound(f, def, env.len(), env))
     }
 
-    /// Runs `call` in a savepoint of its own, rolled back when it returns `err` or aborts.
+    /// Runs `call` of `def` in a savepoint of its own, rolled back when it returns `err` or
+    /// aborts, or when `def` is read-only.
     #[inline(always)]
-    fn in_savepoint(&mut self, call: impl FnOnce(&mut Self) -> EResult<Value>) -> EResult<Value> {
+    fn in_savepoint(
+        &mut self,
+        def: &FnDef,
+        call: impl FnOnce(&mut Self) -> EResult<Value>,
+    ) -> EResult<Value> {
         let mark = self.begin();
         match call(self) {
             Ok(v) => {
-                if matches!(v, Value::Response(false, _)) {
+                if matches!(v, Value::Response(false, _)) || def.access == Access::ReadOnly {
                     self.rollback(mark);
                 } else {
                     self.commit();
@@ -1470,7 +1487,7 @@ impl<'h> Exec<'h> {
                 if op == ops::PLAIN {
                     if let Some(def) = f.contract.fns.get(name).cloned() {
                         let vals = self.eval_args(f, env, args)?;
-                        return self.call_fn(f, &def, vals);
+                        return self.call_local(f, &def, vals);
                     }
                 }
                 let vals = self.eval_args(f, env, args)?;
@@ -1482,7 +1499,7 @@ impl<'h> Exec<'h> {
     /// Applies a function named as an argument of map/filter/fold.
     fn apply_fn(&mut self, f: &Frame, span: Span, name: &Name, args: Vec<Value>) -> EResult<Value> {
         if let Some(def) = f.contract.fns.get(name).cloned() {
-            return self.call_fn(f, &def, args);
+            return self.call_local(f, &def, args);
         }
         self.charge(1)?;
         if matches!(name.as_ref(), "and" | "or") {
