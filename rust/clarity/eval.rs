@@ -730,30 +730,45 @@ impl<'h> Exec<'h> {
         for item in items {
             match item {
                 TopItem::Constant(n, e) => {
-                    let v = self.eval_top(frame, e)?;
+                    let v = self.eval_deploying(frame, e)?;
                     if let Some((_, m)) = self.deploying.as_mut() {
                         m.insert(n.clone(), v);
                     }
                 }
                 TopItem::DataVar(n, e) => {
-                    let v = self.eval_top(frame, e)?;
+                    let v = self.eval_deploying(frame, e)?;
                     self.write_value(key(&[b"v", id.as_bytes(), n.as_bytes()]), &v)?;
                 }
                 TopItem::Ft(n, supply) => {
                     if let Some(e) = supply {
-                        let v = self.eval_top(frame, e)?;
+                        let v = self.eval_deploying(frame, e)?;
                         self.write_value(key(&[b"fm", id.as_bytes(), n.as_bytes()]), &v)?;
                     }
                 }
                 TopItem::Expr(e) => {
-                    self.eval_top(frame, e)?;
+                    self.eval_deploying(frame, e)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// Evaluates a top-level expression; an early return yields its value.
+    /// Evaluates a form run at deploy. An early exit there (`unwrap!`, `asserts!`, `try!`
+    /// ... taken) aborts the deploy, as in the reference, whose evaluation of the contract
+    /// passes it on as an error (`EarlyReturn`).
+    fn eval_deploying(&mut self, f: &Frame, e: &Expr) -> EResult<Value> {
+        let mut env = Env::new();
+        match self.eval(f, &mut env, e) {
+            Err(Abort::Return(v)) => rt(
+                e.span,
+                format!("early exit with {v} at the top level of the contract"),
+            ),
+            other => other,
+        }
+    }
+
+    /// Evaluates a top-level expression (a console expression, a call argument); an early
+    /// return yields its value.
     pub fn eval_top(&mut self, f: &Frame, e: &Expr) -> EResult<Value> {
         let mut env = Env::new();
         match self.eval(f, &mut env, e) {
