@@ -41,11 +41,22 @@ from funai.clarity import ClarityAnalysisError, ClarityRuntimeError, ClarityVM
 IMAX, IMIN, UMAX = 2**127 - 1, -(2**127), 2**128 - 1
 INTS = (0, 1, -1, 7, -100, 255, 2**64, IMAX, IMIN, IMAX - 1, 2**126)
 UINTS = (0, 1, 2, 3, 8, 64, 127, 128, 256, 2**64, UMAX, 2**127)
-TEXTS = ("", "a", "abc", "123", "-42", "+5", "00012", " 7", "-0", "\\\\", "\\n", "9" * 39)
-TEXTS += (str(IMAX), str(IMIN), str(UMAX), str(UMAX + 1))
+TEXTS: tuple[str, ...] = ("", "a", "abc", "123", "-42", "+5", "00012", " 7", "-0", "\\\\")
+TEXTS += ("\\n", "9" * 39, str(IMAX), str(IMIN), str(UMAX), str(UMAX + 1))
 UTF8_TEXTS = ('u""', 'u"a"', 'u"h\\u{e9}"', 'u"\\u{263a}"', 'u"\\u{1F600}x"', 'u"-7"')
 # A type: "int", "uint", "bool", "ascii", "utf8", "buff", ("list", t) or ("opt", t).
 T = str | tuple[str, str]
+TOP_TYPES: list[T] = [
+    "int",
+    "uint",
+    "bool",
+    "ascii",
+    "utf8",
+    "buff",
+    ("list", "int"),
+    ("opt", "int"),
+]
+SERIALIZED: list[T] = ["int", "ascii", ("list", "int")]
 
 
 class Expressions:
@@ -154,7 +165,7 @@ class Expressions:
                     lambda h=h: f"({h} {g(r.choice([i, u, b]))})"
                     for h in ("sha256", "keccak256", "sha512", "sha512/256", "hash160")
                 ],
-                lambda: f"(unwrap-panic (to-consensus-buff? {g(r.choice([i, s, li]))}))",
+                lambda: f"(unwrap-panic (to-consensus-buff? {g(r.choice(SERIALIZED))}))",
                 lambda: f"(default-to 0x (slice? {g(b)} {self.small()} {self.small()}))",
                 lambda: f"(default-to 0xee (replace-at? {g(b)} {self.small()} 0x01))",
             ],
@@ -183,11 +194,7 @@ class Expressions:
         )
 
     def top(self) -> str:
-        return self.gen(
-            self.r.choice(
-                ["int", "uint", "bool", "ascii", "utf8", "buff", ("list", "int"), ("opt", "int")]
-            )
-        )
+        return self.gen(self.r.choice(TOP_TYPES))
 
 
 def _serialized(r: random.Random) -> tuple[str, bytes]:
@@ -354,7 +361,8 @@ def contract_runs(
     snapshot: Path, r: random.Random, contracts: int, per_fn: int
 ) -> tuple[list[str], list[tuple[ClarityVM, str, str]]]:
     """(oracle programs, (VM, our expression, label)) for real contracts' read-only calls."""
-    from bench.clarity_deployed_sample import Snapshot
+    from clarity_deployed_sample import Snapshot  # beside this file
+
     from funai.clarity.project import references, soft_references
 
     snap = Snapshot(snapshot)

@@ -12,7 +12,8 @@ from funai.clarity import ClarityVM
 SOURCE = """
 (define-data-var x uint u0)
 (define-public (set-then-fail) (begin (var-set x u5) (print "failed call") (err u1)))
-(define-public (caller) (begin (unwrap-err-panic (set-then-fail)) (print "caller") (ok (var-get x))))
+(define-public (caller)
+  (begin (unwrap-err-panic (set-then-fail)) (print "caller") (ok (var-get x))))
 (define-read-only (noisy) (begin (print "read-only") u1))
 (define-public (calls-noisy) (begin (print "public") (ok (noisy))))
 (define-public (maps-noisy) (ok (map + (list (noisy) (noisy)) (list u1 u2))))
