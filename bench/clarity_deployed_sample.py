@@ -4,7 +4,7 @@ Usage::
 
     PYTHONPATH=. python bench/clarity_deployed_sample.py GIT_DIR [-n 3000] [--seed 7]
         [--prefix SP102V8P0F7JX67ARQ77WEA3D3CFB5XW39REDT0AM. ...] [--json OUT.json] [-v]
-        [--max-closure 300] [--rerun EARLIER.json STATUS]
+        [--max-closure 300] [--rerun EARLIER.json STATUS] [--fund MICRO_STX]
 
 ``GIT_DIR`` is a local (bare) clone of boomcrypto/clarity-deployed-contracts, whose ``main``
 holds every contract deployed on mainnet as ``contracts/<deployer>/<name>.clar``. No network
@@ -103,10 +103,11 @@ class Snapshot:
 
 
 def deploy_with_dependencies(
-    snap: Snapshot, target: str, max_closure: int = 300
+    snap: Snapshot, target: str, max_closure: int = 300, fund: int = 0
 ) -> tuple[str, str]:
     """Deploys ``target`` after what it names (at most ``max_closure`` contracts in all,
-    else ``too-deep``); returns (status, message)."""
+    else ``too-deep``), each deployer holding ``fund`` µSTX first (as it held STX on
+    mainnet); returns (status, message)."""
     closure, queue = [target], [target]
     hard: dict[str, list[str]] = {}
     soft: dict[str, list[str]] = {}
@@ -134,6 +135,8 @@ def deploy_with_dependencies(
         issuer, name = cid.rsplit(".", 1)
         src = snap.source(cid) or ""
         vm.new_block()  # each in a block of its own (a block's cost budget is shared)
+        if fund and vm.balance(issuer) == 0:
+            vm.store.set_balance(issuer, fund)
         prefix = "" if cid == target else "dep-"
         where = "" if cid == target else f"{cid}: "
         try:
@@ -176,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         help="contracts deployed for one target at most (more: too-deep)",
     )
     ap.add_argument(
+        "--fund",
+        type=int,
+        default=0,
+        help="µSTX each deployer holds before its first deploy (mainnet deployers held STX)",
+    )
+    ap.add_argument(
         "--rerun",
         nargs=2,
         metavar=("JSON", "STATUS"),
@@ -192,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         targets += [t for t, (status, _) in earlier.items() if status == args.rerun[1]]
     targets += random.Random(args.seed).sample(keys, min(args.n, len(keys)))
     results = {
-        t: deploy_with_dependencies(snap, t, args.max_closure) for t in dict.fromkeys(targets)
+        t: deploy_with_dependencies(snap, t, args.max_closure, args.fund)
+        for t in dict.fromkeys(targets)
     }
     for t, (status, message) in results.items():
         if args.verbose or status in ("error", "dep-error"):
