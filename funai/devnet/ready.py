@@ -64,9 +64,13 @@ Say = Callable[[str], None]
 
 
 def check_ports(host: str, base: int, count: int) -> None:
-    """Raises RuntimeError when one of the API ports ``base..base+count-1`` is taken."""
+    """Raises RuntimeError when one of the API ports ``base..base+count-1`` is taken (a
+    socket listens there). Connections of a devnet just stopped, left in TIME_WAIT, do not
+    count: the nodes' servers bind with SO_REUSEADDR too, so a devnet can be restarted at
+    once."""
     for port in range(base, base + count):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind((host, port))
             except OSError:
