@@ -226,12 +226,18 @@ def test_ctrl_c_raises_keyboard_interrupt() -> None:
     main = threading.main_thread().ident
     assert main == threading.get_ident()
     assert main is not None
-    timer = _later(0.1, lambda: signal.pthread_kill(main, signal.SIGINT))
-    began = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        powlib.search(bytes(80), 0, threads=2)
-    assert time.monotonic() - began < PROMPTLY
-    timer.join()
+    # Python's own SIGINT handler, whatever an earlier test of the session left installed
+    # (with SIGINT ignored, the search rightly runs to its end: about a minute).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer = _later(0.1, lambda: signal.pthread_kill(main, signal.SIGINT))
+        began = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            powlib.search(bytes(80), 0, threads=2)
+        assert time.monotonic() - began < PROMPTLY
+        timer.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_time_budget() -> None:

@@ -163,9 +163,13 @@ def devnet(
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stop_devnet(procs)
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
+        try:
+            stop_devnet(procs)
+        finally:
+            # Always given back, even if stopping failed: an ignored SIGINT left behind
+            # would make the caller's Ctrl-C do nothing.
+            signal.signal(signal.SIGINT, old_int)
+            signal.signal(signal.SIGTERM, old_term)
     if failed:
         raise typer.Exit(1)
 
