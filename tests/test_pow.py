@@ -226,9 +226,10 @@ def test_ctrl_c_raises_keyboard_interrupt() -> None:
     main = threading.main_thread().ident
     assert main == threading.get_ident()
     assert main is not None
-    # Python's own SIGINT handler, whatever an earlier test of the session left installed
-    # (with SIGINT ignored, the search rightly runs to its end: about a minute).
+    # Python's own SIGINT handler, SIGINT unblocked, whatever an earlier test of the session
+    # left (with SIGINT ignored or blocked, the search rightly runs to its end: a minute).
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         timer = _later(0.1, lambda: signal.pthread_kill(main, signal.SIGINT))
         began = time.monotonic()
@@ -237,6 +238,7 @@ def test_ctrl_c_raises_keyboard_interrupt() -> None:
         assert time.monotonic() - began < PROMPTLY
         timer.join()
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.signal(signal.SIGINT, previous)
 
 
