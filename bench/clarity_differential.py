@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from funai.clarity import ClarityAnalysisError, ClarityRuntimeError, ClarityVM
+from funai.clarity.project import _N, _pub  # secp256k1 for the test signatures
 
 IMAX, IMIN, UMAX = 2**127 - 1, -(2**127), 2**128 - 1
 INTS = (0, 1, -1, 7, -100, 255, 2**64, IMAX, IMIN, IMAX - 1, 2**126)
@@ -244,48 +245,17 @@ def _mutated(b: bytes, r: random.Random) -> bytes:
     return b[:i] + bytes([r.randrange(256)]) + b[i + 1 :]
 
 
-_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_P = 2**256 - 2**32 - 977
-_G = (
-    0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
-    0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8,
-)
-
-
-def _ec_mul(k: int) -> tuple[int, int]:
-    """k * G on secp256k1 (test signatures only; not constant-time)."""
-    acc: tuple[int, int] | None = None
-    pt = _G
-    while k:
-        if k & 1:
-            acc = pt if acc is None else _ec_add(acc, pt)
-        pt = _ec_add(pt, pt)
-        k >>= 1
-    assert acc is not None
-    return acc
-
-
-def _ec_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
-    if a == b:
-        lam = 3 * a[0] * a[0] * pow(2 * a[1], -1, _P) % _P
-    else:
-        lam = (b[1] - a[1]) * pow(b[0] - a[0], -1, _P) % _P
-    x = (lam * lam - a[0] - b[0]) % _P
-    return x, (lam * (a[0] - x) - a[1]) % _P
-
-
 def _signature_calls(r: random.Random) -> list[str]:
     """secp256k1 calls on a real signature: low and high S, recovery ids right and wrong,
     65th bytes that are not recovery ids, short keys and hashes."""
     priv = r.randrange(1, _N)
-    pub = _ec_mul(priv)
-    key = bytes([2 + (pub[1] & 1)]) + pub[0].to_bytes(32, "big")
+    key = _pub(priv)
     h = hashlib.sha256(r.randbytes(8)).digest()
     k = r.randrange(1, _N)
-    rp = _ec_mul(k)
-    sig_r = rp[0] % _N
+    rp = _pub(k)  # R = k*G, compressed: its x and the parity of its y
+    sig_r = int.from_bytes(rp[1:], "big") % _N
     s = pow(k, -1, _N) * (int.from_bytes(h, "big") + sig_r * priv) % _N
-    rid = rp[1] & 1
+    rid = rp[0] & 1
     out = []
     for sv, rv in ((s, rid), (_N - s, rid ^ 1)):
         sig = sig_r.to_bytes(32, "big") + sv.to_bytes(32, "big")

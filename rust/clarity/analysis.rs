@@ -360,14 +360,8 @@ pub fn burn_block_info_type(prop: &str) -> Option<Type> {
 
 pub fn literal_type(v: &Value) -> Type {
     match v {
-        Value::Int(_) => Type::Int,
-        Value::UInt(_) => Type::UInt,
-        Value::Bool(_) => Type::Bool,
-        Value::Principal(_) => Type::Principal,
-        Value::Buff(b) => Type::Buff(b.len() as u32),
-        Value::Ascii(b) => Type::Ascii(b.len() as u32),
-        Value::Utf8(s) => Type::Utf8(s.len() as u32),
-        _ => Type::NoType,
+        Value::List(_) | Value::Tuple(_) | Value::Optional(_) | Value::Response(..) => Type::NoType,
+        scalar => super::types::value_type(scalar).unwrap_or(Type::NoType),
     }
 }
 
