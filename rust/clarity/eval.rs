@@ -244,7 +244,14 @@ pub fn value_key(parts: &[&[u8]], v: &Value) -> Vec<u8> {
         k.extend_from_slice(p);
         k.push(0);
     }
-    v.serialize_into(&mut k);
+    match v {
+        Value::Principal(Principal::Standard(p)) => {
+            k.push(0x05);
+            k.push(p.version);
+            k.extend_from_slice(&p.hash);
+        }
+        _ => v.serialize_into(&mut k),
+    }
     k
 }
 
@@ -576,11 +583,28 @@ impl<'h> Exec<'h> {
         self.write(k, Some(v.serialize()))
     }
 
+    /// The uint stored at `k`, 0 when there is none or the value is not a uint (as
+    /// [`Exec::read_value`] would read it; a stored uint is decoded in place).
     fn uint_at(&mut self, k: &[u8]) -> EResult<u128> {
-        Ok(match self.read_value(k)? {
-            Some(Value::UInt(u)) => u,
-            _ => 0,
-        })
+        self.read_with(k, |v| match v {
+            None => Ok(0),
+            Some(b) => match (b.first(), b.get(1..).map(<[u8; 16]>::try_from)) {
+                (Some(0x01), Some(Ok(x))) => Ok(u128::from_be_bytes(x)),
+                _ => Value::deserialize(b).map(|v| match v {
+                    Value::UInt(u) => u,
+                    _ => 0,
+                }),
+            },
+        })?
+        .map_err(|e| Abort::Host(format!("corrupt state value: {e}")))
+    }
+
+    /// Writes the uint `u` at `k` (as [`Exec::write_value`] writes `Value::UInt(u)`).
+    fn write_uint(&mut self, k: Vec<u8>, u: u128) -> EResult<()> {
+        let mut v = Vec::with_capacity(17);
+        v.push(0x01);
+        v.extend_from_slice(&u.to_be_bytes());
+        self.write(k, Some(v))
     }
 
     /// Starts a nested savepoint.
@@ -1737,8 +1761,8 @@ impl<'h> Exec<'h> {
                 }
                 let bk = bal_key(to);
                 let bal = self.uint_at(&bk)?;
-                self.write_value(supply_key(), &Value::UInt(new_supply))?;
-                self.write_value(bk, &Value::UInt(bal + amt))?;
+                self.write_uint(supply_key(), new_supply)?;
+                self.write_uint(bk, bal + amt)?;
                 self.emit(
                     f,
                     "ft_mint_event",
@@ -1764,8 +1788,8 @@ impl<'h> Exec<'h> {
                 let Some(nb) = tb.checked_add(*amt) else {
                     return rt(span, "balance overflow");
                 };
-                self.write_value(fk, &Value::UInt(fb - amt))?;
-                self.write_value(tk, &Value::UInt(nb))?;
+                self.write_uint(fk, fb - amt)?;
+                self.write_uint(tk, nb)?;
                 self.moved(from, || Outflow::Ft {
                     contract: f.contract.id_text.clone(),
                     token: tok.clone(),
@@ -1791,8 +1815,8 @@ impl<'h> Exec<'h> {
                     return Ok(Value::err_uint(1));
                 }
                 let supply = self.uint_at(&supply_key())?;
-                self.write_value(fk, &Value::UInt(fb - amt))?;
-                self.write_value(supply_key(), &Value::UInt(supply.saturating_sub(*amt)))?;
+                self.write_uint(fk, fb - amt)?;
+                self.write_uint(supply_key(), supply.saturating_sub(*amt))?;
                 self.moved(from, || Outflow::Ft {
                     contract: f.contract.id_text.clone(),
                     token: tok.clone(),
@@ -1938,8 +1962,8 @@ impl<'h> Exec<'h> {
                 let Some(nb) = tb.checked_add(*amt) else {
                     return rt(span, "balance overflow");
                 };
-                self.write_value(fk, &Value::UInt(fb - amt))?;
-                self.write_value(tk, &Value::UInt(nb))?;
+                self.write_uint(fk, fb - amt)?;
+                self.write_uint(tk, nb)?;
                 self.moved(&v[1], || Outflow::Stx(*amt));
                 let memo = rest.first().cloned().unwrap_or(Value::Buff(Vec::new()));
                 self.emit(
@@ -1968,7 +1992,7 @@ impl<'h> Exec<'h> {
                 if fb < *amt {
                     return Ok(Value::err_uint(1));
                 }
-                self.write_value(fk, &Value::UInt(fb - amt))?;
+                self.write_uint(fk, fb - amt)?;
                 self.moved(&v[1], || Outflow::StxBurn(*amt));
                 let supply = self.uint_at(b"stx-supply")?;
                 if supply > 0 {
