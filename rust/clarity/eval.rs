@@ -305,6 +305,44 @@ fn at_slot<'v>(env: &'v Env<'_>, e: &Expr, n: &Name) -> Option<&'v Value> {
     }
 }
 
+/// An operand read in place (see [`free_operand`]).
+#[derive(Clone, Copy)]
+enum Operand<'v> {
+    Value(&'v Value),
+    Principal(&'v Principal),
+}
+
+impl Operand<'_> {
+    /// `is-eq` of the two operands' values.
+    fn equals(self, other: Operand<'_>) -> bool {
+        match (self, other) {
+            (Operand::Value(a), Operand::Value(b)) => a == b,
+            (Operand::Principal(p), Operand::Principal(q)) => p == q,
+            (Operand::Principal(p), Operand::Value(v))
+            | (Operand::Value(v), Operand::Principal(p)) => {
+                matches!(v, Value::Principal(q) if q == p)
+            }
+        }
+    }
+}
+
+/// The value of `e` without evaluating it, when evaluating it would only copy a value
+/// whose copy costs nothing beyond its one runtime unit: `tx-sender`, `contract-caller`, or
+/// a local at its slot holding a number, boolean, principal or `none`.
+#[inline(always)]
+fn free_operand<'v>(f: &'v Frame, env: &'v Env<'_>, e: &Expr) -> Option<Operand<'v>> {
+    match &e.kind {
+        ExprKind::Atom(n) => match e.op {
+            ops::TX_SENDER => Some(Operand::Principal(&f.sender)),
+            ops::CONTRACT_CALLER => Some(Operand::Principal(&f.caller)),
+            _ => at_slot(env, e, n)
+                .filter(|v| copy_is_free(v))
+                .map(Operand::Value),
+        },
+        _ => None,
+    }
+}
+
 /// The serialized size of [`asset_id`]`(contract, token)`, without building it.
 pub(crate) fn asset_id_size(contract: &str, token: &str) -> u64 {
     5 + (contract.len() + 2 + token.len()) as u64
@@ -469,6 +507,16 @@ impl<'h> Exec<'h> {
             ))),
             None => Ok(()),
         }
+    }
+
+    /// One runtime unit, as every evaluation step is charged (see [`Exec::eval_node`]).
+    #[inline(always)]
+    fn tick(&mut self) -> EResult<()> {
+        self.cost.runtime += 1;
+        if self.cost.runtime > self.limit.runtime {
+            self.check_cost()?;
+        }
+        Ok(())
     }
 
     pub fn charge(&mut self, units: u64) -> EResult<()> {
@@ -1505,6 +1553,17 @@ impl<'h> Exec<'h> {
             // The commonest forms without an argument vector: the same order of evaluation,
             // results and costs as through `simple`.
             ops::IS_EQ if args.len() == 2 => {
+                // Two operands that evaluating would only copy (`tx-sender`, a local number
+                // or principal): compared where they are, charged as their evaluations.
+                if let (Some(a), Some(b)) = (
+                    free_operand(f, env, &args[0]),
+                    free_operand(f, env, &args[1]),
+                ) {
+                    self.tick()?;
+                    self.tick()?;
+                    self.charge(1)?;
+                    return Ok(Value::Bool(a.equals(b)));
+                }
                 let a = self.eval(f, env, &args[0])?;
                 let b = self.eval(f, env, &args[1])?;
                 self.charge(1)?;

@@ -1335,6 +1335,78 @@ fn local_reads_cost_the_same_on_every_path() {
     assert_eq!(out.result.unwrap().to_string(), "u95");
 }
 
+/// `is-eq` of two operands read in place (`tx-sender`, `contract-caller`, a local number or
+/// principal) answers and costs what evaluating both operands and comparing gives: one unit
+/// per operand and one for the comparison, as `(begin a b)` costs its two operands and its
+/// own node. Operands that are not read in place (a list, a literal) take the evaluated path.
+#[test]
+fn is_eq_in_place_answers_and_costs_as_evaluated() {
+    let mut t = T::new();
+    let forms = [
+        ("tx-sender", "p"),
+        ("p", "tx-sender"),
+        ("contract-caller", "q"),
+        ("x", "y"),
+        ("p", "q"),
+        ("tx-sender", "contract-caller"),
+        ("l", "l"),
+        ("x", "u7"),
+    ];
+    let mut src = String::new();
+    for (i, (a, b)) in forms.iter().enumerate() {
+        src += &format!(
+            "(define-read-only (eq{i} (x uint) (y uint) (p principal) (q principal) (l (list 20 uint))) (begin (is-eq {a} {b})))
+             (define-read-only (both{i} (x uint) (y uint) (p principal) (q principal) (l (list 20 uint))) (begin (begin {a} {b})))\n"
+        );
+    }
+    t.deploy("eqs", &src);
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.eqs").unwrap();
+    let list = format!(
+        "(list {})",
+        (0..20)
+            .map(|i| format!("u{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let me = "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+    let other = "'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+    let want = [
+        [
+            "true", "true", "false", "true", "false", "true", "true", "true",
+        ],
+        [
+            "false", "false", "true", "false", "false", "true", "true", "false",
+        ],
+    ];
+    for (case, (x, p, q)) in [("u7", me, other), ("u8", other, me)]
+        .into_iter()
+        .enumerate()
+    {
+        let y = if case == 0 { "u7" } else { "u9" };
+        for i in 0..forms.len() {
+            let args = [x, y, p, q, list.as_str()];
+            let eq =
+                t.vm.call(&mut t.host, &id, &format!("eq{i}"), &args, &alice(), true)
+                    .unwrap();
+            let both =
+                t.vm.call(&mut t.host, &id, &format!("both{i}"), &args, &alice(), true)
+                    .unwrap();
+            assert_eq!(
+                eq.result.unwrap().to_string(),
+                want[case][i],
+                "{:?} case {case}",
+                forms[i]
+            );
+            assert_eq!(
+                eq.cost.runtime,
+                both.cost.runtime + 1,
+                "{:?} case {case}",
+                forms[i]
+            );
+        }
+    }
+}
+
 /// Asset events carry `asset_identifier` (`contract::token`) as their first field, counted
 /// in the transaction's event bytes by the size of that string.
 #[test]
