@@ -1407,6 +1407,75 @@ fn is_eq_in_place_answers_and_costs_as_evaluated() {
     }
 }
 
+/// Token builtins whose arguments are locals read them in place: the same answers, events,
+/// writes and costs as with the arguments evaluated (`(begin amount)` costs one unit more
+/// than `amount`, its own node), for transfers, mints and burns that pass and that fail.
+#[test]
+fn token_arguments_in_place_answer_and_cost_as_evaluated() {
+    let mut t = T::new();
+    let mut src = String::from("(define-fungible-token tok)\n");
+    let forms = [
+        (
+            "transfer",
+            "(ft-transfer? tok amount sender recipient)",
+            "(ft-transfer? tok (begin amount) sender recipient)",
+        ),
+        (
+            "mint",
+            "(ft-mint? tok amount recipient)",
+            "(ft-mint? tok (begin amount) recipient)",
+        ),
+        (
+            "burn",
+            "(ft-burn? tok amount sender)",
+            "(ft-burn? tok (begin amount) sender)",
+        ),
+    ];
+    for (name, in_place, evaluated) in forms {
+        src += &format!(
+            "(define-public ({name} (amount uint) (sender principal) (recipient principal)) {in_place})
+             (define-public ({name}-evaluated (amount uint) (sender principal) (recipient principal)) {evaluated})\n"
+        );
+    }
+    t.deploy("toks", &src);
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.toks").unwrap();
+    let me = "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+    let bob = "'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+    let calls = [
+        ("mint", ["u100", me, me]),
+        ("transfer", ["u30", me, bob]),
+        ("transfer", ["u0", me, bob]),
+        ("transfer", ["u500", me, bob]),
+        ("transfer", ["u5", me, me]),
+        ("burn", ["u10", me, bob]),
+        ("burn", ["u1000", me, bob]),
+    ];
+    for (f, args) in calls {
+        // Each form on a copy of the same state.
+        let mut host = t.host.clone();
+        let a =
+            t.vm.call(&mut t.host, &id, f, &args, &alice(), false)
+                .unwrap();
+        let b =
+            t.vm.call(
+                &mut host,
+                &id,
+                &format!("{f}-evaluated"),
+                &args,
+                &alice(),
+                false,
+            )
+            .unwrap();
+        assert_eq!(a.result, b.result, "{f} {args:?}");
+        assert_eq!(a.events, b.events, "{f} {args:?}");
+        assert_eq!(a.writes, b.writes, "{f} {args:?}");
+        assert_eq!(a.cost.runtime + 1, b.cost.runtime, "{f} {args:?}");
+        if a.committed {
+            t.host.apply(&a.writes);
+        }
+    }
+}
+
 /// Asset events carry `asset_identifier` (`contract::token`) as their first field, counted
 /// in the transaction's event bytes by the size of that string.
 #[test]
