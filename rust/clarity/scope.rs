@@ -65,7 +65,17 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         if self.index.is_some() || self.items.len() >= INDEXED_FROM {
             self.push_indexed(key, value);
         } else {
-            self.items.push((key, value));
+            // Room is made first, so the binding is written straight into its slot: `Vec::push`
+            // builds it on the stack and copies it (its own growth is a call), and that copy
+            // reads the key's padding with the key as one load, which the store buffer cannot
+            // forward (a stall per binding).
+            let len = self.items.len();
+            if len == self.items.capacity() {
+                self.items.reserve(1);
+            }
+            self.items.spare_capacity_mut()[0].write((key, value));
+            // SAFETY: the slot at `len` was initialised just above, within the capacity.
+            unsafe { self.items.set_len(len + 1) };
         }
     }
 
