@@ -315,6 +315,9 @@ fn local_in_place<'v>(env: &'v Env<'_>, e: &Expr) -> Option<&'v Value> {
     }
 }
 
+/// What fills the unused entries of a fixed array of argument references.
+static UNUSED: Value = Value::Bool(false);
+
 /// An operand read in place (see [`free_operand`]).
 #[derive(Clone, Copy)]
 enum Operand<'v> {
@@ -341,15 +344,10 @@ impl Operand<'_> {
 /// a local at its slot holding a number, boolean, principal or `none`.
 #[inline(always)]
 fn free_operand<'v>(f: &'v Frame, env: &'v Env<'_>, e: &Expr) -> Option<Operand<'v>> {
-    match &e.kind {
-        ExprKind::Atom(n) => match e.op {
-            ops::TX_SENDER => Some(Operand::Principal(&f.sender)),
-            ops::CONTRACT_CALLER => Some(Operand::Principal(&f.caller)),
-            _ => at_slot(env, e, n)
-                .filter(|v| copy_is_free(v))
-                .map(Operand::Value),
-        },
-        _ => None,
+    match (&e.kind, e.op) {
+        (ExprKind::Atom(_), ops::TX_SENDER) => Some(Operand::Principal(&f.sender)),
+        (ExprKind::Atom(_), ops::CONTRACT_CALLER) => Some(Operand::Principal(&f.caller)),
+        _ => local_in_place(env, e).map(Operand::Value),
     }
 }
 
@@ -985,10 +983,7 @@ impl<'h> Exec<'h> {
     pub fn eval<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
         if let ExprKind::Atom(n) = &e.kind {
             if let Some(v) = at_slot(env, e, n).filter(|v| copy_is_free(v)) {
-                self.cost.runtime += 1;
-                if self.cost.runtime > self.limit.runtime {
-                    self.check_cost()?;
-                }
+                self.tick()?;
                 return Ok(v.clone());
             }
         }
@@ -997,10 +992,7 @@ impl<'h> Exec<'h> {
 
     #[inline(never)]
     fn eval_node<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
-        self.cost.runtime += 1;
-        if self.cost.runtime > self.limit.runtime {
-            self.check_cost()?;
-        }
+        self.tick()?;
         match &e.kind {
             ExprKind::Literal(v) => {
                 self.charge_copy(v)?;
@@ -1389,28 +1381,17 @@ impl<'h> Exec<'h> {
                 let args = &args[1..];
                 // Arguments that are locals whose copy is free are read in place, charged as
                 // their evaluations (a transfer's amount, sender and recipient mostly are).
-                match args {
-                    [a, b, c] => {
-                        if let (Some(a), Some(b), Some(c)) = (
-                            local_in_place(env, a),
-                            local_in_place(env, b),
-                            local_in_place(env, c),
-                        ) {
-                            self.tick()?;
-                            self.tick()?;
-                            self.tick()?;
-                            return self.ft(f, span, n, op, tok, &[a, b, c]);
-                        }
+                let mut vals: [&Value; 3] = [&UNUSED; 3];
+                if args.len() <= vals.len()
+                    && args
+                        .iter()
+                        .zip(&mut vals)
+                        .all(|(a, v)| local_in_place(env, a).map(|x| *v = x).is_some())
+                {
+                    for _ in args {
+                        self.tick()?;
                     }
-                    [a, b] => {
-                        if let (Some(a), Some(b)) = (local_in_place(env, a), local_in_place(env, b))
-                        {
-                            self.tick()?;
-                            self.tick()?;
-                            return self.ft(f, span, n, op, tok, &[a, b]);
-                        }
-                    }
-                    _ => {}
+                    return self.ft(f, span, n, op, tok, &vals[..args.len()]);
                 }
                 self.with_args(f, env, args, |x, vals| match vals {
                     [] => x.ft(f, span, n, op, tok, &[]),

@@ -1277,6 +1277,12 @@ fn at_block_reads_the_state_of_a_past_block() {
 /// it is found at its slot (fixed-size values, answered inline) or looked up by name; and
 /// gives the right binding. Each pair of functions below differs only by three more
 /// reads of one local.
+/// `(list u0 u1 ... u{n-1})`.
+fn uint_list(n: u32) -> String {
+    let items: Vec<String> = (0..n).map(|i| format!("u{i}")).collect();
+    format!("(list {})", items.join(" "))
+}
+
 #[test]
 fn local_reads_cost_the_same_on_every_path() {
     let mut t = T::new();
@@ -1296,13 +1302,7 @@ fn local_reads_cost_the_same_on_every_path() {
            (let ((b (+ a u1))) (let ((c (* b u10))) (+ a b c))))",
     );
     let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.reads").unwrap();
-    let list = format!(
-        "(list {})",
-        (0..20)
-            .map(|i| format!("u{i}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let list = uint_list(20);
     let mut run = |f: &str, o: &str| {
         let args = [
             "u7",
@@ -1361,13 +1361,7 @@ fn is_eq_in_place_answers_and_costs_as_evaluated() {
     }
     t.deploy("eqs", &src);
     let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.eqs").unwrap();
-    let list = format!(
-        "(list {})",
-        (0..20)
-            .map(|i| format!("u{i}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let list = uint_list(20);
     let me = "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
     let other = "'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
     let want = [
@@ -1409,7 +1403,8 @@ fn is_eq_in_place_answers_and_costs_as_evaluated() {
 
 /// Token builtins whose arguments are locals read them in place: the same answers, events,
 /// writes and costs as with the arguments evaluated (`(begin amount)` costs one unit more
-/// than `amount`, its own node), for transfers, mints and burns that pass and that fail.
+/// than `amount`, its own node), for transfers, mints and burns that pass and that fail, and
+/// balance reads.
 #[test]
 fn token_arguments_in_place_answer_and_cost_as_evaluated() {
     let mut t = T::new();
@@ -1430,6 +1425,11 @@ fn token_arguments_in_place_answer_and_cost_as_evaluated() {
             "(ft-burn? tok amount sender)",
             "(ft-burn? tok (begin amount) sender)",
         ),
+        (
+            "balance",
+            "(ok (ft-get-balance tok sender))",
+            "(ok (ft-get-balance tok (begin sender)))",
+        ),
     ];
     for (name, in_place, evaluated) in forms {
         src += &format!(
@@ -1449,6 +1449,8 @@ fn token_arguments_in_place_answer_and_cost_as_evaluated() {
         ("transfer", ["u5", me, me]),
         ("burn", ["u10", me, bob]),
         ("burn", ["u1000", me, bob]),
+        ("balance", ["u0", me, bob]),
+        ("balance", ["u0", bob, me]),
     ];
     for (f, args) in calls {
         // Each form on a copy of the same state.
