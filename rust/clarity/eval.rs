@@ -211,8 +211,8 @@ impl Marks {
 #[derive(Clone)]
 pub struct Frame<'c> {
     pub contract: &'c Contract,
-    pub sender: Principal,
-    pub caller: Principal,
+    pub sender: &'c Principal,
+    pub caller: &'c Principal,
     pub read_only: bool,
 }
 
@@ -345,8 +345,8 @@ impl Operand<'_> {
 #[inline(always)]
 fn free_operand<'v>(f: &'v Frame, env: &'v Env<'_>, e: &Expr) -> Option<Operand<'v>> {
     match (&e.kind, e.op) {
-        (ExprKind::Atom(_), ops::TX_SENDER) => Some(Operand::Principal(&f.sender)),
-        (ExprKind::Atom(_), ops::CONTRACT_CALLER) => Some(Operand::Principal(&f.caller)),
+        (ExprKind::Atom(_), ops::TX_SENDER) => Some(Operand::Principal(f.sender)),
+        (ExprKind::Atom(_), ops::CONTRACT_CALLER) => Some(Operand::Principal(f.caller)),
         _ => local_in_place(env, e).map(Operand::Value),
     }
 }
@@ -795,8 +795,8 @@ impl<'h> Exec<'h> {
         let items = std::mem::take(&mut c.top);
         let frame = Frame {
             contract: &c,
-            sender: sender.clone(),
-            caller: sender.clone(),
+            sender,
+            caller: sender,
             read_only: false,
         };
         self.deploying = Some((frame.contract.id.clone(), frame.contract.constants.clone()));
@@ -1421,9 +1421,9 @@ impl<'h> Exec<'h> {
                 self.contract_call(f, span, &target, fname, vals, dynamic)
             }
             ops::AS_CONTRACT => {
-                let me = f.contract.id.clone();
+                let me = &f.contract.id;
                 let frame = Frame {
-                    sender: me.clone(),
+                    sender: me,
                     caller: me,
                     ..f.clone()
                 };
@@ -1667,12 +1667,12 @@ impl<'h> Exec<'h> {
         }
         // A console expression (the transient contract) calls as the sender itself.
         let caller = match &f.contract.id {
-            Principal::Contract(_, n) if n.as_ref() == "__transient" => f.sender.clone(),
-            id => id.clone(),
+            Principal::Contract(_, n) if n.as_ref() == "__transient" => f.sender,
+            id => id,
         };
         let frame = Frame {
             contract: &c,
-            sender: f.sender.clone(),
+            sender: f.sender,
             caller,
             read_only: f.read_only || def.access == Access::ReadOnly,
         };
@@ -1714,8 +1714,8 @@ impl<'h> Exec<'h> {
         let me;
         let frame = if as_contract {
             me = Frame {
-                sender: f.contract.id.clone(),
-                caller: f.contract.id.clone(),
+                sender: &f.contract.id,
+                caller: &f.contract.id,
                 ..f.clone()
             };
             &me
@@ -2030,7 +2030,7 @@ impl<'h> Exec<'h> {
                 if from == to {
                     return Ok(Value::err_uint(2));
                 }
-                if *from != f.sender {
+                if *from != *f.sender {
                     return Ok(Value::err_uint(4));
                 }
                 let (fk, tk) = (stx_key(from), stx_key(to));
@@ -2064,7 +2064,7 @@ impl<'h> Exec<'h> {
                 if *amt == 0 {
                     return Ok(Value::err_uint(3));
                 }
-                if *from != f.sender {
+                if *from != *f.sender {
                     return Ok(Value::err_uint(4));
                 }
                 let fk = stx_key(from);

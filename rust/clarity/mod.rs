@@ -520,8 +520,8 @@ impl Vm {
             let mut exec = Exec::new(&mut ctx, Cost::CALL_LIMIT, self.mainnet, self.chain_id);
             let frame = Frame {
                 contract: &transient,
-                sender: sender.clone(),
-                caller: sender.clone(),
+                sender,
+                caller: sender,
                 read_only: true,
             };
             match exec.eval_top(&frame, &e) {
@@ -609,8 +609,8 @@ impl Vm {
         let mut exec = Exec::new(&mut ctx, budget, mainnet, chain_id);
         let frame = Frame {
             contract: &c,
-            sender: sender.clone(),
-            caller: sender.clone(),
+            sender,
+            caller: sender,
             read_only: read_only || def.access == Access::ReadOnly,
         };
         let r = exec.call_public_bound(&frame, &def, env);
@@ -646,8 +646,8 @@ impl Vm {
         let mut exec = Exec::new(&mut ctx, budget, mainnet, chain_id);
         let frame = Frame {
             contract: &transient,
-            sender: sender.clone(),
-            caller: sender.clone(),
+            sender,
+            caller: sender,
             read_only,
         };
         let mark = exec.begin();

@@ -73,9 +73,16 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
             if len == self.items.capacity() {
                 self.items.reserve(1);
             }
-            self.items.spare_capacity_mut()[0].write((key, value));
-            // SAFETY: the slot at `len` was initialised just above, within the capacity.
-            unsafe { self.items.set_len(len + 1) };
+            let slot = self.items.spare_capacity_mut()[0].as_mut_ptr();
+            // SAFETY: `slot` points to the spare slot at `len`, within the capacity (made just
+            // above); its two fields are written (each once, as `ptr::write`, nothing read or
+            // dropped) before the length takes it in, so the slot is initialised when
+            // `set_len` makes it part of the vector.
+            unsafe {
+                std::ptr::addr_of_mut!((*slot).0).write(key);
+                std::ptr::addr_of_mut!((*slot).1).write(value);
+                self.items.set_len(len + 1);
+            }
         }
     }
 
