@@ -318,6 +318,18 @@ fn local_in_place<'v>(env: &'v Env<'_>, e: &Expr) -> Option<&'v Value> {
 /// What fills the unused entries of a fixed array of argument references.
 static UNUSED: Value = Value::Bool(false);
 
+/// A token builtin's arguments (after the token's name) when there are at most three and
+/// each is a local read in place ([`local_in_place`]); the unused entries are [`UNUSED`].
+fn token_args_in_place<'v>(env: &'v Env<'_>, args: &[Expr]) -> Option<[&'v Value; 3]> {
+    let mut vals: [&Value; 3] = [&UNUSED; 3];
+    (args.len() <= vals.len()
+        && args
+            .iter()
+            .zip(&mut vals)
+            .all(|(a, v)| local_in_place(env, a).map(|x| *v = x).is_some()))
+    .then_some(vals)
+}
+
 /// An operand read in place (see [`free_operand`]).
 #[derive(Clone, Copy)]
 enum Operand<'v> {
@@ -1144,9 +1156,124 @@ impl<'h> Exec<'h> {
             return Ok(Value::Bool(true));
         };
         for e in before {
-            self.eval(f, env, e)?.discard();
+            self.stmt(f, env, e)?;
         }
         self.eval(f, env, last)
+    }
+
+    /// Evaluates `e` for its effects (an expression of a sequence before its last), with
+    /// what `self.eval(f, env, e)?.discard()` does and charges. `asserts!` and `try!` of a
+    /// token transfer, mint or burn run without making the values they would give and drop.
+    #[inline(always)]
+    fn stmt<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<()> {
+        if let ExprKind::List(items) = &e.kind {
+            match items.as_slice() {
+                [head, cond, thrown] if head.op == ops::ASSERTS_X => {
+                    return self.nested(e, |x| {
+                        if x.holds(f, env, cond)? {
+                            Ok(())
+                        } else {
+                            Err(Abort::Return(x.eval(f, env, thrown)?))
+                        }
+                    });
+                }
+                [head, inner] if head.op == ops::TRY_X => {
+                    return self.nested(e, |x| x.try_stmt(f, env, e.span, inner));
+                }
+                _ => {}
+            }
+        }
+        self.eval(f, env, e)?.discard();
+        Ok(())
+    }
+
+    /// What [`Exec::eval_node`] does around the form of a list node `e` (its step, the
+    /// nesting limit, one level deeper while `body` runs).
+    #[inline(always)]
+    fn nested<R>(&mut self, e: &Expr, body: impl FnOnce(&mut Self) -> EResult<R>) -> EResult<R> {
+        self.tick()?;
+        if self.depth >= MAX_EVAL_DEPTH {
+            return rt(e.span, "evaluation nested too deeply");
+        }
+        self.depth += 1;
+        let r = body(self);
+        self.depth -= 1;
+        r
+    }
+
+    /// Whether the condition `c` evaluates to `true` (charged as evaluating it): an `is-eq`
+    /// of two operands read in place is answered without making its boolean.
+    #[inline(always)]
+    fn holds<'e>(&mut self, f: &Frame, env: &mut Env<'e>, c: &'e Expr) -> EResult<bool> {
+        if let ExprKind::List(items) = &c.kind {
+            if let [head, a, b] = items.as_slice() {
+                if head.op == ops::IS_EQ {
+                    if let (Some(a), Some(b)) = (free_operand(f, env, a), free_operand(f, env, b)) {
+                        return self.nested(c, |x| x.is_eq_in_place(a, b));
+                    }
+                }
+            }
+        }
+        let v = self.eval(f, env, c)?;
+        let holds = matches!(v, Value::Bool(true));
+        v.discard();
+        Ok(holds)
+    }
+
+    /// `is-eq` of two operands read in place, charged as their evaluations (one step each)
+    /// and the comparison.
+    #[inline(always)]
+    fn is_eq_in_place(&mut self, a: Operand<'_>, b: Operand<'_>) -> EResult<bool> {
+        self.tick()?;
+        self.tick()?;
+        self.charge(1)?;
+        Ok(a.equals(b))
+    }
+
+    /// `(try! inner)` for its effects: a token transfer, mint or burn whose arguments are
+    /// read in place gives its outcome without a response value; anything else is
+    /// evaluated and unwrapped as `try!` does.
+    fn try_stmt<'e>(
+        &mut self,
+        f: &Frame,
+        env: &mut Env<'e>,
+        span: Span,
+        inner: &'e Expr,
+    ) -> EResult<()> {
+        if let ExprKind::List(items) = &inner.kind {
+            if let [head, tok, args @ ..] = items.as_slice() {
+                if matches!(
+                    head.op,
+                    ops::FT_MINT_Q | ops::FT_TRANSFER_Q | ops::FT_BURN_Q
+                ) {
+                    if let Some(vals) = token_args_in_place(env, args) {
+                        let name = head.atom().map_or("", |n| n.as_ref());
+                        return match self.nested(inner, |x| {
+                            let tok = x.name_of(tok)?;
+                            for _ in args {
+                                x.tick()?;
+                            }
+                            x.ft_change(f, inner.span, name, head.op, tok, &vals[..args.len()])
+                        })? {
+                            Ok(()) => Ok(()),
+                            Err(code) => Err(Abort::Return(Value::err_uint(code))),
+                        };
+                    }
+                }
+            }
+        }
+        match self.eval(f, env, inner)? {
+            Value::Optional(Some(v)) | Value::Response(true, v) => {
+                v.discard();
+                Ok(())
+            }
+            Value::Optional(None) => Err(Abort::Return(Value::none())),
+            Value::Response(false, v) => Err(Abort::Return(Value::Response(false, v))),
+            _ => rt(
+                span,
+                "try! on a value that is not an optional or a response",
+            ),
+        }
     }
 
     fn need_write(&self, f: &Frame, span: Span, what: &str) -> EResult<()> {
@@ -1381,13 +1508,7 @@ impl<'h> Exec<'h> {
                 let args = &args[1..];
                 // Arguments that are locals whose copy is free are read in place, charged as
                 // their evaluations (a transfer's amount, sender and recipient mostly are).
-                let mut vals: [&Value; 3] = [&UNUSED; 3];
-                if args.len() <= vals.len()
-                    && args
-                        .iter()
-                        .zip(&mut vals)
-                        .all(|(a, v)| local_in_place(env, a).map(|x| *v = x).is_some())
-                {
+                if let Some(vals) = token_args_in_place(env, args) {
                     for _ in args {
                         self.tick()?;
                     }
@@ -1580,10 +1701,7 @@ impl<'h> Exec<'h> {
                     free_operand(f, env, &args[0]),
                     free_operand(f, env, &args[1]),
                 ) {
-                    self.tick()?;
-                    self.tick()?;
-                    self.charge(1)?;
-                    return Ok(Value::Bool(a.equals(b)));
+                    return Ok(Value::Bool(self.is_eq_in_place(a, b)?));
                 }
                 let a = self.eval(f, env, &args[0])?;
                 let b = self.eval(f, env, &args[1])?;
@@ -1820,10 +1938,33 @@ impl<'h> Exec<'h> {
         match (op, v) {
             (ops::FT_GET_BALANCE, [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
             (ops::FT_GET_SUPPLY, []) => Ok(Value::UInt(self.uint_at(&supply_key())?)),
+            _ => Ok(match self.ft_change(f, span, n, op, tok, v)? {
+                Ok(()) => Value::ok_true(),
+                Err(code) => Value::err_uint(code),
+            }),
+        }
+    }
+
+    /// `ft-mint?`, `ft-transfer?` or `ft-burn?` (`op`, named `n`) on `tok` with the evaluated
+    /// arguments `v`: `Ok(())` where the builtin gives `(ok true)`, `Err(code)` where it
+    /// gives `(err code)`.
+    fn ft_change(
+        &mut self,
+        f: &Frame,
+        span: Span,
+        n: &str,
+        op: Op,
+        tok: &Name,
+        v: &[&Value],
+    ) -> EResult<Result<(), u128>> {
+        let id = &*f.contract.id_text;
+        let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
+        let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
+        match (op, v) {
             (ops::FT_MINT_Q, [Value::UInt(amt), to]) => {
                 self.need_write(f, span, n)?;
                 if *amt == 0 {
-                    return Ok(Value::err_uint(1));
+                    return Ok(Err(1));
                 }
                 let supply = self.uint_at(&supply_key())?;
                 let Some(new_supply) = supply.checked_add(*amt) else {
@@ -1849,20 +1990,20 @@ impl<'h> Exec<'h> {
                     Some(tok),
                     vec![("recipient", (*to).clone()), ("amount", Value::UInt(*amt))],
                 )?;
-                Ok(Value::ok_true())
+                Ok(Ok(()))
             }
             (ops::FT_TRANSFER_Q, [Value::UInt(amt), from, to]) => {
                 self.need_write(f, span, n)?;
                 if *amt == 0 {
-                    return Ok(Value::err_uint(3));
+                    return Ok(Err(3));
                 }
                 if from == to {
-                    return Ok(Value::err_uint(2));
+                    return Ok(Err(2));
                 }
                 let (fk, tk) = (bal_key(from), bal_key(to));
                 let fb = self.uint_at(&fk)?;
                 if fb < *amt {
-                    return Ok(Value::err_uint(1));
+                    return Ok(Err(1));
                 }
                 let tb = self.uint_at(&tk)?;
                 let Some(nb) = tb.checked_add(*amt) else {
@@ -1885,14 +2026,14 @@ impl<'h> Exec<'h> {
                         ("amount", Value::UInt(*amt)),
                     ],
                 )?;
-                Ok(Value::ok_true())
+                Ok(Ok(()))
             }
             (ops::FT_BURN_Q, [Value::UInt(amt), from]) => {
                 self.need_write(f, span, n)?;
                 let fk = bal_key(from);
                 let fb = self.uint_at(&fk)?;
                 if *amt == 0 || fb < *amt {
-                    return Ok(Value::err_uint(1));
+                    return Ok(Err(1));
                 }
                 let supply = self.uint_at(&supply_key())?;
                 self.write_uint(fk, fb - amt)?;
@@ -1908,7 +2049,7 @@ impl<'h> Exec<'h> {
                     Some(tok),
                     vec![("sender", (*from).clone()), ("amount", Value::UInt(*amt))],
                 )?;
-                Ok(Value::ok_true())
+                Ok(Ok(()))
             }
             _ => rt(span, format!("bad arguments to {n}")),
         }

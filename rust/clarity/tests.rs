@@ -1478,6 +1478,98 @@ fn token_arguments_in_place_answer_and_cost_as_evaluated() {
     }
 }
 
+/// An `asserts!` or `try!` before the last expression of a sequence runs for its effects
+/// without making the value it would give (`Exec::stmt`): it answers, writes, emits and
+/// costs what evaluating it as a value does. `(begin S (ok true))` is compared with
+/// `(begin (begin S) (ok true))`, where `S` is the inner `begin`'s value: the same, plus
+/// the inner `begin`'s one step.
+#[test]
+fn statements_answer_and_cost_as_evaluated() {
+    let mut t = T::new();
+    let mut src = String::from("(define-fungible-token tok)\n");
+    let forms = [
+        "(asserts! (is-eq tx-sender sender) (err u10))",
+        "(asserts! (is-eq sender recipient) (err u11))",
+        "(asserts! (is-eq amount u30) (err u12))",
+        "(asserts! (> amount u3) (err u13))",
+        "(try! (ft-transfer? tok amount sender recipient))",
+        "(try! (ft-transfer? tok (begin amount) sender recipient))",
+        "(try! (ft-mint? tok amount recipient))",
+        "(try! (ft-burn? tok amount sender))",
+        "(try! (if (> amount u3) (ok amount) (err u14)))",
+        "(try! (ft-transfer? tok amount recipient sender))",
+    ];
+    for (i, s) in forms.iter().enumerate() {
+        src += &format!(
+            "(define-public (s{i} (amount uint) (sender principal) (recipient principal)) (begin {s} (ok true)))
+             (define-public (v{i} (amount uint) (sender principal) (recipient principal)) (begin (begin {s}) (ok true)))\n"
+        );
+    }
+    src += "(define-public (mint (amount uint) (to principal)) (ft-mint? tok amount to))\n";
+    t.deploy("stmts", &src);
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.stmts").unwrap();
+    let me = "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+    let bob = "'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+    let minted =
+        t.vm.call(&mut t.host, &id, "mint", &["u100", me], &alice(), false)
+            .unwrap();
+    t.host.apply(&minted.writes);
+    let mut results = std::collections::BTreeSet::new();
+    for args in [
+        ["u30", me, bob],
+        ["u0", me, bob],
+        ["u2", me, bob],
+        ["u500", me, bob],
+        ["u5", me, me],
+        ["u5", bob, me],
+    ] {
+        for (i, form) in forms.iter().enumerate() {
+            // Both forms on a copy of the same state.
+            let mut host = t.host.clone();
+            let s =
+                t.vm.call(
+                    &mut t.host.clone(),
+                    &id,
+                    &format!("s{i}"),
+                    &args,
+                    &alice(),
+                    false,
+                )
+                .unwrap();
+            let v =
+                t.vm.call(&mut host, &id, &format!("v{i}"), &args, &alice(), false)
+                    .unwrap();
+            let what = format!("{form} {args:?}");
+            assert_eq!(s.result, v.result, "{what}");
+            assert_eq!(s.error, v.error, "{what}");
+            assert_eq!(s.committed, v.committed, "{what}");
+            assert_eq!(s.events, v.events, "{what}");
+            assert_eq!(s.writes, v.writes, "{what}");
+            assert_eq!(s.cost.runtime + 1, v.cost.runtime, "{what}");
+            assert_eq!(s.cost.read_count, v.cost.read_count, "{what}");
+            assert_eq!(s.cost.write_count, v.cost.write_count, "{what}");
+            results.insert(s.result.map(|r| r.to_string()));
+        }
+    }
+    // The cases reach every way out: passing, each token error, each thrown error.
+    for want in [
+        "(ok true)",
+        "(err u1)",
+        "(err u2)",
+        "(err u3)",
+        "(err u10)",
+        "(err u11)",
+        "(err u12)",
+        "(err u13)",
+        "(err u14)",
+    ] {
+        assert!(
+            results.contains(&Some(want.to_string())),
+            "{want} not reached: {results:?}"
+        );
+    }
+}
+
 /// Asset events carry `asset_identifier` (`contract::token`) as their first field, counted
 /// in the transaction's event bytes by the size of that string.
 #[test]
