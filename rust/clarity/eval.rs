@@ -923,7 +923,14 @@ impl<'h> Exec<'h> {
         } else {
             f
         };
-        let r = self.eval(f, &mut env, &def.body);
+        // A body that is a `begin` (as most are) runs its sequence here, with what
+        // evaluating the `begin` node does around it.
+        let r = match def.body.list() {
+            Some([head, body @ ..]) if head.op == ops::BEGIN => {
+                self.nested(&def.body, |x| x.eval_seq(f, &mut env, body))
+            }
+            _ => self.eval(f, &mut env, &def.body),
+        };
         self.call_depth -= 1;
         env.into_values().for_each(Value::discard);
         match r {
@@ -1180,11 +1187,49 @@ impl<'h> Exec<'h> {
                 [head, inner] if head.op == ops::TRY_X => {
                     return self.nested(e, |x| x.try_stmt(f, env, e.span, inner));
                 }
+                [head, args @ ..] if head.op == ops::MATCH && matches!(args.len(), 4 | 5) => {
+                    return self.nested(e, |x| x.match_stmt(f, env, e.span, args));
+                }
                 _ => {}
             }
         }
+        if let ExprKind::Literal(v) = &e.kind {
+            // eval_node's step and the copy's charge, without the copy
+            self.tick()?;
+            return self.charge_copy(v);
+        }
         self.eval(f, env, e)?.discard();
         Ok(())
+    }
+
+    /// `(match input ...)` (`args` after `match`) for its effects: its branch runs as a
+    /// statement ([`Exec::stmt`]), with what evaluating the form would do and charge.
+    fn match_stmt<'e>(
+        &mut self,
+        f: &Frame,
+        env: &mut Env<'e>,
+        span: Span,
+        args: &'e [Expr],
+    ) -> EResult<()> {
+        let input = self.eval(f, env, &args[0])?;
+        let mark = env.len();
+        let r = match input {
+            Value::Optional(Some(v)) | Value::Response(true, v) => {
+                env.push(self.binding_name(&args[1])?, *v);
+                self.stmt(f, env, &args[2])
+            }
+            Value::Optional(None) => self.stmt(f, env, &args[3]),
+            Value::Response(false, v) if args.len() == 5 => {
+                env.push(self.binding_name(&args[3])?, *v);
+                self.stmt(f, env, &args[4])
+            }
+            _ => rt(
+                span,
+                "match on a value that is not an optional or a response",
+            ),
+        };
+        env.truncate(mark);
+        r
     }
 
     /// What [`Exec::eval_node`] does around the form of a list node `e` (its step, the

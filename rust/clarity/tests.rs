@@ -1498,6 +1498,11 @@ fn statements_answer_and_cost_as_evaluated() {
         "(try! (ft-burn? tok amount sender))",
         "(try! (if (> amount u3) (ok amount) (err u14)))",
         "(try! (ft-transfer? tok amount recipient sender))",
+        "(match (some amount) x (asserts! (> x u3) (err u15)) false)",
+        "(match (if (> amount u3) (ok amount) (err u1)) x (print x) y (print (+ y u1)))",
+        "(match (if (> amount u3) none (some amount)) x (print x) u0)",
+        "(match (if (> amount u3) (ok amount) (err u16)) x (try! (ft-mint? tok x sender)) y (try! (err y)))",
+        "u7",
     ];
     for (i, s) in forms.iter().enumerate() {
         src += &format!(
@@ -1562,11 +1567,48 @@ fn statements_answer_and_cost_as_evaluated() {
         "(err u12)",
         "(err u13)",
         "(err u14)",
+        "(err u15)",
+        "(err u16)",
     ] {
         assert!(
             results.contains(&Some(want.to_string())),
             "{want} not reached: {results:?}"
         );
+    }
+}
+
+/// A function body that is a `begin` runs its sequence without evaluating the `begin` node
+/// (`Exec::call_bound`), costing what evaluating it does: one step more than the same body
+/// without the `begin`.
+#[test]
+fn begin_bodies_cost_one_step() {
+    let mut t = T::new();
+    let bodies = [
+        "(ok true)",
+        "(ok (+ x u1))",
+        "(if (> x u3) (ok x) (err u1))",
+        "(let ((y (* x u2))) (ok y))",
+    ];
+    let mut src = String::new();
+    for (i, b) in bodies.iter().enumerate() {
+        src += &format!(
+            "(define-public (with{i} (x uint)) (begin {b}))
+             (define-public (bare{i} (x uint)) {b})\n"
+        );
+    }
+    t.deploy("bodies", &src);
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.bodies").unwrap();
+    for (i, b) in bodies.iter().enumerate() {
+        for x in ["u2", "u9"] {
+            let with =
+                t.vm.call(&mut t.host, &id, &format!("with{i}"), &[x], &alice(), false)
+                    .unwrap();
+            let bare =
+                t.vm.call(&mut t.host, &id, &format!("bare{i}"), &[x], &alice(), false)
+                    .unwrap();
+            assert_eq!(with.result, bare.result, "{b} {x}");
+            assert_eq!(with.cost.runtime, bare.cost.runtime + 1, "{b} {x}");
+        }
     }
 }
 
