@@ -1211,6 +1211,12 @@ impl<'h> Exec<'h> {
         span: Span,
         args: &'e [Expr],
     ) -> EResult<()> {
+        // An input that is a local holding `none` (an optional argument not given) is
+        // looked at where it is, charged as its evaluation.
+        if let Some(Value::Optional(None)) = local_in_place(env, &args[0]) {
+            self.tick()?;
+            return self.stmt(f, env, &args[3]);
+        }
         let input = self.eval(f, env, &args[0])?;
         let mark = env.len();
         let r = match input {

@@ -1503,11 +1503,13 @@ fn statements_answer_and_cost_as_evaluated() {
         "(match (if (> amount u3) none (some amount)) x (print x) u0)",
         "(match (if (> amount u3) (ok amount) (err u16)) x (try! (ft-mint? tok x sender)) y (try! (err y)))",
         "u7",
+        "(match memo x (print x) u0)",
+        "(match memo x (asserts! (> x u3) (err u17)) (asserts! (> amount u3) (err u18)))",
     ];
     for (i, s) in forms.iter().enumerate() {
         src += &format!(
-            "(define-public (s{i} (amount uint) (sender principal) (recipient principal)) (begin {s} (ok true)))
-             (define-public (v{i} (amount uint) (sender principal) (recipient principal)) (begin (begin {s}) (ok true)))\n"
+            "(define-public (s{i} (amount uint) (sender principal) (recipient principal) (memo (optional uint))) (begin {s} (ok true)))
+             (define-public (v{i} (amount uint) (sender principal) (recipient principal) (memo (optional uint))) (begin (begin {s}) (ok true)))\n"
         );
     }
     src += "(define-public (mint (amount uint) (to principal)) (ft-mint? tok amount to))\n";
@@ -1521,12 +1523,12 @@ fn statements_answer_and_cost_as_evaluated() {
     t.host.apply(&minted.writes);
     let mut results = std::collections::BTreeSet::new();
     for args in [
-        ["u30", me, bob],
-        ["u0", me, bob],
-        ["u2", me, bob],
-        ["u500", me, bob],
-        ["u5", me, me],
-        ["u5", bob, me],
+        ["u30", me, bob, "none"],
+        ["u0", me, bob, "(some u4)"],
+        ["u2", me, bob, "none"],
+        ["u500", me, bob, "(some u0)"],
+        ["u5", me, me, "none"],
+        ["u5", bob, me, "(some u2)"],
     ] {
         for (i, form) in forms.iter().enumerate() {
             // Both forms on a copy of the same state.
@@ -1569,6 +1571,8 @@ fn statements_answer_and_cost_as_evaluated() {
         "(err u14)",
         "(err u15)",
         "(err u16)",
+        "(err u17)",
+        "(err u18)",
     ] {
         assert!(
             results.contains(&Some(want.to_string())),

@@ -431,8 +431,8 @@ pub enum Value {
     Response(bool, Box<Value>),
 }
 
-/// Numbers, booleans and principals (what locals, arguments and keys mostly hold) are
-/// copied inline; the other values take the general clone.
+/// Numbers, booleans, standard principals and `none` (what locals, arguments and keys
+/// mostly hold) are copied inline; the other values take the general clone.
 impl Clone for Value {
     #[inline]
     fn clone(&self) -> Self {
@@ -440,6 +440,7 @@ impl Clone for Value {
             Value::Int(i) => Value::Int(*i),
             Value::UInt(u) => Value::UInt(*u),
             Value::Bool(b) => Value::Bool(*b),
+            Value::Optional(None) => Value::Optional(None),
             Value::Principal(Principal::Standard(p)) => {
                 Value::Principal(Principal::Standard(p.clone()))
             }
