@@ -577,6 +577,17 @@ impl Vm {
         read_only: bool,
         order: Writes,
     ) -> Result<Outcome, Vec<Diagnostic>> {
+        let (c, def) = self.function(host, contract, function)?;
+        self.call_def(host, &c, &def, function, args, sender, read_only, order)
+    }
+
+    /// The deployed contract `contract` and its function `function`.
+    fn function(
+        &mut self,
+        host: &mut dyn Host,
+        contract: &Principal,
+        function: &str,
+    ) -> Result<(Arc<Contract>, Arc<FnDef>), Vec<Diagnostic>> {
         let Some(c) = self.contract(host, contract) else {
             return Err(diag(format!("no such contract {contract}")));
         };
@@ -591,6 +602,22 @@ impl Vm {
                 def
             }
         };
+        Ok((c, def))
+    }
+
+    /// Calls `def`, the function `function` of `c`, as [`Vm::call_with`] does.
+    #[allow(clippy::too_many_arguments)]
+    fn call_def(
+        &mut self,
+        host: &mut dyn Host,
+        c: &Contract,
+        def: &FnDef,
+        function: &str,
+        args: &[impl AsRef<str>],
+        sender: &Principal,
+        read_only: bool,
+        order: Writes,
+    ) -> Result<Outcome, Vec<Diagnostic>> {
         match (def.access, read_only) {
             (Access::Private, _) => return Err(diag(format!("'{function}' is private"))),
             (Access::Public, true) => {
@@ -598,7 +625,7 @@ impl Vm {
             }
             _ => {}
         }
-        let env = self.arguments(host, sender, &def, args)?;
+        let env = self.arguments(host, sender, def, args)?;
         let budget = self.budget();
         let (mainnet, chain_id) = (self.mainnet, self.chain_id);
         let mut ctx = Ctx {
@@ -608,12 +635,12 @@ impl Vm {
         };
         let mut exec = Exec::new(&mut ctx, budget, mainnet, chain_id);
         let frame = Frame {
-            contract: &c,
+            contract: c,
             sender,
             caller: sender,
             read_only: read_only || def.access == Access::ReadOnly,
         };
-        let r = exec.call_public_bound(&frame, &def, env);
+        let r = exec.call_public_bound(&frame, def, env);
         let mut out = finish_with(&mut exec, r, order);
         if read_only {
             out.writes.clear();
@@ -764,17 +791,42 @@ impl Vm {
     ) {
         let mut bh = BatchHost::new(host);
         let mut outs = Vec::with_capacity(calls.len());
+        // The contract and function of the call before, kept for the next call to the same
+        // (a block's calls mostly go to a few): found again only when they change, or on
+        // every call while the cache checks each use against the store. Nothing a call runs
+        // can change a deployed contract.
+        type Found<'b> = (&'b Principal, &'b str, Arc<Contract>, Arc<FnDef>);
+        let mut last: Option<Found<'_>> = None;
         for c in calls {
             let r = match (c.contract, c.sender) {
-                (Ok(contract), Ok(sender)) => self.call_with(
-                    &mut bh,
-                    contract,
-                    c.function,
-                    c.args,
-                    sender,
-                    c.read_only,
-                    Writes::AsWritten,
-                ),
+                (Ok(contract), Ok(sender)) => {
+                    let same = !self.cache.validate
+                        && matches!(&last, Some((p, n, _, _))
+                            if (std::ptr::eq(*p, contract) || *p == contract) && *n == c.function);
+                    if !same {
+                        last = match self.function(&mut bh, contract, c.function) {
+                            Ok((k, def)) => Some((contract, c.function, k, def)),
+                            Err(d) => {
+                                outs.push(Err(d));
+                                continue;
+                            }
+                        };
+                    }
+                    match &last {
+                        Some((_, _, k, def)) => self.call_def(
+                            &mut bh,
+                            k,
+                            def,
+                            c.function,
+                            c.args,
+                            sender,
+                            c.read_only,
+                            Writes::AsWritten,
+                        ),
+                        // (not reached: `last` was found just above)
+                        None => Err(diag(format!("no such contract {contract}"))),
+                    }
+                }
                 (Err(e), _) => Err(diag(format!("bad contract id: {e}"))),
                 (_, Err(e)) => Err(diag(format!("bad sender: {e}"))),
             };

@@ -658,22 +658,36 @@ fn call_batch_matches_calls_in_turn() {
          (define-public (twice)
            (begin (map-set seen u0 false) (var-set n u7) (map-set seen u0 true)
                   (var-set n (+ (var-get n) u1)) (ok (var-get n))))";
-    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.counter").unwrap();
-    let calls: Vec<(&str, Vec<&str>, Principal)> = vec![
-        ("inc", vec!["u2"], alice()),
-        ("inc", vec!["u3"], bob()),
-        ("inc", vec!["u30"], alice()),  // err: rolled back
-        ("boom", vec![], alice()),      // aborts
-        ("inc", vec!["true"], alice()), // refused: argument type
-        ("nope", vec![], alice()),      // refused: no such function
-        ("inc", vec!["u4"], alice()),   // sees u5 from the first two
-        ("twice", vec![], bob()),       // writes two keys twice each
+    // A second contract with a function of the same name, and one that does not exist:
+    // calls alternating between contracts and functions each reach their own.
+    let other = "(define-public (inc (by uint)) (ok (+ by u100)))
+         (define-private (hidden) (ok u1))";
+    let ids: Vec<Principal> = ["counter", "other", "missing"]
+        .iter()
+        .map(|n| {
+            Principal::parse(&format!("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.{n}")).unwrap()
+        })
+        .collect();
+    let calls: Vec<(usize, &str, Vec<&str>, Principal)> = vec![
+        (0, "inc", vec!["u2"], alice()),
+        (0, "inc", vec!["u3"], bob()),
+        (1, "inc", vec!["u3"], bob()),     // the other contract's inc
+        (0, "inc", vec!["u30"], alice()),  // err: rolled back
+        (0, "boom", vec![], alice()),      // aborts
+        (0, "inc", vec!["true"], alice()), // refused: argument type
+        (0, "nope", vec![], alice()),      // refused: no such function
+        (2, "inc", vec!["u1"], alice()),   // refused: no such contract
+        (1, "hidden", vec![], alice()),    // refused: private
+        (0, "inc", vec!["u4"], alice()),   // sees u5 from the first two
+        (0, "twice", vec![], bob()),       // writes two keys twice each
+        (1, "inc", vec!["u1"], bob()),
     ];
     let mut seq = T::new();
     seq.deploy("counter", src);
+    seq.deploy("other", other);
     let mut expected = Vec::new();
-    for (f, args, who) in &calls {
-        let r = seq.vm.call(&mut seq.host, &id, f, args, who, false);
+    for (k, f, args, who) in &calls {
+        let r = seq.vm.call(&mut seq.host, &ids[*k], f, args, who, false);
         if let Ok(o) = &r {
             if o.committed {
                 seq.host.apply(&o.writes);
@@ -683,14 +697,15 @@ fn call_batch_matches_calls_in_turn() {
     }
     let mut bat = T::new();
     bat.deploy("counter", src);
-    let contract = Ok(id.clone());
+    bat.deploy("other", other);
+    let contracts: Vec<Result<Principal, String>> = ids.iter().cloned().map(Ok).collect();
     let senders: Vec<Result<Principal, String>> =
-        calls.iter().map(|(_, _, who)| Ok(who.clone())).collect();
+        calls.iter().map(|(_, _, _, who)| Ok(who.clone())).collect();
     let batch: Vec<BatchCall<'_>> = calls
         .iter()
         .zip(&senders)
-        .map(|((f, args, _), sender)| BatchCall {
-            contract: &contract,
+        .map(|((k, f, args, _), sender)| BatchCall {
+            contract: &contracts[*k],
             function: f,
             args,
             sender,
@@ -727,12 +742,25 @@ fn call_batch_matches_calls_in_turn() {
         .collect();
     assert_eq!(
         results,
-        ["(ok u2)", "(ok u5)", "(err u1)", "abort", "refused", "refused", "(ok u9)", "(ok u8)"]
+        [
+            "(ok u2)",
+            "(ok u5)",
+            "(ok u103)",
+            "(err u1)",
+            "abort",
+            "refused",
+            "refused",
+            "refused",
+            "refused",
+            "(ok u9)",
+            "(ok u8)",
+            "(ok u101)"
+        ]
     );
-    // The last call's writes as written: each key twice (the outcome keeps them so); by
-    // key: once each, its last value.
-    let Some(Ok(last)) = outs.last() else {
-        panic!("the last call ran")
+    // `twice`'s writes as written: each key twice (the outcome keeps them so); by key: once
+    // each, its last value.
+    let Some(Ok(last)) = outs.get(10) else {
+        panic!("twice ran")
     };
     assert_eq!(last.writes.len(), 4);
     assert_eq!(last.writes_by_key().len(), 2);
