@@ -1165,7 +1165,37 @@ impl<'h> Exec<'h> {
         for e in before {
             self.stmt(f, env, e)?;
         }
-        self.eval(f, env, last)
+        self.tail(f, env, last)
+    }
+
+    /// Evaluates the last expression of a sequence: `(ok x)`, `(err x)` or `(some x)` of a
+    /// boolean keyword or of a local read in place (how functions mostly end) is made here,
+    /// with what evaluating it charges (its node's step and its operand's).
+    #[inline(always)]
+    fn tail<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
+        if let ExprKind::List(items) = &e.kind {
+            if let [head, x] = items.as_slice() {
+                if matches!(head.op, ops::OK | ops::ERR | ops::SOME) {
+                    let v = match (&x.kind, x.op) {
+                        (ExprKind::Atom(_), ops::TRUE) => Some(Value::Bool(true)),
+                        (ExprKind::Atom(_), ops::FALSE) => Some(Value::Bool(false)),
+                        _ => local_in_place(env, x).cloned(),
+                    };
+                    if let Some(v) = v {
+                        let op = head.op;
+                        return self.nested(e, |me| {
+                            me.tick()?;
+                            Ok(match op {
+                                ops::OK => Value::ok(v),
+                                ops::ERR => Value::err(v),
+                                _ => Value::some(v),
+                            })
+                        });
+                    }
+                }
+            }
+        }
+        self.eval(f, env, e)
     }
 
     /// Evaluates `e` for its effects (an expression of a sequence before its last), with

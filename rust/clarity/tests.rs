@@ -1644,6 +1644,53 @@ fn begin_bodies_cost_one_step() {
     }
 }
 
+/// The last expression of a sequence made without evaluating its nodes (`Exec::tail`:
+/// `ok`, `err` or `some` of `true`, `false` or a local) gives and costs what evaluating it
+/// does: `(begin T)` is compared with `(begin (if true T T))`, where `T` is a branch of the
+/// `if` (evaluated), costing two steps more (the `if` node and `true`).
+#[test]
+fn tails_answer_and_cost_as_evaluated() {
+    let mut t = T::new();
+    let tails = [
+        "(ok true)",
+        "(ok false)",
+        "(err true)",
+        "(ok x)",
+        "(err x)",
+        "(ok p)",
+        "(ok o)",
+        "(ok l)",
+        "(ok u3)",
+        "(ok (+ x u1))",
+    ];
+    let mut src = String::new();
+    for (i, tail) in tails.iter().enumerate() {
+        let sig = "(x uint) (p principal) (o (optional uint)) (l (list 3 uint))";
+        src += &format!(
+            "(define-read-only (t{i} {sig}) (begin {tail}))
+             (define-read-only (e{i} {sig}) (begin (if true {tail} {tail})))\n"
+        );
+    }
+    t.deploy("tails", &src);
+    let id = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.tails").unwrap();
+    let args = [
+        "u5",
+        "'ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG",
+        "none",
+        "(list u1 u2)",
+    ];
+    for (i, tail) in tails.iter().enumerate() {
+        let call = |t: &mut T, f: &str| {
+            t.vm.call(&mut t.host, &id, &format!("{f}{i}"), &args, &alice(), true)
+                .unwrap()
+        };
+        let (made, evaluated) = (call(&mut t, "t"), call(&mut t, "e"));
+        assert!(made.result.is_some(), "{tail}: {:?}", made.error);
+        assert_eq!(made.result, evaluated.result, "{tail}");
+        assert_eq!(made.cost.runtime + 2, evaluated.cost.runtime, "{tail}");
+    }
+}
+
 /// Asset events carry `asset_identifier` (`contract::token`) as their first field, counted
 /// in the transaction's event bytes by the size of that string.
 #[test]
