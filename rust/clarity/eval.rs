@@ -318,16 +318,16 @@ fn local_in_place<'v>(env: &'v Env<'_>, e: &Expr) -> Option<&'v Value> {
 /// What fills the unused entries of a fixed array of argument references.
 static UNUSED: Value = Value::Bool(false);
 
-/// A token builtin's arguments (after the token's name) when there are at most three and
-/// each is a local read in place ([`local_in_place`]); the unused entries are [`UNUSED`].
-fn token_args_in_place<'v>(env: &'v Env<'_>, args: &[Expr]) -> Option<[&'v Value; 3]> {
-    let mut vals: [&Value; 3] = [&UNUSED; 3];
-    (args.len() <= vals.len()
+/// Whether a token builtin's arguments (after the token's name) are at most three, each a
+/// local read in place ([`local_in_place`]): then they are in `vals` (filled by the caller,
+/// its unused entries [`UNUSED`]; written here one reference at a time, so that each is
+/// read back as written).
+fn token_args_in_place<'v>(env: &'v Env<'_>, args: &[Expr], vals: &mut [&'v Value; 3]) -> bool {
+    args.len() <= vals.len()
         && args
             .iter()
-            .zip(&mut vals)
-            .all(|(a, v)| local_in_place(env, a).map(|x| *v = x).is_some()))
-    .then_some(vals)
+            .zip(vals.iter_mut())
+            .all(|(a, v)| local_in_place(env, a).map(|x| *v = x).is_some())
 }
 
 /// An operand read in place (see [`free_operand`]).
@@ -1327,7 +1327,8 @@ impl<'h> Exec<'h> {
                     head.op,
                     ops::FT_MINT_Q | ops::FT_TRANSFER_Q | ops::FT_BURN_Q
                 ) {
-                    if let Some(vals) = token_args_in_place(env, args) {
+                    let mut vals: [&Value; 3] = [&UNUSED; 3];
+                    if token_args_in_place(env, args, &mut vals) {
                         let name = head.atom().map_or("", |n| n.as_ref());
                         return match self.nested(inner, |x| {
                             let tok = x.name_of(tok)?;
@@ -1589,7 +1590,8 @@ impl<'h> Exec<'h> {
                 let args = &args[1..];
                 // Arguments that are locals whose copy is free are read in place, charged as
                 // their evaluations (a transfer's amount, sender and recipient mostly are).
-                if let Some(vals) = token_args_in_place(env, args) {
+                let mut vals: [&Value; 3] = [&UNUSED; 3];
+                if token_args_in_place(env, args, &mut vals) {
                     for _ in args {
                         self.tick()?;
                     }
