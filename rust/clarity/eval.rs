@@ -165,6 +165,8 @@ pub struct Exec<'h> {
     at: Option<(u128, u128)>,
     /// Open `restrict-assets?`/`as-contract?` forms; while any is, outflows are recorded.
     restricting: u32,
+    /// The allocation of the last call's locals, empty (see [`recycle_env`]).
+    pub spare_env: EnvBuffer,
     /// The outflows recorded since the outermost open form began.
     assets: Vec<Moved>,
 }
@@ -221,9 +223,29 @@ pub struct Frame<'c> {
 pub(crate) type Env<'e> = Scope<Value, &'e Name>;
 
 /// The locals of a call of `def` before its arguments are bound: room for them and a few
-/// `let`/`match` bindings.
-pub(crate) fn call_env(def: &FnDef) -> Env<'_> {
-    Env::with_capacity(def.args.len() + 4)
+/// `let`/`match` bindings, in `buffer` (an emptied [`Env`]'s, see [`recycle_env`]) when
+/// there is one.
+pub(crate) fn call_env(def: &FnDef, buffer: EnvBuffer) -> Env<'_> {
+    // (a buffer holds no names, so its `'static` ones need not outlive anything: it is a
+    // vector of this call's bindings as it is)
+    Env::in_buffer(buffer, def.args.len() + 4)
+}
+
+/// The allocation of a call's locals kept, empty, for the next call (one allocation per
+/// call saved). Its element type names no call, so it can be kept between calls.
+pub(crate) type EnvBuffer = Vec<(&'static Name, Value)>;
+
+/// Ends `env`: its values are dropped as [`Value::discard`] drops them and its allocation
+/// comes back as an empty [`EnvBuffer`] (collecting a vector's items, none kept, into a
+/// vector of a type with the same layout reuses its allocation).
+pub(crate) fn recycle_env(env: Env<'_>) -> EnvBuffer {
+    env.into_items()
+        .into_iter()
+        .filter_map(|(_, v)| {
+            v.discard();
+            None
+        })
+        .collect()
 }
 
 pub fn key(parts: &[&[u8]]) -> Vec<u8> {
@@ -516,6 +538,7 @@ impl<'h> Exec<'h> {
             at: None,
             restricting: 0,
             assets: Vec::new(),
+            spare_env: Vec::new(),
         }
     }
 
@@ -874,7 +897,7 @@ impl<'h> Exec<'h> {
     /// Calls a user function with evaluated arguments.
     pub fn call_fn(&mut self, f: &Frame, def: &FnDef, args: Vec<Value>) -> EResult<Value> {
         let given = args.len();
-        let mut env = call_env(def);
+        let mut env = call_env(def, std::mem::take(&mut self.spare_env));
         for ((n, _), v) in def.args.iter().zip(args) {
             env.push(n, v);
         }
@@ -932,7 +955,7 @@ impl<'h> Exec<'h> {
             _ => self.eval(f, &mut env, &def.body),
         };
         self.call_depth -= 1;
-        env.into_values().for_each(Value::discard);
+        self.spare_env = recycle_env(env);
         match r {
             Err(Abort::Return(v)) => Ok(v),
             other => other,

@@ -310,6 +310,8 @@ pub struct Vm {
     /// The function called last: (its contract, its name, its definition). The contract is
     /// held, so the pointer cannot name another contract while kept.
     last_fn: Option<(Arc<Contract>, Name, Arc<FnDef>)>,
+    /// The allocation of the last call's locals, empty (see [`eval::recycle_env`]).
+    spare_env: eval::EnvBuffer,
 }
 
 /// Entries kept in [`Vm`]'s argument memo before it is emptied.
@@ -330,6 +332,7 @@ impl Vm {
             cache: ContractCache::default(),
             arg_memo: HashMap::default(),
             last_fn: None,
+            spare_env: Vec::new(),
         }
     }
 
@@ -468,7 +471,7 @@ impl Vm {
                 args.len()
             )));
         }
-        let mut out = call_env(def);
+        let mut out = call_env(def, std::mem::take(&mut self.spare_env));
         for ((n, t), a) in params.iter().zip(args) {
             let a = a.as_ref();
             if let Some(v) = plain_literal(a, t) {
@@ -642,6 +645,7 @@ impl Vm {
         };
         let r = exec.call_public_bound(&frame, def, env);
         let mut out = finish_with(&mut exec, r, order);
+        self.spare_env = std::mem::take(&mut exec.spare_env);
         if read_only {
             out.writes.clear();
         }

@@ -44,6 +44,17 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
         }
     }
 
+    /// An empty scope whose bindings go into `items` (emptied first), with room for `n`.
+    pub fn in_buffer(mut items: Vec<(K, T)>, n: usize) -> Self {
+        items.clear();
+        items.reserve(n);
+        Scope {
+            items,
+            shadows: Vec::new(),
+            index: None,
+        }
+    }
+
     pub fn with_capacity(n: usize) -> Self {
         Scope {
             items: Vec::with_capacity(n),
@@ -189,11 +200,6 @@ impl<T, K: Eq + Hash + Clone> Scope<T, K> {
                 .find(|(i, (n, v))| n.borrow() == key && keep(*i, v))
                 .map(|(i, _)| i),
         }
-    }
-
-    /// The value of every binding, in the order made.
-    pub fn into_values(self) -> impl Iterator<Item = T> {
-        self.items.into_iter().map(|(_, v)| v)
     }
 
     /// Every binding, in the order made.

@@ -1691,6 +1691,23 @@ fn tails_answer_and_cost_as_evaluated() {
     }
 }
 
+/// A call's locals end in an empty buffer that keeps their allocation (`recycle_env`), so
+/// the next call binds its arguments without allocating.
+#[test]
+fn call_locals_keep_their_allocation() {
+    let names: Vec<Name> = ["a", "b", "c"].iter().map(|n| Name::from(*n)).collect();
+    let mut env: eval::Env<'_> = eval::Env::in_buffer(Vec::new(), 8);
+    for (i, n) in names.iter().enumerate() {
+        env.push(n, Value::UInt(i as u128));
+    }
+    env.push(&names[0], Value::Ascii(b"dropped with the scope".to_vec()));
+    let buffer = eval::recycle_env(env);
+    assert!(buffer.is_empty());
+    assert!(buffer.capacity() >= 8, "capacity {}", buffer.capacity());
+    let again: eval::Env<'_> = eval::Env::in_buffer(buffer, 4);
+    assert!(again.is_empty());
+}
+
 /// Asset events carry `asset_identifier` (`contract::token`) as their first field, counted
 /// in the transaction's event bytes by the size of that string.
 #[test]
