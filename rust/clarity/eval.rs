@@ -337,6 +337,16 @@ fn local_in_place<'v>(env: &'v Env<'_>, e: &Expr) -> Option<&'v Value> {
     }
 }
 
+/// State key of `p`'s balance of the fungible token `tok` of contract `id`.
+fn ft_balance_key(id: &str, tok: &str, p: &Value) -> Vec<u8> {
+    value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p)
+}
+
+/// State key of the supply of the fungible token `tok` of contract `id`.
+fn ft_supply_key(id: &str, tok: &str) -> Vec<u8> {
+    key(&[b"fs", id.as_bytes(), tok.as_bytes()])
+}
+
 /// What fills the unused entries of a fixed array of argument references.
 static UNUSED: Value = Value::Bool(false);
 
@@ -1271,16 +1281,31 @@ impl<'h> Exec<'h> {
             return self.stmt(f, env, &args[3]);
         }
         let input = self.eval(f, env, &args[0])?;
+        self.match_branch(env, span, args, input, |x, env, e| x.stmt(f, env, e))
+    }
+
+    /// `match` (`args` after its name) on its evaluated `input`: the value inside is bound
+    /// to the name of the branch taken, which `run` then runs (evaluates, or runs as a
+    /// statement); the binding is gone after.
+    #[inline(always)]
+    fn match_branch<'e, R>(
+        &mut self,
+        env: &mut Env<'e>,
+        span: Span,
+        args: &'e [Expr],
+        input: Value,
+        run: impl FnOnce(&mut Self, &mut Env<'e>, &'e Expr) -> EResult<R>,
+    ) -> EResult<R> {
         let mark = env.len();
         let r = match input {
             Value::Optional(Some(v)) | Value::Response(true, v) => {
                 env.push(self.binding_name(&args[1])?, *v);
-                self.stmt(f, env, &args[2])
+                run(self, env, &args[2])
             }
-            Value::Optional(None) => self.stmt(f, env, &args[3]),
+            Value::Optional(None) => run(self, env, &args[3]),
             Value::Response(false, v) if args.len() == 5 => {
                 env.push(self.binding_name(&args[3])?, *v);
-                self.stmt(f, env, &args[4])
+                run(self, env, &args[4])
             }
             _ => rt(
                 span,
@@ -1465,28 +1490,7 @@ impl<'h> Exec<'h> {
             }
             ops::MATCH => {
                 let input = self.eval(f, env, &args[0])?;
-                let mark = env.len();
-                let r = match input {
-                    Value::Optional(Some(v)) => {
-                        env.push(self.binding_name(&args[1])?, *v);
-                        self.eval(f, env, &args[2])
-                    }
-                    Value::Optional(None) => self.eval(f, env, &args[3]),
-                    Value::Response(true, v) => {
-                        env.push(self.binding_name(&args[1])?, *v);
-                        self.eval(f, env, &args[2])
-                    }
-                    Value::Response(false, v) => {
-                        env.push(self.binding_name(&args[3])?, *v);
-                        self.eval(f, env, &args[4])
-                    }
-                    _ => rt(
-                        span,
-                        "match on a value that is not an optional or a response",
-                    ),
-                };
-                env.truncate(mark);
-                r
+                self.match_branch(env, span, args, input, |x, env, e| x.eval(f, env, e))
             }
             ops::ASSERTS_X => {
                 let c = self.eval(f, env, &args[0])?;
@@ -2039,11 +2043,11 @@ impl<'h> Exec<'h> {
         v: &[&Value],
     ) -> EResult<Value> {
         let id = &*f.contract.id_text;
-        let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
-        let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
         match (op, v) {
-            (ops::FT_GET_BALANCE, [p]) => Ok(Value::UInt(self.uint_at(&bal_key(p))?)),
-            (ops::FT_GET_SUPPLY, []) => Ok(Value::UInt(self.uint_at(&supply_key())?)),
+            (ops::FT_GET_BALANCE, [p]) => {
+                Ok(Value::UInt(self.uint_at(&ft_balance_key(id, tok, p))?))
+            }
+            (ops::FT_GET_SUPPLY, []) => Ok(Value::UInt(self.uint_at(&ft_supply_key(id, tok))?)),
             _ => Ok(match self.ft_change(f, span, n, op, tok, v)? {
                 Ok(()) => Value::ok_true(),
                 Err(code) => Value::err_uint(code),
@@ -2064,15 +2068,13 @@ impl<'h> Exec<'h> {
         v: &[&Value],
     ) -> EResult<Result<(), u128>> {
         let id = &*f.contract.id_text;
-        let bal_key = |p: &Value| value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p);
-        let supply_key = || key(&[b"fs", id.as_bytes(), tok.as_bytes()]);
         match (op, v) {
             (ops::FT_MINT_Q, [Value::UInt(amt), to]) => {
                 self.need_write(f, span, n)?;
                 if *amt == 0 {
                     return Ok(Err(1));
                 }
-                let supply = self.uint_at(&supply_key())?;
+                let supply = self.uint_at(&ft_supply_key(id, tok))?;
                 let Some(new_supply) = supply.checked_add(*amt) else {
                     return rt(span, "token supply overflow");
                 };
@@ -2086,9 +2088,9 @@ impl<'h> Exec<'h> {
                         );
                     }
                 }
-                let bk = bal_key(to);
+                let bk = ft_balance_key(id, tok, to);
                 let bal = self.uint_at(&bk)?;
-                self.write_uint(supply_key(), new_supply)?;
+                self.write_uint(ft_supply_key(id, tok), new_supply)?;
                 self.write_uint(bk, bal + amt)?;
                 self.emit(
                     f,
@@ -2106,7 +2108,7 @@ impl<'h> Exec<'h> {
                 if from == to {
                     return Ok(Err(2));
                 }
-                let (fk, tk) = (bal_key(from), bal_key(to));
+                let (fk, tk) = (ft_balance_key(id, tok, from), ft_balance_key(id, tok, to));
                 let fb = self.uint_at(&fk)?;
                 if fb < *amt {
                     return Ok(Err(1));
@@ -2136,14 +2138,14 @@ impl<'h> Exec<'h> {
             }
             (ops::FT_BURN_Q, [Value::UInt(amt), from]) => {
                 self.need_write(f, span, n)?;
-                let fk = bal_key(from);
+                let fk = ft_balance_key(id, tok, from);
                 let fb = self.uint_at(&fk)?;
                 if *amt == 0 || fb < *amt {
                     return Ok(Err(1));
                 }
-                let supply = self.uint_at(&supply_key())?;
+                let supply = self.uint_at(&ft_supply_key(id, tok))?;
                 self.write_uint(fk, fb - amt)?;
-                self.write_uint(supply_key(), supply.saturating_sub(*amt))?;
+                self.write_uint(ft_supply_key(id, tok), supply.saturating_sub(*amt))?;
                 self.moved(from, || Outflow::Ft {
                     contract: f.contract.id_text.clone(),
                     token: tok.clone(),
