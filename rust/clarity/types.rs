@@ -507,7 +507,19 @@ impl Value {
     }
 
     /// Serialized size (bytes), without serializing.
+    /// (Numbers, booleans and standard principals are answered in line; the rest by
+    /// [`Value::size_general`].)
+    #[inline]
     pub fn size(&self) -> u64 {
+        match self {
+            Value::Int(_) | Value::UInt(_) => 17,
+            Value::Bool(_) => 1,
+            Value::Principal(Principal::Standard(_)) => 22,
+            _ => self.size_general(),
+        }
+    }
+
+    fn size_general(&self) -> u64 {
         match self {
             Value::Int(_) | Value::UInt(_) => 17,
             Value::Bool(_) => 1,

@@ -491,10 +491,11 @@ impl PyVm {
         /// The UTF-8 text of `s`, for as long as `s` lives.
         fn text_of<'t>(s: &Bound<'_, PyString>) -> PyResult<&'t str> {
             let t = s.to_str()?;
-            // SAFETY: every str read here is an item of a tuple in `held` or a str in
-            // `made` below, both kept until the batch has run and `texts` is dropped; a
-            // tuple's items cannot be replaced and a str's text cannot change, so the UTF-8
-            // buffer `t` points into lives as long as the text is used.
+            // SAFETY: every str read here is an item of a tuple in `held` (or of an argument
+            // tuple that is an item of one) or a str in `made` below, all kept until the
+            // batch has run and `texts` is dropped; a tuple's items cannot be replaced and a
+            // str's text cannot change, so the UTF-8 buffer `t` points into lives as long as
+            // the text is used.
             Ok(unsafe { &*std::ptr::from_ref::<str>(t) })
         }
         // The calls' tuples (a list read as a tuple) and argument sequences are held here
@@ -548,18 +549,26 @@ impl PyVm {
                     .map_err(|_| PyTypeError::new_err(SHAPE))?;
                 read(&s, i, prev, &mut objs, &mut texts)?;
             }
-            let args = fields.get_borrowed_item(2)?;
-            let args: Bound<'py, PyTuple> = match args.cast::<PyTuple>() {
-                Ok(t) => t.to_owned(),
-                Err(_) => match args.cast::<PyList>() {
+            // An argument tuple is read where it is (the call's tuple, held, holds it); any
+            // other sequence is read into a new tuple, held too.
+            let item = fields.get_borrowed_item(2)?;
+            let made_args: Option<Bound<'py, PyTuple>> = match item.cast::<PyTuple>() {
+                Ok(_) => None,
+                Err(_) => Some(match item.cast::<PyList>() {
                     Ok(l) => l.to_tuple(),
                     Err(_) => PyTuple::new(
                         calls.py(),
-                        args.try_iter()
+                        item.try_iter()
                             .map_err(|_| PyTypeError::new_err(SHAPE))?
                             .collect::<PyResult<Vec<_>>>()?,
                     )?,
-                },
+                }),
+            };
+            let args = match &made_args {
+                Some(t) => t.as_borrowed(),
+                None => item
+                    .cast::<PyTuple>()
+                    .map_err(|_| PyTypeError::new_err(SHAPE))?,
             };
             for (i, a) in args.iter_borrowed().enumerate() {
                 match a.cast::<PyString>() {
@@ -577,7 +586,7 @@ impl PyVm {
             shape.push((start, texts.len() - start - 3));
             prev = shape.last().copied();
             held.push(fields);
-            held.push(args);
+            held.extend(made_args);
         }
         // Principals repeated from the call before (the same text) are not decoded again;
         // one that does not decode refuses its call only.
