@@ -337,6 +337,17 @@ fn local_in_place<'v>(env: &'v Env<'_>, e: &Expr) -> Option<&'v Value> {
     }
 }
 
+/// `a == b`, standard principals compared in line (the general comparison is a call).
+#[inline]
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Principal(Principal::Standard(x)), Value::Principal(Principal::Standard(y))) => {
+            x == y
+        }
+        _ => a == b,
+    }
+}
+
 /// State key of `p`'s balance of the fungible token `tok` of contract `id`.
 fn ft_balance_key(id: &str, tok: &str, p: &Value) -> Vec<u8> {
     value_key(&[b"fb", id.as_bytes(), tok.as_bytes()], p)
@@ -2105,7 +2116,7 @@ impl<'h> Exec<'h> {
                 if *amt == 0 {
                     return Ok(Err(3));
                 }
-                if from == to {
+                if same_value(from, to) {
                     return Ok(Err(2));
                 }
                 let (fk, tk) = (ft_balance_key(id, tok, from), ft_balance_key(id, tok, to));
@@ -2202,7 +2213,7 @@ impl<'h> Exec<'h> {
             }
             (ops::NFT_TRANSFER_Q, [from, to]) => {
                 self.need_write(f, span, n)?;
-                if from == to {
+                if same_value(from, to) {
                     return Ok(Value::err_uint(2));
                 }
                 match owner {

@@ -479,7 +479,15 @@ impl Vm {
                 continue;
             }
             if let Some((v, vt)) = self.arg_memo.get(a) {
-                if vt == t || !t.has_trait() && t.admits(vt) {
+                // (the simple types compared in line: the general comparison is a call)
+                let simple = matches!(
+                    (vt, t),
+                    (Type::Principal, Type::Principal)
+                        | (Type::UInt, Type::UInt)
+                        | (Type::Int, Type::Int)
+                        | (Type::Bool, Type::Bool)
+                );
+                if simple || vt == t || !t.has_trait() && t.admits(vt) {
                     out.push(n, v.clone());
                     continue;
                 }
