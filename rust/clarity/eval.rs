@@ -1044,11 +1044,9 @@ impl<'h> Exec<'h> {
     /// would give and charge; everything else goes through [`Exec::eval_node`].
     #[inline(always)]
     pub fn eval<'e>(&mut self, f: &Frame, env: &mut Env<'e>, e: &'e Expr) -> EResult<Value> {
-        if let ExprKind::Atom(n) = &e.kind {
-            if let Some(v) = at_slot(env, e, n).filter(|v| copy_is_free(v)) {
-                self.tick()?;
-                return Ok(v.clone());
-            }
+        if let Some(v) = local_in_place(env, e) {
+            self.tick()?;
+            return Ok(v.clone());
         }
         self.eval_node(f, env, e)
     }

@@ -521,9 +521,10 @@ impl Value {
 
     fn size_general(&self) -> u64 {
         match self {
-            Value::Int(_) | Value::UInt(_) => 17,
-            Value::Bool(_) => 1,
-            Value::Principal(Principal::Standard(_)) => 22,
+            Value::Int(_)
+            | Value::UInt(_)
+            | Value::Bool(_)
+            | Value::Principal(Principal::Standard(_)) => self.size(),
             Value::Principal(Principal::Contract(_, n)) => 23 + n.len() as u64,
             Value::Buff(b) | Value::Ascii(b) => 5 + b.len() as u64,
             Value::Utf8(s) => 5 + s.iter().map(|c| c.len_utf8() as u64).sum::<u64>(),
